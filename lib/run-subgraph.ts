@@ -1,0 +1,19 @@
+import type { SubgraphConfig } from './subgraph-config';
+import type { AgencySubgraph } from './agency-subgraph';
+
+/** Runs a subgraph as its own process: listen, print where, stop cleanly on SIGINT/SIGTERM. */
+export async function runSubgraph<C, L>(config: SubgraphConfig, create: (config: SubgraphConfig) => Promise<AgencySubgraph<C, L>>) {
+  const { server, db } = await create(config);
+  const running = await server.listen(config.port, config.host);
+  console.log(`[${config.agency.id}] ${config.agency.title} subgraph ready at ${running.url}`);
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await running.stop();
+    await db.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}

@@ -1,0 +1,99 @@
+import http from 'node:http';
+import fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { parse } from 'graphql';
+import { ApolloServer } from '@apollo/server';
+import { expressMiddleware } from '@as-integrations/express5';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import { formatClientError } from './graphql/format-error';
+
+/**
+ * What every agency subgraph shares: Apollo Server over the SDL-first schema, masked errors, a health
+ * endpoint that checks the agency's database, and a fresh context (with fresh DataLoaders) per request.
+ * A subgraph module says what it *is* (schema, resolvers, context); this helper runs it.
+ */
+export interface SubgraphDefinition<Context extends object> {
+  name: string;
+  schemaPath: string;
+  resolvers: GraphQLResolverMap<Context>;
+  /** Called once per HTTP request: loaders are never shared between requests or callers. */
+  createContext(): Context;
+  /** Readiness: throws when the agency database cannot be reached. */
+  ping(): Promise<void>;
+}
+
+export interface RunningSubgraph {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export interface SubgraphServer<Context extends object> {
+  apollo: ApolloServer<Context>;
+  app: express.Express;
+  createContext(): Context;
+  listen(port: number, host?: string): Promise<RunningSubgraph>;
+}
+
+export async function createSubgraphServer<Context extends object>(
+  definition: SubgraphDefinition<Context>,
+  options: { bodyLimit?: string } = {},
+): Promise<SubgraphServer<Context>> {
+  const typeDefs = parse(fs.readFileSync(definition.schemaPath, 'utf8'));
+  const httpServer = http.createServer();
+  const log = (message: string, error: unknown) => console.error(`[${definition.name}] ${message}:`, error);
+  const apollo = new ApolloServer<Context>({
+    schema: buildSubgraphSchema({ typeDefs, resolvers: definition.resolvers as GraphQLResolverMap<unknown> }),
+    formatError: (formatted, error) => formatClientError(formatted, error, log),
+    includeStacktraceInErrorResponses: false,
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginLandingPageDisabled(),
+      ApolloServerPluginInlineTraceDisabled(),
+    ],
+  });
+  await apollo.start();
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/health', async (_req, res) => {
+    try {
+      await definition.ping();
+      res.json({ status: 'ok', subgraph: definition.name });
+    } catch {
+      res.status(503).json({ status: 'unavailable', subgraph: definition.name, reason: 'database unreachable' });
+    }
+  });
+  app.use(
+    '/graphql',
+    express.json({ limit: options.bodyLimit ?? '1mb' }),
+    expressMiddleware(apollo, { context: async () => definition.createContext() }),
+  );
+  httpServer.on('request', app);
+
+  return {
+    apollo,
+    app,
+    createContext: definition.createContext,
+    listen: (port, host = '127.0.0.1') =>
+      new Promise((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(port, host, () => {
+          const actual = (httpServer.address() as AddressInfo).port;
+          resolve({
+            port: actual,
+            url: `http://${host}:${actual}/graphql`,
+            stop: async () => {
+              await apollo.stop();
+              httpServer.closeAllConnections();
+            },
+          });
+        });
+      }),
+  };
+}

@@ -1,0 +1,17 @@
+import path from 'node:path';
+import { PrismaClient } from '../../prisma/birth-registry/generated/client';
+import { createAgencySubgraph, type AgencySubgraph } from '../../lib/agency-subgraph';
+import type { SubgraphConfig } from '../../lib/subgraph-config';
+import { createLoaders, type BirthRegistryLoaders } from './loaders';
+import { resolvers } from './resolvers';
+
+/** The birth-registry subgraph, assembled but not listening (index.ts listens; tests choose how). */
+export function createBirthRegistrySubgraph(config: SubgraphConfig): Promise<AgencySubgraph<PrismaClient, BirthRegistryLoaders>> {
+  return createAgencySubgraph({
+    config,
+    schemaPath: path.join(__dirname, 'schema.graphql'),
+    resolvers,
+    createClient: (adapter) => new PrismaClient({ adapter }),
+    createLoaders,
+  });
+}

@@ -1,0 +1,60 @@
+import { DateScalar, PersonalCodeScalar, validatePersonalCode } from '../../lib/graphql/scalars';
+import { UserInputError } from '../../lib/graphql/errors';
+import type { IdentityCardStatus, Resolvers } from './generated/graphql';
+import { CARD_KIND, CARD_STATUS, decode } from './codes';
+import type { IdentityCardRecord } from './models';
+
+const LEGACY_ID = /^\d{9}$/;
+
+/** A card recorded as valid whose expiry date has passed is expired, whatever the record still says. */
+function effectiveStatus(card: IdentityCardRecord, today = new Date()): IdentityCardStatus {
+  const recorded = decode(CARD_STATUS, card.status, 'the_can_cuoc.trang_thai');
+  return recorded === 'VALID' && card.expiresOn && card.expiresOn < today ? 'EXPIRED' : recorded;
+}
+
+function cardNumberArgument(number: string): string {
+  const trimmed = number.trim();
+  if (LEGACY_ID.test(trimmed)) return trimmed;
+  if (/^\d{12}$/.test(trimmed)) return validatePersonalCode(trimmed);
+  throw new UserInputError(
+    `An identity card number is 12 digits (citizen identity card or chip card) or 9 digits (legacy ID); got "${number.slice(0, 20)}".`,
+    { argument: 'number', reason: 'CARD_NUMBER_FORMAT' },
+  );
+}
+
+export const resolvers: Resolvers = {
+  PersonalCode: PersonalCodeScalar,
+  Date: DateScalar,
+
+  Query: {
+    citizenByIdentityCard: async (_root, { number }, ctx) => {
+      const card = await ctx.db.prisma.identityCard.findFirst({
+        where: { number: cardNumberArgument(number) },
+        select: { personalCode: true },
+      });
+      return card ? { personalCode: card.personalCode } : null;
+    },
+  },
+
+  Citizen: {
+    // Any well-formed code is a citizen here; one with no cards simply has none.
+    __resolveReference: (reference) => ({ personalCode: reference.personalCode }),
+    identityCard: async (citizen, _args, ctx) =>
+      (await ctx.loaders.cardsOfCitizen.load(citizen.personalCode)).find((card) => effectiveStatus(card) === 'VALID') ?? null,
+    identityCards: (citizen, _args, ctx) => ctx.loaders.cardsOfCitizen.load(citizen.personalCode),
+    legacyIdNumbers: async (citizen, _args, ctx) =>
+      (await ctx.loaders.cardsOfCitizen.load(citizen.personalCode)).filter((card) => card.kind === 'CMND').map((card) => card.number),
+  },
+
+  IdentityCard: {
+    kind: (card) => decode(CARD_KIND, card.kind, 'the_can_cuoc.loai_the'),
+    status: (card) => effectiveStatus(card),
+    issuingAuthority: (card) => card.issuingAuthority,
+    // The replacement is the same citizen's card, already loaded with the others.
+    replacedBy: async (card, _args, ctx) => {
+      if (card.replacedById === null) return null;
+      const cards = await ctx.loaders.cardsOfCitizen.load(card.personalCode);
+      return cards.find((other) => other.id === card.replacedById) ?? null;
+    },
+  },
+};

@@ -1,0 +1,86 @@
+import { DateScalar, PersonalCodeScalar } from '../../lib/graphql/scalars';
+import { boundedList } from '../../lib/graphql/arguments';
+import { codeDiscrepancies, parsePersonalCode } from '../../lib/personal-code';
+import { provinceName } from '../../lib/provinces';
+import type { Resolvers } from './generated/graphql';
+import { decode, MARITAL_STATUS, RELATIONSHIP, RESIDENCE_KIND, RESIDENCE_STATUS, SEX } from './codes';
+import type { CitizenRecord, HouseholdRecord, MembershipRecord } from './models';
+import { searchCitizens } from './search';
+
+const MAX_CITIZENS = 100;
+
+const isCurrent = (row: { to: Date | null }) => row.to === null;
+const activeResidences = (citizen: CitizenRecord, kind: string) =>
+  citizen.residences.filter((r) => r.kind === kind && r.status === 'HIEU_LUC');
+
+/** Head first, then by when they joined: the order a household register lists its members. */
+const headFirst = (a: MembershipRecord, b: MembershipRecord) =>
+  Number(b.relationship === 'CHU_HO') - Number(a.relationship === 'CHU_HO') || a.from.getTime() - b.from.getTime();
+
+export const resolvers: Resolvers = {
+  PersonalCode: PersonalCodeScalar,
+  Date: DateScalar,
+
+  Query: {
+    citizen: (_root, { personalCode }, ctx) => ctx.loaders.citizen.load(personalCode),
+    citizens: (_root, { personalCodes }, ctx) =>
+      Promise.all(boundedList(personalCodes, MAX_CITIZENS, 'personalCodes').map((code) => ctx.loaders.citizen.load(code))),
+    household: (_root, { number }, ctx) => ctx.loaders.household.load(number),
+    searchCitizens: (_root, args, ctx) => searchCitizens(args, ctx),
+  },
+
+  Citizen: {
+    __resolveReference: (reference, ctx) => ctx.loaders.citizen.load(reference.personalCode),
+    sex: (citizen) => decode(SEX, citizen.sex, 'cong_dan.gioi_tinh'),
+    maritalStatus: (citizen) => decode(MARITAL_STATUS, citizen.maritalStatus, 'cong_dan.tinh_trang_hon_nhan'),
+    deceased: (citizen) => citizen.dateOfDeath !== null,
+    personalCodeCheck: (citizen) => {
+      const parts = parsePersonalCode(citizen.personalCode);
+      const discrepancies = codeDiscrepancies(citizen.personalCode, {
+        sex: decode(SEX, citizen.sex, 'cong_dan.gioi_tinh'),
+        dateOfBirth: citizen.dateOfBirth,
+      });
+      return {
+        provinceCode: parts.provinceCode,
+        provinceName: parts.registeredAbroad ? null : provinceName(parts.provinceCode),
+        registeredAbroad: parts.registeredAbroad,
+        sex: parts.sex,
+        birthYear: parts.birthYear,
+        consistent: discrepancies.length === 0,
+        discrepancies,
+      };
+    },
+    permanentResidence: (citizen) => activeResidences(citizen, 'THUONG_TRU')[0] ?? null,
+    temporaryResidences: (citizen) => activeResidences(citizen, 'TAM_TRU'),
+    residenceHistory: (citizen) => citizen.residences,
+    household: (citizen) => citizen.memberships.find(isCurrent) ?? null,
+    householdHistory: (citizen) => citizen.memberships,
+  },
+
+  Residence: {
+    kind: (residence) => decode(RESIDENCE_KIND, residence.kind, 'dang_ky_cu_tru.loai_cu_tru'),
+    status: (residence) => decode(RESIDENCE_STATUS, residence.status, 'dang_ky_cu_tru.trang_thai'),
+    address: (residence) => residence,
+  },
+
+  Address: {
+    provinceName: (address) => provinceName(address.provinceCode),
+  },
+
+  Household: {
+    __resolveReference: (reference, ctx) => ctx.loaders.household.load(reference.number),
+    address: (household) => household,
+    head: async (household, _args, ctx) => (await ctx.loaders.citizen.load(household.headCode))!,
+    members: async (household: HouseholdRecord, _args, ctx) => {
+      const members = household.members ?? (await ctx.loaders.household.load(household.number))?.members ?? [];
+      return [...members].sort(headFirst);
+    },
+  },
+
+  HouseholdMembership: {
+    household: async (membership, _args, ctx) =>
+      membership.household ?? (await ctx.loaders.household.load(membership.householdNumber))!,
+    citizen: async (membership, _args, ctx) => (await ctx.loaders.citizen.load(membership.personalCode))!,
+    relationshipToHead: (membership) => RELATIONSHIP[membership.relationship] ?? 'OTHER',
+  },
+};
