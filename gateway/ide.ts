@@ -1,0 +1,38 @@
+import path from 'node:path';
+import express from 'express';
+
+/**
+ * The GraphQL IDE (GraphiQL), served entirely from this process: Apollo's default landing page loads
+ * from a CDN, which a government network blocks. The page, its bootstrap script and the React and
+ * GraphiQL bundles all come from the project and node_modules, under a CSP that allows nothing else.
+ */
+const ASSETS: Record<string, string> = {
+  'graphiql.min.css': require.resolve('graphiql/graphiql.min.css'),
+  'graphiql.min.js': require.resolve('graphiql/graphiql.min.js'),
+  'react.production.min.js': require.resolve('react/umd/react.production.min.js'),
+  'react-dom.production.min.js': require.resolve('react-dom/umd/react-dom.production.min.js'),
+};
+
+const CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "font-src 'self' data:",
+  "connect-src 'self'",
+].join('; ');
+
+export function ideRouter(): express.Router {
+  const router = express.Router();
+  const page = path.join(__dirname, 'ide', 'index.html');
+  router.get(['/', '/ide'], (_req, res) => {
+    res.set('Content-Security-Policy', CSP).sendFile(page);
+  });
+  router.get('/ide/start.js', (_req, res) => res.sendFile(path.join(__dirname, 'ide', 'start.js')));
+  router.get('/ide/assets/:file', (req, res) => {
+    const file = ASSETS[req.params.file];
+    if (!file) return void res.status(404).end();
+    res.set('Cache-Control', 'public, max-age=86400').sendFile(file);
+  });
+  return router;
+}

@@ -1,0 +1,99 @@
+import {
+  getNamedType,
+  getNullableType,
+  isListType,
+  isScalarType,
+  Kind,
+  TypeInfo,
+  typeFromAST,
+  visit,
+  visitWithTypeInfo,
+  type GraphQLInputType,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type ValueNode,
+} from 'graphql';
+import type { ApolloServerPlugin } from '@apollo/server';
+import { badInput, UserInputError } from '../lib/graphql/errors';
+import { INPUT_SCALAR_VALIDATORS } from '../lib/graphql/scalars';
+
+/**
+ * The gateway serves the supergraph's API schema, where PersonalCode and Date are opaque custom
+ * scalars: left alone, a malformed code would travel to every subgraph the plan touches and come back
+ * as a subgraph error. This plugin runs the subgraphs' own validators (lib/graphql/scalars.ts) on the
+ * operation's literals and variables once the operation is resolved and before it is planned, so bad
+ * input is refused with BAD_USER_INPUT before any subgraph is called.
+ */
+export function inputValidationPlugin(): ApolloServerPlugin {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operation, schema, request }) {
+          if (!operation) return;
+          const errors = validateOperationInputs(schema, operation, request.variables ?? {});
+          if (errors.length > 0) {
+            // Apollo Server answers with the first thrown error; name all problems in it.
+            const [first, ...rest] = errors;
+            throw rest.length === 0
+              ? first
+              : badInput(`${errors.length} inputs are invalid: ${errors.map((e) => e.message).join(' ')}`, { problems: errors.length });
+          }
+        },
+      };
+    },
+  };
+}
+
+export function validateOperationInputs(
+  schema: GraphQLSchema,
+  operation: OperationDefinitionNode,
+  variables: Record<string, unknown>,
+) {
+  const errors: ReturnType<typeof badInput>[] = [];
+  const check = (type: GraphQLInputType | null | undefined, value: unknown, where: Record<string, unknown>, label: string) => {
+    const validate = scalarValidator(type);
+    if (!validate || value === null || value === undefined) return;
+    try {
+      validate(value);
+    } catch (error) {
+      if (!(error instanceof UserInputError)) throw error;
+      errors.push(badInput(`${label}: ${error.message}`, { ...where, ...error.details }));
+    }
+  };
+
+  for (const definition of operation.variableDefinitions ?? []) {
+    const type = typeFromAST(schema, definition.type) as GraphQLInputType | undefined;
+    const name = definition.variable.name.value;
+    forEachListItem(type, variables[name], (itemType, item) => check(itemType, item, { variable: name }, `Variable $${name}`));
+  }
+
+  const typeInfo = new TypeInfo(schema);
+  visit(
+    operation,
+    visitWithTypeInfo(typeInfo, {
+      enter(node: ValueNode | { kind: string }) {
+        if (node.kind !== Kind.STRING && node.kind !== Kind.INT && node.kind !== Kind.FLOAT) return;
+        const argument = typeInfo.getArgument()?.name;
+        check(typeInfo.getInputType(), (node as { value: string }).value, argument ? { argument } : {}, argument ? `Argument ${argument}` : 'Input');
+      },
+    }),
+  );
+  return errors;
+}
+
+function scalarValidator(type: GraphQLInputType | null | undefined) {
+  const named = type ? getNullableType(type) : null;
+  return named && isScalarType(named) ? INPUT_SCALAR_VALIDATORS[named.name] : undefined;
+}
+
+/** Calls back with each leaf of a (possibly nested) list variable and the leaf's type. */
+function forEachListItem(type: GraphQLInputType | undefined, value: unknown, callback: (type: GraphQLInputType, value: unknown) => void) {
+  if (!type) return;
+  const nullable = getNullableType(type) as GraphQLInputType;
+  if (isListType(nullable)) {
+    const items = Array.isArray(value) ? value : [value];
+    for (const item of items) forEachListItem(nullable.ofType as GraphQLInputType, item, callback);
+    return;
+  }
+  if (isScalarType(getNamedType(nullable))) callback(nullable, value);
+}

@@ -1,0 +1,96 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { ApolloServer } from '@apollo/server';
+import { expressMiddleware } from '@as-integrations/express5';
+import { ApolloGateway } from '@apollo/gateway';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { formatClientError } from '../lib/graphql/format-error';
+import { readSupergraphRoutingUrls } from './supergraph';
+import { disableVendorTelemetry, type GatewayConfig } from './config';
+import { AgencyDataSource } from './data-source';
+import { inputValidationPlugin } from './input-validation';
+import { healthRouter } from './health';
+import { ideRouter } from './ide';
+
+/**
+ * The gateway: @apollo/gateway over the committed, statically composed supergraph (no subgraph
+ * introspection at run time), inside Apollo Server 5 on Express, with the IDE and health endpoints.
+ */
+export interface Gateway {
+  app: express.Express;
+  apollo: ApolloServer;
+  /** Where each subgraph is called, after SUBGRAPH_<NAME>_URL overrides. */
+  subgraphUrls: Readonly<Record<string, string>>;
+  listen(port?: number, host?: string): Promise<{ url: string; port: number; stop(): Promise<void> }>;
+}
+
+export async function createGateway(config: GatewayConfig): Promise<Gateway> {
+  disableVendorTelemetry();
+  const supergraphSdl = fs.readFileSync(config.supergraphPath, 'utf8');
+  const subgraphUrls = { ...readSupergraphRoutingUrls(supergraphSdl), ...config.subgraphUrls };
+  const log = (message: string, error?: unknown) => console.error(`[gateway] ${message}`, error ?? '');
+
+  const gateway = new ApolloGateway({
+    supergraphSdl,
+    buildService: ({ name, url }) =>
+      new AgencyDataSource({
+        name,
+        url: subgraphUrls[name] ?? url!,
+        timeoutMs: config.subgraphTimeoutMs,
+        maxSockets: config.subgraphMaxSockets,
+      }),
+  });
+
+  const httpServer = http.createServer();
+  const apollo = new ApolloServer({
+    gateway,
+    introspection: config.introspection,
+    includeStacktraceInErrorResponses: false,
+    csrfPrevention: true,
+    allowBatchedHttpRequests: false,
+    formatError: (formatted, error) => {
+      // The gateway names the subgraph behind an error; clients get the agency in plain words instead.
+      const { serviceName: _service, ...extensions } = formatted.extensions ?? {};
+      return formatClientError({ ...formatted, extensions }, error, log);
+    },
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginLandingPageDisabled(),
+      ApolloServerPluginInlineTraceDisabled(),
+      inputValidationPlugin(),
+    ],
+  });
+  await apollo.start();
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(healthRouter(subgraphUrls, Math.min(config.subgraphTimeoutMs, 2000)));
+  if (config.ide) app.use(ideRouter());
+  app.use('/graphql', express.json({ limit: config.bodyLimit }), expressMiddleware(apollo, { context: async () => ({}) }));
+  httpServer.on('request', app);
+
+  return {
+    app,
+    apollo,
+    subgraphUrls,
+    listen: (port = config.port, host = config.host) =>
+      new Promise((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(port, host, () => {
+          const actual = (httpServer.address() as AddressInfo).port;
+          resolve({
+            port: actual,
+            url: `http://${host}:${actual}/graphql`,
+            stop: async () => {
+              await apollo.stop();
+              httpServer.closeAllConnections();
+            },
+          });
+        });
+      }),
+  };
+}

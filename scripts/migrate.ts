@@ -1,0 +1,20 @@
+import { prepareDatabases } from '../lib/databases';
+import { readConfig } from './config';
+
+/** npm run migrate: creates (embedded) and migrates the three agency databases, then stops. */
+async function main() {
+  const config = readConfig();
+  const databases = await prepareDatabases({
+    dataDir: config.dataDir,
+    postgresPort: config.postgresPort,
+    external: config.externalDatabases,
+    log: (line) => console.log(`[migrate] ${line}`),
+  });
+  console.log('[migrate] all agency databases are up to date');
+  await databases.stop();
+}
+
+main().catch((error) => {
+  console.error('[migrate] failed:', error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,33 @@
+import type { Pool } from 'pg';
+import { seedPopulation } from '../lib/demo-data/seed';
+
+/** Seeds the demo population into empty databases; a database that already has citizens is left alone. */
+export async function ensureSeeded(
+  pools: { residents: Pool; nationalId: Pool; birthRegistry: Pool },
+  options: { citizens: number; seed: string; log: (line: string) => void },
+): Promise<void> {
+  const existing = Number((await pools.residents.query('SELECT count(*) AS n FROM cong_dan')).rows[0].n);
+  if (existing > 0) {
+    options.log(`${existing.toLocaleString('en')} citizens already in the databases; not seeding.`);
+    return;
+  }
+  if (options.citizens === 0) return;
+  const started = Date.now();
+  options.log(`seeding ${options.citizens.toLocaleString('en')} synthetic citizens (seed "${options.seed}")…`);
+  const totals = await seedPopulation(pools, { citizens: options.citizens, seed: options.seed });
+  options.log(
+    `seeded ${totals.citizens} citizens, ${totals.households} households, ${totals.cards} identity cards, ` +
+      `${totals.births} birth registrations in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
+}
+
+/** A living citizen born 2000–2010 in a household: has a core record, cards, a birth registration and parents. */
+export async function exampleCitizen(residents: Pool): Promise<string | null> {
+  const { rows } = await residents.query<{ code: string }>(
+    `SELECT c.so_dinh_danh AS code
+       FROM cong_dan c JOIN thanh_vien_ho t ON t.so_dinh_danh = c.so_dinh_danh AND t.den_ngay IS NULL
+      WHERE c.ngay_sinh BETWEEN '2000-01-01' AND '2010-12-31' AND c.ngay_mat IS NULL
+      ORDER BY c.so_dinh_danh LIMIT 1`,
+  );
+  return rows[0]?.code ?? null;
+}

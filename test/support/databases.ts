@@ -1,0 +1,21 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Agency } from '../../lib/agencies';
+
+/**
+ * Where the test suite's databases are. test/global-setup.ts starts one embedded PostgreSQL for the
+ * whole run, migrates and seeds it, and records the URLs in this file for the test workers.
+ */
+export const TEST_STATE_FILE = path.resolve(__dirname, '../../.data/test-state.json');
+
+export interface TestState {
+  urls: Record<Agency['id'], string>;
+  adminUrl: string;
+  seed: string;
+  citizens: number;
+}
+
+export function testDatabases(): TestState {
+  if (!fs.existsSync(TEST_STATE_FILE)) throw new Error('The test databases are not prepared: run the tests with `npm test`.');
+  return JSON.parse(fs.readFileSync(TEST_STATE_FILE, 'utf8')) as TestState;
+}

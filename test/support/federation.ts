@@ -1,0 +1,100 @@
+import { createResidentsSubgraph } from '../../subgraphs/residents/server';
+import { createNationalIdSubgraph } from '../../subgraphs/national-id/server';
+import { createBirthRegistrySubgraph } from '../../subgraphs/birth-registry/server';
+import { readConfig as residentsConfig } from '../../subgraphs/residents/config';
+import { readConfig as nationalIdConfig } from '../../subgraphs/national-id/config';
+import { readConfig as birthRegistryConfig } from '../../subgraphs/birth-registry/config';
+import { readConfig as gatewayConfig } from '../../gateway/config';
+import { createGateway } from '../../gateway/server';
+import type { Agency } from '../../lib/agencies';
+import type { RunningSubgraph } from '../../lib/subgraph-server';
+import type { StatementCounter } from '../../lib/statement-counter';
+import { testDatabases } from './databases';
+
+/**
+ * The real federation for a test: the three subgraphs and the gateway, each on its own HTTP port
+ * (port 0: the OS picks), over the test run's PostgreSQL. In-process so tests can read each agency
+ * database's statement counter, but every call crosses real HTTP exactly as in production.
+ */
+export interface GraphQLResponse<Data = Record<string, unknown>> {
+  status: number;
+  data?: Data | null;
+  errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
+}
+
+export interface TestFederation {
+  gatewayUrl: string;
+  gatewayBase: string;
+  subgraphUrls: Record<Agency['id'], string>;
+  query<Data = Record<string, unknown>>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<Data>>;
+  /** Runs `action` and returns how many SQL statements each agency database received meanwhile. */
+  countStatements(action: () => Promise<unknown>): Promise<Record<Agency['id'], number>>;
+  stopSubgraph(id: Agency['id']): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startFederation(options: { gatewayEnv?: Record<string, string> } = {}): Promise<TestFederation> {
+  const { urls } = testDatabases();
+  const subgraphs = {
+    residents: await createResidentsSubgraph(residentsConfig({ RESIDENTS_DATABASE_URL: urls.residents, RESIDENTS_PORT: '0' })),
+    'national-id': await createNationalIdSubgraph(nationalIdConfig({ NATIONAL_ID_DATABASE_URL: urls['national-id'], NATIONAL_ID_PORT: '0' })),
+    'birth-registry': await createBirthRegistrySubgraph(
+      birthRegistryConfig({ BIRTH_REGISTRY_DATABASE_URL: urls['birth-registry'], BIRTH_REGISTRY_PORT: '0' }),
+    ),
+  };
+  const running = {} as Record<Agency['id'], RunningSubgraph | null>;
+  const counters = {} as Record<Agency['id'], StatementCounter>;
+  for (const [id, subgraph] of Object.entries(subgraphs) as [Agency['id'], (typeof subgraphs)['residents']][]) {
+    running[id] = await subgraph.server.listen(0);
+    counters[id] = subgraph.db.statements;
+  }
+  const subgraphUrls = Object.fromEntries(Object.entries(running).map(([id, r]) => [id, r!.url])) as Record<Agency['id'], string>;
+
+  const gateway = await createGateway(
+    gatewayConfig({
+      GATEWAY_PORT: '0',
+      SUBGRAPH_RESIDENTS_URL: subgraphUrls.residents,
+      SUBGRAPH_NATIONAL_ID_URL: subgraphUrls['national-id'],
+      SUBGRAPH_BIRTH_REGISTRY_URL: subgraphUrls['birth-registry'],
+      ...options.gatewayEnv,
+    }),
+  );
+  const gatewayRunning = await gateway.listen(0);
+
+  const snapshot = () =>
+    Object.fromEntries(Object.entries(counters).map(([id, counter]) => [id, counter.total])) as Record<Agency['id'], number>;
+
+  return {
+    gatewayUrl: gatewayRunning.url,
+    gatewayBase: gatewayRunning.url.replace(/\/graphql$/, ''),
+    subgraphUrls,
+    async query(query, variables) {
+      const response = await fetch(gatewayRunning.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query, variables }),
+      });
+      return { status: response.status, ...((await response.json()) as object) };
+    },
+    async countStatements(action) {
+      const before = snapshot();
+      await action();
+      const after = snapshot();
+      return Object.fromEntries(Object.keys(after).map((id) => [id, after[id as Agency['id']] - before[id as Agency['id']]])) as Record<
+        Agency['id'],
+        number
+      >;
+    },
+    async stopSubgraph(id) {
+      await running[id]?.stop();
+      running[id] = null;
+    },
+    async stop() {
+      await gatewayRunning.stop();
+      for (const [id, r] of Object.entries(running)) {
+        await r?.stop();
+        await subgraphs[id as Agency['id']].db.close();
+      }
+    },
+  };
+}
