@@ -6,11 +6,13 @@ import express from 'express';
  * from a CDN, which a government network blocks. The page, its bootstrap script and the React and
  * GraphiQL bundles all come from the project and node_modules, under a CSP that allows nothing else.
  */
+// Package folders, not require.resolve of the files: the packages' "exports" do not list their UMD bundles.
+const inPackage = (name: string, file: string) => path.join(path.dirname(require.resolve(`${name}/package.json`)), file);
 const ASSETS: Record<string, string> = {
-  'graphiql.min.css': require.resolve('graphiql/graphiql.min.css'),
-  'graphiql.min.js': require.resolve('graphiql/graphiql.min.js'),
-  'react.production.min.js': require.resolve('react/umd/react.production.min.js'),
-  'react-dom.production.min.js': require.resolve('react-dom/umd/react-dom.production.min.js'),
+  'graphiql.min.css': inPackage('graphiql', 'graphiql.min.css'),
+  'graphiql.min.js': inPackage('graphiql', 'graphiql.min.js'),
+  'react.production.min.js': inPackage('react', 'umd/react.production.min.js'),
+  'react-dom.production.min.js': inPackage('react-dom', 'umd/react-dom.production.min.js'),
 };
 
 const CSP = [

@@ -1,0 +1,55 @@
+import { startFederation, type TestFederation } from './support/federation';
+
+/** What the gateway serves besides GraphQL: its own IDE (nothing from a CDN) and health endpoints. */
+let federation: TestFederation;
+
+beforeAll(async () => {
+  federation = await startFederation();
+});
+
+afterAll(async () => {
+  await federation?.stop();
+});
+
+describe('the GraphQL IDE', () => {
+  it('is served by the gateway with every script and stylesheet from the gateway itself', async () => {
+    const page = await fetch(`${federation.gatewayBase}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
+    const html = await page.text();
+    const assets = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]);
+    expect(assets.length).toBeGreaterThanOrEqual(4);
+    expect(html).not.toMatch(/https?:\/\//);
+    for (const asset of assets) {
+      expect(asset.startsWith('/')).toBe(true);
+      const response = await fetch(`${federation.gatewayBase}${asset}`);
+      expect(response.status).toBe(200);
+      expect((await response.text()).length).toBeGreaterThan(100);
+    }
+  });
+});
+
+describe('health', () => {
+  it('is live and ready when every subgraph and database answers', async () => {
+    expect((await fetch(`${federation.gatewayBase}/health/live`)).status).toBe(200);
+    const ready = await fetch(`${federation.gatewayBase}/health/ready`);
+    expect(ready.status).toBe(200);
+    const body = (await ready.json()) as any;
+    expect(body.status).toBe('ok');
+    expect(body.subgraphs.map((s: { subgraph: string }) => s.subgraph).sort()).toEqual(['birth-registry', 'national-id', 'residents']);
+  });
+});
+
+describe('HTTP hygiene', () => {
+  it('refuses batched requests and requests without a JSON content type (CSRF prevention)', async () => {
+    const batched = await fetch(federation.gatewayUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([{ query: '{ __typename }' }, { query: '{ __typename }' }]),
+    });
+    expect(batched.status).toBe(400);
+    const simple = await fetch(`${federation.gatewayUrl}?query=${encodeURIComponent('{ __typename }')}`);
+    expect(simple.status).toBe(400);
+    expect(await simple.text()).toMatch(/CSRF/);
+  });
+});

@@ -1,0 +1,95 @@
+import net from 'node:net';
+import { startFederation, type TestFederation } from './support/federation';
+import { citizenWithEverything, openFixtures, type Fixtures } from './support/fixtures';
+import { UNIFIED_CITIZEN } from './support/queries';
+
+/**
+ * One agency down or too slow: the others' data is still returned, with an error that names what is
+ * missing in plain words and nothing internal.
+ */
+let f: Fixtures;
+
+beforeAll(() => {
+  f = openFixtures();
+});
+
+afterAll(async () => {
+  await f?.end();
+});
+
+describe('when the National ID Center is down', () => {
+  let federation: TestFederation;
+
+  beforeAll(async () => {
+    federation = await startFederation();
+    await federation.stopSubgraph('national-id');
+  });
+
+  afterAll(async () => {
+    await federation?.stop();
+  });
+
+  it('still returns the residents and birth registry data, with an error naming the missing part', async () => {
+    const code = await citizenWithEverything(f);
+    const response = await federation.query<any>(UNIFIED_CITIZEN, { code });
+    const citizen = response.data!.citizen;
+    expect(citizen.personalCode).toBe(code);
+    expect(typeof citizen.fullName).toBe('string');
+    expect(citizen.permanentResidence.kind).toBe('PERMANENT');
+    expect(citizen.birthRegistration.registrationNumber).toEqual(expect.any(String));
+    expect(citizen.identityCard).toBeNull();
+    expect(citizen.identityCards).toBeNull();
+
+    expect(response.errors).toHaveLength(1);
+    const [error] = response.errors!;
+    expect(error.extensions).toEqual({ code: 'AGENCY_UNAVAILABLE', agency: 'National ID Center' });
+    expect(error.message).toMatch(/National ID Center did not answer.*identity cards.*missing/);
+    expect(JSON.stringify(response)).not.toMatch(/127\.0\.0\.1|http:|ECONNREFUSED|national-id|serviceName/);
+  });
+
+  it('reports not ready, naming the agency', async () => {
+    const live = await fetch(`${federation.gatewayBase}/health/live`);
+    expect(live.status).toBe(200);
+    const ready = await fetch(`${federation.gatewayBase}/health/ready`);
+    expect(ready.status).toBe(503);
+    const body = (await ready.json()) as any;
+    expect(body.subgraphs).toEqual(
+      expect.arrayContaining([
+        { subgraph: 'national-id', agency: 'National ID Center', status: 'unavailable' },
+        { subgraph: 'residents', agency: 'Resident Information Center', status: 'ok' },
+      ]),
+    );
+    expect(JSON.stringify(body)).not.toMatch(/http:/);
+  });
+});
+
+describe('when the birth registry does not answer in time', () => {
+  let federation: TestFederation;
+  let silent: net.Server;
+  const sockets = new Set<net.Socket>();
+
+  beforeAll(async () => {
+    // A real TCP peer that accepts the connection and never answers: the gateway's timeout must end the wait.
+    silent = net.createServer((socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as net.AddressInfo).port;
+    federation = await startFederation({
+      gatewayEnv: { SUBGRAPH_BIRTH_REGISTRY_URL: `http://127.0.0.1:${port}/graphql`, SUBGRAPH_TIMEOUT_MS: '300' },
+    });
+  });
+
+  afterAll(async () => {
+    await federation?.stop();
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+  });
+
+  it('times out the call and returns everything else', async () => {
+    const code = await citizenWithEverything(f);
+    const response = await federation.query<any>(UNIFIED_CITIZEN, { code });
+    expect(response.data!.citizen.fullName).toEqual(expect.any(String));
+    expect(response.data!.citizen.identityCard.status).toBe('VALID');
+    expect(response.data!.citizen.birthRegistration).toBeNull();
+    expect(response.errors!.map((e) => e.extensions)).toEqual([{ code: 'AGENCY_UNAVAILABLE', agency: 'Birth registry' }]);
+  });
+});

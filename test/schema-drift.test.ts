@@ -1,0 +1,102 @@
+import fs from 'node:fs';
+import { Client, Pool } from 'pg';
+import { AGENCIES } from '../lib/agencies';
+import { findSchemaDrift, readPrismaModels } from '../lib/schema-drift';
+import { migrate, readMigrations } from '../lib/migrate';
+import { testDatabases } from './support/databases';
+
+/**
+ * Every Prisma model and field matches its agency database: table, column, type and nullability.
+ * The migrations are the agencies' DDL; the Prisma schemas are our reading of it.
+ */
+const prismaSchema = (id: string) => fs.readFileSync(`prisma/${id}/schema.prisma`, 'utf8');
+
+async function withScratchDatabase(name: string, run: (url: string) => Promise<void>) {
+  const { adminUrl } = testDatabases();
+  const admin = new Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${name}`);
+  await admin.query(`CREATE DATABASE ${name}`);
+  try {
+    await run(adminUrl.replace(/\/postgres$/, `/${name}`));
+  } finally {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
+describe.each(AGENCIES.map((a) => [a.id, a] as const))('the %s Prisma schema', (id) => {
+  it('maps every table and column of the migrated database, with matching types and nullability', async () => {
+    const pool = new Pool({ connectionString: testDatabases().urls[id] });
+    try {
+      const models = readPrismaModels(prismaSchema(id));
+      expect(models.length).toBeGreaterThan(0);
+      expect(await findSchemaDrift(prismaSchema(id), pool)).toEqual([]);
+    } finally {
+      await pool.end();
+    }
+  });
+});
+
+describe('schema drift detection', () => {
+  it('fails when a column is renamed in the SQL', async () => {
+    await withScratchDatabase('drift_renamed', async (url) => {
+      const pool = new Pool({ connectionString: url });
+      try {
+        const [init] = readMigrations('prisma/residents/migrations');
+        await pool.query(init.sql.replace(/\bho_ten\b/g, 'ho_va_ten'));
+        const problems = await findSchemaDrift(prismaSchema('residents'), pool);
+        expect(problems).toContain('Citizen.fullName: column cong_dan.ho_ten does not exist');
+        expect(problems).toContain('Citizen: column cong_dan.ho_va_ten is not mapped by any field');
+      } finally {
+        await pool.end();
+      }
+    });
+  });
+
+  it('fails when a type or nullability changes', async () => {
+    await withScratchDatabase('drift_types', async (url) => {
+      const pool = new Pool({ connectionString: url });
+      try {
+        const [init] = readMigrations('prisma/national-id/migrations');
+        await pool.query(init.sql.replace("so_the               VARCHAR(12)  NOT NULL", 'so_the               VARCHAR(20)'));
+        const problems = await findSchemaDrift(prismaSchema('national-id'), pool);
+        expect(problems).toEqual([
+          'IdentityCard.number: the_can_cuoc.so_the is character varying(20), the model expects character varying(12)',
+          'IdentityCard.number: the_can_cuoc.so_the is nullable, the model says required',
+        ]);
+      } finally {
+        await pool.end();
+      }
+    });
+  });
+});
+
+describe('the migration runner', () => {
+  it('records migrations in _prisma_migrations as prisma migrate deploy does, once', async () => {
+    await withScratchDatabase('migrate_runner', async (url) => {
+      const dir = 'prisma/birth-registry/migrations';
+      expect(await migrate(url, dir)).toEqual(['20261126000000_init']);
+      expect(await migrate(url, dir)).toEqual([]);
+      const client = new Client({ connectionString: url });
+      await client.connect();
+      try {
+        const { rows } = await client.query('SELECT migration_name, checksum, finished_at, applied_steps_count, rolled_back_at FROM _prisma_migrations');
+        expect(rows).toHaveLength(1);
+        expect(rows[0]).toMatchObject({
+          migration_name: '20261126000000_init',
+          checksum: readMigrations(dir)[0].checksum,
+          applied_steps_count: 1,
+          rolled_back_at: null,
+        });
+        expect(rows[0].checksum).toMatch(/^[0-9a-f]{64}$/);
+        expect(rows[0].finished_at).toBeInstanceOf(Date);
+        // A migration edited after it was applied is refused, not silently skipped.
+        await client.query(`UPDATE _prisma_migrations SET checksum = repeat('0', 64)`);
+        await expect(migrate(url, dir)).rejects.toThrow(/was changed after it was applied/);
+      } finally {
+        await client.end();
+      }
+    });
+  });
+});

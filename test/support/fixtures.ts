@@ -1,0 +1,57 @@
+import { Pool } from 'pg';
+import { testDatabases } from './databases';
+
+/**
+ * Picks test subjects from the seeded population by what they have (never hard-coded codes), and reads
+ * the agencies' rows directly, so tests compare the graph's answers with the databases themselves.
+ */
+export interface Fixtures {
+  residents: Pool;
+  nationalId: Pool;
+  birthRegistry: Pool;
+  end(): Promise<void>;
+}
+
+export function openFixtures(): Fixtures {
+  const { urls } = testDatabases();
+  const residents = new Pool({ connectionString: urls.residents, max: 2 });
+  const nationalId = new Pool({ connectionString: urls['national-id'], max: 2 });
+  const birthRegistry = new Pool({ connectionString: urls['birth-registry'], max: 2 });
+  return { residents, nationalId, birthRegistry, end: async () => void (await Promise.all([residents.end(), nationalId.end(), birthRegistry.end()])) };
+}
+
+export async function one<T>(pool: Pool, sql: string, params: unknown[] = []): Promise<T> {
+  const { rows } = await pool.query(sql, params);
+  if (rows.length === 0) throw new Error(`The seeded population has no row for: ${sql}`);
+  return rows[0] as T;
+}
+
+/** A living citizen with a valid card and a birth registration naming two citizen parents. */
+export async function citizenWithEverything(f: Fixtures): Promise<string> {
+  const { rows: births } = await f.birthRegistry.query<{ code: string }>(
+    `SELECT so_dinh_danh_tre AS code FROM dang_ky_khai_sinh
+      WHERE so_dinh_danh_tre IS NOT NULL AND so_dinh_danh_cha IS NOT NULL AND so_dinh_danh_me IS NOT NULL
+        AND ngay_sinh_tre <= now() - interval '15 years'
+      ORDER BY so_dang_ky LIMIT 200`,
+  );
+  const { rows: carded } = await f.nationalId.query<{ code: string }>(
+    `SELECT so_dinh_danh AS code FROM the_can_cuoc WHERE trang_thai = 'CON_HIEU_LUC' AND so_dinh_danh = ANY($1)
+       AND (ngay_het_han IS NULL OR ngay_het_han > now())`,
+    [births.map((b) => b.code)],
+  );
+  const { rows: living } = await f.residents.query<{ code: string }>(
+    `SELECT so_dinh_danh AS code FROM cong_dan WHERE ngay_mat IS NULL AND so_dinh_danh = ANY($1) ORDER BY so_dinh_danh LIMIT 1`,
+    [carded.map((c) => c.code)],
+  );
+  if (!living[0]) throw new Error('The seeded population has no living citizen with a valid card and two citizen parents.');
+  return living[0].code;
+}
+
+/** Households by current size. */
+export async function householdOfSize(f: Fixtures, size: 'largest' | number): Promise<{ number: string; members: number }> {
+  const sql =
+    size === 'largest'
+      ? `SELECT so_ho AS number, count(*)::int AS members FROM thanh_vien_ho WHERE den_ngay IS NULL GROUP BY so_ho ORDER BY members DESC, so_ho LIMIT 1`
+      : `SELECT so_ho AS number, count(*)::int AS members FROM thanh_vien_ho WHERE den_ngay IS NULL GROUP BY so_ho HAVING count(*) = $1 ORDER BY so_ho LIMIT 1`;
+  return one(f.residents, sql, size === 'largest' ? [] : [size]);
+}
