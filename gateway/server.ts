@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import express from 'express';
+import { listen, type Listening } from '../lib/listen';
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloGateway } from '@apollo/gateway';
@@ -25,7 +25,7 @@ export interface Gateway {
   apollo: ApolloServer;
   /** Where each subgraph is called, after SUBGRAPH_<NAME>_URL overrides. */
   subgraphUrls: Readonly<Record<string, string>>;
-  listen(port?: number, host?: string): Promise<{ url: string; port: number; stop(): Promise<void> }>;
+  listen(port?: number, host?: string): Promise<Listening>;
 }
 
 export async function createGateway(config: GatewayConfig): Promise<Gateway> {
@@ -77,20 +77,6 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
     app,
     apollo,
     subgraphUrls,
-    listen: (port = config.port, host = config.host) =>
-      new Promise((resolve, reject) => {
-        httpServer.once('error', reject);
-        httpServer.listen(port, host, () => {
-          const actual = (httpServer.address() as AddressInfo).port;
-          resolve({
-            port: actual,
-            url: `http://${host}:${actual}/graphql`,
-            stop: async () => {
-              await apollo.stop();
-              httpServer.closeAllConnections();
-            },
-          });
-        });
-      }),
+    listen: (port = config.port, host = config.host) => listen(httpServer, () => apollo.stop(), port, host),
   };
 }

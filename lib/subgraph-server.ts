@@ -1,7 +1,7 @@
 import http from 'node:http';
 import fs from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import express from 'express';
+import { listen, type Listening } from './listen';
 import { parse } from 'graphql';
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -27,11 +27,7 @@ export interface SubgraphDefinition<Context extends object> {
   ping(): Promise<void>;
 }
 
-export interface RunningSubgraph {
-  url: string;
-  port: number;
-  stop(): Promise<void>;
-}
+export type RunningSubgraph = Listening;
 
 export interface SubgraphServer<Context extends object> {
   apollo: ApolloServer<Context>;
@@ -80,20 +76,6 @@ export async function createSubgraphServer<Context extends object>(
     apollo,
     app,
     createContext: definition.createContext,
-    listen: (port, host = '127.0.0.1') =>
-      new Promise((resolve, reject) => {
-        httpServer.once('error', reject);
-        httpServer.listen(port, host, () => {
-          const actual = (httpServer.address() as AddressInfo).port;
-          resolve({
-            port: actual,
-            url: `http://${host}:${actual}/graphql`,
-            stop: async () => {
-              await apollo.stop();
-              httpServer.closeAllConnections();
-            },
-          });
-        });
-      }),
+    listen: (port, host = '127.0.0.1') => listen(httpServer, () => apollo.stop(), port, host),
   };
 }

@@ -65,7 +65,7 @@ async function main() {
     await waitFor(`http://127.0.0.1:${GATEWAY_PORT}/health/ready`);
 
     const check = openPools(databases.urls);
-    const code = await exampleCitizen(check.residents).finally(() => check.end());
+    const code = await exampleCitizen(check).finally(() => check.end());
     printWelcome(code, Date.now() - started);
   } catch (error) {
     console.error('[start] failed:', error instanceof Error ? error.message : error);
@@ -115,10 +115,10 @@ function printWelcome(code: string | null, elapsedMs: number) {
     '',
     `Citizen Graph is running (${(elapsedMs / 1000).toFixed(1)} s).`,
     '',
-    `  GraphQL endpoint   ${base}/graphql`,
-    `  GraphQL IDE        ${base}/`,
-    `  Health             ${base}/health/live   ${base}/health/ready`,
-    ...AGENCIES.map((a) => `  ${(a.id + ' subgraph').padEnd(18)} http://127.0.0.1:${a.defaultPort}/graphql  (${a.title})`),
+    `  GraphQL endpoint        ${base}/graphql`,
+    `  GraphQL IDE             ${base}/`,
+    `  Health                  ${base}/health/live   ${base}/health/ready`,
+    ...AGENCIES.map((a) => `  ${(a.id + ' subgraph').padEnd(23)} http://127.0.0.1:${a.defaultPort}/graphql  (${a.title})`),
     '',
   ];
   if (code) {

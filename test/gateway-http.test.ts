@@ -1,3 +1,4 @@
+import { disableVendorTelemetry } from '../gateway/config';
 import { startFederation, type TestFederation } from './support/federation';
 
 /** What the gateway serves besides GraphQL: its own IDE (nothing from a CDN) and health endpoints. */
@@ -37,6 +38,16 @@ describe('health', () => {
     const body = (await ready.json()) as any;
     expect(body.status).toBe('ok');
     expect(body.subgraphs.map((s: { subgraph: string }) => s.subgraph).sort()).toEqual(['birth-registry', 'national-id', 'residents']);
+  });
+});
+
+describe('air-gapped operation', () => {
+  it('turns off @apollo/gateway telemetry before the gateway is built, whatever the environment said', () => {
+    const env: NodeJS.ProcessEnv = { APOLLO_TELEMETRY_DISABLED: 'false' };
+    disableVendorTelemetry(env);
+    expect(env.APOLLO_TELEMETRY_DISABLED).toBe('1');
+    // The federation of this file was built through createGateway, which must have done the same here.
+    expect(process.env.APOLLO_TELEMETRY_DISABLED).toBe('1');
   });
 });
 
