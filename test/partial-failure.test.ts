@@ -70,11 +70,12 @@ describe('when the birth registry does not answer in time', () => {
 
   beforeAll(async () => {
     // A real TCP peer that accepts the connection and never answers: the gateway's timeout must end the wait.
+    // The timeout applies to every subgraph, so it leaves the real ones ample time on a loaded machine.
     silent = net.createServer((socket) => sockets.add(socket));
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const port = (silent.address() as net.AddressInfo).port;
     federation = await startFederation({
-      gatewayEnv: { SUBGRAPH_BIRTH_REGISTRY_URL: `http://127.0.0.1:${port}/graphql`, SUBGRAPH_TIMEOUT_MS: '300' },
+      gatewayEnv: { SUBGRAPH_BIRTH_REGISTRY_URL: `http://127.0.0.1:${port}/graphql`, SUBGRAPH_TIMEOUT_MS: '2000' },
     });
   });
 

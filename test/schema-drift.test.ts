@@ -11,15 +11,20 @@ import { testDatabases } from './support/databases';
  */
 const prismaSchema = (id: string) => fs.readFileSync(`prisma/${id}/schema.prisma`, 'utf8');
 
-async function withScratchDatabase(name: string, run: (url: string) => Promise<void>) {
+/** A database of its own for a test that changes DDL; `pool` is ended before the database is dropped. */
+async function withScratchDatabase(name: string, run: (url: string, pool: Pool) => Promise<void>) {
   const { adminUrl } = testDatabases();
   const admin = new Client({ connectionString: adminUrl });
   await admin.connect();
   await admin.query(`DROP DATABASE IF EXISTS ${name}`);
   await admin.query(`CREATE DATABASE ${name}`);
+  const url = adminUrl.replace(/\/postgres$/, `/${name}`);
+  const pool = new Pool({ connectionString: url, max: 1 });
+  pool.on('error', () => undefined); // the forced drop below may end an idle connection
   try {
-    await run(adminUrl.replace(/\/postgres$/, `/${name}`));
+    await run(url, pool);
   } finally {
+    await pool.end();
     await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await admin.end();
   }
@@ -40,34 +45,24 @@ describe.each(AGENCIES.map((a) => [a.id, a] as const))('the %s Prisma schema', (
 
 describe('schema drift detection', () => {
   it('fails when a column is renamed in the SQL', async () => {
-    await withScratchDatabase('drift_renamed', async (url) => {
-      const pool = new Pool({ connectionString: url });
-      try {
-        const [init] = readMigrations('prisma/residents/migrations');
-        await pool.query(init.sql.replace(/\bho_ten\b/g, 'ho_va_ten'));
-        const problems = await findSchemaDrift(prismaSchema('residents'), pool);
-        expect(problems).toContain('Citizen.fullName: column cong_dan.ho_ten does not exist');
-        expect(problems).toContain('Citizen: column cong_dan.ho_va_ten is not mapped by any field');
-      } finally {
-        await pool.end();
-      }
+    await withScratchDatabase('drift_renamed', async (_url, pool) => {
+      const [init] = readMigrations('prisma/residents/migrations');
+      await pool.query(init.sql.replace(/\bho_ten\b/g, 'ho_va_ten'));
+      const problems = await findSchemaDrift(prismaSchema('residents'), pool);
+      expect(problems).toContain('Citizen.fullName: column cong_dan.ho_ten does not exist');
+      expect(problems).toContain('Citizen: column cong_dan.ho_va_ten is not mapped by any field');
     });
   });
 
   it('fails when a type or nullability changes', async () => {
-    await withScratchDatabase('drift_types', async (url) => {
-      const pool = new Pool({ connectionString: url });
-      try {
-        const [init] = readMigrations('prisma/national-id/migrations');
-        await pool.query(init.sql.replace("so_the               VARCHAR(12)  NOT NULL", 'so_the               VARCHAR(20)'));
-        const problems = await findSchemaDrift(prismaSchema('national-id'), pool);
-        expect(problems).toEqual([
-          'IdentityCard.number: the_can_cuoc.so_the is character varying(20), the model expects character varying(12)',
-          'IdentityCard.number: the_can_cuoc.so_the is nullable, the model says required',
-        ]);
-      } finally {
-        await pool.end();
-      }
+    await withScratchDatabase('drift_types', async (_url, pool) => {
+      const [init] = readMigrations('prisma/national-id/migrations');
+      await pool.query(init.sql.replace('so_the               VARCHAR(12)  NOT NULL', 'so_the               VARCHAR(20)'));
+      const problems = await findSchemaDrift(prismaSchema('national-id'), pool);
+      expect(problems).toEqual([
+        'IdentityCard.number: the_can_cuoc.so_the is character varying(20), the model expects character varying(12)',
+        'IdentityCard.number: the_can_cuoc.so_the is nullable, the model says required',
+      ]);
     });
   });
 });
