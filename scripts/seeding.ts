@@ -22,22 +22,27 @@ export async function ensureSeeded(
 }
 
 /**
- * A citizen worth showing: living, born 2000–2010 (so with a card and a birth registration), whose
- * registration names two parents who are citizens, in a household.
+ * A citizen worth showing: living, born 2000–2010, with a valid identity card, whose birth registration
+ * names two parents who are citizens, in a household.
  */
-export async function exampleCitizen(pools: { residents: Pool; birthRegistry: Pool }): Promise<string | null> {
+export async function exampleCitizen(pools: { residents: Pool; nationalId: Pool; birthRegistry: Pool }): Promise<string | null> {
   const { rows: births } = await pools.birthRegistry.query<{ code: string }>(
     `SELECT so_dinh_danh_tre AS code FROM dang_ky_khai_sinh
       WHERE so_dinh_danh_tre IS NOT NULL AND so_dinh_danh_cha IS NOT NULL AND so_dinh_danh_me IS NOT NULL
         AND ngay_sinh_tre BETWEEN '2000-01-01' AND '2010-12-31'
       ORDER BY so_dang_ky LIMIT 500`,
   );
+  const { rows: carded } = await pools.nationalId.query<{ code: string }>(
+    `SELECT so_dinh_danh AS code FROM the_can_cuoc
+      WHERE so_dinh_danh = ANY($1) AND trang_thai = 'CON_HIEU_LUC' AND (ngay_het_han IS NULL OR ngay_het_han > now())`,
+    [births.map((birth) => birth.code)],
+  );
   const { rows } = await pools.residents.query<{ code: string }>(
     `SELECT c.so_dinh_danh AS code
        FROM cong_dan c JOIN thanh_vien_ho t ON t.so_dinh_danh = c.so_dinh_danh AND t.den_ngay IS NULL
       WHERE c.so_dinh_danh = ANY($1) AND c.ngay_mat IS NULL
       ORDER BY c.so_dinh_danh LIMIT 1`,
-    [births.map((birth) => birth.code)],
+    [carded.map((card) => card.code)],
   );
   return rows[0]?.code ?? null;
 }
