@@ -40,6 +40,7 @@ export async function createAgencySubgraph<Client extends { $disconnect(): Promi
     resolvers: spec.resolvers as GraphQLResolverMap<AgencyContext<Client, Loaders>>,
     createContext: () => ({ db, loaders: spec.createLoaders(db) }),
     ping: () => db.ping(),
+    metrics: () => ({ sqlStatements: db.statements.total }),
   });
   return { server, db };
 }

@@ -25,6 +25,8 @@ export interface SubgraphDefinition<Context extends object> {
   createContext(): Context;
   /** Readiness: throws when the agency database cannot be reached. */
   ping(): Promise<void>;
+  /** Counters for /metrics besides the request count (e.g. SQL statements sent). */
+  metrics?(): Record<string, number>;
 }
 
 export type RunningSubgraph = Listening;
@@ -65,8 +67,15 @@ export async function createSubgraphServer<Context extends object>(
       res.status(503).json({ status: 'unavailable', subgraph: definition.name, reason: 'database unreachable' });
     }
   });
+  // Counters that do not depend on the machine's speed: the bench harness divides them by requests.
+  let graphqlRequests = 0;
+  app.get('/metrics', (_req, res) => void res.json({ subgraph: definition.name, graphqlRequests, ...definition.metrics?.() }));
   app.use(
     '/graphql',
+    (_req, _res, next) => {
+      graphqlRequests += 1;
+      next();
+    },
     express.json({ limit: options.bodyLimit ?? '1mb' }),
     expressMiddleware(apollo, { context: async () => definition.createContext() }),
   );

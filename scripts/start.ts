@@ -1,18 +1,16 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import path from 'node:path';
 import { AGENCIES } from '../lib/agencies';
 import { composeSupergraph, SUPERGRAPH_GRAPHQL } from '../lib/compose';
 import { openPools, prepareDatabases } from '../lib/databases';
 import { ensureSeeded, exampleCitizen } from './seeding';
 import { readConfig } from './config';
+import { runChild, waitFor, type Child } from '../lib/processes';
 
 /**
  * npm start: the whole federation in one process tree. Embedded PostgreSQL (data kept in .data/),
  * the three databases created and migrated, demo citizens seeded when empty, the supergraph composed,
  * then the three subgraphs and the gateway as child processes. Ctrl-C stops all of it, PostgreSQL too.
  */
-const root = path.resolve(__dirname, '..');
 const GATEWAY_PORT = 4000;
 
 async function main() {
@@ -27,13 +25,13 @@ async function main() {
     external: config.externalDatabases,
     log: say,
   });
-  const children: ChildProcess[] = [];
+  const children: Child[] = [];
   let stopping = false;
   const stopAll = async (code: number) => {
     if (stopping) return;
     stopping = true;
     say('stopping…');
-    await Promise.all(children.map((child) => stopChild(child)));
+    await Promise.all(children.map((child) => child.stop()));
     await databases.stop();
     say('stopped.');
     process.exit(code);
@@ -57,11 +55,15 @@ async function main() {
 
     const env = { ...process.env };
     for (const agency of AGENCIES) env[`${agency.envPrefix}_DATABASE_URL`] = databases.urls[agency.id];
+    const died = (what: string) => {
+      console.error(`[start] ${what}; stopping everything.`);
+      void stopAll(1);
+    };
     for (const agency of AGENCIES) {
-      children.push(run(`subgraphs/${agency.id}/index.ts`, env, () => void stopAll(1)));
+      children.push(runChild({ script: `subgraphs/${agency.id}/index.ts` }, env, died));
     }
     await Promise.all(AGENCIES.map((agency) => waitFor(`http://127.0.0.1:${agency.defaultPort}/health`)));
-    children.push(run('gateway/index.ts', env, () => void stopAll(1)));
+    children.push(runChild({ script: 'gateway/index.ts' }, env, died));
     await waitFor(`http://127.0.0.1:${GATEWAY_PORT}/health/ready`);
 
     const check = openPools(databases.urls);
@@ -71,42 +73,6 @@ async function main() {
     console.error('[start] failed:', error instanceof Error ? error.message : error);
     await stopAll(1);
   }
-}
-
-function run(script: string, env: NodeJS.ProcessEnv, onUnexpectedExit: () => void): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, script)], { env, stdio: 'inherit', cwd: root });
-  child.on('exit', (code, signal) => {
-    if ((child as { stopping?: boolean }).stopping) return;
-    console.error(`[start] ${script} exited (${signal ?? code}); stopping everything.`);
-    onUnexpectedExit();
-  });
-  return child;
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  (child as { stopping?: boolean }).stopping = true;
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const force = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', () => {
-      clearTimeout(force);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
-
-async function waitFor(url: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(url, { signal: AbortSignal.timeout(1000) })).ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`${url} did not become ready within ${timeoutMs / 1000} s`);
 }
 
 function printWelcome(code: string | null, elapsedMs: number) {

@@ -6,6 +6,7 @@ import type { Resolvers } from './generated/graphql';
 import { decode, MARITAL_STATUS, RELATIONSHIP, RESIDENCE_KIND, RESIDENCE_STATUS, SEX } from './codes';
 import type { CitizenRecord, HouseholdRecord, MembershipRecord } from './models';
 import { searchCitizens } from './search';
+import { citizenStatistics } from './statistics';
 
 const MAX_CITIZENS = 100;
 
@@ -27,6 +28,7 @@ export const resolvers: Resolvers = {
       Promise.all(boundedList(personalCodes, MAX_CITIZENS, 'personalCodes').map((code) => ctx.loaders.citizen.load(code))),
     household: (_root, { number }, ctx) => ctx.loaders.household.load(number),
     searchCitizens: (_root, args, ctx) => searchCitizens(args, ctx),
+    citizenStatistics: (_root, { groupBy }, ctx) => citizenStatistics(groupBy, ctx),
   },
 
   Citizen: {

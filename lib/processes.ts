@@ -1,0 +1,60 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+
+/**
+ * Child processes of an orchestrating script (npm start, the bench harness): the subgraphs and the
+ * gateway, each its own Node process as in production, stopped together.
+ */
+const root = path.resolve(__dirname, '..');
+
+export interface Child {
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Runs a TypeScript entry point (through tsx) or a binary; `onUnexpectedExit` fires if it dies on its own. */
+export function runChild(
+  command: { script: string } | { bin: string; args: string[] },
+  env: NodeJS.ProcessEnv,
+  onUnexpectedExit: (description: string) => void,
+  options: { quiet?: boolean } = {},
+): Child {
+  const [file, args, label] =
+    'script' in command
+      ? [process.execPath, ['--import', 'tsx', path.join(root, command.script)], command.script]
+      : [command.bin, command.args, path.basename(command.bin)];
+  const child = spawn(file, args, { env, cwd: root, stdio: options.quiet ? 'ignore' : 'inherit' });
+  let stopping = false;
+  child.on('exit', (code, signal) => {
+    if (!stopping) onUnexpectedExit(`${label} exited (${signal ?? code})`);
+  });
+  return {
+    process: child,
+    stop() {
+      stopping = true;
+      if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+      return new Promise((resolve) => {
+        const force = setTimeout(() => child.kill('SIGKILL'), 5000);
+        child.once('exit', () => {
+          clearTimeout(force);
+          resolve();
+        });
+        child.kill('SIGTERM');
+      });
+    },
+  };
+}
+
+/** Polls a URL until it answers 2xx. */
+export async function waitFor(url: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(url, { signal: AbortSignal.timeout(1000) })).ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${url} did not become ready within ${timeoutMs / 1000} s`);
+}
