@@ -199,6 +199,36 @@ describe('lookup by identity card number', () => {
   });
 });
 
+describe('population statistics', () => {
+  it('counts living citizens by province of registration, sex and birth decade, as the database holds them', async () => {
+    const response = await federation.query<any>(`{ citizenStatistics { total groups { provinceCode provinceName sex birthDecade count } } }`);
+    expect(response.errors).toBeUndefined();
+    const { total, groups } = response.data.citizenStatistics;
+    const living = await one<{ n: number }>(f.residents, 'SELECT count(*)::int AS n FROM cong_dan WHERE ngay_mat IS NULL');
+    expect(total).toBe(living.n);
+    const hanoiWomen1990s = await one<{ n: number }>(
+      f.residents,
+      `SELECT count(*)::int AS n FROM cong_dan WHERE ngay_mat IS NULL AND so_dinh_danh LIKE '001%' AND gioi_tinh = 2
+          AND ngay_sinh >= '1990-01-01' AND ngay_sinh < '2000-01-01'`,
+    );
+    const group = groups.find((g: any) => g.provinceCode === '001' && g.sex === 'FEMALE' && g.birthDecade === 1990);
+    expect(group?.count ?? 0).toBe(hanoiWomen1990s.n);
+    expect(group?.provinceName).toBe('Hà Nội');
+  });
+
+  it('groups by fewer dimensions when asked, in one statement', async () => {
+    let response: any;
+    const counts = await federation.countStatements(async () => {
+      response = await federation.query(`{ citizenStatistics(groupBy: [SEX]) { total groups { provinceCode sex birthDecade count } } }`);
+    });
+    expect(counts).toEqual({ residents: 1, 'national-id': 0, 'birth-registry': 0 });
+    const groups = response.data.citizenStatistics.groups;
+    expect(groups.map((g: any) => g.sex)).toEqual(['MALE', 'FEMALE']);
+    expect(groups.every((g: any) => g.provinceCode === null && g.birthDecade === null)).toBe(true);
+    expect(groups[0].count + groups[1].count).toBe(response.data.citizenStatistics.total);
+  });
+});
+
 describe('search', () => {
   it('pages through citizens of a birth province in code order without overlap', async () => {
     const province = (await one<{ p: string }>(f.residents, 'SELECT substr(so_dinh_danh, 1, 3) AS p FROM cong_dan GROUP BY 1 ORDER BY count(*) DESC LIMIT 1')).p;

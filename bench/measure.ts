@@ -1,0 +1,66 @@
+import type { Agency } from '../lib/agencies';
+import { startLoad, type LoadResult } from './load';
+import { watchProcess, type ProcessUsage } from './process-stats';
+import type { Target } from './services';
+import { countersDelta, readCounters, totalCounters, type CountersBySubgraph } from './subgraph-metrics';
+
+/**
+ * One measurement: load on one target for the set duration (optionally with a second, background load on
+ * the same target), with the subgraphs' counters and the target process's CPU and memory taken around it.
+ */
+export interface Operation {
+  query: string;
+  variables: () => Record<string, unknown>;
+}
+
+export interface MeasurementSpec {
+  target: Target;
+  operation: Operation;
+  connections: number;
+  duration: number;
+  metricsUrls: Record<Agency['id'], string>;
+  background?: Operation & { connections: number };
+}
+
+export interface Measurement extends LoadResult, ProcessUsage {
+  target: Target['name'];
+  /**
+   * Per request completed (foreground and background together when there is a background load: the
+   * subgraphs cannot tell whose request a statement served).
+   */
+  sqlPerRequest: number;
+  subgraphCallsPerRequest: number;
+  subgraphCounters: CountersBySubgraph;
+  background?: LoadResult;
+}
+
+export async function measure(spec: MeasurementSpec): Promise<Measurement> {
+  const before = await readCounters(spec.metricsUrls);
+  const usage = watchProcess(spec.target.pid);
+  // Far longer than the foreground; stopped as soon as the foreground ends.
+  const background = spec.background
+    ? startLoad({ url: spec.target.url, ...spec.background, duration: spec.duration + 3600 })
+    : null;
+  const foreground = await startLoad({ url: spec.target.url, ...spec.operation, connections: spec.connections, duration: spec.duration }).done;
+  background?.stop();
+  const processUsage = usage.stop();
+  const backgroundResult = await background?.done;
+  const counters = countersDelta(before, await readCounters(spec.metricsUrls));
+
+  const total = totalCounters(counters);
+  const requests = foreground.completed + (backgroundResult?.completed ?? 0);
+  return {
+    target: spec.target.name,
+    ...foreground,
+    ...processUsage,
+    sqlPerRequest: requests > 0 ? total.sqlStatements / requests : 0,
+    subgraphCallsPerRequest: requests > 0 ? total.graphqlRequests / requests : 0,
+    subgraphCounters: counters,
+    ...(backgroundResult ? { background: backgroundResult } : {}),
+  };
+}
+
+/** Load without measuring, so that JIT compilation, connection pools and query plan caches are warm. */
+export async function warmUp(target: Target, operation: Operation, connections: number, seconds: number): Promise<LoadResult> {
+  return startLoad({ url: target.url, ...operation, connections, duration: seconds }).done;
+}

@@ -1,0 +1,54 @@
+import { parseArgs } from 'node:util';
+
+/** What `npm run bench -- …` was asked to do, validated once. */
+export const WORKLOAD_IDS = ['W1', 'W2', 'W3', 'W4', 'W5', 'W6'] as const;
+export type WorkloadId = (typeof WORKLOAD_IDS)[number];
+
+export interface BenchOptions {
+  /** Population size; also names the data folder, so each size is seeded once and kept. */
+  citizens: number;
+  /** Seconds per measurement. */
+  duration: number;
+  connections: number;
+  workloads: WorkloadId[];
+  rounds: number;
+}
+
+const USAGE = 'usage: npm run bench -- [--citizens N] [--duration S] [--connections C] [--workloads W1,W2,…] [--rounds R]';
+
+export function readOptions(argv: string[] = process.argv.slice(2)): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      citizens: { type: 'string', default: '10000' },
+      duration: { type: 'string', default: '10' },
+      connections: { type: 'string', default: '20' },
+      workloads: { type: 'string', default: WORKLOAD_IDS.join(',') },
+      rounds: { type: 'string', default: '2' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const workloads = values.workloads
+    .split(',')
+    .map((w) => w.trim().toUpperCase())
+    .filter(Boolean);
+  const unknown = workloads.filter((w) => !(WORKLOAD_IDS as readonly string[]).includes(w));
+  if (unknown.length > 0 || workloads.length === 0) {
+    throw new Error(`--workloads: unknown ${unknown.join(', ') || '(none given)'}; expected some of ${WORKLOAD_IDS.join(',')}\n${USAGE}`);
+  }
+  return {
+    citizens: positiveInteger('citizens', values.citizens),
+    duration: positiveInteger('duration', values.duration),
+    connections: positiveInteger('connections', values.connections),
+    // In the order the report lists them, whatever order they were given in.
+    workloads: WORKLOAD_IDS.filter((w) => workloads.includes(w)),
+    rounds: positiveInteger('rounds', values.rounds),
+  };
+}
+
+function positiveInteger(name: string, raw: string): number {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer, not "${raw}"\n${USAGE}`);
+  return value;
+}

@@ -1,0 +1,57 @@
+import fs from 'node:fs';
+import { execFileSync } from 'node:child_process';
+
+/**
+ * CPU and memory of one process (a gateway, or the subgraph measured directly) over a measurement, read
+ * from Linux's /proc: CPU is the utime+stime delta as a percentage of one core (200 % = two cores busy);
+ * memory is the highest resident set size (VmRSS) seen, sampled every 250 ms.
+ */
+export interface ProcessUsage {
+  cpuPercent: number;
+  peakRssMb: number;
+}
+
+const SAMPLE_INTERVAL_MS = 250;
+/** Clock ticks per second of /proc/<pid>/stat; 100 on practically every Linux, asked anyway. */
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** utime + stime in seconds. The command name (field 2) may contain spaces, so fields are counted after its ")". */
+function cpuSeconds(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // fields[0] is field 3 (state); utime and stime are fields 14 and 15.
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+function rssMb(pid: number): number {
+  const match = /^VmRSS:\s+(\d+) kB$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) / 1024 : 0;
+}
+
+export function watchProcess(pid: number): { stop(): ProcessUsage } {
+  const startedAt = process.hrtime.bigint();
+  const startCpu = cpuSeconds(pid);
+  let peakRssMb = rssMb(pid);
+  const sample = () => {
+    try {
+      peakRssMb = Math.max(peakRssMb, rssMb(pid));
+    } catch {
+      // the process is gone; the bench notices it through its exit
+    }
+  };
+  const timer = setInterval(sample, SAMPLE_INTERVAL_MS);
+  return {
+    stop() {
+      clearInterval(timer);
+      sample();
+      const elapsedS = Number(process.hrtime.bigint() - startedAt) / 1e9;
+      return { cpuPercent: ((cpuSeconds(pid) - startCpu) / elapsedS) * 100, peakRssMb };
+    },
+  };
+}

