@@ -45,5 +45,7 @@ export function openPools(urls: Record<Agency['id'], string>) {
     nationalId: new Pool({ connectionString: urls['national-id'], max: 4 }),
     birthRegistry: new Pool({ connectionString: urls['birth-registry'], max: 4 }),
   };
+  // pool.end() resolves before its sockets are closed; stopping PostgreSQL right after must not crash the process.
+  for (const pool of Object.values(pools)) pool.on('error', () => undefined);
   return { ...pools, end: () => Promise.all(Object.values(pools).map((pool) => pool.end())) };
 }

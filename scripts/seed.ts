@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { openPools, prepareDatabases } from '../lib/databases';
-import { ensureSeeded } from './seeding';
+import { databaseSizes, ensureSeeded } from './seeding';
 import { readConfig } from './config';
 
 /** npm run seed -- --citizens N [--seed S]: seeds empty agency databases with a synthetic population. */
@@ -14,6 +14,8 @@ async function main() {
   const pools = openPools(databases.urls);
   try {
     await ensureSeeded(pools, { citizens, seed: values.seed ?? config.seed, log });
+    const sizes = await databaseSizes(pools);
+    log(`size on disk: residents ${sizes.residents}, national-id ${sizes.nationalId}, birth-registry ${sizes.birthRegistry}`);
   } finally {
     await pools.end();
     await databases.stop();

@@ -14,11 +14,73 @@ export async function ensureSeeded(
   if (options.citizens === 0) return;
   const started = Date.now();
   options.log(`seeding ${options.citizens.toLocaleString('en')} synthetic citizens (seed "${options.seed}")…`);
-  const totals = await seedPopulation(pools, { citizens: options.citizens, seed: options.seed });
+  const progress = new ProgressBar(options.citizens);
+  const totals = await seedPopulation(pools, {
+    citizens: options.citizens,
+    seed: options.seed,
+    onProgress: (p) => progress.update(p.citizens, p.rows),
+    onPhase: (phase) => progress.phase(phase === 'indexes' ? 'building indexes and checking foreign keys' : 'gathering statistics'),
+  });
+  progress.done();
   options.log(
     `seeded ${totals.citizens} citizens, ${totals.households} households, ${totals.cards} identity cards, ` +
       `${totals.births} birth registrations in ${((Date.now() - started) / 1000).toFixed(1)} s`,
   );
+}
+
+/** Size on disk of each agency database, for the seeding report. */
+export async function databaseSizes(pools: Record<'residents' | 'nationalId' | 'birthRegistry', Pool>): Promise<Record<string, string>> {
+  const sizes: Record<string, string> = {};
+  for (const name of ['residents', 'nationalId', 'birthRegistry'] as const) {
+    const pool = pools[name];
+    sizes[name] = (await pool.query<{ size: string }>('SELECT pg_size_pretty(pg_database_size(current_database())) AS size')).rows[0].size;
+  }
+  return sizes;
+}
+
+/**
+ * One line, redrawn in place on a terminal (a line every 10% elsewhere): progress, citizens and rows
+ * per second, and the time left at the current rate.
+ */
+class ProgressBar {
+  private readonly started = Date.now();
+  private lastPrintedTenth = -1;
+  private readonly tty = Boolean(process.stdout.isTTY);
+
+  constructor(private readonly total: number) {}
+
+  update(citizens: number, rows: number): void {
+    const seconds = (Date.now() - this.started) / 1000;
+    const fraction = citizens / this.total;
+    const rate = citizens / Math.max(seconds, 0.001);
+    const left = rate > 0 ? (this.total - citizens) / rate : 0;
+    const width = 30;
+    const bar = '█'.repeat(Math.round(fraction * width)).padEnd(width, '░');
+    const line =
+      `  ${bar} ${(fraction * 100).toFixed(1).padStart(5)}%  ${citizens.toLocaleString('en')} citizens  ` +
+      `${Math.round(rows / Math.max(seconds, 0.001)).toLocaleString('en')} rows/s  ${Math.round(rate).toLocaleString('en')} citizens/s  ` +
+      `${formatDuration(left)} left`;
+    if (this.tty) {
+      process.stdout.write(`\r${line}`);
+    } else if (Math.floor(fraction * 10) > this.lastPrintedTenth) {
+      this.lastPrintedTenth = Math.floor(fraction * 10);
+      console.log(line);
+    }
+  }
+
+  phase(description: string): void {
+    if (this.tty) process.stdout.write('\n');
+    console.log(`  ${description} (${formatDuration((Date.now() - this.started) / 1000)} so far)…`);
+  }
+
+  done(): void {
+    console.log(`  done in ${formatDuration((Date.now() - this.started) / 1000)}`);
+  }
+}
+
+function formatDuration(seconds: number): string {
+  const s = Math.round(seconds);
+  return s >= 60 ? `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s` : `${s} s`;
 }
 
 /**

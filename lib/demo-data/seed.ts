@@ -57,8 +57,10 @@ export interface SeedPools {
 export interface SeedOptions {
   citizens: number;
   seed: string;
-  /** Called after each chunk has been written (committed only at the end), with the citizens written so far. */
-  onProgress?: (progress: { citizens: number; total: number }) => void;
+  /** Called after each chunk has been written (committed only at the end), with the citizens and rows written so far. */
+  onProgress?: (progress: { citizens: number; rows: number; total: number }) => void;
+  /** Called when loading ends and the indexes and foreign keys are being rebuilt, then when statistics are gathered. */
+  onPhase?: (phase: 'indexes' | 'analyze') => void;
   /** "Today" for the generator (default 2026-11-01). */
   referenceDate?: Date;
   /** Citizens per chunk; default 20,000 (about 13 MB of COPY text, outside the JS heap). */
@@ -95,6 +97,7 @@ class ChunkBuffer {
   private readonly current = {} as Record<TableName, Buffer | null>;
   private readonly used = {} as Record<TableName, number>;
   citizens = 0;
+  rows = 0;
 
   constructor() {
     for (const table of ALL_TABLES) {
@@ -109,6 +112,7 @@ class ChunkBuffer {
     for (const table of ALL_TABLES) {
       const rows = batch[table] as ReadonlyArray<RowOf<typeof table>>;
       if (rows.length === 0) continue;
+      this.rows += rows.length;
       // One household's lines of a table in one write: a few hundred bytes per call into the buffer.
       let text = copyLine(table, rows[0]);
       for (let i = 1; i < rows.length; i++) text += copyLine(table, rows[i]);
@@ -230,12 +234,14 @@ export async function seedPopulation(pools: SeedPools, options: SeedOptions): Pr
     const deferred = await settleAll(DATABASES.map((database) => beginLoad(clients[database], database)));
 
     let written = 0;
+    let rowsWritten = 0;
     let inFlight: Promise<void> | null = null;
     const send = (chunk: ChunkBuffer): Promise<void> => {
-      const citizens = chunk.citizens;
+      const { citizens, rows } = chunk;
       const writing = writeChunk(clients, chunk.seal()).then(() => {
         written += citizens;
-        options.onProgress?.({ citizens: written, total: options.citizens });
+        rowsWritten += rows;
+        options.onProgress?.({ citizens: written, rows: rowsWritten, total: options.citizens });
       });
       // Awaited before the next chunk is sent; until then this keeps Node from calling a failure unhandled.
       writing.catch(() => undefined);
@@ -259,8 +265,10 @@ export async function seedPopulation(pools: SeedPools, options: SeedOptions): Pr
     if (inFlight) await inFlight;
     if (chunk.citizens > 0) await send(chunk);
 
+    options.onPhase?.('indexes');
     await settleAll(DATABASES.map((database, i) => finishLoad(clients[database], database, deferred[i])));
     await settleAll(DATABASES.map((database) => clients[database].query('COMMIT')));
+    options.onPhase?.('analyze');
     await settleAll(DATABASES.map((database) => clients[database].query(`ANALYZE ${TABLES_BY_DATABASE[database].join(', ')}`)));
     return totals;
   } catch (error) {

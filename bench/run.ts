@@ -1,0 +1,188 @@
+import path from 'node:path';
+import { openPools } from '../lib/databases';
+import { ensureSeeded } from '../scripts/seeding';
+import { readConfig } from '../scripts/config';
+import { readOptions, type BenchOptions } from './options';
+import { sampleData, type Samples } from './samples';
+import { BenchServices, type Services, type Target } from './services';
+import { measure, warmUp, type Operation } from './measure';
+import { birthRegistrationStatus, defineWorkloads, type Workload } from './workloads';
+import { describeMachine, renderMarkdown, summarize, writeReport, type RecordedMeasurement, type Report, type Role, type Section } from './report';
+
+/**
+ * npm run bench: the whole federation on this machine (PostgreSQL, three subgraphs, the Apollo gateway and
+ * Hive Gateway over the same supergraph), each workload measured on both gateways in alternation and on
+ * the owning subgraph alone, then bench/results/<date>-<citizens>.{json,md}. See bench/README.md.
+ */
+const WARM_UP_SECONDS = 2;
+const BACKGROUND_CONNECTIONS = 2;
+const RESULTS_DIR = path.resolve(__dirname, 'results');
+
+const log = (line: string) => console.error(`[bench] ${line}`);
+
+async function main() {
+  const options = readOptions();
+  const startedAt = new Date();
+  const machine = describeMachine();
+  const services = new BenchServices(log, (what) => {
+    log(`${what}; stopping everything.`);
+    void finish(1);
+  });
+  const finish = async (code: number) => {
+    await services.stop();
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void finish(130));
+  process.on('SIGTERM', () => void finish(143));
+
+  try {
+    log(`starting PostgreSQL on .data/bench-${options.citizens}…`);
+    const databases = await services.startDatabases(options.citizens);
+    const pools = openPools(databases.urls);
+    let samples: Samples;
+    try {
+      await ensureSeeded(pools, { citizens: options.citizens, seed: readConfig().seed, log });
+      samples = await sampleData(pools);
+    } finally {
+      await pools.end();
+    }
+    log('starting the subgraphs and both gateways…');
+    const running = await services.startServers();
+
+    const sections = await runWorkloads(options, running, samples);
+    const report: Report = {
+      startedAt: startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      citizens: options.citizens,
+      options,
+      warmUpSeconds: WARM_UP_SECONDS,
+      machine,
+      samples: {
+        livingCodes: samples.livingCodes.length,
+        households: samples.households.length,
+        legacyIdNumbers: samples.legacyIdNumbers.length,
+        codeLists: samples.codeLists.length,
+      },
+      sections,
+    };
+    const files = writeReport(report, RESULTS_DIR);
+    console.log(renderMarkdown(report));
+    log(`results in ${path.relative(process.cwd(), files.json)} and ${path.relative(process.cwd(), files.markdown)}`);
+    await finish(0);
+  } catch (error) {
+    log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    await finish(1);
+  }
+}
+
+async function runWorkloads(options: BenchOptions, services: Services, samples: Samples): Promise<Section[]> {
+  const workloads = defineWorkloads(samples);
+  const sections: Section[] = [];
+  for (const id of options.workloads) {
+    if (id === 'W6') {
+      sections.push({ id, title: 'Register a birth', unavailable: birthRegistrationStatus(), measurements: [], summary: {}, ratios: {} });
+      continue;
+    }
+    sections.push(await measureWorkload(workloads[id], options, services));
+    // W5 is also the background load under which W1 is measured again, as a frontend sees it while an analyst queries.
+    if (id === 'W5') sections.push(await measureUnderBackground(workloads.W1, workloads.W5, options, services, sections));
+  }
+  return sections;
+}
+
+/** A workload on Apollo, Hive and the owning subgraph alone: A, H, S in every round. */
+async function measureWorkload(workload: Workload, options: BenchOptions, services: Services): Promise<Section> {
+  const subgraph = services.subgraphs[workload.subgraph.id];
+  const plans: Plan[] = [
+    { role: 'apollo', target: services.gateways.apollo, operation: workload },
+    { role: 'hive', target: services.gateways.hive, operation: workload },
+    { role: 'subgraph', target: subgraph, operation: { query: workload.subgraph.query, variables: workload.variables } },
+  ];
+  const measurements = await runPlans(workload.id, plans, options, services);
+  return summarize(
+    { id: workload.id, title: workload.title, query: workload.query, subgraph: workload.subgraph, measurements, summary: {}, ratios: {} },
+    labels(`${workload.subgraph.id} subgraph alone`),
+  );
+}
+
+async function measureUnderBackground(
+  w1: Workload,
+  w5: Workload,
+  options: BenchOptions,
+  services: Services,
+  earlier: Section[],
+): Promise<Section> {
+  const id = 'W1+W5';
+  const background = { ...w5, connections: BACKGROUND_CONNECTIONS };
+  const plans: Plan[] = [
+    { role: 'apollo', target: services.gateways.apollo, operation: w1 },
+    { role: 'hive', target: services.gateways.hive, operation: w1 },
+  ];
+  const measurements = await runPlans(id, plans, options, services, background);
+  const section = summarize(
+    {
+      id,
+      title: `${w1.title}, while W5 runs in the background (${BACKGROUND_CONNECTIONS} connections)`,
+      query: w1.query,
+      measurements,
+      summary: {},
+      ratios: {},
+    },
+    labels('—'),
+  );
+  const alone = earlier.find((s) => s.id === 'W1');
+  const compare = (role: 'apollo' | 'hive', name: string) => {
+    const withBackground = section.summary[role]?.p99Ms.toFixed(1) ?? '—';
+    const without = alone?.summary[role]?.p99Ms.toFixed(1);
+    const backgroundRps = mean(measurements.filter((m) => m.role === role).map((m) => m.background?.rps ?? 0));
+    return `${name} ${without ?? '(W1 not run)'} → ${withBackground} ms (W5 background: ${backgroundRps.toFixed(1)} req/s)`;
+  };
+  section.note =
+    `W1 p99 without → with W5 in the background: ${compare('apollo', 'Apollo')}; ${compare('hive', 'Hive')}. ` +
+    'Errors include the background requests; SQL and subgraph calls per request count W1 and W5 requests together.';
+  return section;
+}
+
+interface Plan {
+  role: Role;
+  target: Target;
+  operation: Operation;
+}
+
+async function runPlans(
+  id: string,
+  plans: Plan[],
+  options: BenchOptions,
+  services: Services,
+  background?: Operation & { connections: number },
+): Promise<RecordedMeasurement[]> {
+  for (const plan of plans) {
+    const warm = await warmUp(plan.target, plan.operation, options.connections, WARM_UP_SECONDS);
+    if (warm.errors.total > 0) log(`${id} warm-up on ${plan.target.name}: ${warm.errors.total} errors, e.g. ${warm.errorSamples[0] ?? 'connection errors'}`);
+  }
+  const measurements: RecordedMeasurement[] = [];
+  for (let round = 1; round <= options.rounds; round += 1) {
+    for (const plan of plans) {
+      const measured = await measure({
+        target: plan.target,
+        operation: plan.operation,
+        connections: options.connections,
+        duration: options.duration,
+        metricsUrls: services.metricsUrls,
+        background,
+      });
+      measurements.push({ ...measured, role: plan.role, round });
+      log(
+        `${id} round ${round}/${options.rounds} ${plan.target.name}: ${measured.rps.toFixed(1)} req/s, p99 ${measured.p99Ms} ms, ` +
+          `${measured.errors.total} errors${measured.errorSamples[0] ? ` (${measured.errorSamples[0]})` : ''}, ` +
+          `${measured.sqlPerRequest.toFixed(2)} SQL/request`,
+      );
+    }
+  }
+  return measurements;
+}
+
+const labels = (subgraph: string): Record<Role, string> => ({ apollo: 'Apollo gateway', hive: 'Hive Gateway', subgraph });
+const mean = (values: number[]) => (values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length);
+
+void main();
