@@ -9,6 +9,7 @@ import { EnvReader, type Env } from '../lib/env';
  *   SUBGRAPH_<NAME>_URL                 overrides a routing_url of the supergraph (e.g. SUBGRAPH_NATIONAL_ID_URL)
  *   SUBGRAPH_TIMEOUT_MS                 limit on every subgraph call (5000)
  *   SUBGRAPH_MAX_SOCKETS                kept-alive connections per subgraph (64)
+ *   SUBGRAPH_DEDUPLICATE                identical reads in flight share one subgraph call (on)
  *   GRAPHQL_IDE                         serve the built-in GraphQL IDE at / (on outside production)
  *   INTROSPECTION                       allow introspection (on outside production)
  */
@@ -20,6 +21,7 @@ export interface GatewayConfig {
   subgraphUrls: Readonly<Record<string, string>>;
   subgraphTimeoutMs: number;
   subgraphMaxSockets: number;
+  subgraphDeduplicate: boolean;
   ide: boolean;
   introspection: boolean;
   bodyLimit: string;
@@ -42,6 +44,7 @@ export function readConfig(env: Env = process.env): GatewayConfig {
     subgraphUrls,
     subgraphTimeoutMs: read.integer('SUBGRAPH_TIMEOUT_MS', 5000, { min: 50, max: 120_000 }),
     subgraphMaxSockets: read.integer('SUBGRAPH_MAX_SOCKETS', 64, { min: 1, max: 4096 }),
+    subgraphDeduplicate: read.boolean('SUBGRAPH_DEDUPLICATE', true),
     ide: read.boolean('GRAPHQL_IDE', !read.production),
     introspection: read.boolean('INTROSPECTION', !read.production),
     bodyLimit: read.string('REQUEST_BODY_LIMIT', '256kb') || '256kb',

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import fetch, { type RequestInit as NodeFetchInit } from 'node-fetch';
+import fetch, { Response, type RequestInit as NodeFetchInit } from 'node-fetch';
 import { GraphQLError } from 'graphql';
 import { RemoteGraphQLDataSource } from '@apollo/gateway';
 import type { Fetcher } from '@apollo/utils.fetcher';
@@ -18,19 +18,69 @@ export interface DataSourceOptions {
   url: string;
   timeoutMs: number;
   maxSockets: number;
+  deduplicate: boolean;
   log?: (message: string) => void;
 }
 
-export function keepAliveFetcher(options: { timeoutMs: number; maxSockets: number }): Fetcher {
+export function keepAliveFetcher(options: { timeoutMs: number; maxSockets: number; deduplicate?: boolean }): Fetcher {
   const agentOptions = { keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: options.maxSockets };
   const httpAgent = new http.Agent(agentOptions);
   const httpsAgent = new https.Agent(agentOptions);
-  return ((url: string, init?: NodeFetchInit) =>
+  const send = (url: string, init?: NodeFetchInit) =>
     fetch(url, {
       ...init,
       agent: (parsed: URL) => (parsed.protocol === 'https:' ? httpsAgent : httpAgent),
       signal: AbortSignal.timeout(options.timeoutMs) as NodeFetchInit['signal'],
-    })) as unknown as Fetcher;
+    });
+  return (options.deduplicate === false ? send : deduplicating(send)) as unknown as Fetcher;
+}
+
+interface BufferedResponse {
+  status: number;
+  statusText: string;
+  headers: [string, string][];
+  body: string;
+}
+
+/**
+ * In-flight deduplication: while a read is on its way to a subgraph, an identical one (same URL, same
+ * headers, same query and variables) waits for the same answer instead of being sent again. Popular
+ * queries under load (statistics on a dashboard, the same citizen opened at several counters) then cost
+ * the subgraph and its database one call per moment, not one per client. Only queries: a mutation is
+ * always sent. Each caller gets its own Response built from the buffered body, so the objects the gateway
+ * parses and merges into are never shared between requests. Headers are part of the key, so callers
+ * with different credentials never share an answer.
+ */
+function deduplicating(send: (url: string, init?: NodeFetchInit) => Promise<Response>) {
+  const inFlight = new Map<string, Promise<BufferedResponse>>();
+  return async (url: string, init?: NodeFetchInit): Promise<Response> => {
+    if (!isQuery(init?.body)) return send(url, init);
+    const key = JSON.stringify([url, init!.headers ?? null, init!.body]);
+    let pending = inFlight.get(key);
+    if (!pending) {
+      pending = send(url, init)
+        .then(async (response) => ({
+          status: response.status,
+          statusText: response.statusText,
+          headers: [...response.headers.entries()],
+          body: await response.text(),
+        }))
+        .finally(() => inFlight.delete(key));
+      inFlight.set(key, pending);
+    }
+    const buffered = await pending;
+    return new Response(buffered.body, { status: buffered.status, statusText: buffered.statusText, headers: buffered.headers });
+  };
+}
+
+function isQuery(body: unknown): boolean {
+  if (typeof body !== 'string') return false;
+  try {
+    const query = (JSON.parse(body) as { query?: unknown }).query;
+    return typeof query === 'string' && /^\s*(query\b|\{)/.test(query);
+  } catch {
+    return false;
+  }
 }
 
 export function agencyUnavailable(name: string): GraphQLError {

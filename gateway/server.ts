@@ -42,6 +42,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
         url: subgraphUrls[name] ?? url!,
         timeoutMs: config.subgraphTimeoutMs,
         maxSockets: config.subgraphMaxSockets,
+        deduplicate: config.subgraphDeduplicate,
       }),
   });
 

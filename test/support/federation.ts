@@ -33,7 +33,13 @@ export interface TestFederation {
   stop(): Promise<void>;
 }
 
-export async function startFederation(options: { gatewayEnv?: Record<string, string> } = {}): Promise<TestFederation> {
+export interface FederationOptions {
+  gatewayEnv?: Record<string, string>;
+  /** Puts something (a delaying proxy, say) between the gateway and a subgraph: gets its URL, returns the one to call. */
+  routeThrough?: Partial<Record<Agency['id'], (subgraphUrl: string) => Promise<string>>>;
+}
+
+export async function startFederation(options: FederationOptions = {}): Promise<TestFederation> {
   const { urls } = testDatabases();
   const subgraphs = {
     residents: await createResidentsSubgraph(residentsConfig({ RESIDENTS_DATABASE_URL: urls.residents, RESIDENTS_PORT: '0' })),
@@ -50,12 +56,13 @@ export async function startFederation(options: { gatewayEnv?: Record<string, str
   }
   const subgraphUrls = Object.fromEntries(Object.entries(running).map(([id, r]) => [id, r!.url])) as Record<Agency['id'], string>;
 
+  const routed = async (id: Agency['id']) => (await options.routeThrough?.[id]?.(subgraphUrls[id])) ?? subgraphUrls[id];
   const gateway = await createGateway(
     gatewayConfig({
       GATEWAY_PORT: '0',
-      SUBGRAPH_RESIDENTS_URL: subgraphUrls.residents,
-      SUBGRAPH_NATIONAL_ID_URL: subgraphUrls['national-id'],
-      SUBGRAPH_BIRTH_REGISTRY_URL: subgraphUrls['birth-registry'],
+      SUBGRAPH_RESIDENTS_URL: await routed('residents'),
+      SUBGRAPH_NATIONAL_ID_URL: await routed('national-id'),
+      SUBGRAPH_BIRTH_REGISTRY_URL: await routed('birth-registry'),
       ...options.gatewayEnv,
     }),
   );
