@@ -21,6 +21,8 @@ export interface LoadResult {
   p99Ms: number;
   /** Responses received, whatever their status. */
   completed: number;
+  /** Requests written, including those still in flight when the run ended (the server processes them too). */
+  sent: number;
   durationS: number;
   errors: { connection: number; timeouts: number; non2xx: number; graphql: number; total: number };
   /** The first few GraphQL error messages or bad bodies, to say what went wrong. */
@@ -69,6 +71,7 @@ export function startLoad(spec: LoadSpec): RunningLoad {
           p50Ms: result.latency.p50,
           p99Ms: result.latency.p99,
           completed: result.requests.total,
+          sent: result.requests.sent,
           durationS: result.duration,
           errors: { connection: result.errors - result.timeouts, timeouts: result.timeouts, non2xx: result.non2xx, graphql: graphqlErrors, total },
           errorSamples,

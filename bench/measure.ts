@@ -2,7 +2,7 @@ import type { Agency } from '../lib/agencies';
 import { startLoad, type LoadResult } from './load';
 import { watchProcess, type ProcessUsage } from './process-stats';
 import type { Target } from './services';
-import { countersDelta, readCounters, totalCounters, type CountersBySubgraph } from './subgraph-metrics';
+import { countersDelta, readSettledCounters, totalCounters, type CountersBySubgraph } from './subgraph-metrics';
 
 /**
  * One measurement: load on one target for the set duration (optionally with a second, background load on
@@ -25,7 +25,7 @@ export interface MeasurementSpec {
 export interface Measurement extends LoadResult, ProcessUsage {
   target: Target['name'];
   /**
-   * Per request completed (foreground and background together when there is a background load: the
+   * Per request sent (foreground and background together when there is a background load: the
    * subgraphs cannot tell whose request a statement served).
    */
   sqlPerRequest: number;
@@ -35,7 +35,7 @@ export interface Measurement extends LoadResult, ProcessUsage {
 }
 
 export async function measure(spec: MeasurementSpec): Promise<Measurement> {
-  const before = await readCounters(spec.metricsUrls);
+  const before = await readSettledCounters(spec.metricsUrls);
   const usage = watchProcess(spec.target.pid);
   // Far longer than the foreground; stopped as soon as the foreground ends.
   const background = spec.background
@@ -45,10 +45,11 @@ export async function measure(spec: MeasurementSpec): Promise<Measurement> {
   background?.stop();
   const processUsage = usage.stop();
   const backgroundResult = await background?.done;
-  const counters = countersDelta(before, await readCounters(spec.metricsUrls));
+  const counters = countersDelta(before, await readSettledCounters(spec.metricsUrls));
 
   const total = totalCounters(counters);
-  const requests = foreground.completed + (backgroundResult?.completed ?? 0);
+  // Requests sent, not completed: the requests cut off when the run ends were still served, statements and all.
+  const requests = foreground.sent + (backgroundResult?.sent ?? 0);
   return {
     target: spec.target.name,
     ...foreground,

@@ -13,6 +13,8 @@ export type Role = 'apollo' | 'hive' | 'subgraph';
 export interface RecordedMeasurement extends Measurement {
   role: Role;
   round: number;
+  /** Errors during the warm-up just before; not in the figures, recorded so that none goes unseen. */
+  warmUpErrors: number;
 }
 
 export interface Summary {
@@ -115,7 +117,7 @@ export function renderMarkdown(report: Report): string {
     '',
     `Machine: ${machine.cpuModel} × ${machine.cpuCount}, ${machine.totalMemoryGb} GiB, Node ${machine.node}, ${machine.os}; ` +
       `load average at start ${machine.loadAverage.join(' / ')}.`,
-    `Each measurement: ${options.duration} s with ${options.connections} connections, after a ${report.warmUpSeconds} s warm-up per target; ` +
+    `Each measurement: ${options.duration} s with ${options.connections} connections, right after a ${report.warmUpSeconds} s warm-up of the same target; ` +
       `figures are the mean of ${options.rounds} round${options.rounds === 1 ? '' : 's'} (errors: the sum). Gateways and subgraphs run on this machine, one process each.`,
     '',
   ];

@@ -21,19 +21,25 @@ const RESULTS_DIR = path.resolve(__dirname, 'results');
 const log = (line: string) => console.error(`[bench] ${line}`);
 
 async function main() {
-  const options = readOptions();
+  let options: BenchOptions;
+  try {
+    options = readOptions();
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(2);
+  }
   const startedAt = new Date();
   const machine = describeMachine();
   const services = new BenchServices(log, (what) => {
     log(`${what}; stopping everything.`);
     void finish(1);
   });
-  const finish = async (code: number) => {
-    await services.stop();
+  const finish = async (code: number, immediately = false) => {
+    await services.stop({ immediately });
     process.exit(code);
   };
-  process.on('SIGINT', () => void finish(130));
-  process.on('SIGTERM', () => void finish(143));
+  process.on('SIGINT', () => void finish(130, true));
+  process.on('SIGTERM', () => void finish(143, true));
 
   try {
     log(`starting PostgreSQL on .data/bench-${options.citizens}…`);
@@ -61,7 +67,6 @@ async function main() {
         livingCodes: samples.livingCodes.length,
         households: samples.households.length,
         legacyIdNumbers: samples.legacyIdNumbers.length,
-        codeLists: samples.codeLists.length,
       },
       sections,
     };
@@ -90,7 +95,7 @@ async function runWorkloads(options: BenchOptions, services: Services, samples: 
   return sections;
 }
 
-/** A workload on Apollo, Hive and the owning subgraph alone: A, H, S in every round. */
+/** A workload on Apollo, Hive and the owning subgraph alone: A, H, S in every round, each after its warm-up. */
 async function measureWorkload(workload: Workload, options: BenchOptions, services: Services): Promise<Section> {
   const subgraph = services.subgraphs[workload.subgraph.id];
   const plans: Plan[] = [
@@ -156,13 +161,15 @@ async function runPlans(
   services: Services,
   background?: Operation & { connections: number },
 ): Promise<RecordedMeasurement[]> {
-  for (const plan of plans) {
-    const warm = await warmUp(plan.target, plan.operation, options.connections, WARM_UP_SECONDS);
-    if (warm.errors.total > 0) log(`${id} warm-up on ${plan.target.name}: ${warm.errors.total} errors, e.g. ${warm.errorSamples[0] ?? 'connection errors'}`);
-  }
   const measurements: RecordedMeasurement[] = [];
   for (let round = 1; round <= options.rounds; round += 1) {
     for (const plan of plans) {
+      // Right before each measurement, so that every one starts from the same warm state (planner caches,
+      // JIT, kept-alive sockets and database connections in use) whatever ran on the other targets meanwhile.
+      const warm = await warmUp(plan.target, plan.operation, options.connections, WARM_UP_SECONDS);
+      if (warm.errors.total > 0) {
+        log(`${id} warm-up on ${plan.target.name}: ${warm.errors.total} errors, e.g. ${warm.errorSamples[0] ?? 'connection errors'}`);
+      }
       const measured = await measure({
         target: plan.target,
         operation: plan.operation,
@@ -171,7 +178,7 @@ async function runPlans(
         metricsUrls: services.metricsUrls,
         background,
       });
-      measurements.push({ ...measured, role: plan.role, round });
+      measurements.push({ ...measured, role: plan.role, round, warmUpErrors: warm.errors.total });
       log(
         `${id} round ${round}/${options.rounds} ${plan.target.name}: ${measured.rps.toFixed(1)} req/s, p99 ${measured.p99Ms} ms, ` +
           `${measured.errors.total} errors${measured.errorSamples[0] ? ` (${measured.errorSamples[0]})` : ''}, ` +

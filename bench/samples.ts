@@ -13,8 +13,6 @@ export interface Samples {
   households: string[];
   /** Legacy 9-digit ID numbers (loai_the = 'CMND'). */
   legacyIdNumbers: string[];
-  /** Lists of 100 personal codes, for `citizens(personalCodes:)`. */
-  codeLists: string[][];
 }
 
 export const SAMPLE_SIZES = { livingCodes: 2000, households: 500, legacyIdNumbers: 500, listLength: 100 };
@@ -30,13 +28,22 @@ export async function sampleData(pools: Pools): Promise<Samples> {
   for (const [name, values] of Object.entries({ livingCodes, legacyIdNumbers, households })) {
     if (values.length === 0) throw new Error(`no ${name} to benchmark with: are the bench databases seeded?`);
   }
-  const codeLists: string[][] = [];
-  for (let start = 0; start + SAMPLE_SIZES.listLength <= livingCodes.length; start += SAMPLE_SIZES.listLength) {
-    codeLists.push(livingCodes.slice(start, start + SAMPLE_SIZES.listLength));
+  return { livingCodes, households, legacyIdNumbers };
+}
+
+/**
+ * A list of 100 distinct codes drawn afresh from the living citizens' (a partial Fisher–Yates shuffle).
+ * A fixed set of lists would make concurrent requests identical often enough for the gateways' in-flight
+ * deduplication to answer several with one subgraph call, hiding the cost of the list itself.
+ */
+export function randomCodeList(codes: readonly string[], length = SAMPLE_SIZES.listLength): string[] {
+  const pool = [...codes];
+  const n = Math.min(length, pool.length);
+  for (let i = 0; i < n; i += 1) {
+    const j = i + Math.floor(Math.random() * (pool.length - i));
+    [pool[i], pool[j]] = [pool[j], pool[i]];
   }
-  // A population smaller than one list still gets one (shorter) list.
-  if (codeLists.length === 0) codeLists.push(livingCodes.slice(0, SAMPLE_SIZES.listLength));
-  return { livingCodes, households, legacyIdNumbers, codeLists };
+  return pool.slice(0, n);
 }
 
 /**

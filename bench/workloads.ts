@@ -3,7 +3,7 @@ import { SUPERGRAPH_GRAPHQL } from '../lib/compose';
 import type { Agency } from '../lib/agencies';
 import { BY_IDENTITY_CARD, CITIZEN_LIST, HOUSEHOLD, UNIFIED_CITIZEN } from '../test/support/queries';
 import type { WorkloadId } from './options';
-import type { Samples } from './samples';
+import { randomCodeList, type Samples } from './samples';
 import { subgraphPart } from './subgraph-query';
 
 /**
@@ -40,7 +40,7 @@ export function defineWorkloads(samples: Samples): Record<MeasuredWorkloadId, Wo
   return {
     W1: workload('W1', 'Unified view of one citizen', UNIFIED_CITIZEN, () => ({ code: pick(samples.livingCodes) }), 'residents'),
     W2: workload('W2', 'Household with members, their cards and births', HOUSEHOLD, () => ({ number: pick(samples.households) }), 'residents'),
-    W3: workload('W3', 'List of 100 citizens', CITIZEN_LIST, () => ({ codes: pick(samples.codeLists) }), 'residents'),
+    W3: workload('W3', 'List of 100 citizens', CITIZEN_LIST, () => ({ codes: randomCodeList(samples.livingCodes) }), 'residents'),
     W4: workload('W4', 'Lookup by legacy 9-digit ID number', BY_IDENTITY_CARD, () => ({ number: pick(samples.legacyIdNumbers) }), 'national-id'),
     W5: workload('W5', 'Population statistics', CITIZEN_STATISTICS, () => ({}), 'residents'),
   };

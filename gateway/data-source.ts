@@ -23,7 +23,10 @@ export interface DataSourceOptions {
 }
 
 export function keepAliveFetcher(options: { timeoutMs: number; maxSockets: number; deduplicate?: boolean }): Fetcher {
-  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: options.maxSockets };
+  // `timeout` matters: without it Node's agent ignores the subgraph's `Keep-Alive: timeout=N` hint and
+  // reuses a socket just as the subgraph closes it (ECONNRESET, "socket hang up" under load). With it,
+  // idle sockets are dropped a second before the server would drop them.
+  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: options.maxSockets, timeout: 60_000 };
   const httpAgent = new http.Agent(agentOptions);
   const httpsAgent = new https.Agent(agentOptions);
   const send = (url: string, init?: NodeFetchInit) =>

@@ -44,6 +44,10 @@ export async function createSubgraphServer<Context extends object>(
 ): Promise<SubgraphServer<Context>> {
   const typeDefs = parse(fs.readFileSync(definition.schemaPath, 'utf8'));
   const httpServer = http.createServer();
+  // Gateways keep connections to a subgraph open between requests; a longer idle timeout than Node's
+  // 5 s default means fewer reconnects, and the gateway's agent closes its side first (gateway/data-source.ts).
+  httpServer.keepAliveTimeout = 65_000;
+  httpServer.headersTimeout = 66_000;
   const log = (message: string, error: unknown) => console.error(`[${definition.name}] ${message}:`, error);
   const apollo = new ApolloServer<Context>({
     schema: buildSubgraphSchema({ typeDefs, resolvers: definition.resolvers as GraphQLResolverMap<unknown> }),
