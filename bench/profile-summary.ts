@@ -20,13 +20,15 @@ interface CpuProfile {
 
 export interface ProfileSummary {
   totalMs: number;
+  /** Time not spent idle: the base of every share below. */
+  busyMs: number;
   functions: { name: string; where: string; selfMs: number; share: number }[];
   packages: { name: string; selfMs: number; share: number }[];
 }
 
 /** node_modules/@scope/name or node_modules/name, the project's own folder, or V8/Node internals. */
 function packageOf(url: string): string {
-  if (!url) return '(V8: garbage collection, idle, native)';
+  if (!url) return '(V8: garbage collection, native, program)';
   if (url.startsWith('node:')) return 'node (core)';
   const modules = url.lastIndexOf('node_modules/');
   if (modules >= 0) {
@@ -42,9 +44,14 @@ export function summariseProfile(profile: CpuProfile, top = 15): ProfileSummary 
   const msPerSample = totalMs / Math.max(profile.samples.length, 1);
   const byFunction = new Map<string, { name: string; where: string; selfMs: number }>();
   const byPackage = new Map<string, number>();
+  let idleMs = 0;
   for (const node of profile.nodes) {
     const selfMs = (node.hitCount ?? 0) * msPerSample;
     if (selfMs === 0) continue;
+    if (node.callFrame.functionName === '(idle)') {
+      idleMs += selfMs;
+      continue;
+    }
     const { functionName, url, lineNumber } = node.callFrame;
     const name = functionName || '(anonymous)';
     const where = url ? `${url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*?\/main\//, '')}:${lineNumber + 1}` : '';
@@ -55,9 +62,11 @@ export function summariseProfile(profile: CpuProfile, top = 15): ProfileSummary 
     const pkg = packageOf(url);
     byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + selfMs);
   }
-  const share = (ms: number) => ms / totalMs;
+  const busyMs = totalMs - idleMs;
+  const share = (ms: number) => ms / busyMs;
   return {
     totalMs,
+    busyMs,
     functions: [...byFunction.values()]
       .sort((a, b) => b.selfMs - a.selfMs)
       .slice(0, top)
@@ -72,7 +81,7 @@ export function summariseProfile(profile: CpuProfile, top = 15): ProfileSummary 
 export function profileMarkdown(summary: ProfileSummary): string {
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
   return [
-    `Profile: ${(summary.totalMs / 1000).toFixed(1)} s of wall time.`,
+    `Profile: ${(summary.totalMs / 1000).toFixed(1)} s of wall time, ${(summary.busyMs / 1000).toFixed(1)} s busy (shares are of the busy time).`,
     '',
     '| package | self time | share |',
     '|---|--:|--:|',
