@@ -12,9 +12,14 @@ export interface BenchOptions {
   connections: number;
   workloads: WorkloadId[];
   rounds: number;
+  /**
+   * Seconds of load before each measurement. Every process is freshly started, and 2 s proved too short:
+   * the first round of each run came out 30–45% slower than the second (JIT and PostgreSQL's cache still cold).
+   */
+  warmUp: number;
 }
 
-const USAGE = 'usage: npm run bench -- [--citizens N] [--duration S] [--connections C] [--workloads W1,W2,…] [--rounds R]';
+const USAGE = 'usage: npm run bench -- [--citizens N] [--duration S] [--connections C] [--workloads W1,W2,…] [--rounds R] [--warmup S]';
 
 export function readOptions(argv: string[] = process.argv.slice(2)): BenchOptions {
   const { values } = parseArgs({
@@ -25,6 +30,7 @@ export function readOptions(argv: string[] = process.argv.slice(2)): BenchOption
       connections: { type: 'string', default: '20' },
       workloads: { type: 'string', default: WORKLOAD_IDS.join(',') },
       rounds: { type: 'string', default: '2' },
+      warmup: { type: 'string', default: '10' },
     },
     strict: true,
     allowPositionals: false,
@@ -44,6 +50,7 @@ export function readOptions(argv: string[] = process.argv.slice(2)): BenchOption
     // In the order the report lists them, whatever order they were given in.
     workloads: WORKLOAD_IDS.filter((w) => workloads.includes(w)),
     rounds: positiveInteger('rounds', values.rounds),
+    warmUp: positiveInteger('warmup', values.warmup),
   };
 }
 

@@ -14,7 +14,6 @@ import { describeMachine, renderMarkdown, summarize, writeReport, type RecordedM
  * Hive Gateway over the same supergraph), each workload measured on both gateways in alternation and on
  * the owning subgraph alone, then bench/results/<date>-<citizens>.{json,md}. See bench/README.md.
  */
-const WARM_UP_SECONDS = 2;
 const BACKGROUND_CONNECTIONS = 2;
 const RESULTS_DIR = path.resolve(__dirname, 'results');
 
@@ -61,7 +60,7 @@ async function main() {
       finishedAt: new Date().toISOString(),
       citizens: options.citizens,
       options,
-      warmUpSeconds: WARM_UP_SECONDS,
+      warmUpSeconds: options.warmUp,
       machine,
       samples: {
         livingCodes: samples.livingCodes.length,
@@ -166,7 +165,7 @@ async function runPlans(
     for (const plan of plans) {
       // Right before each measurement, so that every one starts from the same warm state (planner caches,
       // JIT, kept-alive sockets and database connections in use) whatever ran on the other targets meanwhile.
-      const warm = await warmUp(plan.target, plan.operation, options.connections, WARM_UP_SECONDS);
+      const warm = await warmUp(plan.target, plan.operation, options.connections, options.warmUp);
       if (warm.errors.total > 0) {
         log(`${id} warm-up on ${plan.target.name}: ${warm.errors.total} errors, e.g. ${warm.errorSamples[0] ?? 'connection errors'}`);
       }
