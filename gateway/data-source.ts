@@ -4,7 +4,7 @@ import fetch, { Response, type RequestInit as NodeFetchInit } from 'node-fetch';
 import { GraphQLError } from 'graphql';
 import { RemoteGraphQLDataSource } from '@apollo/gateway';
 import type { Fetcher } from '@apollo/utils.fetcher';
-import { agency } from '../lib/agencies';
+import { findAgency } from '../lib/agencies';
 import { ErrorCode } from '../lib/graphql/errors';
 
 /**
@@ -87,13 +87,7 @@ function isQuery(body: unknown): boolean {
 }
 
 export function agencyUnavailable(name: string): GraphQLError {
-  const known = (() => {
-    try {
-      return agency(name as never);
-    } catch {
-      return null;
-    }
-  })();
+  const known = findAgency(name);
   const message = known
     ? `The ${known.title} did not answer, so its data (${known.holds}) is missing from this response. The rest is complete; retry later for the missing part.`
     : `One of the agencies did not answer, so part of this response is missing. Retry later.`;

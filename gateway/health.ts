@@ -1,5 +1,5 @@
 import express from 'express';
-import { agency } from '../lib/agencies';
+import { findAgency } from '../lib/agencies';
 
 /**
  * Liveness: the process answers. Readiness: every subgraph answers its own /health (which checks its
@@ -28,9 +28,5 @@ export function healthRouter(subgraphs: Readonly<Record<string, string>>, timeou
 }
 
 function safeTitle(name: string): string {
-  try {
-    return agency(name as never).title;
-  } catch {
-    return name;
-  }
+  return findAgency(name)?.title ?? name;
 }

@@ -48,8 +48,13 @@ export const AGENCIES: readonly Agency[] = [
   },
 ];
 
+/** The agency a subgraph name belongs to, if any (names from a supergraph are plain strings). */
+export function findAgency(id: string): Agency | undefined {
+  return AGENCIES.find((a) => a.id === id);
+}
+
 export function agency(id: Agency['id']): Agency {
-  const found = AGENCIES.find((a) => a.id === id);
+  const found = findAgency(id);
   if (!found) throw new Error(`Unknown agency ${id}`);
   return found;
 }

@@ -7,22 +7,14 @@ import type { Pool, PoolClient } from 'pg';
  */
 export interface StatementCounter {
   readonly total: number;
-  /** The statements sent since the counter was created, newest last (bounded, for diagnosing a test). */
-  readonly recent: readonly string[];
 }
 
-const RECENT_LIMIT = 50;
-
 export function countStatements(pool: Pool): StatementCounter {
-  const state = { total: 0, recent: [] as string[] };
+  const state = { total: 0 };
   pool.on('connect', (client: PoolClient) => {
     const send = client.query.bind(client) as (...args: unknown[]) => unknown;
     (client as { query: unknown }).query = (...args: unknown[]) => {
       state.total += 1;
-      const first = args[0];
-      const text = typeof first === 'string' ? first : (first as { text?: string })?.text ?? '';
-      state.recent.push(text);
-      if (state.recent.length > RECENT_LIMIT) state.recent.shift();
       return send(...args);
     };
   });

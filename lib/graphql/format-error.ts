@@ -22,8 +22,8 @@ const CLIENT_ERROR_CODES = new Set<string>([
 export type ErrorLogger = (message: string, error: unknown) => void;
 
 export function formatClientError(formatted: GraphQLFormattedError, error: unknown, log: ErrorLogger): GraphQLFormattedError {
-  const input = causes(error).find((cause): cause is UserInputError => cause instanceof UserInputError)
-    ?? (unwrapResolverError(error) instanceof UserInputError ? (unwrapResolverError(error) as UserInputError) : undefined);
+  // The originalError chain includes what unwrapResolverError would return.
+  const input = causes(error).find((cause): cause is UserInputError => cause instanceof UserInputError);
   const { stacktrace: _stack, ...extensions } = formatted.extensions ?? {};
   if (input) {
     return { ...formatted, extensions: { ...extensions, ...input.details, code: ErrorCode.BAD_USER_INPUT } };

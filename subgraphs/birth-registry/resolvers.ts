@@ -1,10 +1,9 @@
 import { DateScalar, PersonalCodeScalar } from '../../lib/graphql/scalars';
-import { decode } from '../../lib/code-table';
+import { decode, SEX_CODES as SEX } from '../../lib/code-table';
 import { provinceName } from '../../lib/provinces';
-import type { Resolvers, Sex } from './generated/graphql';
+import type { Resolvers } from './generated/graphql';
 import type { BirthRecord, CitizenReference } from './models';
 
-const SEX: Record<number, Sex> = { 1: 'MALE', 2: 'FEMALE' };
 
 const reference = (personalCode: string | null): CitizenReference | null => (personalCode ? { personalCode } : null);
 

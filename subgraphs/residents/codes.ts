@@ -1,9 +1,9 @@
 /**
  * The Resident Information Center's code tables: the values its columns hold, and what the graph calls them.
  */
-import type { HouseholdRelationship, MaritalStatus, ResidenceKind, ResidenceStatus, Sex } from './generated/graphql';
+import type { HouseholdRelationship, MaritalStatus, ResidenceKind, ResidenceStatus } from './generated/graphql';
 
-export const SEX: Record<number, Sex> = { 1: 'MALE', 2: 'FEMALE' };
+export { SEX_CODES as SEX } from '../../lib/code-table';
 
 export const MARITAL_STATUS: Record<number, MaritalStatus> = { 1: 'SINGLE', 2: 'MARRIED', 3: 'DIVORCED', 4: 'WIDOWED' };
 
