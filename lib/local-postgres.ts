@@ -60,10 +60,14 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
     password,
     persistent: true,
     // The binaries refuse to run as root; the package creates an unprivileged user when we are root.
-    createPostgresUser: typeof process.getuid === 'function' && process.getuid() === 0,
+    createPostgresUser: runsAsRoot(),
     onLog: (message: unknown) => options.log?.(String(message).trimEnd()),
     onError: (message: unknown) => options.log?.(String(message).trimEnd()),
   });
+  if (runsAsRoot()) {
+    letPostgresUserTraverse(path.resolve(__dirname, '..'));
+    letPostgresUserTraverse(path.dirname(dataDir));
+  }
   if (!fs.existsSync(path.join(dataDir, 'PG_VERSION'))) {
     await server.initialise();
   }
@@ -90,6 +94,24 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
     },
     stop: () => server.stop(),
   };
+}
+
+function runsAsRoot(): boolean {
+  return typeof process.getuid === 'function' && process.getuid() === 0;
+}
+
+/**
+ * As root, PostgreSQL runs as an unprivileged user that must reach its binaries (in node_modules) and
+ * its data folder. A checkout inside a private folder (`mktemp -d` makes them 0700) would stop it at the
+ * first directory it may not enter; adding the search bit for others (o+x: enter, not list) to the
+ * folders above is the least that lets it through.
+ */
+function letPostgresUserTraverse(directory: string): void {
+  for (let dir = directory; ; dir = path.dirname(dir)) {
+    const mode = fs.statSync(dir).mode;
+    if ((mode & 0o001) === 0) fs.chmodSync(dir, (mode & 0o7777) | 0o001);
+    if (dir === path.dirname(dir)) return;
+  }
 }
 
 /** A postmaster.pid left by a killed run would stop PostgreSQL from starting; remove it if its process is gone. */
