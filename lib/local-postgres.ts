@@ -64,6 +64,7 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
     onLog: (message: unknown) => options.log?.(String(message).trimEnd()),
     onError: (message: unknown) => options.log?.(String(message).trimEnd()),
   });
+  fs.mkdirSync(path.dirname(dataDir), { recursive: true });
   if (runsAsRoot()) {
     letPostgresUserTraverse(path.resolve(__dirname, '..'));
     letPostgresUserTraverse(path.dirname(dataDir));
