@@ -1,8 +1,11 @@
 import http from 'node:http';
 import https from 'node:https';
 import fetch, { Response, type RequestInit as NodeFetchInit } from 'node-fetch';
+import crypto from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GraphQLError } from 'graphql';
-import { RemoteGraphQLDataSource } from '@apollo/gateway';
+import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { CALLER_HEADERS, isRequestId } from '../lib/caller';
 import type { Fetcher } from '@apollo/utils.fetcher';
 import { findAgency } from '../lib/agencies';
 import { ErrorCode } from '../lib/graphql/errors';
@@ -58,7 +61,9 @@ function deduplicating(send: (url: string, init?: NodeFetchInit) => Promise<Resp
   const inFlight = new Map<string, Promise<BufferedResponse>>();
   return async (url: string, init?: NodeFetchInit): Promise<Response> => {
     if (!isQuery(init?.body)) return send(url, init);
-    const key = JSON.stringify([url, init!.headers ?? null, init!.body]);
+    // The request id differs for every client request, so it is left out of the key; the actor is not.
+    const { [CALLER_HEADERS.requestId]: _requestId, ...headers } = (init!.headers ?? {}) as Record<string, string>;
+    const key = JSON.stringify([url, headers, init!.body]);
     let pending = inFlight.get(key);
     if (!pending) {
       pending = send(url, init)
@@ -94,7 +99,25 @@ export function agencyUnavailable(name: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: ErrorCode.AGENCY_UNAVAILABLE, agency: known?.title ?? 'unknown' } });
 }
 
-export class AgencyDataSource extends RemoteGraphQLDataSource {
+/**
+ * What the gateway passes on to every subgraph call of a client request: the actor the client names
+ * (x-actor, recorded by the subgraphs with every write) and a request id (the client's x-request-id if it
+ * is well formed, else a new one), which the response carries back so a client can quote it.
+ */
+export interface GatewayContext {
+  actor?: string;
+  requestId: string;
+}
+
+export function requestContext(req: IncomingMessage, res: ServerResponse): GatewayContext {
+  const given = req.headers[CALLER_HEADERS.requestId];
+  const requestId = isRequestId(given) ? given : crypto.randomUUID();
+  res.setHeader(CALLER_HEADERS.requestId, requestId);
+  const actor = req.headers[CALLER_HEADERS.actor];
+  return { requestId, ...(typeof actor === 'string' ? { actor } : {}) };
+}
+
+export class AgencyDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   private readonly agencyName: string;
   private readonly log: (message: string) => void;
 
@@ -102,6 +125,13 @@ export class AgencyDataSource extends RemoteGraphQLDataSource {
     super({ url: options.url, fetcher: keepAliveFetcher(options) });
     this.agencyName = options.name;
     this.log = options.log ?? ((message) => console.error(message));
+  }
+
+  willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void {
+    const headers = request.http?.headers;
+    if (!headers || !context?.requestId) return;
+    headers.set(CALLER_HEADERS.requestId, context.requestId);
+    if (context.actor) headers.set(CALLER_HEADERS.actor, context.actor);
   }
 
   didEncounterError(error: Error, _request: unknown, response?: { status?: number }): never {

@@ -11,7 +11,7 @@ import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/dis
 import { formatClientError } from '../lib/graphql/format-error';
 import { readSupergraphRoutingUrls } from './supergraph';
 import { disableVendorTelemetry, type GatewayConfig } from './config';
-import { AgencyDataSource } from './data-source';
+import { AgencyDataSource, requestContext } from './data-source';
 import { inputValidationPlugin } from './input-validation';
 import { healthRouter } from './health';
 import { ideRouter } from './ide';
@@ -71,7 +71,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
   app.disable('x-powered-by');
   app.use(healthRouter(subgraphUrls, Math.min(config.subgraphTimeoutMs, 2000)));
   if (config.ide) app.use(ideRouter());
-  app.use('/graphql', express.json({ limit: config.bodyLimit }), expressMiddleware(apollo, { context: async () => ({}) }));
+  app.use('/graphql', express.json({ limit: config.bodyLimit }), expressMiddleware(apollo, { context: async ({ req, res }) => requestContext(req, res) }));
   httpServer.on('request', app);
 
   return {

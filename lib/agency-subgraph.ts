@@ -1,44 +1,53 @@
 import type { PrismaPg } from '@prisma/adapter-pg';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import { callerFrom, type Caller } from './caller';
 import { openDatabase, type Database } from './database';
 import { createSubgraphServer, type SubgraphServer } from './subgraph-server';
 import type { SubgraphConfig } from './subgraph-config';
 
 /**
  * An agency subgraph = its database (one Prisma client over one pool) + its schema and resolvers +
- * per-request loaders. Each subgraph's server.ts fills in those three; this assembles and runs them.
+ * per-request loaders + the services of other agencies it calls. Each subgraph's server.ts fills those
+ * in; this assembles and runs them.
  */
-export interface AgencyContext<Client, Loaders> {
+export interface AgencyContext<Client, Loaders, Services = Record<string, never>> {
   db: Database<Client>;
   loaders: Loaders;
+  /** Who is behind this request (lib/caller.ts). */
+  caller: Caller;
+  services: Services;
 }
 
-export interface AgencySubgraphSpec<Client extends { $disconnect(): Promise<void> }, Loaders> {
+export interface AgencySubgraphSpec<Client extends { $disconnect(): Promise<void> }, Loaders, Services> {
   config: SubgraphConfig;
   schemaPath: string;
   resolvers: unknown;
   createClient(adapter: PrismaPg): Client;
   createLoaders(db: Database<Client>): Loaders;
+  /** Clients of other agencies' services, made once per process. */
+  services?: Services;
 }
 
-export interface AgencySubgraph<Client, Loaders> {
-  server: SubgraphServer<AgencyContext<Client, Loaders>>;
+export interface AgencySubgraph<Client, Loaders, Services = Record<string, never>> {
+  server: SubgraphServer<AgencyContext<Client, Loaders, Services>>;
   db: Database<Client>;
 }
 
-export async function createAgencySubgraph<Client extends { $disconnect(): Promise<void> }, Loaders>(
-  spec: AgencySubgraphSpec<Client, Loaders>,
-): Promise<AgencySubgraph<Client, Loaders>> {
+export async function createAgencySubgraph<Client extends { $disconnect(): Promise<void> }, Loaders, Services = Record<string, never>>(
+  spec: AgencySubgraphSpec<Client, Loaders, Services>,
+): Promise<AgencySubgraph<Client, Loaders, Services>> {
   const { config } = spec;
   const db = openDatabase(
     { url: config.databaseUrl, poolSize: config.poolSize, applicationName: `citizen-graph-${config.agency.id}` },
     spec.createClient,
   );
-  const server = await createSubgraphServer<AgencyContext<Client, Loaders>>({
+  const services = (spec.services ?? {}) as Services;
+  const verify = { secret: config.serviceSecret, audience: config.agency.id };
+  const server = await createSubgraphServer<AgencyContext<Client, Loaders, Services>>({
     name: config.agency.id,
     schemaPath: spec.schemaPath,
-    resolvers: spec.resolvers as GraphQLResolverMap<AgencyContext<Client, Loaders>>,
-    createContext: () => ({ db, loaders: spec.createLoaders(db) }),
+    resolvers: spec.resolvers as GraphQLResolverMap<AgencyContext<Client, Loaders, Services>>,
+    createContext: (headers) => ({ db, loaders: spec.createLoaders(db), caller: callerFrom(headers, verify), services }),
     ping: () => db.ping(),
     metrics: () => ({ sqlStatements: db.statements.total }),
   });

@@ -65,6 +65,11 @@ export class EnvReader {
     return value;
   }
 
+  /** A problem found by a check of the caller's own (a value that depends on another). */
+  problem(message: string): void {
+    this.problems.push(message);
+  }
+
   /** Throws one ConfigError naming every problem found. */
   done(): void {
     if (this.problems.length > 0) throw new ConfigError(this.problems);

@@ -5,6 +5,7 @@ import { EnvReader, type Env } from './env';
  * The settings every agency subgraph reads, with the variable names prefixed by the agency
  * (RESIDENTS_DATABASE_URL, NATIONAL_ID_PORT, ...). DATABASE_URL and PORT alone also work, for a
  * deployment that runs one subgraph per container. Development defaults point at the embedded PostgreSQL.
+ * Shared by all: SERVICE_TOKEN_SECRET (required in production), RESIDENTS_SERVICE_URL, SERVICE_TIMEOUT_MS.
  */
 export interface SubgraphConfig {
   agency: Agency;
@@ -13,7 +14,15 @@ export interface SubgraphConfig {
   port: number;
   host: string;
   poolSize: number;
+  /** Shared secret of the agencies' service credentials (lib/service-auth.ts). */
+  serviceSecret: string;
+  /** Where this subgraph reaches the residents subgraph for service calls (code issuance, holder checks). */
+  residentsServiceUrl: string;
+  serviceTimeoutMs: number;
 }
+
+/** The development secret; production must set SERVICE_TOKEN_SECRET to 32 characters or more of its own. */
+export const DEV_SERVICE_SECRET = 'citizen-graph-development-service-secret-not-for-production';
 
 export function readSubgraphConfig(id: Agency['id'], env: Env): SubgraphConfig {
   const a = agency(id);
@@ -26,7 +35,11 @@ export function readSubgraphConfig(id: Agency['id'], env: Env): SubgraphConfig {
     port: read.integer(prefixed('PORT'), a.defaultPort, { min: 0, max: 65535 }),
     host: read.string(prefixed('HOST'), '127.0.0.1') || '127.0.0.1',
     poolSize: read.integer(prefixed('DB_POOL_SIZE'), 10, { min: 1, max: 200 }),
+    serviceSecret: read.string('SERVICE_TOKEN_SECRET', DEV_SERVICE_SECRET),
+    residentsServiceUrl: read.url('RESIDENTS_SERVICE_URL', `http://127.0.0.1:${agency('residents').defaultPort}/graphql`),
+    serviceTimeoutMs: read.integer('SERVICE_TIMEOUT_MS', 5000, { min: 50, max: 120_000 }),
   };
+  if (config.serviceSecret && config.serviceSecret.length < 32) read.problem('SERVICE_TOKEN_SECRET must be at least 32 characters.');
   read.done();
   return Object.freeze(config);
 }

@@ -22,7 +22,7 @@ export interface SubgraphDefinition<Context extends object> {
   schemaPath: string;
   resolvers: GraphQLResolverMap<Context>;
   /** Called once per HTTP request: loaders are never shared between requests or callers. */
-  createContext(): Context;
+  createContext(headers: RequestHeaders): Context;
   /** Readiness: throws when the agency database cannot be reached. */
   ping(): Promise<void>;
   /** Counters for /metrics besides the request count (e.g. SQL statements sent). */
@@ -31,10 +31,12 @@ export interface SubgraphDefinition<Context extends object> {
 
 export type RunningSubgraph = Listening;
 
+export type RequestHeaders = Readonly<Record<string, string | string[] | undefined>>;
+
 export interface SubgraphServer<Context extends object> {
   apollo: ApolloServer<Context>;
   app: express.Express;
-  createContext(): Context;
+  createContext(headers?: RequestHeaders): Context;
   listen(port: number, host?: string): Promise<RunningSubgraph>;
 }
 
@@ -81,14 +83,14 @@ export async function createSubgraphServer<Context extends object>(
       next();
     },
     express.json({ limit: options.bodyLimit ?? '1mb' }),
-    expressMiddleware(apollo, { context: async () => definition.createContext() }),
+    expressMiddleware(apollo, { context: async ({ req }) => definition.createContext(req.headers) }),
   );
   httpServer.on('request', app);
 
   return {
     apollo,
     app,
-    createContext: definition.createContext,
+    createContext: (headers = {}) => definition.createContext(headers),
     listen: (port, host = '127.0.0.1') => listen(httpServer, () => apollo.stop(), port, host),
   };
 }

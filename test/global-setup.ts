@@ -9,7 +9,8 @@ import { TEST_STATE_FILE, type TestState } from './support/databases';
  * run starts from the same seeded population, and stopped by global-teardown.ts.
  */
 const DATA_DIR = path.resolve(__dirname, '../.data/test-postgres');
-const PORT = 54330;
+/** TEST_POSTGRES_PORT lets two checkouts run their suites side by side. */
+const PORT = Number(process.env.TEST_POSTGRES_PORT ?? 54330);
 export const TEST_SEED = 'test-suite';
 export const TEST_CITIZENS = 3000;
 

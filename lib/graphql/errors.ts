@@ -8,7 +8,15 @@ export const ErrorCode = {
   /** One agency could not answer; the rest of the data is still returned. */
   AGENCY_UNAVAILABLE: 'AGENCY_UNAVAILABLE',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+  /** A write named something (a citizen, household, card) that does not exist. */
+  NOT_FOUND: 'NOT_FOUND',
+  /** A write that the current state forbids (deceased citizen, a valid card already, a full code block...). */
+  CONFLICT: 'CONFLICT',
+  /** The caller did not say who they are, or a service credential is missing or wrong. */
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
 } as const;
+
+export type ClientErrorCode = 'NOT_FOUND' | 'CONFLICT' | 'UNAUTHENTICATED' | 'AGENCY_UNAVAILABLE';
 
 /** Bad input: the message says what is wrong and what was expected; `details` say where. */
 export function badInput(message: string, details: Record<string, unknown> = {}): GraphQLError {
@@ -25,6 +33,27 @@ export class UserInputError extends Error {
     this.name = 'UserInputError';
   }
 }
+
+/**
+ * A refusal meant for the client that is not about the shape of the input: `code` is the category a
+ * frontend switches on, `reason` the stable precise cause (e.g. CONFLICT / CITIZEN_DECEASED).
+ */
+export class DomainError extends Error {
+  constructor(
+    readonly code: ClientErrorCode,
+    readonly reason: string,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}
+
+export const notFound = (reason: string, message: string, details?: Record<string, unknown>) =>
+  new DomainError('NOT_FOUND', reason, message, details);
+export const conflict = (reason: string, message: string, details?: Record<string, unknown>) =>
+  new DomainError('CONFLICT', reason, message, details);
 
 /** Walks an error's originalError chain (graphql-js and Apollo wrap errors several times). */
 export function causes(error: unknown): unknown[] {

@@ -1,6 +1,6 @@
 import type { GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
-import { causes, ErrorCode, UserInputError } from './errors';
+import { causes, DomainError, ErrorCode, UserInputError } from './errors';
 
 /**
  * What a client may see of an error. Deliberate errors (bad input, not allowed, agency unavailable, and
@@ -11,6 +11,9 @@ import { causes, ErrorCode, UserInputError } from './errors';
 const CLIENT_ERROR_CODES = new Set<string>([
   ErrorCode.BAD_USER_INPUT,
   ErrorCode.AGENCY_UNAVAILABLE,
+  ErrorCode.NOT_FOUND,
+  ErrorCode.CONFLICT,
+  ErrorCode.UNAUTHENTICATED,
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',
   'PERSISTED_QUERY_NOT_FOUND',
@@ -27,6 +30,10 @@ export function formatClientError(formatted: GraphQLFormattedError, error: unkno
   const { stacktrace: _stack, ...extensions } = formatted.extensions ?? {};
   if (input) {
     return { ...formatted, extensions: { ...extensions, ...input.details, code: ErrorCode.BAD_USER_INPUT } };
+  }
+  const refusal = causes(error).find((cause): cause is DomainError => cause instanceof DomainError);
+  if (refusal) {
+    return { ...formatted, extensions: { ...extensions, ...refusal.details, code: refusal.code, reason: refusal.reason } };
   }
   const code = typeof extensions.code === 'string' ? extensions.code : undefined;
   if (code && CLIENT_ERROR_CODES.has(code)) {

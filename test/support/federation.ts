@@ -26,7 +26,11 @@ export interface TestFederation {
   gatewayUrl: string;
   gatewayBase: string;
   subgraphUrls: Record<Agency['id'], string>;
-  query<Data = Record<string, unknown>>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<Data>>;
+  query<Data = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    headers?: Record<string, string>,
+  ): Promise<GraphQLResponse<Data>>;
   /** Runs `action` and returns how many SQL statements each agency database received meanwhile. */
   countStatements(action: () => Promise<unknown>): Promise<Record<Agency['id'], number>>;
   stopSubgraph(id: Agency['id']): Promise<void>;
@@ -75,10 +79,10 @@ export async function startFederation(options: FederationOptions = {}): Promise<
     gatewayUrl: gatewayRunning.url,
     gatewayBase: gatewayRunning.url.replace(/\/graphql$/, ''),
     subgraphUrls,
-    async query(query, variables) {
+    async query(query, variables, headers = {}) {
       const response = await fetch(gatewayRunning.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...headers },
         body: JSON.stringify({ query, variables }),
       });
       return { status: response.status, ...((await response.json()) as object) };
