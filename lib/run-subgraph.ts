@@ -2,7 +2,7 @@ import type { SubgraphConfig } from './subgraph-config';
 import type { AgencySubgraph } from './agency-subgraph';
 
 /** Runs a subgraph as its own process: listen, print where, stop cleanly on SIGINT/SIGTERM. */
-export async function runSubgraph<C, L>(config: SubgraphConfig, create: (config: SubgraphConfig) => Promise<AgencySubgraph<C, L>>) {
+export async function runSubgraph<C, L, S>(config: SubgraphConfig, create: (config: SubgraphConfig) => Promise<AgencySubgraph<C, L, S>>) {
   const { server, db } = await create(config);
   const running = await server.listen(config.port, config.host);
   console.log(`[${config.agency.id}] ${config.agency.title} subgraph ready at ${running.url}`);

@@ -15,7 +15,7 @@ import { openFixtures, type Fixtures } from './support/fixtures';
  * SQL statements one `_entities` call makes for one and for many citizens.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnySubgraph = AgencySubgraph<any, any>;
+type AnySubgraph = AgencySubgraph<any, any, any>;
 
 let f: Fixtures;
 let residents: Awaited<ReturnType<typeof createResidentsSubgraph>>;
