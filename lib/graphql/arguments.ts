@@ -26,3 +26,38 @@ export function provinceCodeArgument(value: string, argument: string): string {
   }
   return value;
 }
+
+/** Today's date where the agencies are (Asia/Ho_Chi_Minh), as a UTC-midnight Date like the Date scalar's. */
+export function today(now = new Date()): Date {
+  const local = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Ho_Chi_Minh', year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
+  return new Date(`${local}T00:00:00Z`);
+}
+
+/** A date of an event that has happened (a birth, a move, an issue date): not after today. */
+export function notInFuture(date: Date, argument: string): Date {
+  if (date.getTime() > today().getTime()) {
+    throw new UserInputError(`${argument} ${date.toISOString().slice(0, 10)} is in the future.`, { argument, reason: 'DATE_IN_FUTURE' });
+  }
+  return date;
+}
+
+/** A date that cannot come before another (a residence before the person's birth, say). */
+export function notBefore(date: Date, earliest: Date, argument: string, reason: string, what: string): Date {
+  if (date.getTime() < earliest.getTime()) {
+    throw new UserInputError(
+      `${argument} ${date.toISOString().slice(0, 10)} is before ${what} (${earliest.toISOString().slice(0, 10)}).`,
+      { argument, reason },
+    );
+  }
+  return date;
+}
+
+/** Free text an agency stores (names, addresses, authorities): trimmed, not empty, within its column's length. */
+export function requiredText(value: string, argument: string, maxLength: number): string {
+  const text = value.trim().replace(/\s+/g, ' ');
+  if (text.length === 0) throw new UserInputError(`${argument} must not be empty.`, { argument, reason: 'TEXT_REQUIRED' });
+  if (text.length > maxLength) {
+    throw new UserInputError(`${argument} is at most ${maxLength} characters; got ${text.length}.`, { argument, reason: 'TEXT_TOO_LONG' });
+  }
+  return text;
+}

@@ -1,0 +1,33 @@
+import type { Prisma } from '../../prisma/residents/generated/client';
+import { conflict, notFound } from '../../lib/graphql/errors';
+import { formatDate } from '../../lib/graphql/scalars';
+
+/**
+ * Every write about a citizen starts here, inside its transaction: the citizen's core row is locked
+ * (SELECT ... FOR UPDATE), so concurrent writes about the same person queue and each sees the state the
+ * previous one committed. Then the rules every write shares: the person exists under this code, and
+ * (unless the write allows it) is alive.
+ */
+export interface LockedCitizen {
+  personalCode: string;
+  dateOfBirth: Date;
+  sex: number;
+  dateOfDeath: Date | null;
+}
+
+export async function lockCitizen(
+  tx: Prisma.TransactionClient,
+  personalCode: string,
+  argument: string,
+  options: { living?: boolean } = { living: true },
+): Promise<LockedCitizen> {
+  const rows = await tx.$queryRaw<LockedCitizen[]>`
+    SELECT so_dinh_danh AS "personalCode", ngay_sinh AS "dateOfBirth", gioi_tinh AS "sex", ngay_mat AS "dateOfDeath"
+      FROM cong_dan WHERE so_dinh_danh = ${personalCode} FOR UPDATE`;
+  const citizen = rows[0];
+  if (!citizen) throw notFound('CITIZEN_NOT_FOUND', `No citizen has the personal code ${personalCode}.`, { argument });
+  if (options.living !== false && citizen.dateOfDeath !== null) {
+    throw conflict('CITIZEN_DECEASED', `The citizen ${personalCode} died on ${formatDate(citizen.dateOfDeath)}.`, { argument });
+  }
+  return citizen;
+}
