@@ -10,3 +10,11 @@ export function decode<K extends string | number, V>(table: Record<K, V>, value:
   if (decoded === undefined) throw new Error(`Unknown value ${JSON.stringify(value)} in column ${column}`);
   return decoded;
 }
+
+/** The column value for a graph value: the inverse of a code table (each graph value has one stored code). */
+export function encode<K extends string | number, V>(table: Record<K, V>, value: V): K {
+  const entry = Object.entries(table).find(([, graphValue]) => graphValue === value);
+  if (!entry) throw new Error(`No stored code for ${JSON.stringify(value)}`);
+  // Object keys are strings; the tables of numeric codes (gioi_tinh...) store numbers.
+  return (/^\d+$/.test(entry[0]) ? Number(entry[0]) : entry[0]) as K;
+}

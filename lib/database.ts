@@ -11,6 +11,8 @@ export interface DatabaseOptions {
   poolSize: number;
   /** For pg_stat_activity: which process holds a connection. */
   applicationName: string;
+  /** How long a query may wait for a free connection of the pool (default 5 s), then fails. */
+  connectionTimeoutMs?: number;
 }
 
 export interface Database<Client> {
@@ -32,7 +34,7 @@ export function openDatabase<Client extends PrismaLike>(
     max: options.poolSize,
     application_name: options.applicationName,
     idleTimeoutMillis: 30_000,
-    connectionTimeoutMillis: 5_000,
+    connectionTimeoutMillis: options.connectionTimeoutMs ?? 5_000,
   });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', (error) => console.error(`[${options.applicationName}] idle database connection lost: ${error.message}`));

@@ -7,6 +7,7 @@ import { CODE_CANCELLATION_REASON, decode, MARITAL_STATUS, RELATIONSHIP, RESIDEN
 import type { CitizenRecord, HouseholdRecord, MembershipRecord } from './models';
 import { searchCitizens } from './search';
 import { citizenStatistics } from './statistics';
+import { createCitizenAtBirth, recordDeath, reissuePersonalCode } from './code-writes';
 
 const MAX_CITIZENS = 100;
 
@@ -29,6 +30,12 @@ export const resolvers: Resolvers = {
     household: (_root, { number }, ctx) => ctx.loaders.household.load(number),
     searchCitizens: (_root, args, ctx) => searchCitizens(args, ctx),
     citizenStatistics: (_root, { groupBy }, ctx) => citizenStatistics(groupBy, ctx),
+  },
+
+  Mutation: {
+    reissuePersonalCode: (_root, { input }, ctx) => reissuePersonalCode(input, ctx),
+    recordDeath: (_root, { input }, ctx) => recordDeath(input, ctx),
+    createCitizenAtBirth: (_root, { input }, ctx) => createCitizenAtBirth(input, ctx),
   },
 
   Citizen: {

@@ -55,3 +55,24 @@ export async function householdOfSize(f: Fixtures, size: 'largest' | number): Pr
       : `SELECT so_ho AS number, count(*)::int AS members FROM thanh_vien_ho WHERE den_ngay IS NULL GROUP BY so_ho HAVING count(*) = $1 ORDER BY so_ho LIMIT 1`;
   return one(f.residents, sql, size === 'largest' ? [] : [size]);
 }
+
+/**
+ * Living citizens with a valid card and an own birth registration, in an order of their own for each
+ * `salt`: test files that change people pick with different salts, so they never change each other's subjects.
+ */
+export async function livingCardHoldersWithBirth(f: Fixtures, salt: string, count: number): Promise<string[]> {
+  const { rows: births } = await f.birthRegistry.query<{ code: string }>(
+    `SELECT so_dinh_danh_tre AS code FROM dang_ky_khai_sinh WHERE so_dinh_danh_tre IS NOT NULL`,
+  );
+  const { rows: carded } = await f.nationalId.query<{ code: string }>(
+    `SELECT so_dinh_danh AS code FROM the_can_cuoc WHERE trang_thai = 'CON_HIEU_LUC' AND (ngay_het_han IS NULL OR ngay_het_han > now())
+        AND so_dinh_danh = ANY($1)`,
+    [births.map((b) => b.code)],
+  );
+  const { rows } = await f.residents.query<{ code: string }>(
+    `SELECT so_dinh_danh AS code FROM cong_dan WHERE ngay_mat IS NULL AND so_dinh_danh = ANY($1) ORDER BY md5(so_dinh_danh || $2) LIMIT $3`,
+    [carded.map((c) => c.code), salt, count],
+  );
+  if (rows.length < count) throw new Error(`The seeded population has only ${rows.length} living card holders with a birth registration.`);
+  return rows.map((r) => r.code);
+}

@@ -1,0 +1,165 @@
+import { requireActor, requireService } from '../../lib/caller';
+import { recordChange } from '../../lib/change-log';
+import { encode, SEX_CODES } from '../../lib/code-table';
+import { UserInputError, conflict } from '../../lib/graphql/errors';
+import { notBefore, notInFuture, provinceCodeArgument, requiredText } from '../../lib/graphql/arguments';
+import { formatDate } from '../../lib/graphql/scalars';
+import { parsePersonalCode } from '../../lib/personal-code';
+import type { CitizenAtBirthInput, CodeCancellationReason, RecordDeathInput, ReissuePersonalCodeInput } from './generated/graphql';
+import type { Context } from './context';
+import type { CitizenRecord } from './models';
+import { CODE_CANCELLATION_REASON, SEX } from './codes';
+import { issuePersonalCode } from './code-issuance';
+import { lockCitizen } from './citizen-lock';
+
+/**
+ * The residents subgraph's writes about a person's code and life: the birth registry's request for a
+ * newborn's code and record, a code's cancellation and re-issue, and death. Each runs in one transaction,
+ * starts by locking the person's row (citizen-lock.ts) and records who did it (lib/change-log.ts).
+ */
+const COUNTRY = /^[A-Z]{2}$/;
+
+function nationalityArgument(value: string, argument: string): string {
+  const code = value.trim().toUpperCase();
+  if (!COUNTRY.test(code)) {
+    throw new UserInputError(`${argument} is an ISO 3166 alpha-2 country code such as "VN"; got "${value.slice(0, 20)}".`, {
+      argument,
+      reason: 'NATIONALITY_FORMAT',
+    });
+  }
+  return code;
+}
+
+/** The record as the graph returns it, after the transaction committed. */
+async function reload(ctx: Context, personalCode: string): Promise<CitizenRecord> {
+  ctx.loaders.citizen.clear(personalCode);
+  return (await ctx.loaders.citizen.load(personalCode))!;
+}
+
+export async function createCitizenAtBirth(input: CitizenAtBirthInput, ctx: Context): Promise<CitizenRecord> {
+  requireService(ctx.caller, ['birth-registry']);
+  const actor = requireActor(ctx.caller);
+  const birthKey = requiredText(input.birthRegistrationNumber, 'input.birthRegistrationNumber', 100);
+  const provinceCode = provinceCodeArgument(input.provinceCode, 'input.provinceCode');
+  const dateOfBirth = notInFuture(input.dateOfBirth, 'input.dateOfBirth');
+  const record = {
+    fullName: requiredText(input.fullName, 'input.fullName', 150),
+    sex: encode(SEX, input.sex),
+    dateOfBirth,
+    ethnicity: requiredText(input.ethnicity, 'input.ethnicity', 50),
+    nationality: nationalityArgument(input.nationality, 'input.nationality'),
+    placeOfOrigin: input.placeOfOrigin ? requiredText(input.placeOfOrigin, 'input.placeOfOrigin', 255) : null,
+  };
+  const code = await ctx.db.prisma.$transaction(async (tx) => {
+    // Retries of one registration queue here, and the second finds what the first created.
+    await tx.$queryRaw`SELECT pg_advisory_xact_lock(hashtext(${'birth:' + birthKey}))`;
+    const existing = await tx.personalCodeRegistration.findUnique({ where: { birthKey }, select: { currentCode: true } });
+    if (existing) return existing.currentCode;
+    const issued = await issuePersonalCode(tx, { provinceCode, sex: input.sex, dateOfBirth }, { actor, birthKey });
+    await tx.citizen.create({ data: { personalCode: issued, ...record } });
+    await recordChange(tx, { ...ctx.caller, actor }, {
+      action: 'CREATE_CITIZEN_AT_BIRTH',
+      table: 'cong_dan',
+      key: issued,
+      personalCode: issued,
+      details: { birthRegistrationNumber: birthKey, provinceCode, sex: input.sex, dateOfBirth: formatDate(dateOfBirth) },
+    });
+    return issued;
+  });
+  return reload(ctx, code);
+}
+
+const STORED_REASON = Object.fromEntries(Object.entries(CODE_CANCELLATION_REASON).map(([stored, reason]) => [reason, stored])) as Record<
+  CodeCancellationReason,
+  string
+>;
+
+export async function reissuePersonalCode(input: ReissuePersonalCodeInput, ctx: Context): Promise<CitizenRecord> {
+  const actor = requireActor(ctx.caller);
+  const legalDocument = requiredText(input.legalDocument, 'input.legalDocument', 255);
+  const newDateOfBirth = input.dateOfBirth ? notInFuture(input.dateOfBirth, 'input.dateOfBirth') : null;
+  const oldCode = input.personalCode;
+  const newCode = await ctx.db.prisma.$transaction(async (tx) => {
+    const citizen = await lockCitizen(tx, oldCode, 'input.personalCode');
+    const sex = input.sex ?? SEX[citizen.sex];
+    const dateOfBirth = newDateOfBirth ?? citizen.dateOfBirth;
+    if (input.reason === 'SEX_CHANGE' && sex === SEX[citizen.sex]) {
+      throw new UserInputError(`A re-issue for a sex change needs input.sex different from the record's (${SEX[citizen.sex].toLowerCase()}).`, {
+        argument: 'input.sex',
+        reason: 'SEX_UNCHANGED',
+      });
+    }
+    if (input.reason === 'BIRTH_YEAR_CORRECTION' && dateOfBirth.getUTCFullYear() === citizen.dateOfBirth.getUTCFullYear()) {
+      throw new UserInputError(`A re-issue for a birth-year correction needs input.dateOfBirth in another year than ${citizen.dateOfBirth.getUTCFullYear()}.`, {
+        argument: 'input.dateOfBirth',
+        reason: 'BIRTH_YEAR_UNCHANGED',
+      });
+    }
+    // PPP is frozen at registration: the new code keeps the province of the old one.
+    const { provinceCode } = parsePersonalCode(oldCode);
+    const issued = await issuePersonalCode(tx, { provinceCode, sex, dateOfBirth }, { actor });
+    // The record moves to the new code; residences, memberships and households follow (ON UPDATE CASCADE).
+    await tx.citizen.update({
+      where: { personalCode: oldCode },
+      data: { personalCode: issued, sex: encode(SEX, sex), dateOfBirth, updatedAt: new Date() },
+    });
+    // The old code and any earlier ones now lead to the new code.
+    await tx.personalCodeRegistration.update({
+      where: { code: oldCode },
+      data: {
+        status: 'DA_HUY',
+        currentCode: issued,
+        cancelledAt: new Date(),
+        cancelledBy: actor,
+        cancellationReason: STORED_REASON[input.reason],
+        legalDocument,
+      },
+    });
+    await tx.personalCodeRegistration.updateMany({ where: { currentCode: oldCode, status: 'DA_HUY' }, data: { currentCode: issued } });
+    await recordChange(tx, { ...ctx.caller, actor }, {
+      action: 'REISSUE_PERSONAL_CODE',
+      table: 'so_dinh_danh',
+      key: oldCode,
+      personalCode: issued,
+      details: {
+        oldCode,
+        newCode: issued,
+        reason: input.reason,
+        legalDocument,
+        sex: { from: SEX[citizen.sex], to: sex },
+        dateOfBirth: { from: formatDate(citizen.dateOfBirth), to: formatDate(dateOfBirth) },
+      },
+    });
+    return issued;
+  });
+  return reload(ctx, newCode);
+}
+
+export async function recordDeath(input: RecordDeathInput, ctx: Context): Promise<CitizenRecord> {
+  const actor = requireActor(ctx.caller);
+  const deathRegistration = requiredText(input.deathRegistration, 'input.deathRegistration', 100);
+  const dateOfDeath = notInFuture(input.dateOfDeath, 'input.dateOfDeath');
+  await ctx.db.prisma.$transaction(async (tx) => {
+    const citizen = await lockCitizen(tx, input.personalCode, 'input.personalCode', { living: false });
+    if (citizen.dateOfDeath !== null) {
+      throw conflict('CITIZEN_DECEASED', `The death of ${input.personalCode} was already recorded (${formatDate(citizen.dateOfDeath)}).`, {
+        argument: 'input.personalCode',
+      });
+    }
+    notBefore(dateOfDeath, citizen.dateOfBirth, 'input.dateOfDeath', 'DATE_BEFORE_BIRTH', 'the date of birth');
+    await tx.citizen.update({ where: { personalCode: input.personalCode }, data: { dateOfDeath, updatedAt: new Date() } });
+    // Residence registrations in force end with the person.
+    const ended = await tx.residenceRegistration.updateMany({
+      where: { personalCode: input.personalCode, status: 'HIEU_LUC' },
+      data: { status: 'HET_HIEU_LUC', to: dateOfDeath },
+    });
+    await recordChange(tx, { ...ctx.caller, actor }, {
+      action: 'RECORD_DEATH',
+      table: 'cong_dan',
+      key: input.personalCode,
+      personalCode: input.personalCode,
+      details: { dateOfDeath: formatDate(dateOfDeath), deathRegistration, residencesEnded: ended.count },
+    });
+  });
+  return reload(ctx, input.personalCode);
+}
