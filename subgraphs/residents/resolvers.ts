@@ -7,6 +7,8 @@ import { decode, MARITAL_STATUS, RELATIONSHIP, RESIDENCE_KIND, RESIDENCE_STATUS,
 import type { CitizenRecord, HouseholdRecord, MembershipRecord } from './models';
 import { searchCitizens } from './search';
 import { citizenStatistics } from './statistics';
+import { moveOut, registerPermanentResidence, registerTemporaryResidence } from './residence-writes';
+import { changeHouseholdHead, createHousehold, joinHousehold, leaveHousehold } from './household-writes';
 
 const MAX_CITIZENS = 100;
 
@@ -29,6 +31,17 @@ export const resolvers: Resolvers = {
     household: (_root, { number }, ctx) => ctx.loaders.household.load(number),
     searchCitizens: (_root, args, ctx) => searchCitizens(args, ctx),
     citizenStatistics: (_root, { groupBy }, ctx) => citizenStatistics(groupBy, ctx),
+  },
+
+  // Residence and household writes (residence-writes.ts, household-writes.ts).
+  Mutation: {
+    registerPermanentResidence: (_root, args, ctx) => registerPermanentResidence(args, ctx),
+    registerTemporaryResidence: (_root, args, ctx) => registerTemporaryResidence(args, ctx),
+    moveOut: (_root, args, ctx) => moveOut(args, ctx),
+    createHousehold: (_root, args, ctx) => createHousehold(args, ctx),
+    joinHousehold: (_root, args, ctx) => joinHousehold(args, ctx),
+    leaveHousehold: (_root, args, ctx) => leaveHousehold(args, ctx),
+    changeHouseholdHead: (_root, args, ctx) => changeHouseholdHead(args, ctx),
   },
 
   Citizen: {
@@ -60,6 +73,7 @@ export const resolvers: Resolvers = {
   },
 
   Residence: {
+    id: (residence) => residence.id.toString(),
     kind: (residence) => decode(RESIDENCE_KIND, residence.kind, 'dang_ky_cu_tru.loai_cu_tru'),
     status: (residence) => decode(RESIDENCE_STATUS, residence.status, 'dang_ky_cu_tru.trang_thai'),
     address: (residence) => residence,
