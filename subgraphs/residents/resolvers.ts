@@ -8,6 +8,8 @@ import type { CitizenRecord, HouseholdRecord, MembershipRecord } from './models'
 import { searchCitizens } from './search';
 import { citizenStatistics } from './statistics';
 import { createCitizenAtBirth, recordDeath, reissuePersonalCode } from './code-writes';
+import { moveOut, registerPermanentResidence, registerTemporaryResidence } from './residence-writes';
+import { changeHouseholdHead, createHousehold, joinHousehold, leaveHousehold } from './household-writes';
 
 const MAX_CITIZENS = 100;
 
@@ -33,9 +35,18 @@ export const resolvers: Resolvers = {
   },
 
   Mutation: {
+    // Personal codes and death (code-writes.ts).
     reissuePersonalCode: (_root, { input }, ctx) => reissuePersonalCode(input, ctx),
     recordDeath: (_root, { input }, ctx) => recordDeath(input, ctx),
     createCitizenAtBirth: (_root, { input }, ctx) => createCitizenAtBirth(input, ctx),
+    // Residence and households (residence-writes.ts, household-writes.ts).
+    registerPermanentResidence: (_root, args, ctx) => registerPermanentResidence(args, ctx),
+    registerTemporaryResidence: (_root, args, ctx) => registerTemporaryResidence(args, ctx),
+    moveOut: (_root, args, ctx) => moveOut(args, ctx),
+    createHousehold: (_root, args, ctx) => createHousehold(args, ctx),
+    joinHousehold: (_root, args, ctx) => joinHousehold(args, ctx),
+    leaveHousehold: (_root, args, ctx) => leaveHousehold(args, ctx),
+    changeHouseholdHead: (_root, args, ctx) => changeHouseholdHead(args, ctx),
   },
 
   Citizen: {
@@ -76,6 +87,7 @@ export const resolvers: Resolvers = {
   },
 
   Residence: {
+    id: (residence) => residence.id.toString(),
     kind: (residence) => decode(RESIDENCE_KIND, residence.kind, 'dang_ky_cu_tru.loai_cu_tru'),
     status: (residence) => decode(RESIDENCE_STATUS, residence.status, 'dang_ky_cu_tru.trang_thai'),
     address: (residence) => residence,
