@@ -3,6 +3,7 @@ import { UserInputError } from '../../lib/graphql/errors';
 import type { IdentityCardStatus, Resolvers } from './generated/graphql';
 import { CARD_KIND, CARD_STATUS, decode } from './codes';
 import type { IdentityCardRecord } from './models';
+import { cardMutations, cardWriteFields } from './card-writes';
 
 const LEGACY_ID = /^\d{9}$/;
 
@@ -46,7 +47,10 @@ export const resolvers: Resolvers = {
       (await ctx.loaders.cardsOfCitizen.load(citizen.personalCode)).filter((card) => card.kind === 'CMND').map((card) => card.number),
   },
 
+  Mutation: cardMutations(effectiveStatus),
+
   IdentityCard: {
+    ...cardWriteFields,
     kind: (card) => decode(CARD_KIND, card.kind, 'the_can_cuoc.loai_the'),
     status: (card) => effectiveStatus(card),
     issuingAuthority: (card) => card.issuingAuthority,
