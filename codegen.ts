@@ -29,6 +29,7 @@ const config: CodegenConfig = {
       Residence: '../models#ResidenceRecord',
       Address: '../models#AddressRecord',
       PersonalCodeCheck: '../models#PersonalCodeCheckRecord',
+      FormerPersonalCode: '../models#CodeRegistrationRecord',
       CitizenConnection: '../models#CitizenConnectionRecord',
       CitizenEdge: '../models#CitizenEdgeRecord',
     }),

@@ -36,3 +36,20 @@ export function manyEach<K, V>(keys: readonly K[], rows: readonly V[], keysOf: (
 export function loader<K, V>(batch: (keys: readonly K[]) => Promise<V[]>): DataLoader<K, V> {
   return new DataLoader(batch, { maxBatchSize: MAX_BATCH });
 }
+
+/**
+ * Rows filed under any of a person's codes (the code in force and cancelled ones), each row once, in
+ * `order`. The codes of every person of a request still go to the loader in the same tick, so this
+ * stays one statement per batch however many codes people have had.
+ */
+export async function loadUnderCodes<V extends { id: bigint }>(
+  rowsOf: DataLoader<string, V[]>,
+  codes: readonly string[],
+  order: (a: V, b: V) => number,
+): Promise<V[]> {
+  if (codes.length === 1) return rowsOf.load(codes[0]);
+  const lists = await Promise.all(codes.map((code) => rowsOf.load(code)));
+  const byId = new Map<bigint, V>();
+  for (const list of lists) for (const row of list) byId.set(row.id, row);
+  return [...byId.values()].sort(order);
+}

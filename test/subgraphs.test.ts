@@ -61,7 +61,7 @@ async function entities(subgraph: AnySubgraph, selection: string, representation
 const citizens = (list: string[]) => list.map((personalCode) => ({ __typename: 'Citizen', personalCode }));
 
 describe('residents: Citizen entities', () => {
-  it('resolves references in the order given, null for unknown codes, in one statement', async () => {
+  it('resolves references in the order given, null for unknown codes; a code no record has costs one look in the register', async () => {
     const unknown = '001099999999';
     const result = await entities(
       residents,
@@ -69,7 +69,9 @@ describe('residents: Citizen entities', () => {
       citizens([codes[1], unknown, codes[0]]),
     );
     expect(result.entities.map((e) => e?.personalCode ?? null)).toEqual([codes[1], null, codes[0]]);
-    expect(result.statements).toBe(1);
+    // One statement for the records; the unknown code sends the batch once to the register of codes
+    // (it might be a cancelled code of someone's). Known codes alone cost one: next test.
+    expect(result.statements).toBe(2);
   });
 
   it('costs one statement for eight citizens as for one', async () => {

@@ -147,6 +147,18 @@ class ChunkBuffer {
   }
 }
 
+/**
+ * Tables filled from the loaded rows rather than by the generator, once all chunks are in, with the
+ * statement that fills them: the register of personal codes holds every citizen's code (a foreign key
+ * from cong_dan requires it). They are emptied, stripped and rebuilt like the loaded tables.
+ */
+const DERIVED_TABLES: Partial<Record<DatabaseName, Record<string, string>>> = {
+  residents: {
+    so_dinh_danh: `INSERT INTO so_dinh_danh (so_dinh_danh, so_dinh_danh_hien_hanh, trang_thai, ngay_cap)
+                   SELECT so_dinh_danh, so_dinh_danh, 'HIEU_LUC', ngay_tao FROM cong_dan`,
+  },
+};
+
 /** What the load removes and puts back: foreign keys from or to the tables, and their non-constraint indexes. */
 interface DeferredSchema {
   foreignKeys: { table: string; name: string; definition: string }[];
@@ -155,8 +167,11 @@ interface DeferredSchema {
 
 const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
+/** Every table a load empties and fills in one database: the generator's, then the derived ones. */
+const tablesLoaded = (database: DatabaseName) => [...TABLES_BY_DATABASE[database], ...Object.keys(DERIVED_TABLES[database] ?? {})];
+
 async function beginLoad(client: PoolClient, database: DatabaseName): Promise<DeferredSchema> {
-  const tables = [...TABLES_BY_DATABASE[database]];
+  const tables = tablesLoaded(database);
   await client.query('BEGIN');
   // Index builds at the end sort millions of keys; more memory means fewer temporary files.
   await client.query(`SET LOCAL maintenance_work_mem = '256MB'`);
@@ -192,6 +207,7 @@ async function beginLoad(client: PoolClient, database: DatabaseName): Promise<De
 }
 
 async function finishLoad(client: PoolClient, database: DatabaseName, deferred: DeferredSchema): Promise<void> {
+  for (const fill of Object.values(DERIVED_TABLES[database] ?? {})) await client.query(fill);
   for (const index of deferred.indexes) await client.query(index.definition);
   for (const fk of deferred.foreignKeys) await client.query(`ALTER TABLE ${fk.table} ADD CONSTRAINT ${quoteIdent(fk.name)} ${fk.definition}`);
   for (const [owner, table] of NUMBERED_TABLES) {
@@ -269,7 +285,7 @@ export async function seedPopulation(pools: SeedPools, options: SeedOptions): Pr
     await settleAll(DATABASES.map((database, i) => finishLoad(clients[database], database, deferred[i])));
     await settleAll(DATABASES.map((database) => clients[database].query('COMMIT')));
     options.onPhase?.('analyze');
-    await settleAll(DATABASES.map((database) => clients[database].query(`ANALYZE ${TABLES_BY_DATABASE[database].join(', ')}`)));
+    await settleAll(DATABASES.map((database) => clients[database].query(`ANALYZE ${tablesLoaded(database).join(', ')}`)));
     return totals;
   } catch (error) {
     failed = true;

@@ -1,9 +1,6 @@
 import type { Prisma } from '../../prisma/birth-registry/generated/client';
 
-/** A citizen as this subgraph knows them: only the key; births hang off it through loaders. */
-export interface CitizenReference {
-  personalCode: string;
-}
+export type { CitizenReference } from '../../lib/citizen-reference';
 
 export type BirthRecord = Prisma.BirthRegistrationGetPayload<object>;
 

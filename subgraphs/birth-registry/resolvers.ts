@@ -3,11 +3,22 @@ import { decode, SEX_CODES as SEX } from '../../lib/code-table';
 import { provinceName } from '../../lib/provinces';
 import type { Resolvers } from './generated/graphql';
 import type { BirthRecord, CitizenReference } from './models';
+import type { Context } from './context';
+import { codesOf } from '../../lib/citizen-reference';
+import { loadUnderCodes } from '../../lib/loaders';
 
 
 const reference = (personalCode: string | null): CitizenReference | null => (personalCode ? { personalCode } : null);
 
-const ownBirth = (births: BirthRecord[], personalCode: string) => births.find((birth) => birth.childCode === personalCode) ?? null;
+const oldestFirst = (a: BirthRecord, b: BirthRecord) => a.childDateOfBirth.getTime() - b.childDateOfBirth.getTime() || Number(a.id - b.id);
+
+/** Every registration naming the person under any code they have held (lib/citizen-reference.ts). */
+const birthsNaming = (citizen: CitizenReference, ctx: Context) => loadUnderCodes(ctx.loaders.birthsNaming, codesOf(citizen), oldestFirst);
+
+async function ownBirth(citizen: CitizenReference, ctx: Context): Promise<BirthRecord | null> {
+  const codes = codesOf(citizen);
+  return (await birthsNaming(citizen, ctx)).find((birth) => birth.childCode !== null && codes.includes(birth.childCode)) ?? null;
+}
 
 export const resolvers: Resolvers = {
   PersonalCode: PersonalCodeScalar,
@@ -19,16 +30,20 @@ export const resolvers: Resolvers = {
 
   Citizen: {
     // Any well-formed code is a citizen here; one the registry never saw has no birth and no children.
-    __resolveReference: (ref) => ({ personalCode: ref.personalCode }),
-    birthRegistration: async (citizen, _args, ctx) => ownBirth(await ctx.loaders.birthsNaming.load(citizen.personalCode), citizen.personalCode),
+    // The representation carries every code the person has held.
+    __resolveReference: (ref) => ref,
+    birthRegistration: (citizen, _args, ctx) => ownBirth(citizen, ctx),
     parents: async (citizen, _args, ctx) => {
-      const birth = ownBirth(await ctx.loaders.birthsNaming.load(citizen.personalCode), citizen.personalCode);
+      const birth = await ownBirth(citizen, ctx);
       return [birth?.fatherCode ?? null, birth?.motherCode ?? null].map(reference).filter((p): p is CitizenReference => p !== null);
     },
-    children: async (citizen, _args, ctx) =>
-      (await ctx.loaders.birthsNaming.load(citizen.personalCode))
-        .filter((birth) => birth.childCode !== null && (birth.fatherCode === citizen.personalCode || birth.motherCode === citizen.personalCode))
-        .map((birth) => ({ personalCode: birth.childCode! })),
+    children: async (citizen, _args, ctx) => {
+      const codes = codesOf(citizen);
+      const named = (code: string | null) => code !== null && codes.includes(code);
+      return (await birthsNaming(citizen, ctx))
+        .filter((birth) => birth.childCode !== null && (named(birth.fatherCode) || named(birth.motherCode)))
+        .map((birth) => ({ personalCode: birth.childCode! }));
+    },
   },
 
   BirthRegistration: {

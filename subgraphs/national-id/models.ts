@@ -1,8 +1,8 @@
 import type { Prisma } from '../../prisma/national-id/generated/client';
 
-/** A citizen as this subgraph knows them: only the key; the cards hang off it through loaders. */
-export interface CitizenReference {
-  personalCode: string;
-}
+import type { CitizenReference } from '../../lib/citizen-reference';
 
-export type IdentityCardRecord = Prisma.IdentityCardGetPayload<object>;
+export type { CitizenReference };
+
+/** A card row, with its holder as the gateway described them when the card was reached through its holder. */
+export type IdentityCardRecord = Prisma.IdentityCardGetPayload<object> & { holder?: CitizenReference };

@@ -2,15 +2,32 @@ import { DateScalar, PersonalCodeScalar, validatePersonalCode } from '../../lib/
 import { UserInputError } from '../../lib/graphql/errors';
 import type { IdentityCardStatus, Resolvers } from './generated/graphql';
 import { CARD_KIND, CARD_STATUS, decode } from './codes';
-import type { IdentityCardRecord } from './models';
+import type { CitizenReference, IdentityCardRecord } from './models';
+import type { Context } from './context';
+import { codesOf } from '../../lib/citizen-reference';
+import { loadUnderCodes } from '../../lib/loaders';
 import { cardMutations, cardWriteFields } from './card-writes';
 
 const LEGACY_ID = /^\d{9}$/;
 
-/** A card recorded as valid whose expiry date has passed is expired, whatever the record still says. */
+/**
+ * A card recorded as valid whose expiry date has passed is expired, and one whose holder has died is no
+ * longer valid, whatever the record still says.
+ */
 function effectiveStatus(card: IdentityCardRecord, today = new Date()): IdentityCardStatus {
   const recorded = decode(CARD_STATUS, card.status, 'the_can_cuoc.trang_thai');
-  return recorded === 'VALID' && card.expiresOn && card.expiresOn < today ? 'EXPIRED' : recorded;
+  if (recorded !== 'VALID') return recorded;
+  if (card.holder?.dateOfDeath) return 'HOLDER_DECEASED';
+  return card.expiresOn && card.expiresOn < today ? 'EXPIRED' : recorded;
+}
+
+const newestFirst = (a: IdentityCardRecord, b: IdentityCardRecord) =>
+  b.issuedOn.getTime() - a.issuedOn.getTime() || Number(b.id - a.id);
+
+/** All the person's cards, under every code they have held, each knowing its holder. */
+async function cardsOf(citizen: CitizenReference, ctx: Context): Promise<IdentityCardRecord[]> {
+  const cards = await loadUnderCodes(ctx.loaders.cardsOfCitizen, codesOf(citizen), newestFirst);
+  return cards.map((card) => ({ ...card, holder: citizen }));
 }
 
 function cardNumberArgument(number: string): string {
@@ -38,13 +55,13 @@ export const resolvers: Resolvers = {
   },
 
   Citizen: {
-    // Any well-formed code is a citizen here; one with no cards simply has none.
-    __resolveReference: (reference) => ({ personalCode: reference.personalCode }),
-    identityCard: async (citizen, _args, ctx) =>
-      (await ctx.loaders.cardsOfCitizen.load(citizen.personalCode)).find((card) => effectiveStatus(card) === 'VALID') ?? null,
-    identityCards: (citizen, _args, ctx) => ctx.loaders.cardsOfCitizen.load(citizen.personalCode),
+    // Any well-formed code is a citizen here; one with no cards simply has none. The representation
+    // carries what the card fields require from residents (lib/citizen-reference.ts).
+    __resolveReference: (reference) => reference,
+    identityCard: async (citizen, _args, ctx) => (await cardsOf(citizen, ctx)).find((card) => effectiveStatus(card) === 'VALID') ?? null,
+    identityCards: (citizen, _args, ctx) => cardsOf(citizen, ctx),
     legacyIdNumbers: async (citizen, _args, ctx) =>
-      (await ctx.loaders.cardsOfCitizen.load(citizen.personalCode)).filter((card) => card.kind === 'CMND').map((card) => card.number),
+      (await cardsOf(citizen, ctx)).filter((card) => card.kind === 'CMND').map((card) => card.number),
   },
 
   Mutation: cardMutations(effectiveStatus),
@@ -57,7 +74,8 @@ export const resolvers: Resolvers = {
     // The replacement is the same citizen's card, already loaded with the others.
     replacedBy: async (card, _args, ctx) => {
       if (card.replacedById === null) return null;
-      const cards = await ctx.loaders.cardsOfCitizen.load(card.personalCode);
+      // The replacement is among the holder's cards, possibly under a newer code of theirs.
+      const cards = await cardsOf(card.holder ?? { personalCode: card.personalCode }, ctx);
       return cards.find((other) => other.id === card.replacedById) ?? null;
     },
   },

@@ -5,8 +5,9 @@ import { formatDate } from '../../lib/graphql/scalars';
 /**
  * Every write about a citizen starts here, inside its transaction: the citizen's core row is locked
  * (SELECT ... FOR UPDATE), so concurrent writes about the same person queue and each sees the state the
- * previous one committed. Then the rules every write shares: the person exists under this code, and
- * (unless the write allows it) is alive.
+ * previous one committed. Then the rules every write shares: the person exists under this code (a
+ * cancelled code is refused with the code in force, so the caller can retry under it), and (unless the
+ * write allows it) is alive.
  */
 export interface LockedCitizen {
   personalCode: string;
@@ -25,7 +26,18 @@ export async function lockCitizen(
     SELECT so_dinh_danh AS "personalCode", ngay_sinh AS "dateOfBirth", gioi_tinh AS "sex", ngay_mat AS "dateOfDeath"
       FROM cong_dan WHERE so_dinh_danh = ${personalCode} FOR UPDATE`;
   const citizen = rows[0];
-  if (!citizen) throw notFound('CITIZEN_NOT_FOUND', `No citizen has the personal code ${personalCode}.`, { argument });
+  if (!citizen) {
+    const [former] = await tx.$queryRaw<{ current: string }[]>`
+      SELECT so_dinh_danh_hien_hanh AS current FROM so_dinh_danh WHERE so_dinh_danh = ${personalCode} AND trang_thai = 'DA_HUY'`;
+    if (former) {
+      throw conflict(
+        'PERSONAL_CODE_CANCELLED',
+        `The personal code ${personalCode} was cancelled and replaced by ${former.current.trim()}; make changes under the code in force.`,
+        { argument, currentPersonalCode: former.current.trim() },
+      );
+    }
+    throw notFound('CITIZEN_NOT_FOUND', `No citizen has the personal code ${personalCode}.`, { argument });
+  }
   if (options.living !== false && citizen.dateOfDeath !== null) {
     throw conflict('CITIZEN_DECEASED', `The citizen ${personalCode} died on ${formatDate(citizen.dateOfDeath)}.`, { argument });
   }

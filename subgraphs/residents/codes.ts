@@ -1,7 +1,7 @@
 /**
  * The Resident Information Center's code tables: the values its columns hold, and what the graph calls them.
  */
-import type { HouseholdRelationship, MaritalStatus, ResidenceKind, ResidenceStatus } from './generated/graphql';
+import type { CodeCancellationReason, HouseholdRelationship, MaritalStatus, ResidenceKind, ResidenceStatus } from './generated/graphql';
 
 export { SEX_CODES as SEX } from '../../lib/code-table';
 
@@ -27,6 +27,12 @@ export const RELATIONSHIP: Record<string, HouseholdRelationship> = {
   CHAU: 'GRANDCHILD',
   ANH_CHI_EM: 'SIBLING',
   KHAC: 'OTHER',
+};
+
+export const CODE_CANCELLATION_REASON: Record<string, CodeCancellationReason> = {
+  DOI_GIOI_TINH: 'SEX_CHANGE',
+  SUA_NAM_SINH: 'BIRTH_YEAR_CORRECTION',
+  SAI_SOT_NHAP_LIEU: 'DATA_ENTRY_ERROR',
 };
 
 export { decode } from '../../lib/code-table';

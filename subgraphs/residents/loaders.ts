@@ -18,7 +18,19 @@ export function createLoaders(db: ResidentsDatabase): ResidentsLoaders {
       where: { personalCode: { in: [...codes] } },
       include: CITIZEN_INCLUDE,
     });
-    return oneEach(codes, rows, (row) => row.personalCode);
+    const found = new Map(rows.map((row) => [row.personalCode, row]));
+    const missing = codes.filter((code) => !found.has(code));
+    if (missing.length > 0) {
+      // A code no record has may be a cancelled one: the register leads to the person under the code in
+      // force. One more statement, only for a batch with such codes (or with codes no one has).
+      const moved = await db.prisma.citizen.findMany({
+        relationLoadStrategy: 'join',
+        where: { codeHistory: { some: { code: { in: missing }, status: 'DA_HUY' } } },
+        include: CITIZEN_INCLUDE,
+      });
+      for (const row of moved) for (const former of row.codeHistory) found.set(former.code, row);
+    }
+    return codes.map((code) => found.get(code) ?? null);
   });
 
   const household = loader<string, HouseholdWithMembers | null>(async (numbers) => {

@@ -7,6 +7,8 @@ import type { Prisma } from '../../prisma/residents/generated/client';
  */
 export const CITIZEN_INCLUDE = {
   residences: { orderBy: { from: 'desc' } },
+  // Only cancelled codes: the register's partial index covers exactly these (one row per re-issue, usually none).
+  codeHistory: { where: { status: 'DA_HUY' }, orderBy: { cancelledAt: 'desc' } },
   memberships: { orderBy: { from: 'desc' }, include: { household: true } },
 } satisfies Prisma.CitizenInclude;
 
@@ -21,6 +23,8 @@ export type HouseholdWithMembers = Prisma.HouseholdGetPayload<{ include: typeof 
 export type HouseholdRecord = Prisma.HouseholdGetPayload<object> & Partial<Pick<HouseholdWithMembers, 'members'>>;
 
 export type MembershipRecord = Prisma.HouseholdMemberGetPayload<object> & { household?: HouseholdRecord };
+
+export type CodeRegistrationRecord = Prisma.PersonalCodeRegistrationGetPayload<object>;
 
 export type ResidenceRecord = Prisma.ResidenceRegistrationGetPayload<object>;
 

@@ -3,7 +3,7 @@ import { boundedList } from '../../lib/graphql/arguments';
 import { codeDiscrepancies, parsePersonalCode } from '../../lib/personal-code';
 import { provinceName } from '../../lib/provinces';
 import type { Resolvers } from './generated/graphql';
-import { decode, MARITAL_STATUS, RELATIONSHIP, RESIDENCE_KIND, RESIDENCE_STATUS, SEX } from './codes';
+import { CODE_CANCELLATION_REASON, decode, MARITAL_STATUS, RELATIONSHIP, RESIDENCE_KIND, RESIDENCE_STATUS, SEX } from './codes';
 import type { CitizenRecord, HouseholdRecord, MembershipRecord } from './models';
 import { searchCitizens } from './search';
 import { citizenStatistics } from './statistics';
@@ -52,11 +52,20 @@ export const resolvers: Resolvers = {
         discrepancies,
       };
     },
+    personalCodes: (citizen) => [citizen.personalCode, ...citizen.codeHistory.map((former) => former.code)],
+    formerPersonalCodes: (citizen) => citizen.codeHistory,
     permanentResidence: (citizen) => activeResidences(citizen, 'THUONG_TRU')[0] ?? null,
     temporaryResidences: (citizen) => activeResidences(citizen, 'TAM_TRU'),
     residenceHistory: (citizen) => citizen.residences,
     household: (citizen) => citizen.memberships.find(isCurrent) ?? null,
     householdHistory: (citizen) => citizen.memberships,
+  },
+
+  FormerPersonalCode: {
+    cancelledOn: (former) => former.cancelledAt!,
+    reason: (former) => decode(CODE_CANCELLATION_REASON, former.cancellationReason ?? '', 'so_dinh_danh.ly_do_huy'),
+    legalDocument: (former) => former.legalDocument ?? '',
+    replacedBy: (former) => former.currentCode,
   },
 
   Residence: {
