@@ -1,13 +1,8 @@
-import assert from 'node:assert';
 import crypto from 'node:crypto';
 import { startFederation, type GraphQLResponse, type TestFederation } from './support/federation';
 import { openFixtures, type Fixtures } from './support/fixtures';
-import { testDatabases } from './support/databases';
-import { createNationalIdSubgraph } from '../subgraphs/national-id/server';
-import { readConfig as nationalIdConfig } from '../subgraphs/national-id/config';
 import { cardExpiry } from '../subgraphs/national-id/card-expiry';
 import { today } from '../lib/graphql/arguments';
-import type { ResidentsService, ResidentSummary } from '../lib/residents-service';
 
 /**
  * Identity card writes (issue, replace, report lost, revoke) through the real gateway and subgraphs,
@@ -418,27 +413,77 @@ describe('refusals change nothing', () => {
   });
 });
 
-describe('a code that was cancelled', () => {
-  it('refuses a card under a cancelled code, naming the code in force (subgraph with the residents answer given)', async () => {
-    const person = pick('living citizen without a valid card', living, (p) => hasNoValid(p.code));
-    const current = pick('another living citizen', living, () => true).code;
-    const subgraph = await createNationalIdSubgraph(nationalIdConfig({ NATIONAL_ID_DATABASE_URL: testDatabases().urls['national-id'] }));
+describe('a holder whose personal code was cancelled and re-issued', () => {
+  let person: Person;
+  let oldCard: CardRow;
+  let current: string;
+
+  /** Arrange, as the Resident Information Center records a re-issue: a new code in force, the old one cancelled. */
+  async function reissueCode(old: string): Promise<string> {
+    let code: string;
+    do code = `${old.slice(0, 6)}${crypto.randomInt(0, 1_000_000).toString().padStart(6, '0')}`;
+    while ((await f.residents.query('SELECT 1 FROM so_dinh_danh WHERE so_dinh_danh = $1', [code])).rowCount);
+    const client = await f.residents.connect();
     try {
-      const summary: ResidentSummary = { personalCode: current, fullName: person.fullName, dateOfBirth: person.dateOfBirth, sex: 'MALE', dateOfDeath: null };
-      const residents = { lookup: async (codes: string[]) => new Map(codes.map((code) => [code, summary])) } as unknown as ResidentsService;
-      const before = await holderState(person.code);
-      const response = await subgraph.server.apollo.executeOperation(
-        { query: ISSUE.replace(/ holder \{[^}]*\}/, ''), variables: { input: issueInput(person) } },
-        { contextValue: { ...subgraph.server.createContext({ 'x-actor': ACTOR }), services: { residents } } },
+      await client.query('BEGIN');
+      await client.query(`INSERT INTO so_dinh_danh (so_dinh_danh, so_dinh_danh_hien_hanh, trang_thai) VALUES ($1, $1, 'HIEU_LUC')`, [code]);
+      await client.query(`UPDATE cong_dan SET so_dinh_danh = $2 WHERE so_dinh_danh = $1`, [old, code]);
+      await client.query(
+        `UPDATE so_dinh_danh SET trang_thai = 'DA_HUY', so_dinh_danh_hien_hanh = $2, ngay_huy = now(), ly_do_huy = 'SAI_SOT_NHAP_LIEU',
+                van_ban_huy = 'QĐ kiểm thử' WHERE so_dinh_danh = $1`,
+        [old, code],
       );
-      assert(response.body.kind === 'single');
-      const result = response.body.singleResult;
-      expect(result.errors?.[0].extensions).toMatchObject({ code: 'CONFLICT', reason: 'PERSONAL_CODE_CANCELLED', currentPersonalCode: current });
-      expect(await holderState(person.code)).toEqual(before);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK');
+      throw error;
     } finally {
-      await subgraph.server.apollo.stop();
-      await subgraph.db.close();
+      client.release();
     }
+    return code;
+  }
+
+  beforeAll(async () => {
+    person = pick('living citizen with a valid chip card', living, (p) => (cardsOf.get(p.code) ?? []).some((c) => surelyValid(c) && c.kind === 'CCCD_CHIP'));
+    oldCard = cardsOf.get(person.code)!.find(surelyValid)!;
+    current = await reissueCode(person.code);
+  });
+
+  it('refuses every write under the cancelled code, naming the code in force', async () => {
+    for (const [query, input] of [
+      [ISSUE, issueInput(person)],
+      [REPLACE, issueInput(person)],
+      [LOST, { personalCode: person.code }],
+      [REVOKE, { personalCode: person.code, reason: 'x' }],
+    ] as const) {
+      const error = await refused(person.code, query, input);
+      expect(error.extensions).toMatchObject({ code: 'CONFLICT', reason: 'PERSONAL_CODE_CANCELLED', currentPersonalCode: current });
+    }
+  });
+
+  it('counts the valid card filed under the old code: no second card under the new one', async () => {
+    const error = await refused(person.code, ISSUE, { ...issueInput(person), personalCode: current });
+    expect(error.extensions).toMatchObject({ code: 'CONFLICT', reason: 'CARD_ALREADY_VALID' });
+    expect((await holderState(current)).cards).toEqual([]);
+  });
+
+  it('replaces the card filed under the old code with a chip card numbered with the code in force', async () => {
+    const response = await send(REPLACE, { input: { ...issueInput(person), personalCode: current } });
+    expect(response.errors).toBeUndefined();
+    const card = response.data!.replaceIdentityCard;
+    expect(card).toMatchObject({ number: current, status: 'VALID', holder: { personalCode: current, fullName: person.fullName } });
+    const { rows } = await f.nationalId.query(
+      `SELECT id::text, so_dinh_danh AS code, trang_thai AS status, id_the_thay_the::text AS next FROM the_can_cuoc
+        WHERE so_dinh_danh = ANY($1) AND (id = $2 OR id = $3) ORDER BY id`,
+      [[person.code, current], oldCard.id, card.id],
+    );
+    expect(rows).toEqual([
+      { id: oldCard.id, code: person.code, status: 'DA_THAY_THE', next: card.id },
+      { id: card.id, code: current, status: 'CON_HIEU_LUC', next: null },
+    ]);
+    const citizen = await view(current);
+    expect(citizen.identityCard).toMatchObject({ id: card.id, number: current });
+    expect(citizen.identityCards.find((c: any) => c.id === oldCard.id)).toMatchObject({ status: 'REPLACED', replacedBy: { id: card.id, number: current } });
   });
 });
 
@@ -511,5 +556,9 @@ describe('when the Resident Information Center cannot be reached', () => {
     const holder = pick('living citizen with a valid card', living, (p) => hasValid(p.code));
     const replace = await refused(holder.code, REPLACE, issueInput(holder), { 'x-actor': ACTOR }, down);
     expect(replace.extensions).toMatchObject({ code: 'AGENCY_UNAVAILABLE', reason: 'HOLDER_NOT_CONFIRMED' });
+    const lost = await refused(holder.code, LOST, { personalCode: holder.code }, { 'x-actor': ACTOR }, down);
+    expect(lost.extensions).toMatchObject({ code: 'AGENCY_UNAVAILABLE', reason: 'HOLDER_NOT_CONFIRMED' });
+    const revoke = await refused(holder.code, REVOKE, { personalCode: holder.code, reason: 'x' }, { 'x-actor': ACTOR }, down);
+    expect(revoke.extensions).toMatchObject({ code: 'AGENCY_UNAVAILABLE', reason: 'HOLDER_NOT_CONFIRMED' });
   });
 });

@@ -62,11 +62,28 @@ function residentsUnavailable(error: AgencyUnreachableError): DomainError {
   );
 }
 
-/** The holder as the Resident Information Center knows them: a living citizen, under the code in force. */
-async function confirmHolder(ctx: Context, personalCode: string): Promise<ResidentSummary> {
-  let person: ResidentSummary | null;
+/**
+ * The holder as the Resident Information Center knows them, with every code they have held: a card filed
+ * under a cancelled code of theirs is still their card (at most one valid card per person, whatever code
+ * it was issued under). This is ResidentsService.lookup's question plus `personalCodes`, asked through
+ * the same service client (signed credential, caller's actor and request id, same error mapping).
+ */
+interface Holder extends ResidentSummary {
+  personalCodes: string[];
+}
+
+const HOLDER = /* GraphQL */ `
+  query CardHolder($codes: [PersonalCode!]!) {
+    citizens(personalCodes: $codes) { personalCode personalCodes fullName dateOfBirth sex dateOfDeath }
+  }
+`;
+
+/** A living holder may be given a card; any holder's card may be reported lost or revoked. */
+async function confirmHolder(ctx: Context, personalCode: string, options: { living: boolean }): Promise<Holder> {
+  let person: Holder | null;
   try {
-    person = (await ctx.services.residents.lookup([personalCode], ctx.caller)).get(personalCode) ?? null;
+    const data = await ctx.services.residents.client.request<{ citizens: (Holder | null)[] }>(HOLDER, { codes: [personalCode] }, ctx.caller);
+    person = data.citizens[0] ?? null;
   } catch (error) {
     if (error instanceof AgencyUnreachableError) throw residentsUnavailable(error);
     throw error;
@@ -76,11 +93,11 @@ async function confirmHolder(ctx: Context, personalCode: string): Promise<Reside
   if (person.personalCode !== personalCode) {
     throw conflict(
       'PERSONAL_CODE_CANCELLED',
-      `The personal code ${personalCode} was cancelled; the citizen's code is now ${person.personalCode}. Cards are issued under the code in force.`,
+      `The personal code ${personalCode} was cancelled; the citizen's code is now ${person.personalCode}. Card writes name the code in force.`,
       { argument, currentPersonalCode: person.personalCode },
     );
   }
-  if (person.dateOfDeath !== null) {
+  if (options.living && person.dateOfDeath !== null) {
     throw conflict('CITIZEN_DECEASED', `The citizen ${personalCode} died on ${person.dateOfDeath}: a deceased citizen cannot be given a card.`, {
       argument,
     });
@@ -89,17 +106,19 @@ async function confirmHolder(ctx: Context, personalCode: string): Promise<Reside
 }
 
 /**
- * Starts a write about one holder: takes a transaction-scoped advisory lock on the personal code, then
- * reads the holder's cards. National-id has no citizen row to lock (SELECT ... FOR UPDATE), and a holder's
- * first card has no card row to lock either, so the lock is on the code itself: concurrent writes about
- * the same holder queue here, and each one (READ COMMITTED, a fresh snapshot per statement) reads the cards
- * as the previous one committed them. Writes about different holders do not wait for each other (a hash
- * collision only makes two holders share a queue). The unique partial index on valid cards
- * (migration 20261127200000_card_writes) is the last guard if anything gets past this.
+ * Starts a write about one holder: takes a transaction-scoped advisory lock on the holder's code in force,
+ * then reads their cards under every code they have held. National-id has no citizen row to lock
+ * (SELECT ... FOR UPDATE), and a holder's first card has no card row to lock either, so the lock is on the
+ * code itself: every card write names the code in force (confirmHolder), so concurrent writes about the
+ * same person queue here, and each one (READ COMMITTED, a fresh snapshot per statement) reads the cards as
+ * the previous one committed them. Writes about different people do not wait for each other (a hash
+ * collision only makes two people share a queue). The unique partial index on valid cards per code
+ * (migration 20261127200000_card_writes) is the database's last guard if anything gets past this.
  */
-async function lockHolderCards(tx: Tx, personalCode: string): Promise<IdentityCardRecord[]> {
-  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${personalCode}))`;
-  return tx.identityCard.findMany({ where: { personalCode }, orderBy: [{ issuedOn: 'desc' }, { id: 'desc' }] });
+async function lockHolderCards(tx: Tx, holder: Holder): Promise<IdentityCardRecord[]> {
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${holder.personalCode}))`;
+  const codes = [...new Set([holder.personalCode, ...holder.personalCodes])];
+  return tx.identityCard.findMany({ where: { personalCode: { in: codes } }, orderBy: [{ issuedOn: 'desc' }, { id: 'desc' }] });
 }
 
 /** Writes run as the actor, with the request id the gateway sent. */
@@ -133,6 +152,7 @@ function uniqueValidCard<T>(personalCode: string) {
 }
 
 interface NewCard {
+  holder: Holder;
   personalCode: string;
   issuedOn: Date;
   issuingAuthority: string;
@@ -174,10 +194,19 @@ const cardDetails = (card: IdentityCardRecord) => ({
 
 async function confirmNewCard(ctx: Context, input: IssueIdentityCardInput | ReplaceIdentityCardInput): Promise<NewCard> {
   const checked = newCardInput(input);
-  const person = await confirmHolder(ctx, input.personalCode);
-  const dateOfBirth = new Date(`${person.dateOfBirth}T00:00:00Z`);
+  const holder = await confirmHolder(ctx, input.personalCode, { living: true });
+  const dateOfBirth = new Date(`${holder.dateOfBirth}T00:00:00Z`);
   notBefore(checked.issuedOn, dateOfBirth, 'input.issuedOn', 'ISSUED_BEFORE_BIRTH', "the holder's date of birth");
-  return { personalCode: input.personalCode, issuedOn: checked.issuedOn, issuingAuthority: checked.issuingAuthority, dateOfBirth };
+  return { holder, personalCode: input.personalCode, issuedOn: checked.issuedOn, issuingAuthority: checked.issuingAuthority, dateOfBirth };
+}
+
+/**
+ * The card a write returns, knowing its holder as the card fields expect it (the codes they held, their
+ * death); nothing this request loaded before the write is reused after it.
+ */
+function written(ctx: Context, holder: Holder, card: IdentityCardRecord): IdentityCardRecord {
+  for (const code of new Set([holder.personalCode, ...holder.personalCodes])) ctx.loaders.cardsOfCitizen.clear(code);
+  return { ...card, holder: { personalCode: holder.personalCode, personalCodes: holder.personalCodes, dateOfDeath: holder.dateOfDeath } };
 }
 
 export function cardMutations(statusOf: StatusOf): MutationResolvers {
@@ -187,7 +216,7 @@ export function cardMutations(statusOf: StatusOf): MutationResolvers {
       const card = await confirmNewCard(ctx, input);
       const issued = await ctx.db.prisma
         .$transaction(async (tx) => {
-          const cards = await lockHolderCards(tx, card.personalCode);
+          const cards = await lockHolderCards(tx, card.holder);
           const valid = cards.find((c) => statusOf(c) === 'VALID');
           if (valid) {
             throw conflict(
@@ -220,8 +249,7 @@ export function cardMutations(statusOf: StatusOf): MutationResolvers {
           return created;
         }, TRANSACTION)
         .catch(uniqueValidCard<IdentityCardRecord>(card.personalCode));
-      ctx.loaders.cardsOfCitizen.clear(card.personalCode);
-      return issued;
+      return written(ctx, card.holder, issued);
     },
 
     replaceIdentityCard: async (_root, { input }, ctx) => {
@@ -230,7 +258,7 @@ export function cardMutations(statusOf: StatusOf): MutationResolvers {
       const card = await confirmNewCard(ctx, input);
       const issued = await ctx.db.prisma
         .$transaction(async (tx) => {
-          const cards = await lockHolderCards(tx, card.personalCode);
+          const cards = await lockHolderCards(tx, card.holder);
           const old = validCard(cards, statusOf, card.personalCode);
           afterPreviousCards(card.issuedOn, cards);
           const now = new Date();
@@ -256,15 +284,15 @@ export function cardMutations(statusOf: StatusOf): MutationResolvers {
           return created;
         }, TRANSACTION)
         .catch(uniqueValidCard<IdentityCardRecord>(card.personalCode));
-      ctx.loaders.cardsOfCitizen.clear(card.personalCode);
-      return issued;
+      return written(ctx, card.holder, issued);
     },
 
     reportIdentityCardLost: async (_root, { input }: { input: ReportIdentityCardLostInput }, ctx) => {
       const caller = actingCaller(ctx);
       const lostOn = input.lostOn == null ? null : notInFuture(input.lostOn, 'input.lostOn');
+      const holder = await confirmHolder(ctx, input.personalCode, { living: false });
       const lost = await ctx.db.prisma.$transaction(async (tx) => {
-        const old = validCard(await lockHolderCards(tx, input.personalCode), statusOf, input.personalCode);
+        const old = validCard(await lockHolderCards(tx, holder), statusOf, input.personalCode);
         if (lostOn) notBefore(lostOn, old.issuedOn, 'input.lostOn', 'LOST_BEFORE_ISSUE', `the card's issue date`);
         const updated = await tx.identityCard.update({ where: { id: old.id }, data: { status: 'MAT', updatedAt: new Date() } });
         await recordChange(tx, caller, {
@@ -276,15 +304,16 @@ export function cardMutations(statusOf: StatusOf): MutationResolvers {
         });
         return updated;
       }, TRANSACTION);
-      ctx.loaders.cardsOfCitizen.clear(input.personalCode);
-      return lost;
+      return written(ctx, holder, lost);
     },
 
     revokeIdentityCard: async (_root, { input }: { input: RevokeIdentityCardInput }, ctx) => {
       const caller = actingCaller(ctx);
       const reason = requiredText(input.reason, 'input.reason', REASON_MAX);
+      // A deceased holder's card is exactly one to revoke: only existence and the code in force are checked.
+      const holder = await confirmHolder(ctx, input.personalCode, { living: false });
       const revoked = await ctx.db.prisma.$transaction(async (tx) => {
-        const old = validCard(await lockHolderCards(tx, input.personalCode), statusOf, input.personalCode);
+        const old = validCard(await lockHolderCards(tx, holder), statusOf, input.personalCode);
         const updated = await tx.identityCard.update({ where: { id: old.id }, data: { status: 'THU_HOI', updatedAt: new Date() } });
         await recordChange(tx, caller, {
           action: 'REVOKE_CARD',
@@ -295,8 +324,7 @@ export function cardMutations(statusOf: StatusOf): MutationResolvers {
         });
         return updated;
       }, TRANSACTION);
-      ctx.loaders.cardsOfCitizen.clear(input.personalCode);
-      return revoked;
+      return written(ctx, holder, revoked);
     },
   };
 }
@@ -304,5 +332,7 @@ export function cardMutations(statusOf: StatusOf): MutationResolvers {
 /** The IdentityCard fields the writes added: the record id and the holder (a Citizen entity reference). */
 export const cardWriteFields: Pick<IdentityCardResolvers, 'id' | 'holder'> = {
   id: (card) => String(card.id),
-  holder: (card) => ({ personalCode: card.personalCode }),
+  // The person under the code in force when the write knew it; a card under a cancelled code still leads
+  // to its holder (residents resolves a cancelled code to the person).
+  holder: (card) => ({ personalCode: card.holder?.personalCode ?? card.personalCode }),
 };
