@@ -270,6 +270,19 @@ describe('replacing a card', () => {
 });
 
 describe('reporting a card lost and revoking one', () => {
+  it("revokes a deceased holder's card still recorded as valid", async () => {
+    const dead = pick('deceased citizen with a card', deceased, (p) => (cardsOf.get(p.code) ?? []).length > 0);
+    const last = cardsOf.get(dead.code)!.at(-1)!;
+    // Arrange: the register never withdrew the card when its holder died.
+    await f.nationalId.query(`UPDATE the_can_cuoc SET trang_thai = 'CON_HIEU_LUC', ngay_het_han = NULL, id_the_thay_the = NULL WHERE id = $1`, [last.id]);
+    expect((await view(dead.code)).identityCards.find((c: any) => c.id === last.id).status).toBe('HOLDER_DECEASED');
+    const response = await send(REVOKE, { input: { personalCode: dead.code, reason: 'Người được cấp thẻ đã chết' } });
+    expect(response.errors).toBeUndefined();
+    expect(response.data!.revokeIdentityCard).toMatchObject({ id: last.id, status: 'REVOKED' });
+    const { rows } = await f.nationalId.query(`SELECT trang_thai FROM the_can_cuoc WHERE id = $1`, [last.id]);
+    expect(rows[0].trang_thai).toBe('THU_HOI');
+  });
+
   it('marks the valid card lost; a new card can then be issued, the lost one kept', async () => {
     const person = pick('living citizen with a valid card', living, (p) => hasValid(p.code));
     const old = cardsOf.get(person.code)!.find(surelyValid)!;
