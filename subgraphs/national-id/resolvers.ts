@@ -6,6 +6,7 @@ import type { CitizenReference, IdentityCardRecord } from './models';
 import type { Context } from './context';
 import { codesOf } from '../../lib/citizen-reference';
 import { loadUnderCodes } from '../../lib/loaders';
+import { cardMutations, cardWriteFields } from './card-writes';
 
 const LEGACY_ID = /^\d{9}$/;
 
@@ -63,7 +64,10 @@ export const resolvers: Resolvers = {
       (await cardsOf(citizen, ctx)).filter((card) => card.kind === 'CMND').map((card) => card.number),
   },
 
+  Mutation: cardMutations(effectiveStatus),
+
   IdentityCard: {
+    ...cardWriteFields,
     kind: (card) => decode(CARD_KIND, card.kind, 'the_can_cuoc.loai_the'),
     status: (card) => effectiveStatus(card),
     issuingAuthority: (card) => card.issuingAuthority,

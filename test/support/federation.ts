@@ -45,17 +45,23 @@ export interface FederationOptions {
 
 export async function startFederation(options: FederationOptions = {}): Promise<TestFederation> {
   const { urls } = testDatabases();
+  const residents = await createResidentsSubgraph(residentsConfig({ RESIDENTS_DATABASE_URL: urls.residents, RESIDENTS_PORT: '0' }));
+  // Residents listens first: the other subgraphs' service calls (holder checks) go to its URL.
+  const residentsRunning = await residents.server.listen(0);
+  const RESIDENTS_SERVICE_URL = residentsRunning.url;
   const subgraphs = {
-    residents: await createResidentsSubgraph(residentsConfig({ RESIDENTS_DATABASE_URL: urls.residents, RESIDENTS_PORT: '0' })),
-    'national-id': await createNationalIdSubgraph(nationalIdConfig({ NATIONAL_ID_DATABASE_URL: urls['national-id'], NATIONAL_ID_PORT: '0' })),
+    residents,
+    'national-id': await createNationalIdSubgraph(
+      nationalIdConfig({ NATIONAL_ID_DATABASE_URL: urls['national-id'], NATIONAL_ID_PORT: '0', RESIDENTS_SERVICE_URL }),
+    ),
     'birth-registry': await createBirthRegistrySubgraph(
-      birthRegistryConfig({ BIRTH_REGISTRY_DATABASE_URL: urls['birth-registry'], BIRTH_REGISTRY_PORT: '0' }),
+      birthRegistryConfig({ BIRTH_REGISTRY_DATABASE_URL: urls['birth-registry'], BIRTH_REGISTRY_PORT: '0', RESIDENTS_SERVICE_URL }),
     ),
   };
   const running = {} as Record<Agency['id'], RunningSubgraph | null>;
   const counters = {} as Record<Agency['id'], StatementCounter>;
   for (const [id, subgraph] of Object.entries(subgraphs) as [Agency['id'], (typeof subgraphs)['residents']][]) {
-    running[id] = await subgraph.server.listen(0);
+    running[id] = id === 'residents' ? residentsRunning : await subgraph.server.listen(0);
     counters[id] = subgraph.db.statements;
   }
   const subgraphUrls = Object.fromEntries(Object.entries(running).map(([id, r]) => [id, r!.url])) as Record<Agency['id'], string>;
