@@ -41,6 +41,7 @@ const config: CodegenConfig = {
       Citizen: '../models#CitizenReference',
       BirthRegistration: '../models#BirthRecord',
       Parent: '../models#ParentRecord',
+      BirthRegistrationResult: '../models#BirthOutcome',
     }),
   },
 };

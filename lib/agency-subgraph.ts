@@ -26,11 +26,16 @@ export interface AgencySubgraphSpec<Client extends { $disconnect(): Promise<void
   createLoaders(db: Database<Client>): Loaders;
   /** Clients of other agencies' services, made once per process. */
   services?: Services;
+  /** Work the subgraph process does on its own (e.g. finishing writes another agency could not take); returns a stop function. */
+  background?(deps: { db: Database<Client>; services: Services }): () => void;
 }
 
 export interface AgencySubgraph<Client, Loaders, Services = Record<string, never>> {
   server: SubgraphServer<AgencyContext<Client, Loaders, Services>>;
   db: Database<Client>;
+  services: Services;
+  /** Starts the subgraph's background work, if it has any (the process runner does; tests choose). */
+  startBackground(): () => void;
 }
 
 export async function createAgencySubgraph<Client extends { $disconnect(): Promise<void> }, Loaders, Services = Record<string, never>>(
@@ -51,5 +56,5 @@ export async function createAgencySubgraph<Client extends { $disconnect(): Promi
     ping: () => db.ping(),
     metrics: () => ({ sqlStatements: db.statements.total }),
   });
-  return { server, db };
+  return { server, db, services, startBackground: () => spec.background?.({ db, services }) ?? (() => undefined) };
 }

@@ -23,6 +23,23 @@ const CITIZENS = /* GraphQL */ `
   }
 `;
 
+const CREATE_CITIZEN_AT_BIRTH = /* GraphQL */ `
+  mutation CreateCitizenAtBirth($input: CitizenAtBirthInput!) {
+    createCitizenAtBirth(input: $input) { personalCode }
+  }
+`;
+
+/** What the birth registry sends for a newborn (the residents schema's CitizenAtBirthInput). */
+export interface CitizenAtBirth {
+  birthRegistrationNumber: string;
+  provinceCode: string;
+  fullName: string;
+  sex: 'MALE' | 'FEMALE';
+  dateOfBirth: string;
+  ethnicity: string;
+  nationality: string;
+}
+
 export class ResidentsService {
   constructor(readonly client: ServiceClient) {}
 
@@ -38,5 +55,14 @@ export class ResidentsService {
     if (unique.length === 0) return new Map();
     const data = await this.client.request<{ citizens: (ResidentSummary | null)[] }>(CITIZENS, { codes: unique }, caller);
     return new Map(unique.map((code, i) => [code, data.citizens[i] ?? null]));
+  }
+
+  /**
+   * The newborn's personal code and core record, created once per birth registration: asked again for the
+   * same registration number, residents answers with the same code (so a retry after a lost answer is safe).
+   */
+  async createCitizenAtBirth(input: CitizenAtBirth, caller: Caller): Promise<string> {
+    const data = await this.client.request<{ createCitizenAtBirth: { personalCode: string } }>(CREATE_CITIZEN_AT_BIRTH, { input }, caller);
+    return data.createCitizenAtBirth.personalCode;
   }
 }

@@ -2,14 +2,16 @@ import type { SubgraphConfig } from './subgraph-config';
 import type { AgencySubgraph } from './agency-subgraph';
 
 /** Runs a subgraph as its own process: listen, print where, stop cleanly on SIGINT/SIGTERM. */
-export async function runSubgraph<C, L, S>(config: SubgraphConfig, create: (config: SubgraphConfig) => Promise<AgencySubgraph<C, L, S>>) {
-  const { server, db } = await create(config);
+export async function runSubgraph<Config extends SubgraphConfig, C, L, S>(config: Config, create: (config: Config) => Promise<AgencySubgraph<C, L, S>>) {
+  const { server, db, startBackground } = await create(config);
   const running = await server.listen(config.port, config.host);
+  const stopBackground = startBackground();
   console.log(`[${config.agency.id}] ${config.agency.title} subgraph ready at ${running.url}`);
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
     stopping = true;
+    stopBackground();
     await running.stop();
     await db.close();
     process.exit(0);

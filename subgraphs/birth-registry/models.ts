@@ -10,3 +10,10 @@ export interface ParentRecord {
   name: string | null;
   nationality: string | null;
 }
+
+/** What registerBirth answers (schema: BirthRegistrationResult). */
+export interface BirthOutcome {
+  status: 'REGISTERED' | 'PENDING_PERSONAL_CODE' | 'HELD_FOR_REVIEW';
+  registration: BirthRecord | null;
+  possibleDuplicateOf: BirthRecord | null;
+}

@@ -6,6 +6,7 @@ import type { BirthRecord, CitizenReference } from './models';
 import type { Context } from './context';
 import { codesOf } from '../../lib/citizen-reference';
 import { loadUnderCodes } from '../../lib/loaders';
+import { registerBirth } from './birth-writes';
 
 
 const reference = (personalCode: string | null): CitizenReference | null => (personalCode ? { personalCode } : null);
@@ -26,6 +27,10 @@ export const resolvers: Resolvers = {
 
   Query: {
     birthRegistration: (_root, { registrationNumber }, ctx) => ctx.loaders.byNumber.load(registrationNumber.trim()),
+  },
+
+  Mutation: {
+    registerBirth: (_root, { input }, ctx) => registerBirth(input, ctx),
   },
 
   Citizen: {

@@ -1,14 +1,15 @@
 import path from 'node:path';
 import { PrismaClient } from '../../prisma/birth-registry/generated/client';
 import { createAgencySubgraph, type AgencySubgraph } from '../../lib/agency-subgraph';
-import type { SubgraphConfig } from '../../lib/subgraph-config';
 import { ResidentsService } from '../../lib/residents-service';
 import type { Services } from './context';
 import { createLoaders, type BirthRegistryLoaders } from './loaders';
 import { resolvers } from './resolvers';
+import { startBirthCompletion } from './birth-completion';
+import type { BirthRegistryConfig } from './config';
 
 /** The birth-registry subgraph, assembled but not listening (index.ts listens; tests choose how). */
-export function createBirthRegistrySubgraph(config: SubgraphConfig): Promise<AgencySubgraph<PrismaClient, BirthRegistryLoaders, Services>> {
+export function createBirthRegistrySubgraph(config: BirthRegistryConfig): Promise<AgencySubgraph<PrismaClient, BirthRegistryLoaders, Services>> {
   return createAgencySubgraph({
     config,
     schemaPath: path.join(__dirname, 'schema.graphql'),
@@ -16,5 +17,6 @@ export function createBirthRegistrySubgraph(config: SubgraphConfig): Promise<Age
     createClient: (adapter) => new PrismaClient({ adapter }),
     createLoaders,
     services: { residents: ResidentsService.for('birth-registry', config) },
+    background: (deps) => startBirthCompletion(deps, config.completionIntervalMs),
   });
 }

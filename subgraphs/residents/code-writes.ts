@@ -148,17 +148,17 @@ export async function recordDeath(input: RecordDeathInput, ctx: Context): Promis
     }
     notBefore(dateOfDeath, citizen.dateOfBirth, 'input.dateOfDeath', 'DATE_BEFORE_BIRTH', 'the date of birth');
     await tx.citizen.update({ where: { personalCode: input.personalCode }, data: { dateOfDeath, updatedAt: new Date() } });
-    // Residence registrations in force end with the person.
-    const ended = await tx.residenceRegistration.updateMany({
-      where: { personalCode: input.personalCode, status: 'HIEU_LUC' },
-      data: { status: 'HET_HIEU_LUC', to: dateOfDeath },
-    });
+    // Residence registrations in force end with the person (one registered after the date of death, a
+    // late-recorded death, ends on its own first day: an end never precedes a start).
+    const ended = await tx.$executeRaw`
+      UPDATE dang_ky_cu_tru SET trang_thai = 'HET_HIEU_LUC', den_ngay = GREATEST(tu_ngay, ${dateOfDeath}::date)
+       WHERE so_dinh_danh = ${input.personalCode}::char(12) AND trang_thai = 'HIEU_LUC'`;
     await recordChange(tx, { ...ctx.caller, actor }, {
       action: 'RECORD_DEATH',
       table: 'cong_dan',
       key: input.personalCode,
       personalCode: input.personalCode,
-      details: { dateOfDeath: formatDate(dateOfDeath), deathRegistration, residencesEnded: ended.count },
+      details: { dateOfDeath: formatDate(dateOfDeath), deathRegistration, residencesEnded: ended },
     });
   });
   return reload(ctx, input.personalCode);
