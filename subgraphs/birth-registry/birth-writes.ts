@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import type { Prisma } from '../../prisma/birth-registry/generated/client';
 import { requireActor, type Caller } from '../../lib/caller';
+import { lockName } from '../../lib/advisory-lock';
 import { recordChange } from '../../lib/change-log';
 import { encode, SEX_CODES } from '../../lib/code-table';
 import { DomainError, UserInputError, conflict, notFound } from '../../lib/graphql/errors';
@@ -162,8 +163,6 @@ async function checkParents(data: BirthRequestData, ctx: Context): Promise<void>
 
 const fingerprintOf = (data: BirthRequestData) => crypto.createHash('sha256').update(JSON.stringify(data)).digest('hex');
 
-const lock = (tx: Prisma.TransactionClient, key: string) => tx.$queryRaw`SELECT pg_advisory_xact_lock(hashtext(${key}))`;
-
 /** A registration already recorded for the same child: same date of birth and name, same mother (by code or name). */
 async function possibleDuplicate(tx: Prisma.TransactionClient, data: BirthRequestData): Promise<BirthRecord | null> {
   const mother = data.mother;
@@ -193,11 +192,11 @@ export async function registerBirth(input: RegisterBirthInput, ctx: Context): Pr
   // Fills in the names of parents given by code; the fingerprint stays that of the client's request.
   await checkParents(data, ctx);
   const recorded = await ctx.db.prisma.$transaction(async (tx): Promise<Recorded> => {
-    await lock(tx, `birth-request:${key}`);
+    await lockName(tx, `birth-request:${key}`);
     const raced = await tx.birthRequest.findUnique({ where: { idempotencyKey: key }, include: RECORDED });
     if (raced) return raced;
     // Two registrations of one child at the same moment queue here; the second sees the first.
-    await lock(tx, `birth-child:${data.childDateOfBirth}:${data.childName.toLowerCase()}`);
+    await lockName(tx, `birth-child:${data.childDateOfBirth}:${data.childName.toLowerCase()}`);
     const duplicate = await possibleDuplicate(tx, data);
     const base = { idempotencyKey: key, fingerprint, request: data as unknown as Prisma.InputJsonValue, actor, requestId: ctx.caller.requestId };
     if (duplicate) {

@@ -1,5 +1,6 @@
 import { Prisma } from '../../prisma/national-id/generated/client';
 import { requireActor } from '../../lib/caller';
+import { lockName } from '../../lib/advisory-lock';
 import { recordChange } from '../../lib/change-log';
 import { conflict, DomainError, notFound, UserInputError } from '../../lib/graphql/errors';
 import { notBefore, notInFuture, requiredText } from '../../lib/graphql/arguments';
@@ -116,7 +117,7 @@ async function confirmHolder(ctx: Context, personalCode: string, options: { livi
  * (migration 20261127200000_card_writes) is the database's last guard if anything gets past this.
  */
 async function lockHolderCards(tx: Tx, holder: Holder): Promise<IdentityCardRecord[]> {
-  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${holder.personalCode}))`;
+  await lockName(tx, holder.personalCode);
   const codes = [...new Set([holder.personalCode, ...holder.personalCodes])];
   return tx.identityCard.findMany({ where: { personalCode: { in: codes } }, orderBy: [{ issuedOn: 'desc' }, { id: 'desc' }] });
 }

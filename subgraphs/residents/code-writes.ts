@@ -1,4 +1,5 @@
 import { requireActor, requireService } from '../../lib/caller';
+import { lockName } from '../../lib/advisory-lock';
 import { recordChange } from '../../lib/change-log';
 import { encode, SEX_CODES } from '../../lib/code-table';
 import { UserInputError, conflict } from '../../lib/graphql/errors';
@@ -52,7 +53,7 @@ export async function createCitizenAtBirth(input: CitizenAtBirthInput, ctx: Cont
   };
   const code = await ctx.db.prisma.$transaction(async (tx) => {
     // Retries of one registration queue here, and the second finds what the first created.
-    await tx.$queryRaw`SELECT pg_advisory_xact_lock(hashtext(${'birth:' + birthKey}))`;
+    await lockName(tx, `birth:${birthKey}`);
     const existing = await tx.personalCodeRegistration.findUnique({ where: { birthKey }, select: { currentCode: true } });
     if (existing) return existing.currentCode;
     const issued = await issuePersonalCode(tx, { provinceCode, sex: input.sex, dateOfBirth }, { actor, birthKey });

@@ -34,6 +34,8 @@ export interface TestFederation {
   /** Runs `action` and returns how many SQL statements each agency database received meanwhile. */
   countStatements(action: () => Promise<unknown>): Promise<Record<Agency['id'], number>>;
   stopSubgraph(id: Agency['id']): Promise<void>;
+  /** The birth registry's services and database, for running its background completion in a test. */
+  birthRegistry: Awaited<ReturnType<typeof createBirthRegistrySubgraph>>;
   stop(): Promise<void>;
 }
 
@@ -41,6 +43,8 @@ export interface FederationOptions {
   gatewayEnv?: Record<string, string>;
   /** Puts something (a delaying proxy, say) between the gateway and a subgraph: gets its URL, returns the one to call. */
   routeThrough?: Partial<Record<Agency['id'], (subgraphUrl: string) => Promise<string>>>;
+  /** The same between the other subgraphs and residents, for their service calls (code issuance, holder checks). */
+  residentsServiceThrough?: (residentsUrl: string) => Promise<string>;
 }
 
 export async function startFederation(options: FederationOptions = {}): Promise<TestFederation> {
@@ -48,7 +52,7 @@ export async function startFederation(options: FederationOptions = {}): Promise<
   const residents = await createResidentsSubgraph(residentsConfig({ RESIDENTS_DATABASE_URL: urls.residents, RESIDENTS_PORT: '0' }));
   // Residents listens first: the other subgraphs' service calls (holder checks) go to its URL.
   const residentsRunning = await residents.server.listen(0);
-  const RESIDENTS_SERVICE_URL = residentsRunning.url;
+  const RESIDENTS_SERVICE_URL = (await options.residentsServiceThrough?.(residentsRunning.url)) ?? residentsRunning.url;
   const subgraphs = {
     residents,
     'national-id': await createNationalIdSubgraph(
@@ -85,6 +89,7 @@ export async function startFederation(options: FederationOptions = {}): Promise<
     gatewayUrl: gatewayRunning.url,
     gatewayBase: gatewayRunning.url.replace(/\/graphql$/, ''),
     subgraphUrls,
+    birthRegistry: subgraphs['birth-registry'],
     async query(query, variables, headers = {}) {
       const response = await fetch(gatewayRunning.url, {
         method: 'POST',
