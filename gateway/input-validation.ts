@@ -1,6 +1,7 @@
 import {
   getNamedType,
   getNullableType,
+  isInputObjectType,
   isListType,
   isScalarType,
   Kind,
@@ -64,7 +65,9 @@ export function validateOperationInputs(
   for (const definition of operation.variableDefinitions ?? []) {
     const type = typeFromAST(schema, definition.type) as GraphQLInputType | undefined;
     const name = definition.variable.name.value;
-    forEachListItem(type, variables[name], (itemType, item) => check(itemType, item, { variable: name }, `Variable $${name}`));
+    forEachLeaf(type, variables[name], name, (itemType, item, path) =>
+      check(itemType, item, path === name ? { variable: name } : { variable: name, field: path }, `Variable $${path}`),
+    );
   }
 
   const typeInfo = new TypeInfo(schema);
@@ -86,14 +89,29 @@ function scalarValidator(type: GraphQLInputType | null | undefined) {
   return named && isScalarType(named) ? INPUT_SCALAR_VALIDATORS[named.name] : undefined;
 }
 
-/** Calls back with each leaf of a (possibly nested) list variable and the leaf's type. */
-function forEachListItem(type: GraphQLInputType | undefined, value: unknown, callback: (type: GraphQLInputType, value: unknown) => void) {
-  if (!type) return;
+/**
+ * Calls back with each scalar leaf of a variable's value (through lists and input objects, such as a
+ * mutation's `input`), the leaf's type and its path (`input.mother.personalCode`).
+ */
+function forEachLeaf(
+  type: GraphQLInputType | undefined,
+  value: unknown,
+  path: string,
+  callback: (type: GraphQLInputType, value: unknown, path: string) => void,
+) {
+  if (!type || value === null || value === undefined) return;
   const nullable = getNullableType(type) as GraphQLInputType;
   if (isListType(nullable)) {
     const items = Array.isArray(value) ? value : [value];
-    for (const item of items) forEachListItem(nullable.ofType as GraphQLInputType, item, callback);
+    items.forEach((item) => forEachLeaf(nullable.ofType as GraphQLInputType, item, path, callback));
     return;
   }
-  if (isScalarType(getNamedType(nullable))) callback(nullable, value);
+  if (isInputObjectType(nullable)) {
+    if (typeof value !== 'object') return; // graphql-js reports the wrong shape itself
+    for (const field of Object.values(nullable.getFields())) {
+      forEachLeaf(field.type, (value as Record<string, unknown>)[field.name], `${path}.${field.name}`, callback);
+    }
+    return;
+  }
+  if (isScalarType(getNamedType(nullable))) callback(nullable, value, path);
 }

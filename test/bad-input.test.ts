@@ -52,6 +52,25 @@ describe('malformed personal codes', () => {
     expect(error.extensions).toMatchObject({ code: 'BAD_USER_INPUT', variable: 'codes', reason: 'PERSONAL_CODE_FORMAT' });
   });
 
+  it('refuses a bad code or date deep inside a mutation input variable, before any agency is called', async () => {
+    const mutation = `mutation ($input: RegisterBirthInput!) { registerBirth(input: $input) { status } }`;
+    const input = {
+      idempotencyKey: 'bad-input-test-0001',
+      registrationProvinceCode: '031',
+      registeringAuthority: 'UBND',
+      placeOfBirth: 'Hải Phòng',
+      childName: 'Nguyễn Văn A',
+      childSex: 'MALE',
+      childDateOfBirth: '2026-10-01',
+      ethnicity: 'Kinh',
+      mother: { personalCode: '0310851234' },
+    };
+    const badCode = await refused(mutation, { input });
+    expect(badCode.extensions).toMatchObject({ code: 'BAD_USER_INPUT', variable: 'input', field: 'input.mother.personalCode', reason: 'PERSONAL_CODE_FORMAT' });
+    const badDate = await refused(mutation, { input: { ...input, mother: undefined, childDateOfBirth: '2026-02-30' } });
+    expect(badDate.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.childDateOfBirth', reason: 'DATE_INVALID' });
+  });
+
   it('refuses a code given as a number', async () => {
     const error = await refused(UNIFIED_CITIZEN, { code: 1099000001 });
     expect(error.extensions?.code).toBe('BAD_USER_INPUT');

@@ -177,14 +177,20 @@ describe('cancelling and re-issuing a code', () => {
     ];
     const sex = (await federation.query<any>(CITIZEN_WITH_CODES, { code })).data.citizen.sex;
     cases.push([{ personalCode: code, reason: 'SEX_CHANGE', legalDocument: 'x', sex }, ACTOR, 'BAD_USER_INPUT', 'SEX_UNCHANGED']);
-    const registerBefore = await f.residents.query(`SELECT count(*)::int AS n FROM so_dinh_danh`);
+    const { rows: started } = await f.residents.query(`SELECT now() AS t0`);
     for (const [input, headers, code_, reason] of cases) {
       const response = await federation.query<any>(REISSUE, { input }, headers);
       expect({ input, error: response.errors?.[0]?.extensions }).toMatchObject({ input, error: { code: code_, reason } });
       expect(response.data?.reissuePersonalCode ?? null).toBeNull();
     }
-    const registerAfter = await f.residents.query(`SELECT count(*)::int AS n FROM so_dinh_danh`);
-    expect(registerAfter.rows[0].n).toBe(registerBefore.rows[0].n);
+    // No code was issued by these requests, and the subject's register rows are as they were.
+    const issued = await f.residents.query(`SELECT count(*)::int AS n FROM so_dinh_danh WHERE nguoi_cap = $1 AND ngay_cap >= $2`, [
+      ACTOR['x-actor'],
+      started[0].t0,
+    ]);
+    expect(issued.rows[0].n).toBe(0);
+    const own = await f.residents.query(`SELECT trang_thai FROM so_dinh_danh WHERE so_dinh_danh_hien_hanh = $1`, [code]);
+    expect(own.rows).toEqual([{ trang_thai: 'HIEU_LUC' }]);
     expect((await federation.query<any>(CITIZEN_WITH_CODES, { code })).data.citizen.personalCodes).toEqual([code]);
   });
 
