@@ -9,6 +9,7 @@ export interface LoadSpec {
   url: string;
   query: string;
   variables: () => Record<string, unknown>;
+  headers?: Record<string, string>;
   connections: number;
   /** Seconds; a background load runs until stopped instead. */
   duration: number;
@@ -53,7 +54,7 @@ export function startLoad(spec: LoadSpec): RunningLoad {
         connections: spec.connections,
         duration: spec.duration,
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        headers: { 'content-type': 'application/json', accept: 'application/json', ...spec.headers },
         requests: [
           {
             setupRequest: (request) => ({ ...request, body: JSON.stringify({ query: spec.query, variables: spec.variables() }) }),

@@ -11,6 +11,8 @@ import { countersDelta, readSettledCounters, totalCounters, type CountersBySubgr
 export interface Operation {
   query: string;
   variables: () => Record<string, unknown>;
+  /** Extra request headers (a write names its actor). */
+  headers?: Record<string, string>;
 }
 
 export interface MeasurementSpec {

@@ -6,7 +6,9 @@ import { readOptions, type BenchOptions } from './options';
 import { sampleData, type Samples } from './samples';
 import { BenchServices, type Services, type Target } from './services';
 import { measure, warmUp, type Operation } from './measure';
-import { birthRegistrationStatus, defineWorkloads, type Workload } from './workloads';
+import { birthWorkload, defineWorkloads, type Workload } from './workloads';
+import { auditBirths } from './birth-audit';
+import type { AgencyDatabases } from '../lib/databases';
 import { describeMachine, renderMarkdown, summarize, writeReport, type RecordedMeasurement, type Report, type Role, type Section } from './report';
 
 /**
@@ -54,7 +56,7 @@ async function main() {
     log('starting the subgraphs and both gateways…');
     const running = await services.startServers();
 
-    const sections = await runWorkloads(options, running, samples);
+    const sections = await runWorkloads(options, running, samples, databases);
     const report: Report = {
       startedAt: startedAt.toISOString(),
       finishedAt: new Date().toISOString(),
@@ -79,12 +81,12 @@ async function main() {
   }
 }
 
-async function runWorkloads(options: BenchOptions, services: Services, samples: Samples): Promise<Section[]> {
+async function runWorkloads(options: BenchOptions, services: Services, samples: Samples, databases: AgencyDatabases): Promise<Section[]> {
   const workloads = defineWorkloads(samples);
   const sections: Section[] = [];
   for (const id of options.workloads) {
     if (id === 'W6') {
-      sections.push({ id, title: 'Register a birth', unavailable: birthRegistrationStatus(), measurements: [], summary: {}, ratios: {} });
+      sections.push(await measureBirths(samples, options, services, databases));
       continue;
     }
     sections.push(await measureWorkload(workloads[id], options, services));
@@ -144,6 +146,39 @@ async function measureUnderBackground(
   section.note =
     `W1 p99 without → with W5 in the background: ${compare('apollo', 'Apollo')}; ${compare('hive', 'Hive')}. ` +
     'Errors include the background requests; SQL and subgraph calls per request count W1 and W5 requests together.';
+  return section;
+}
+
+/**
+ * W6, registerBirth: on the Apollo gateway and on the birth-registry subgraph alone (which makes the same
+ * service call to residents), then an audit of both databases for duplicates. Not on Hive Gateway: it does
+ * not pass the client's x-actor header to the subgraphs without a configuration of its own, and a write
+ * without an actor is refused.
+ */
+async function measureBirths(samples: Samples, options: BenchOptions, services: Services, databases: AgencyDatabases): Promise<Section> {
+  const registrar = `bench:w6-${Date.now().toString(36)}`;
+  const workload = birthWorkload(samples, registrar);
+  const plans: Plan[] = [
+    { role: 'apollo', target: services.gateways.apollo, operation: workload },
+    { role: 'subgraph', target: services.subgraphs['birth-registry'], operation: workload },
+  ];
+  const measurements = await runPlans(workload.id, plans, options, services);
+  const pools = openPools(databases.urls);
+  let audit;
+  try {
+    audit = await auditBirths(pools, registrar);
+  } finally {
+    await pools.end();
+  }
+  const section = summarize(
+    { id: workload.id, title: workload.title, query: workload.query, subgraph: workload.subgraph, measurements, summary: {}, ratios: {} },
+    labels('birth-registry subgraph alone'),
+  );
+  section.note =
+    `Afterwards, in both databases (warm-ups included): ${audit.requests} birth requests recorded, ${audit.registered} registered with a code, ` +
+    `${audit.pending} pending, ${audit.heldForReview} held for review; ${audit.codesIssued} codes issued and ${audit.citizensCreated} citizens created; ` +
+    `duplicates found: ${audit.duplicates} (orphan codes: ${audit.orphanCodes}). Not run on Hive Gateway (see bench/README.md).`;
+  log(`W6 audit: ${JSON.stringify(audit)}`);
   return section;
 }
 

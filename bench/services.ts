@@ -151,6 +151,8 @@ function childEnvironment(databases: AgencyDatabases): NodeJS.ProcessEnv {
     env[`${agency.envPrefix}_HOST`] = '127.0.0.1';
     delete env[`SUBGRAPH_${agency.envPrefix}_URL`];
   }
+  // Service calls between subgraphs (the birth registry asking residents for a child's code) stay in the bench too.
+  env.RESIDENTS_SERVICE_URL = loopback(BENCH_PORTS.subgraphs.residents, '/graphql');
   return env;
 }
 

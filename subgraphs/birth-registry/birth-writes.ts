@@ -284,6 +284,7 @@ export async function completeBirth(recorded: Recorded, caller: Caller, ctx: Pic
     );
   } catch (error) {
     if (!(error instanceof AgencyUnreachableError)) throw error;
+    console.warn(`[birth-registry] registration ${registration.registrationNumber} waits for its personal code: ${error.message}`);
     await ctx.db.prisma.birthRequest.update({
       where: { idempotencyKey: recorded.idempotencyKey },
       data: { attempts: { increment: 1 }, lastError: error.message.slice(0, 255), updatedAt: new Date() },
