@@ -61,3 +61,17 @@ export function requiredText(value: string, argument: string, maxLength: number)
   }
   return text;
 }
+
+const COUNTRY = /^[A-Z]{2}$/;
+
+/** A nationality or country: an ISO 3166 alpha-2 code, upper-cased. */
+export function countryCodeArgument(value: string, argument: string): string {
+  const code = value.trim().toUpperCase();
+  if (!COUNTRY.test(code)) {
+    throw new UserInputError(`${argument} is an ISO 3166 alpha-2 country code such as "VN"; got "${value.slice(0, 20)}".`, {
+      argument,
+      reason: 'NATIONALITY_FORMAT',
+    });
+  }
+  return code;
+}

@@ -5,7 +5,7 @@ import { lockName } from '../../lib/advisory-lock';
 import { recordChange } from '../../lib/change-log';
 import { encode, SEX_CODES } from '../../lib/code-table';
 import { DomainError, UserInputError, conflict, notFound } from '../../lib/graphql/errors';
-import { notInFuture, provinceCodeArgument, requiredText, today } from '../../lib/graphql/arguments';
+import { countryCodeArgument, notInFuture, provinceCodeArgument, requiredText, today } from '../../lib/graphql/arguments';
 import { formatDate } from '../../lib/graphql/scalars';
 import type { ResidentSummary } from '../../lib/residents-service';
 import { AgencyUnreachableError } from '../../lib/service-client';
@@ -38,7 +38,6 @@ import { nextRegistrationNumber } from './registration-numbers';
  * The request's fingerprint makes sure a key is only ever used for one birth.
  */
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{8,100}$/;
-const COUNTRY = /^[A-Z]{2}$/;
 /** A father may die before the birth of his child, up to this many months before. */
 const POSTHUMOUS_MONTHS = 10;
 
@@ -62,17 +61,6 @@ export interface BirthRequestData {
   mother: ParentData | null;
 }
 
-function countryArgument(value: string, argument: string): string {
-  const code = value.trim().toUpperCase();
-  if (!COUNTRY.test(code)) {
-    throw new UserInputError(`${argument} is an ISO 3166 alpha-2 country code such as "VN"; got "${value.slice(0, 20)}".`, {
-      argument,
-      reason: 'NATIONALITY_FORMAT',
-    });
-  }
-  return code;
-}
-
 function parentArgument(parent: ParentInput | null | undefined, argument: string): ParentData | null {
   if (!parent) return null;
   if (parent.personalCode) return { personalCode: parent.personalCode, name: null, nationality: null };
@@ -82,7 +70,7 @@ function parentArgument(parent: ParentInput | null | undefined, argument: string
   return {
     personalCode: null,
     name: requiredText(parent.name, `${argument}.name`, 150),
-    nationality: countryArgument(parent.nationality, `${argument}.nationality`),
+    nationality: countryCodeArgument(parent.nationality, `${argument}.nationality`),
   };
 }
 
@@ -95,7 +83,7 @@ export function validateBirthInput(input: RegisterBirthInput): BirthRequestData 
     childSex: input.childSex,
     childDateOfBirth: formatDate(notInFuture(input.childDateOfBirth, 'input.childDateOfBirth')),
     ethnicity: requiredText(input.ethnicity, 'input.ethnicity', 50),
-    nationality: input.nationality ? countryArgument(input.nationality, 'input.nationality') : 'VN',
+    nationality: input.nationality ? countryCodeArgument(input.nationality, 'input.nationality') : 'VN',
     father: parentArgument(input.father, 'input.father'),
     mother: parentArgument(input.mother, 'input.mother'),
   };

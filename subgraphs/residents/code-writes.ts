@@ -3,7 +3,7 @@ import { lockName } from '../../lib/advisory-lock';
 import { recordChange } from '../../lib/change-log';
 import { encode, SEX_CODES } from '../../lib/code-table';
 import { UserInputError, conflict } from '../../lib/graphql/errors';
-import { notBefore, notInFuture, provinceCodeArgument, requiredText } from '../../lib/graphql/arguments';
+import { countryCodeArgument, notBefore, notInFuture, provinceCodeArgument, requiredText } from '../../lib/graphql/arguments';
 import { formatDate } from '../../lib/graphql/scalars';
 import { parsePersonalCode } from '../../lib/personal-code';
 import type { CitizenAtBirthInput, CodeCancellationReason, RecordDeathInput, ReissuePersonalCodeInput } from './generated/graphql';
@@ -12,28 +12,15 @@ import type { CitizenRecord } from './models';
 import { CODE_CANCELLATION_REASON, SEX } from './codes';
 import { issuePersonalCode } from './code-issuance';
 import { lockCitizen } from './citizen-lock';
+import { inTransaction } from './write-support';
 
 /**
  * The residents subgraph's writes about a person's code and life: the birth registry's request for a
  * newborn's code and record, a code's cancellation and re-issue, and death. Each runs in one transaction,
  * starts by locking the person's row (citizen-lock.ts) and records who did it (lib/change-log.ts).
  */
-const COUNTRY = /^[A-Z]{2}$/;
-
-function nationalityArgument(value: string, argument: string): string {
-  const code = value.trim().toUpperCase();
-  if (!COUNTRY.test(code)) {
-    throw new UserInputError(`${argument} is an ISO 3166 alpha-2 country code such as "VN"; got "${value.slice(0, 20)}".`, {
-      argument,
-      reason: 'NATIONALITY_FORMAT',
-    });
-  }
-  return code;
-}
-
-/** The record as the graph returns it, after the transaction committed. */
+/** The record as the graph returns it, after the transaction committed (inTransaction cleared the loaders). */
 async function reload(ctx: Context, personalCode: string): Promise<CitizenRecord> {
-  ctx.loaders.citizen.clear(personalCode);
   return (await ctx.loaders.citizen.load(personalCode))!;
 }
 
@@ -48,10 +35,10 @@ export async function createCitizenAtBirth(input: CitizenAtBirthInput, ctx: Cont
     sex: encode(SEX, input.sex),
     dateOfBirth,
     ethnicity: requiredText(input.ethnicity, 'input.ethnicity', 50),
-    nationality: nationalityArgument(input.nationality, 'input.nationality'),
+    nationality: countryCodeArgument(input.nationality, 'input.nationality'),
     placeOfOrigin: input.placeOfOrigin ? requiredText(input.placeOfOrigin, 'input.placeOfOrigin', 255) : null,
   };
-  const code = await ctx.db.prisma.$transaction(async (tx) => {
+  const code = await inTransaction(ctx, async (tx) => {
     // Retries of one registration queue here, and the second finds what the first created.
     await lockName(tx, `birth:${birthKey}`);
     const existing = await tx.personalCodeRegistration.findUnique({ where: { birthKey }, select: { currentCode: true } });
@@ -80,7 +67,7 @@ export async function reissuePersonalCode(input: ReissuePersonalCodeInput, ctx: 
   const legalDocument = requiredText(input.legalDocument, 'input.legalDocument', 255);
   const newDateOfBirth = input.dateOfBirth ? notInFuture(input.dateOfBirth, 'input.dateOfBirth') : null;
   const oldCode = input.personalCode;
-  const newCode = await ctx.db.prisma.$transaction(async (tx) => {
+  const newCode = await inTransaction(ctx, async (tx) => {
     const citizen = await lockCitizen(tx, oldCode, 'input.personalCode');
     const sex = input.sex ?? SEX[citizen.sex];
     const dateOfBirth = newDateOfBirth ?? citizen.dateOfBirth;
@@ -140,7 +127,7 @@ export async function recordDeath(input: RecordDeathInput, ctx: Context): Promis
   const actor = requireActor(ctx.caller);
   const deathRegistration = requiredText(input.deathRegistration, 'input.deathRegistration', 100);
   const dateOfDeath = notInFuture(input.dateOfDeath, 'input.dateOfDeath');
-  await ctx.db.prisma.$transaction(async (tx) => {
+  await inTransaction(ctx, async (tx) => {
     const citizen = await lockCitizen(tx, input.personalCode, 'input.personalCode', { living: false });
     if (citizen.dateOfDeath !== null) {
       throw conflict('CITIZEN_DECEASED', `The death of ${input.personalCode} was already recorded (${formatDate(citizen.dateOfDeath)}).`, {
