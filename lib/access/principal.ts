@@ -1,0 +1,39 @@
+/**
+ * Who is asking, as every part of Citizen Graph sees it once the gateway has authenticated the caller:
+ * from the bearer token (JWT) at the gateway, then from the gateway's signed credential in each subgraph.
+ *
+ * Roles (what a person does), purposes of use (why this request), and the agency a clerk or registrar
+ * works for. The access policy (lib/access/policy.ts) maps role and purpose to the classifications of
+ * data allowed.
+ */
+export const ROLES = [
+  /** A service-counter clerk of an agency: reads the unified view to serve a citizen. */
+  'CLERK',
+  /** An agency registrar: writes in their own agency only (and reads as a clerk does). */
+  'REGISTRAR',
+  /** Police or court staff acting on a case or an order: may read sensitive data for it. */
+  'INVESTIGATOR',
+  /** Aggregates and pseudonymised lists; never names, codes or addresses of individuals. Free-form queries allowed. */
+  'ANALYST',
+  /** Reads the audit log. */
+  'AUDITOR',
+  /** A citizen: their own record and their own access log, nothing else. */
+  'CITIZEN',
+] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface Principal {
+  /** The token's subject: the person (or system) acting. */
+  subject: string;
+  role: Role;
+  /** The agency a clerk, registrar or investigator works for (e.g. "residents", "police"); null for others. */
+  agency: string | null;
+  /** A citizen's own personal code (role CITIZEN); null for other roles. */
+  personalCode: string | null;
+  /** The purpose of use of this request (e.g. SERVICE_COUNTER), from the token or the x-purpose header. */
+  purpose: string | null;
+  /** The gateway's id of the client request: every log line and audit record of the request carries it. */
+  requestId: string;
+}
+
+export const isRole = (value: unknown): value is Role => typeof value === 'string' && (ROLES as readonly string[]).includes(value);
