@@ -1,6 +1,9 @@
 import path from 'node:path';
 import { AGENCIES } from '../lib/agencies';
 import { EnvReader, type Env } from '../lib/env';
+import { DEV_SERVICE_SECRET } from '../lib/subgraph-config';
+import { DEV_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER } from '../lib/dev-keys';
+import type { AuthenticationConfig } from './authentication';
 
 /**
  * The gateway's whole configuration, read and validated once at start-up.
@@ -12,6 +15,10 @@ import { EnvReader, type Env } from '../lib/env';
  *   SUBGRAPH_DEDUPLICATE                identical reads in flight share one subgraph call (on)
  *   GRAPHQL_IDE                         serve the built-in GraphQL IDE at / (on outside production)
  *   INTROSPECTION                       allow introspection (on outside production)
+ *   AUTHENTICATION                      bearer tokens required (on); off only against unsealed subgraphs (benchmarks)
+ *   AUTH_JWKS_FILE | AUTH_JWKS_URL      the keys that sign tokens (.data/keys/jwks.json, made by npm start, in development)
+ *   AUTH_ISSUER, AUTH_AUDIENCE          the tokens' iss and aud (citizen-graph-dev, citizen-graph in development)
+ *   SERVICE_TOKEN_SECRET                signs the credential of each subgraph call (the subgraphs' secret)
  */
 export interface GatewayConfig {
   production: boolean;
@@ -25,7 +32,13 @@ export interface GatewayConfig {
   ide: boolean;
   introspection: boolean;
   bodyLimit: string;
+  /** Null: authentication off. */
+  authentication: AuthenticationConfig | null;
+  serviceSecret: string;
 }
+
+/** Where `npm start` keeps the development signing keys (lib/dev-keys.ts). */
+export const DEV_KEYS_DIR = path.resolve(__dirname, '../.data/keys');
 
 const root = path.resolve(__dirname, '..');
 
@@ -48,9 +61,24 @@ export function readConfig(env: Env = process.env): GatewayConfig {
     ide: read.boolean('GRAPHQL_IDE', !read.production),
     introspection: read.boolean('INTROSPECTION', !read.production),
     bodyLimit: read.string('REQUEST_BODY_LIMIT', '256kb') || '256kb',
+    authentication: read.boolean('AUTHENTICATION', true) ? readAuthentication(read) : null,
+    serviceSecret: read.string('SERVICE_TOKEN_SECRET', DEV_SERVICE_SECRET),
   };
   read.done();
   return Object.freeze(config);
+}
+
+function readAuthentication(read: EnvReader): AuthenticationConfig {
+  const jwksUrl = read.optionalString('AUTH_JWKS_URL');
+  const jwksFile = jwksUrl ? null : read.string('AUTH_JWKS_FILE', path.join(DEV_KEYS_DIR, 'jwks.json'));
+  if (jwksUrl) read.url('AUTH_JWKS_URL');
+  return {
+    jwksFile: jwksFile ? path.resolve(root, jwksFile) : null,
+    jwksUrl: jwksUrl ?? null,
+    issuer: read.string('AUTH_ISSUER', DEV_TOKEN_ISSUER),
+    audience: read.string('AUTH_AUDIENCE', DEV_TOKEN_AUDIENCE),
+    clockToleranceS: read.integer('AUTH_CLOCK_TOLERANCE_S', 5, { min: 0, max: 300 }),
+  };
 }
 
 /**

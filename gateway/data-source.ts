@@ -6,6 +6,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GraphQLError } from 'graphql';
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { CALLER_HEADERS, isRequestId } from '../lib/caller';
+import { toClaims, type Principal } from '../lib/access/principal';
+import { GATEWAY_ISSUER, SERVICE_SCHEME, signServiceToken } from '../lib/service-auth';
+import type { Authenticate } from './authentication';
 import type { Fetcher } from '@apollo/utils.fetcher';
 import { findAgency } from '../lib/agencies';
 import { ErrorCode } from '../lib/graphql/errors';
@@ -19,6 +22,8 @@ import { ErrorCode } from '../lib/graphql/errors';
 export interface DataSourceOptions {
   name: string;
   url: string;
+  /** Signs each call's credential for the subgraph (lib/service-auth.ts). */
+  serviceSecret: string;
   timeoutMs: number;
   maxSockets: number;
   deduplicate: boolean;
@@ -107,23 +112,29 @@ export function agencyUnavailable(name: string): GraphQLError {
 export interface GatewayContext {
   actor?: string;
   requestId: string;
+  /** The authenticated caller (gateway/authentication.ts); absent only when authentication is off. */
+  principal?: Principal;
 }
 
-export function requestContext(req: IncomingMessage, res: ServerResponse): GatewayContext {
+export async function requestContext(req: IncomingMessage, res: ServerResponse, authenticate: Authenticate | null): Promise<GatewayContext> {
   const given = req.headers[CALLER_HEADERS.requestId];
   const requestId = isRequestId(given) ? given : crypto.randomUUID();
   res.setHeader(CALLER_HEADERS.requestId, requestId);
+  if (authenticate) return { requestId, principal: await authenticate(req, requestId) };
+  // Authentication off (development against unsealed subgraphs, benchmarks): the caller names the actor.
   const actor = req.headers[CALLER_HEADERS.actor];
   return { requestId, ...(typeof actor === 'string' ? { actor } : {}) };
 }
 
 export class AgencyDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   private readonly agencyName: string;
+  private readonly serviceSecret: string;
   private readonly log: (message: string) => void;
 
   constructor(options: DataSourceOptions) {
     super({ url: options.url, fetcher: keepAliveFetcher(options) });
     this.agencyName = options.name;
+    this.serviceSecret = options.serviceSecret;
     this.log = options.log ?? ((message) => console.error(message));
   }
 
@@ -131,7 +142,13 @@ export class AgencyDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     const headers = request.http?.headers;
     if (!headers || !context?.requestId) return;
     headers.set(CALLER_HEADERS.requestId, context.requestId);
-    if (context.actor) headers.set(CALLER_HEADERS.actor, context.actor);
+    if (context.principal) {
+      // The seal: a credential for this subgraph alone, naming the caller, role, purpose and request id.
+      const token = signServiceToken(this.serviceSecret, GATEWAY_ISSUER, this.agencyName, { principal: toClaims(context.principal), ttlSeconds: 30 });
+      headers.set('authorization', `${SERVICE_SCHEME} ${token}`);
+    } else if (context.actor) {
+      headers.set(CALLER_HEADERS.actor, context.actor);
+    }
   }
 
   didEncounterError(error: Error, _request: unknown, response?: { status?: number }): never {

@@ -11,9 +11,12 @@ import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/dis
 import { formatClientError } from '../lib/graphql/format-error';
 import { readSupergraphRoutingUrls } from './supergraph';
 import { disableVendorTelemetry, type GatewayConfig } from './config';
-import { AgencyDataSource, requestContext } from './data-source';
+import { AgencyDataSource, requestContext, type GatewayContext } from './data-source';
 import { inputValidationPlugin } from './input-validation';
 import { healthRouter } from './health';
+import { createAuthenticator } from './authentication';
+import { accessPolicyPlugin } from './access-policy';
+import { readClassifications, readMutationOwners } from '../lib/access/schema-classification';
 import { ideRouter } from './ide';
 
 /**
@@ -22,7 +25,7 @@ import { ideRouter } from './ide';
  */
 export interface Gateway {
   app: express.Express;
-  apollo: ApolloServer;
+  apollo: ApolloServer<GatewayContext>;
   /** Where each subgraph is called, after SUBGRAPH_<NAME>_URL overrides. */
   subgraphUrls: Readonly<Record<string, string>>;
   listen(port?: number, host?: string): Promise<Listening>;
@@ -42,12 +45,15 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
         url: subgraphUrls[name] ?? url!,
         timeoutMs: config.subgraphTimeoutMs,
         maxSockets: config.subgraphMaxSockets,
-        deduplicate: config.subgraphDeduplicate,
+        // Each authenticated request is audited under its own request id, so none shares another's call.
+        deduplicate: config.subgraphDeduplicate && !config.authentication,
+        serviceSecret: config.serviceSecret,
       }),
   });
 
+  const authenticate = config.authentication ? createAuthenticator(config.authentication) : null;
   const httpServer = http.createServer();
-  const apollo = new ApolloServer({
+  const apollo = new ApolloServer<GatewayContext>({
     gateway,
     introspection: config.introspection,
     includeStacktraceInErrorResponses: false,
@@ -63,6 +69,12 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
       inputValidationPlugin(),
+      accessPolicyPlugin({
+        classifications: readClassifications(supergraphSdl),
+        mutationOwners: readMutationOwners(supergraphSdl),
+        audit: null,
+        log,
+      }),
     ],
   });
   await apollo.start();
@@ -71,7 +83,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
   app.disable('x-powered-by');
   app.use(healthRouter(subgraphUrls, Math.min(config.subgraphTimeoutMs, 2000)));
   if (config.ide) app.use(ideRouter());
-  app.use('/graphql', express.json({ limit: config.bodyLimit }), expressMiddleware(apollo, { context: async ({ req, res }) => requestContext(req, res) }));
+  app.use('/graphql', express.json({ limit: config.bodyLimit }), expressMiddleware(apollo, { context: ({ req, res }) => requestContext(req, res, authenticate) }));
   httpServer.on('request', app);
 
   return {

@@ -1,6 +1,10 @@
 import type { PrismaPg } from '@prisma/adapter-pg';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import fs from 'node:fs';
 import { callerFrom, type Caller } from './caller';
+import type { AuditSink } from './access/audit-entry';
+import { readClassifications } from './access/schema-classification';
+import { auditPlugin, guardSchema, newAccessRecord, sealMiddleware, type AccessRecord } from './access/subgraph-access';
 import { openDatabase, type Database } from './database';
 import { createSubgraphServer, type SubgraphServer } from './subgraph-server';
 import type { SubgraphConfig } from './subgraph-config';
@@ -16,6 +20,8 @@ export interface AgencyContext<Client, Loaders, Services = Record<string, never>
   /** Who is behind this request (lib/caller.ts). */
   caller: Caller;
   services: Services;
+  /** Whose data this request resolved, for the audit store (lib/access/subgraph-access.ts). */
+  access: AccessRecord;
 }
 
 export interface AgencySubgraphSpec<Client extends { $disconnect(): Promise<void> }, Loaders, Services> {
@@ -26,6 +32,10 @@ export interface AgencySubgraphSpec<Client extends { $disconnect(): Promise<void
   createLoaders(db: Database<Client>): Loaders;
   /** Clients of other agencies' services, made once per process. */
   services?: Services;
+  /** Mutations only other agencies' services may call (they check the service credential themselves). */
+  serviceOnly?: readonly string[];
+  /** Where the access records go; null: not recorded (tests of other things, benchmarks with auditing off). */
+  audit?: AuditSink | null;
   /** Work the subgraph process does on its own (e.g. finishing writes another agency could not take); returns a stop function. */
   background?(deps: { db: Database<Client>; services: Services }): () => void;
 }
@@ -48,11 +58,22 @@ export async function createAgencySubgraph<Client extends { $disconnect(): Promi
   );
   const services = (spec.services ?? {}) as Services;
   const verify = { secret: config.serviceSecret, audience: config.agency.id };
+  const classifications = readClassifications(fs.readFileSync(spec.schemaPath, 'utf8'));
+  const log = (message: string, error: unknown) => console.error(`[${config.agency.id}] ${message}:`, error);
   const server = await createSubgraphServer<AgencyContext<Client, Loaders, Services>>({
     name: config.agency.id,
     schemaPath: spec.schemaPath,
     resolvers: spec.resolvers as GraphQLResolverMap<AgencyContext<Client, Loaders, Services>>,
-    createContext: (headers) => ({ db, loaders: spec.createLoaders(db), caller: callerFrom(headers, verify), services }),
+    gate: sealMiddleware(verify, config.sealed),
+    transformSchema: (schema) => guardSchema(schema, classifications, { agency: config.agency.id, serviceOnly: spec.serviceOnly }),
+    plugins: [auditPlugin(config.agency.id, spec.audit ?? null, log)],
+    createContext: (headers, locals) => ({
+      db,
+      loaders: spec.createLoaders(db),
+      caller: (locals?.caller as Caller | undefined) ?? callerFrom(headers, verify),
+      services,
+      access: newAccessRecord(),
+    }),
     ping: () => db.ping(),
     metrics: () => ({ sqlStatements: db.statements.total }),
   });

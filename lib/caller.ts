@@ -1,22 +1,28 @@
 import crypto from 'node:crypto';
 import { DomainError } from './graphql/errors';
-import { SERVICE_SCHEME, verifyServiceToken } from './service-auth';
+import { GATEWAY_ISSUER, SERVICE_SCHEME, verifyServiceToken } from './service-auth';
+import { fromClaims, type Principal } from './access/principal';
 
 /**
  * Who is behind a request to a subgraph, from the headers the gateway (or a peer agency's service) sends:
- *   x-actor        the person or system acting (e.g. "registrar:hn-tp-001"); recorded with every write
- *   x-request-id   the gateway's id for the client request; recorded too, and logged with errors
- *   authorization  `Service <token>` when another agency's service calls (lib/service-auth.ts)
- * Until tokens are verified at the gateway, x-actor is what the caller says it is; every write refuses
- * to run without one, so no change is ever recorded as made by nobody.
+ *   authorization  `Service <token>` (lib/service-auth.ts), signed by the gateway for the client request it
+ *                  serves, or by another agency's service; it names the person the call is for (principal)
+ *   x-request-id   the gateway's id for the client request; recorded, and logged with errors
+ *   x-actor        only where subgraphs run unsealed (SUBGRAPH_SEALED=false, benchmarks): who acts
+ * The actor recorded with every write is the principal's subject; a write without one is refused, so no
+ * change is ever recorded as made by nobody.
  */
 export const CALLER_HEADERS = { actor: 'x-actor', requestId: 'x-request-id', authorization: 'authorization' } as const;
 
 export interface Caller {
   actor: string | null;
   requestId: string;
-  /** The agency whose valid service credential came with the request; null for none. */
+  /** The agency whose valid service credential came with the request; null for none or the gateway's. */
   service: string | null;
+  /** The person the request is for, from a valid credential; null without one. */
+  principal: Principal | null;
+  /** Whether a valid credential (the gateway's or an agency's) for this subgraph came with the request. */
+  credentialed: boolean;
 }
 
 type Headers = Readonly<Record<string, string | string[] | undefined>>;
@@ -36,14 +42,22 @@ export function callerFrom(headers: Headers, verify: { secret: string; audience:
   const requestId = header(headers, CALLER_HEADERS.requestId);
   const authorization = header(headers, CALLER_HEADERS.authorization);
   let service: string | null = null;
+  let principal: Principal | null = null;
+  let credentialed = false;
   if (authorization?.startsWith(`${SERVICE_SCHEME} `)) {
     const result = verifyServiceToken(verify.secret, authorization.slice(SERVICE_SCHEME.length + 1).trim(), verify.audience);
-    if (result.ok) service = result.claims.iss;
+    if (result.ok) {
+      credentialed = true;
+      service = result.claims.iss === GATEWAY_ISSUER ? null : result.claims.iss;
+      principal = fromClaims(result.claims.prn);
+    }
   }
   return {
-    actor: header(headers, CALLER_HEADERS.actor) ?? null,
-    requestId: isRequestId(requestId) ? requestId : crypto.randomUUID(),
+    actor: principal?.subject ?? header(headers, CALLER_HEADERS.actor) ?? null,
+    requestId: principal?.requestId ?? (isRequestId(requestId) ? requestId : crypto.randomUUID()),
     service,
+    principal,
+    credentialed,
   };
 }
 

@@ -1,13 +1,16 @@
 import crypto from 'node:crypto';
 
 /**
- * Credentials one agency's service presents to another (the birth registry asking the Resident Information
- * Center for a personal code, the National ID Center asking whether a card holder is alive).
+ * Credentials for calls to a subgraph: from the gateway (issuer "gateway", for the client request it serves)
+ * and from one agency's service to another (the birth registry asking the Resident Information Center for a
+ * personal code, the National ID Center asking whether a card holder is alive). Subgraphs answer nothing
+ * without one (lib/access/subgraph-seal.ts).
  *
  * A token is `v1.<claims>.<signature>`: base64url JSON claims { iss, aud, iat, exp } and an HMAC-SHA256 of
- * them under the services' shared secret (SERVICE_TOKEN_SECRET). It lives a minute, names the calling agency
- * and the one agency it is for, and is sent as `Authorization: Service <token>`. A subgraph accepts a
- * service-only operation only with a valid token for itself from an agency allowed to call it.
+ * them under the services' shared secret (SERVICE_TOKEN_SECRET). It lives a minute, names the caller (the
+ * gateway or an agency) and the one subgraph it is for, carries the person the call is made for (`prn`:
+ * subject, role, agency, own personal code, purpose, request id), and is sent as `Authorization: Service
+ * <token>`. A subgraph accepts a service-only operation only with a valid token from an agency allowed to call it.
  */
 export const SERVICE_SCHEME = 'Service';
 const VERSION = 'v1';
@@ -15,21 +18,41 @@ const DEFAULT_TTL_SECONDS = 60;
 /** Clocks of two servers differ a little; a token from a few seconds in the future is still accepted. */
 const CLOCK_SKEW_SECONDS = 5;
 
+/** The person a call is made for, as the gateway authenticated them (lib/access/principal.ts). */
+export interface PrincipalClaims {
+  sub: string;
+  role: string;
+  agency: string | null;
+  pc: string | null;
+  purpose: string | null;
+  rid: string;
+}
+
 export interface ServiceClaims {
-  /** The calling agency (subgraph name). */
+  /** The caller: "gateway", or the calling agency (subgraph name). */
   iss: string;
-  /** The agency the token is for. */
+  /** The subgraph the token is for. */
   aud: string;
   iat: number;
   exp: number;
+  prn?: PrincipalClaims;
 }
+
+export const GATEWAY_ISSUER = 'gateway';
 
 const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
 const sign = (secret: string, payload: string) => crypto.createHmac('sha256', secret).update(`${VERSION}.${payload}`).digest('base64url');
 
-export function signServiceToken(secret: string, issuer: string, audience: string, now = Date.now(), ttlSeconds = DEFAULT_TTL_SECONDS): string {
-  const iat = Math.floor(now / 1000);
-  const payload = encode({ iss: issuer, aud: audience, iat, exp: iat + ttlSeconds } satisfies ServiceClaims);
+export function signServiceToken(
+  secret: string,
+  issuer: string,
+  audience: string,
+  options: { now?: number; ttlSeconds?: number; principal?: PrincipalClaims } = {},
+): string {
+  const iat = Math.floor((options.now ?? Date.now()) / 1000);
+  const claims: ServiceClaims = { iss: issuer, aud: audience, iat, exp: iat + (options.ttlSeconds ?? DEFAULT_TTL_SECONDS) };
+  if (options.principal) claims.prn = options.principal;
+  const payload = encode(claims);
   return `${VERSION}.${payload}.${sign(secret, payload)}`;
 }
 

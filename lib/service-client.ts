@@ -1,4 +1,5 @@
 import { agency, type Agency } from './agencies';
+import { toClaims } from './access/principal';
 import { CALLER_HEADERS, type Caller } from './caller';
 import { DomainError, UserInputError, type ClientErrorCode } from './graphql/errors';
 import { SERVICE_SCHEME, signServiceToken } from './service-auth';
@@ -47,7 +48,7 @@ export class ServiceClient {
     const { from, to, url, secret, timeoutMs } = this.options;
     const headers: Record<string, string> = {
       'content-type': 'application/json',
-      authorization: `${SERVICE_SCHEME} ${signServiceToken(secret, from, to)}`,
+      authorization: `${SERVICE_SCHEME} ${signServiceToken(secret, from, to, caller.principal ? { principal: toClaims(caller.principal) } : {})}`,
       [CALLER_HEADERS.requestId]: caller.requestId,
     };
     if (caller.actor) headers[CALLER_HEADERS.actor] = caller.actor;

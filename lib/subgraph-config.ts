@@ -5,7 +5,8 @@ import { EnvReader, type Env } from './env';
  * The settings every agency subgraph reads, with the variable names prefixed by the agency
  * (RESIDENTS_DATABASE_URL, NATIONAL_ID_PORT, ...). DATABASE_URL and PORT alone also work, for a
  * deployment that runs one subgraph per container. Development defaults point at the embedded PostgreSQL.
- * Shared by all: SERVICE_TOKEN_SECRET (required in production), RESIDENTS_SERVICE_URL, SERVICE_TIMEOUT_MS.
+ * Shared by all: SERVICE_TOKEN_SECRET (required in production), RESIDENTS_SERVICE_URL, SERVICE_TIMEOUT_MS,
+ * SUBGRAPH_SEALED (on: only credentialed requests are answered).
  */
 export interface SubgraphConfig {
   agency: Agency;
@@ -19,6 +20,8 @@ export interface SubgraphConfig {
   /** Where this subgraph reaches the residents subgraph for service calls (code issuance, holder checks). */
   residentsServiceUrl: string;
   serviceTimeoutMs: number;
+  /** Answer only requests with a valid credential (the gateway's or an agency service's): SUBGRAPH_SEALED, on. */
+  sealed: boolean;
 }
 
 /** The development secret; production must set SERVICE_TOKEN_SECRET to 32 characters or more of its own. */
@@ -38,6 +41,7 @@ export function readSubgraphConfig(id: Agency['id'], env: Env): SubgraphConfig {
     serviceSecret: read.string('SERVICE_TOKEN_SECRET', DEV_SERVICE_SECRET),
     residentsServiceUrl: read.url('RESIDENTS_SERVICE_URL', `http://127.0.0.1:${agency('residents').defaultPort}/graphql`),
     serviceTimeoutMs: read.integer('SERVICE_TIMEOUT_MS', 5000, { min: 50, max: 120_000 }),
+    sealed: read.boolean('SUBGRAPH_SEALED', true),
   };
   if (config.serviceSecret && config.serviceSecret.length < 32) read.problem('SERVICE_TOKEN_SECRET must be at least 32 characters.');
   read.done();

@@ -2,8 +2,8 @@ import http from 'node:http';
 import fs from 'node:fs';
 import express from 'express';
 import { listen, type Listening } from './listen';
-import { parse } from 'graphql';
-import { ApolloServer } from '@apollo/server';
+import { parse, type GraphQLSchema } from 'graphql';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -22,7 +22,12 @@ export interface SubgraphDefinition<Context extends object> {
   schemaPath: string;
   resolvers: GraphQLResolverMap<Context>;
   /** Called once per HTTP request: loaders are never shared between requests or callers. */
-  createContext(headers: RequestHeaders): Context;
+  createContext(headers: RequestHeaders, locals?: Record<string, unknown>): Context;
+  /** Runs before the GraphQL handler, e.g. to refuse uncredentialed requests; may leave state in res.locals. */
+  gate?: express.RequestHandler;
+  /** Changes the built schema before it is served (e.g. wraps resolvers with access checks). */
+  transformSchema?(schema: GraphQLSchema): GraphQLSchema;
+  plugins?: ApolloServerPlugin<Context>[];
   /** Readiness: throws when the agency database cannot be reached. */
   ping(): Promise<void>;
   /** Counters for /metrics besides the request count (e.g. SQL statements sent). */
@@ -52,13 +57,16 @@ export async function createSubgraphServer<Context extends object>(
   httpServer.headersTimeout = 66_000;
   const log = (message: string, error: unknown) => console.error(`[${definition.name}] ${message}:`, error);
   const apollo = new ApolloServer<Context>({
-    schema: buildSubgraphSchema({ typeDefs, resolvers: definition.resolvers as GraphQLResolverMap<unknown> }),
+    schema: (definition.transformSchema ?? ((schema) => schema))(
+      buildSubgraphSchema({ typeDefs, resolvers: definition.resolvers as GraphQLResolverMap<unknown> }),
+    ),
     formatError: (formatted, error) => formatClientError(formatted, error, log),
     includeStacktraceInErrorResponses: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
+      ...(definition.plugins ?? []),
     ],
   });
   await apollo.start();
@@ -82,8 +90,9 @@ export async function createSubgraphServer<Context extends object>(
       graphqlRequests += 1;
       next();
     },
+    definition.gate ?? ((_req, _res, next) => next()),
     express.json({ limit: options.bodyLimit ?? '1mb' }),
-    expressMiddleware(apollo, { context: async ({ req }) => definition.createContext(req.headers) }),
+    expressMiddleware(apollo, { context: async ({ req, res }) => definition.createContext(req.headers, res.locals) }),
   );
   httpServer.on('request', app);
 

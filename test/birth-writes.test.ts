@@ -185,7 +185,7 @@ describe('registering a birth', () => {
     }
     const anonymous = birthInput();
     const response = await registerBirth(anonymous, {});
-    expect(response.errors?.[0].extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'ACTOR_REQUIRED' });
+    expect(response.errors?.[0].extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'TOKEN_MISSING' });
     expect(await countRows(null, anonymous.idempotencyKey)).toEqual({ requests: 0, codes: 0 });
 
     // A father may have died up to 10 months before the birth.

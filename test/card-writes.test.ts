@@ -345,7 +345,7 @@ describe('refusals change nothing', () => {
       const counts = await federation.countStatements(async () => {
         error = await refused(input.personalCode, query, input, {});
       });
-      expect(error.extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'ACTOR_REQUIRED' });
+      expect(error.extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'TOKEN_MISSING' });
       // Only the test's own reads of the rows reach the database (through the fixtures' pool, not counted).
       expect(counts['national-id']).toBe(0);
       expect(counts.residents).toBe(0);

@@ -5,6 +5,9 @@ import { issuePersonalCode, BLOCK_SIZE } from '../subgraphs/residents/code-issua
 import { startFederation, type TestFederation } from './support/federation';
 import { livingCardHoldersWithBirth, one, openFixtures, type Fixtures } from './support/fixtures';
 import { testDatabases } from './support/databases';
+import { bearer, PERSONAS } from './support/tokens';
+import { DEV_SERVICE_SECRET } from '../lib/subgraph-config';
+import { GATEWAY_ISSUER, signServiceToken } from '../lib/service-auth';
 
 /**
  * Personal codes: issuance under concurrency and at a full block (the issuing function on the real
@@ -168,7 +171,10 @@ describe('cancelling and re-issuing a code', () => {
   it('refuses bad requests and changes nothing', async () => {
     const code = subjects[2];
     const cases: [Record<string, unknown>, Record<string, string> | undefined, string, string][] = [
-      [{ personalCode: code, reason: 'DATA_ENTRY_ERROR', legalDocument: 'x' }, undefined, 'UNAUTHENTICATED', 'ACTOR_REQUIRED'],
+      [{ personalCode: code, reason: 'DATA_ENTRY_ERROR', legalDocument: 'x' }, {}, 'UNAUTHENTICATED', 'TOKEN_MISSING'],
+      [{ personalCode: code, reason: 'DATA_ENTRY_ERROR', legalDocument: 'x' }, undefined, 'FORBIDDEN', 'WRITE_NOT_ALLOWED'],
+      [{ personalCode: code, reason: 'DATA_ENTRY_ERROR', legalDocument: 'x' }, await bearer(PERSONAS.registrar('national-id')), 'FORBIDDEN', 'WRITE_NOT_ALLOWED'],
+      [{ personalCode: code, reason: 'DATA_ENTRY_ERROR', legalDocument: 'x' }, await bearer(PERSONAS.clerk), 'FORBIDDEN', 'WRITE_NOT_ALLOWED'],
       [{ personalCode: code, reason: 'DATA_ENTRY_ERROR', legalDocument: '  ' }, ACTOR, 'BAD_USER_INPUT', 'TEXT_REQUIRED'],
       [{ personalCode: code, reason: 'BIRTH_YEAR_CORRECTION', legalDocument: 'x' }, ACTOR, 'BAD_USER_INPUT', 'BIRTH_YEAR_UNCHANGED'],
       [{ personalCode: code, reason: 'DATA_ENTRY_ERROR', legalDocument: 'x', dateOfBirth: '2999-01-01' }, ACTOR, 'BAD_USER_INPUT', 'DATE_IN_FUTURE'],
@@ -223,8 +229,22 @@ describe('cancelling and re-issuing a code', () => {
         query: `mutation { createCitizenAtBirth(input: { birthRegistrationNumber: "x", provinceCode: "001", fullName: "A", sex: MALE, dateOfBirth: "2026-01-01", ethnicity: "Kinh", nationality: "VN" }) { personalCode } }`,
       }),
     });
+    expect(direct.status).toBe(401);
     const body = (await direct.json()) as any;
-    expect(body.errors[0].extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'SERVICE_CREDENTIAL_REQUIRED' });
+    expect(body.errors[0].extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'CREDENTIAL_REQUIRED' });
+    expect(body.data).toBeUndefined();
+    // With the gateway's credential for a residents registrar: still not a service of another agency.
+    const asGateway = signServiceToken(DEV_SERVICE_SECRET, GATEWAY_ISSUER, 'residents', {
+      principal: { sub: 'test:registrar', role: 'REGISTRAR', agency: 'residents', pc: null, purpose: 'CIVIL_REGISTRATION', rid: 'test-rid-1' },
+    });
+    const credentialed = await fetch(federation.subgraphUrls.residents, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Service ${asGateway}` },
+      body: JSON.stringify({
+        query: `mutation { createCitizenAtBirth(input: { birthRegistrationNumber: "x", provinceCode: "001", fullName: "A", sex: MALE, dateOfBirth: "2026-01-01", ethnicity: "Kinh", nationality: "VN" }) { personalCode } }`,
+      }),
+    });
+    expect(((await credentialed.json()) as any).errors[0].extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'WRITE_NOT_ALLOWED' });
     const { rows } = await f.residents.query(`SELECT count(*)::int AS n FROM so_dinh_danh WHERE khoa_khai_sinh = 'x'`);
     expect(rows[0].n).toBe(0);
   });

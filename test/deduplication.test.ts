@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { bearer, PERSONAS } from './support/tokens';
 import { startFederation, type TestFederation } from './support/federation';
 
 /**
@@ -37,7 +38,9 @@ const STATISTICS = `{ citizenStatistics(groupBy: [SEX]) { total groups { sex cou
 
 async function federationBehindProxy(deduplicate: boolean) {
   let proxy!: ReturnType<typeof delayingProxy>;
+  // Without authentication: with it, every request is audited under its own id and shares no call (tested below).
   const federation = await startFederation({
+    security: false,
     gatewayEnv: { SUBGRAPH_DEDUPLICATE: String(deduplicate) },
     routeThrough: {
       residents: (url) => {
@@ -78,6 +81,29 @@ describe('in-flight deduplication of subgraph reads', () => {
     const query = `query($by: [StatisticsDimension!]!) { citizenStatistics(groupBy: $by) { total } }`;
     await Promise.all([federation.query(query, { by: ['SEX'] }), federation.query(query, { by: ['PROVINCE'] })]);
     expect(proxy.forwarded() - before).toBe(2);
+  });
+});
+
+describe('with authentication on', () => {
+  it('sends every query: each request is audited under its own id', async () => {
+    let proxy!: ReturnType<typeof delayingProxy>;
+    const federation = await startFederation({
+      routeThrough: {
+        residents: (url) => {
+          proxy = delayingProxy(url, 300);
+          return proxy.listen();
+        },
+      },
+    });
+    try {
+      const analyst = await bearer(PERSONAS.analyst);
+      const before = proxy.forwarded();
+      await Promise.all(Array.from({ length: 3 }, () => federation.query(STATISTICS, {}, analyst)));
+      expect(proxy.forwarded() - before).toBe(3);
+    } finally {
+      await federation.stop();
+      await proxy.close();
+    }
   });
 });
 

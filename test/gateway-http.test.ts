@@ -1,4 +1,5 @@
 import { disableVendorTelemetry } from '../gateway/config';
+import { bearer, PERSONAS } from './support/tokens';
 import { startFederation, type TestFederation } from './support/federation';
 
 /** What the gateway serves besides GraphQL: its own IDE (nothing from a CDN) and health endpoints. */
@@ -53,13 +54,14 @@ describe('air-gapped operation', () => {
 
 describe('HTTP hygiene', () => {
   it('refuses batched requests and requests without a JSON content type (CSRF prevention)', async () => {
+    const token = await bearer(PERSONAS.investigator);
     const batched = await fetch(federation.gatewayUrl, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...token },
       body: JSON.stringify([{ query: '{ __typename }' }, { query: '{ __typename }' }]),
     });
     expect(batched.status).toBe(400);
-    const simple = await fetch(`${federation.gatewayUrl}?query=${encodeURIComponent('{ __typename }')}`);
+    const simple = await fetch(`${federation.gatewayUrl}?query=${encodeURIComponent('{ __typename }')}`, { headers: token });
     expect(simple.status).toBe(400);
     expect(await simple.text()).toMatch(/CSRF/);
   });

@@ -1,5 +1,6 @@
 import { startFederation, type TestFederation } from './support/federation';
 import { citizenWithEverything, householdOfSize, one, openFixtures, type Fixtures } from './support/fixtures';
+import { bearer, PERSONAS } from './support/tokens';
 import { BY_IDENTITY_CARD, CITIZEN_LIST, HOUSEHOLD, UNIFIED_CITIZEN } from './support/queries';
 
 /**
@@ -201,7 +202,7 @@ describe('lookup by identity card number', () => {
 
 describe('population statistics', () => {
   it('counts living citizens by province of registration, sex and birth decade, as the database holds them', async () => {
-    const response = await federation.query<any>(`{ citizenStatistics { total groups { provinceCode provinceName sex birthDecade count } } }`);
+    const response = await federation.query<any>(`{ citizenStatistics { total groups { provinceCode provinceName sex birthDecade count } } }`, {}, await bearer(PERSONAS.analyst));
     expect(response.errors).toBeUndefined();
     const { total, groups } = response.data.citizenStatistics;
     const living = await one<{ n: number }>(f.residents, 'SELECT count(*)::int AS n FROM cong_dan WHERE ngay_mat IS NULL');
@@ -217,9 +218,10 @@ describe('population statistics', () => {
   });
 
   it('groups by fewer dimensions when asked, in one statement', async () => {
+    const analyst = await bearer(PERSONAS.analyst);
     let response: any;
     const counts = await federation.countStatements(async () => {
-      response = await federation.query(`{ citizenStatistics(groupBy: [SEX]) { total groups { provinceCode sex birthDecade count } } }`);
+      response = await federation.query(`{ citizenStatistics(groupBy: [SEX]) { total groups { provinceCode sex birthDecade count } } }`, {}, analyst);
     });
     expect(counts).toEqual({ residents: 1, 'national-id': 0, 'birth-registry': 0 });
     const groups = response.data.citizenStatistics.groups;

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { openPools, prepareDatabases, type AgencyDatabases } from '../lib/databases';
 import { seedPopulation } from '../lib/demo-data/seed';
+import { ensureDevKeys } from '../lib/dev-keys';
 import { TEST_STATE_FILE, type TestState } from './support/databases';
 
 /**
@@ -24,7 +25,13 @@ export default async function globalSetup(): Promise<void> {
   } finally {
     await pools.end();
   }
+  // Token signing keys of the run: the gateway reads the public half, tests sign tokens with the private one.
+  const keysDir = path.resolve(__dirname, '../.data/test-keys');
+  fs.rmSync(keysDir, { recursive: true, force: true });
+  const { jwksFile } = await ensureDevKeys(keysDir);
   const state: TestState = {
+    keysDir,
+    jwksFile,
     urls: databases.urls,
     adminUrl: databases.embedded!.urlFor('postgres'),
     seed: TEST_SEED,

@@ -319,9 +319,9 @@ describe('residence registrations', () => {
     const touched = () => ({ codes: [s.code, other.code, dead.code] });
 
     it('without x-actor: UNAUTHENTICATED / ACTOR_REQUIRED', async () => {
-      await refused(REGISTER_PERMANENT, { code: s.code, address: ADDRESS, from: TODAY }, touched(), { code: 'UNAUTHENTICATED', reason: 'ACTOR_REQUIRED' }, {});
-      await refused(REGISTER_TEMPORARY, { code: s.code, address: ADDRESS, from: TODAY }, touched(), { code: 'UNAUTHENTICATED', reason: 'ACTOR_REQUIRED' }, {});
-      await refused(MOVE_OUT, { code: s.code, id: '1', on: TODAY }, touched(), { code: 'UNAUTHENTICATED', reason: 'ACTOR_REQUIRED' }, {});
+      await refused(REGISTER_PERMANENT, { code: s.code, address: ADDRESS, from: TODAY }, touched(), { code: 'UNAUTHENTICATED', reason: 'TOKEN_MISSING' }, {});
+      await refused(REGISTER_TEMPORARY, { code: s.code, address: ADDRESS, from: TODAY }, touched(), { code: 'UNAUTHENTICATED', reason: 'TOKEN_MISSING' }, {});
+      await refused(MOVE_OUT, { code: s.code, id: '1', on: TODAY }, touched(), { code: 'UNAUTHENTICATED', reason: 'TOKEN_MISSING' }, {});
     });
 
     it('an unknown citizen: NOT_FOUND / CITIZEN_NOT_FOUND', async () => {
@@ -536,7 +536,7 @@ describe('households', () => {
     const touched = () => ({ codes: [free.code, inOne.code, h.code, dead.code], households: [inOne.household, h.household, dead.household] });
 
     it('without x-actor: UNAUTHENTICATED / ACTOR_REQUIRED', async () => {
-      const expected = { code: 'UNAUTHENTICATED', reason: 'ACTOR_REQUIRED' };
+      const expected = { code: 'UNAUTHENTICATED', reason: 'TOKEN_MISSING' };
       await refused(CREATE_HOUSEHOLD, { code: free.code, address: ADDRESS, on: TODAY }, touched(), expected, {});
       await refused(JOIN_HOUSEHOLD, { code: free.code, number: h.household, relationship: 'CHILD', from: TODAY }, touched(), expected, {});
       await refused(LEAVE_HOUSEHOLD, { code: inOne.code, on: TODAY }, touched(), expected, {});

@@ -7,7 +7,7 @@ const now = Date.UTC(2026, 10, 27, 12, 0, 0);
 
 describe('service credentials', () => {
   it('accepts a fresh token for its audience and names the calling agency', () => {
-    const token = signServiceToken(SECRET, 'birth-registry', 'residents', now);
+    const token = signServiceToken(SECRET, 'birth-registry', 'residents', { now });
     expect(verifyServiceToken(SECRET, token, 'residents', now + 30_000)).toEqual({
       ok: true,
       claims: { iss: 'birth-registry', aud: 'residents', iat: now / 1000, exp: now / 1000 + 60 },
@@ -15,7 +15,7 @@ describe('service credentials', () => {
   });
 
   it('refuses another secret, another audience, an expired token, a tampered one and garbage', () => {
-    const token = signServiceToken(SECRET, 'birth-registry', 'residents', now);
+    const token = signServiceToken(SECRET, 'birth-registry', 'residents', { now });
     expect(verifyServiceToken('another-secret-of-at-least-thirty-two-chars', token, 'residents', now)).toMatchObject({ ok: false, problem: 'bad signature' });
     expect(verifyServiceToken(SECRET, token, 'national-id', now)).toMatchObject({ ok: false, problem: 'token is for residents' });
     expect(verifyServiceToken(SECRET, token, 'residents', now + 61_000)).toMatchObject({ ok: false, problem: 'expired' });

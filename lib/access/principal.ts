@@ -1,3 +1,5 @@
+import type { PrincipalClaims } from '../service-auth';
+
 /**
  * Who is asking, as every part of Citizen Graph sees it once the gateway has authenticated the caller:
  * from the bearer token (JWT) at the gateway, then from the gateway's signed credential in each subgraph.
@@ -37,3 +39,29 @@ export interface Principal {
 }
 
 export const isRole = (value: unknown): value is Role => typeof value === 'string' && (ROLES as readonly string[]).includes(value);
+
+
+/** The principal as a credential carries it to a subgraph. */
+export function toClaims(principal: Principal): PrincipalClaims {
+  return {
+    sub: principal.subject,
+    role: principal.role,
+    agency: principal.agency,
+    pc: principal.personalCode,
+    purpose: principal.purpose,
+    rid: principal.requestId,
+  };
+}
+
+/** The principal a valid credential names; null when its claims are not a principal's. */
+export function fromClaims(claims: PrincipalClaims | undefined): Principal | null {
+  if (!claims || typeof claims.sub !== 'string' || !isRole(claims.role) || typeof claims.rid !== 'string') return null;
+  return {
+    subject: claims.sub,
+    role: claims.role,
+    agency: claims.agency ?? null,
+    personalCode: claims.pc ?? null,
+    purpose: claims.purpose ?? null,
+    requestId: claims.rid,
+  };
+}

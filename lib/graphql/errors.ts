@@ -14,6 +14,8 @@ export const ErrorCode = {
   CONFLICT: 'CONFLICT',
   /** The caller did not say who they are, or a service credential is missing or wrong. */
   UNAUTHENTICATED: 'UNAUTHENTICATED',
+  /** The caller's role and purpose do not allow what was asked (lib/access/policy.ts). */
+  FORBIDDEN: 'FORBIDDEN',
 } as const;
 
 export type ClientErrorCode = 'NOT_FOUND' | 'CONFLICT' | 'UNAUTHENTICATED' | 'AGENCY_UNAVAILABLE';

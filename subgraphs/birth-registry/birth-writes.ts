@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import type { Prisma } from '../../prisma/birth-registry/generated/client';
 import { requireActor, type Caller } from '../../lib/caller';
+import type { Principal } from '../../lib/access/principal';
 import { lockName } from '../../lib/advisory-lock';
 import { recordChange } from '../../lib/change-log';
 import { encode, SEX_CODES } from '../../lib/code-table';
@@ -254,8 +255,11 @@ function outcomeOf(recorded: Recorded): BirthOutcome {
 export async function completeBirth(recorded: Recorded, caller: Caller, ctx: Pick<Context, 'db' | 'services'>): Promise<Recorded> {
   const registration = recorded.registration!;
   const data = recorded.request as unknown as BirthRequestData;
-  // Residents records the registrar who registered the birth, whoever completes it.
-  const onBehalf: Caller = { actor: recorded.actor, requestId: caller.requestId, service: null };
+  // Residents records the registrar who registered the birth, whoever completes it (a retry, the background).
+  const principal: Principal = caller.principal?.subject === recorded.actor
+    ? caller.principal
+    : { subject: recorded.actor, role: 'REGISTRAR', agency: 'birth-registry', personalCode: null, purpose: 'CIVIL_REGISTRATION', requestId: caller.requestId };
+  const onBehalf: Caller = { actor: recorded.actor, requestId: caller.requestId, service: null, principal, credentialed: true };
   let code: string;
   try {
     code = await ctx.services.residents.createCitizenAtBirth(

@@ -13,5 +13,6 @@ export function createResidentsSubgraph(config: SubgraphConfig): Promise<AgencyS
     resolvers,
     createClient: (adapter) => new PrismaClient({ adapter }),
     createLoaders,
+    serviceOnly: ['createCitizenAtBirth'],
   });
 }

@@ -9,6 +9,9 @@ import type { Agency } from '../../lib/agencies';
 export const TEST_STATE_FILE = path.resolve(__dirname, '../../.data/test-state.json');
 
 export interface TestState {
+  /** Token signing keys (lib/dev-keys.ts) of the run. */
+  keysDir: string;
+  jwksFile: string;
   urls: Record<Agency['id'], string>;
   adminUrl: string;
   seed: string;

@@ -9,7 +9,11 @@ import { createGateway } from '../../gateway/server';
 import type { Agency } from '../../lib/agencies';
 import type { RunningSubgraph } from '../../lib/subgraph-server';
 import type { StatementCounter } from '../../lib/statement-counter';
+import fs from 'node:fs';
 import { testDatabases } from './databases';
+import { bearer, PERSONAS } from './tokens';
+import { readMutationOwners } from '../../lib/access/schema-classification';
+import { SUPERGRAPH_GRAPHQL } from '../../lib/compose';
 
 /**
  * The real federation for a test: the three subgraphs and the gateway, each on its own HTTP port
@@ -39,8 +43,29 @@ export interface TestFederation {
   stop(): Promise<void>;
 }
 
+const mutationOwners = readMutationOwners(fs.readFileSync(SUPERGRAPH_GRAPHQL, 'utf8'));
+
+/**
+ * The caller a test request goes as:
+ *   no headers                    the default reader (an investigator under a court order: sees a whole record)
+ *   headers with x-actor          a registrar of the agency that owns the mutation, named by x-actor (the actor
+ *                                 recorded with the write), as the write tests were first written
+ *   headers with authorization    exactly that
+ *   other headers                 no token at all
+ */
+async function credentialsFor(query: string, headers: Record<string, string> | undefined): Promise<Record<string, string>> {
+  if (headers === undefined) return bearer(PERSONAS.investigator);
+  const { 'x-actor': actor, ...rest } = headers;
+  if (rest.authorization || actor === undefined) return rest;
+  const mutation = /\bmutation\b[^{]*\{\s*(?:\w+\s*:\s*)?(\w+)/.exec(query)?.[1];
+  const agency = (mutation && mutationOwners.get(mutation)) ?? 'residents';
+  return { ...rest, ...(await bearer(PERSONAS.registrar(agency, actor))) };
+}
+
 export interface FederationOptions {
   gatewayEnv?: Record<string, string>;
+  /** false: no authentication at the gateway, unsealed subgraphs (what benchmarks compare against). */
+  security?: boolean;
   /** Puts something (a delaying proxy, say) between the gateway and a subgraph: gets its URL, returns the one to call. */
   routeThrough?: Partial<Record<Agency['id'], (subgraphUrl: string) => Promise<string>>>;
   /** The same between the other subgraphs and residents, for their service calls (code issuance, holder checks). */
@@ -49,17 +74,18 @@ export interface FederationOptions {
 
 export async function startFederation(options: FederationOptions = {}): Promise<TestFederation> {
   const { urls } = testDatabases();
-  const residents = await createResidentsSubgraph(residentsConfig({ RESIDENTS_DATABASE_URL: urls.residents, RESIDENTS_PORT: '0' }));
+  const SUBGRAPH_SEALED = String(options.security !== false);
+  const residents = await createResidentsSubgraph(residentsConfig({ RESIDENTS_DATABASE_URL: urls.residents, RESIDENTS_PORT: '0', SUBGRAPH_SEALED }));
   // Residents listens first: the other subgraphs' service calls (holder checks) go to its URL.
   const residentsRunning = await residents.server.listen(0);
   const RESIDENTS_SERVICE_URL = (await options.residentsServiceThrough?.(residentsRunning.url)) ?? residentsRunning.url;
   const subgraphs = {
     residents,
     'national-id': await createNationalIdSubgraph(
-      nationalIdConfig({ NATIONAL_ID_DATABASE_URL: urls['national-id'], NATIONAL_ID_PORT: '0', RESIDENTS_SERVICE_URL }),
+      nationalIdConfig({ NATIONAL_ID_DATABASE_URL: urls['national-id'], NATIONAL_ID_PORT: '0', RESIDENTS_SERVICE_URL, SUBGRAPH_SEALED }),
     ),
     'birth-registry': await createBirthRegistrySubgraph(
-      birthRegistryConfig({ BIRTH_REGISTRY_DATABASE_URL: urls['birth-registry'], BIRTH_REGISTRY_PORT: '0', RESIDENTS_SERVICE_URL }),
+      birthRegistryConfig({ BIRTH_REGISTRY_DATABASE_URL: urls['birth-registry'], BIRTH_REGISTRY_PORT: '0', RESIDENTS_SERVICE_URL, SUBGRAPH_SEALED }),
     ),
   };
   const running = {} as Record<Agency['id'], RunningSubgraph | null>;
@@ -71,9 +97,12 @@ export async function startFederation(options: FederationOptions = {}): Promise<
   const subgraphUrls = Object.fromEntries(Object.entries(running).map(([id, r]) => [id, r!.url])) as Record<Agency['id'], string>;
 
   const routed = async (id: Agency['id']) => (await options.routeThrough?.[id]?.(subgraphUrls[id])) ?? subgraphUrls[id];
+  const { jwksFile } = testDatabases();
   const gateway = await createGateway(
     gatewayConfig({
       GATEWAY_PORT: '0',
+      AUTH_JWKS_FILE: jwksFile,
+      AUTHENTICATION: String(options.security !== false),
       SUBGRAPH_RESIDENTS_URL: await routed('residents'),
       SUBGRAPH_NATIONAL_ID_URL: await routed('national-id'),
       SUBGRAPH_BIRTH_REGISTRY_URL: await routed('birth-registry'),
@@ -90,10 +119,10 @@ export async function startFederation(options: FederationOptions = {}): Promise<
     gatewayBase: gatewayRunning.url.replace(/\/graphql$/, ''),
     subgraphUrls,
     birthRegistry: subgraphs['birth-registry'],
-    async query(query, variables, headers = {}) {
+    async query(query, variables, headers) {
       const response = await fetch(gatewayRunning.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...headers },
+        headers: { 'content-type': 'application/json', ...(await credentialsFor(query, headers)) },
         body: JSON.stringify({ query, variables }),
       });
       return { status: response.status, ...((await response.json()) as object) };

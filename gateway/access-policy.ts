@@ -1,0 +1,144 @@
+import {
+  getNamedType,
+  Kind,
+  TypeInfo,
+  valueFromAST,
+  visit,
+  visitWithTypeInfo,
+  type DocumentNode,
+  type FieldNode,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+} from 'graphql';
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { AuditEntry, AuditSink } from '../lib/access/audit-entry';
+import type { Classification } from '../lib/access/classification';
+import { allowedClassifications, forbidden, mayWrite } from '../lib/access/policy';
+import type { Principal } from '../lib/access/principal';
+import type { ClassificationMap } from '../lib/access/schema-classification';
+import type { GatewayContext } from './data-source';
+
+/**
+ * The gateway's check of a whole operation against the access policy, after it is parsed and validated and
+ * before it is planned: nothing the caller may not see is ever fetched from a subgraph.
+ *
+ * Behaviour chosen: a request that asks for anything not allowed is REFUSED WHOLE (FORBIDDEN, with every
+ * denied field named in `extensions.deniedFields`), rather than answered with nulls. A frontend built on
+ * trusted documents asks for the same fields every time; a refusal tells its developers at once that the
+ * operation does not fit the role, where scattered nulls would look like missing data. Refusals are audited.
+ */
+export interface AccessPolicyOptions {
+  classifications: ClassificationMap;
+  /** Mutation field → the agency (subgraph) it writes in. */
+  mutationOwners: ReadonlyMap<string, string>;
+  audit: AuditSink | null;
+  log: (message: string, error?: unknown) => void;
+}
+
+/** Root fields a citizen may ask, each only for their own record. */
+const CITIZEN_ROOT_FIELDS = new Set(['citizen', 'myAccessLog']);
+
+export function accessPolicyPlugin(options: AccessPolicyOptions): ApolloServerPlugin<GatewayContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ contextValue, operation, document, schema, request }) {
+          const principal = contextValue.principal;
+          if (!principal || !operation) return;
+          try {
+            checkOperation(principal, schema, document, operation, request.variables ?? {}, options);
+          } catch (refusal) {
+            await auditRefusal(principal, operation, refusal, options);
+            throw refusal;
+          }
+        },
+      };
+    },
+  };
+}
+
+export function checkOperation(
+  principal: Principal,
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  variables: Record<string, unknown>,
+  options: Pick<AccessPolicyOptions, 'classifications' | 'mutationOwners'>,
+): void {
+  const allowed = allowedClassifications(principal);
+  const rootType = operation.operation === 'mutation' ? schema.getMutationType() : schema.getQueryType();
+  for (const selection of operation.selectionSet.selections) {
+    if (selection.kind !== Kind.FIELD || selection.name.value.startsWith('__')) continue;
+    checkRootField(principal, selection, operation.operation, variables, rootType?.getFields()[selection.name.value]?.args ?? [], options);
+  }
+  const denied = new Set<string>();
+  const typeInfo = new TypeInfo(schema);
+  // The whole document: fragments are part of the operation (validation already refused unused ones).
+  visit(
+    document,
+    visitWithTypeInfo(typeInfo, {
+      Field(node) {
+        const parent = typeInfo.getParentType();
+        if (!parent || node.name.value.startsWith('__')) return;
+        const classification: Classification | undefined = options.classifications.get(`${getNamedType(parent).name}.${node.name.value}`);
+        if (!classification || !allowed.has(classification)) denied.add(`${parent.name}.${node.name.value}`);
+      },
+    }),
+  );
+  if (denied.size > 0) {
+    const fields = [...denied].sort();
+    throw forbidden(
+      'FIELDS_NOT_ALLOWED',
+      `The role ${principal.role} acting for ${principal.purpose} may not see ${fields.join(', ')}. Nothing was fetched.`,
+      { deniedFields: fields },
+    );
+  }
+}
+
+function checkRootField(
+  principal: Principal,
+  field: FieldNode,
+  kind: OperationDefinitionNode['operation'],
+  variables: Record<string, unknown>,
+  argumentDefinitions: readonly { name: string; type: import('graphql').GraphQLInputType }[],
+  options: Pick<AccessPolicyOptions, 'mutationOwners'>,
+): void {
+  const name = field.name.value;
+  if (kind === 'mutation') {
+    const owner = options.mutationOwners.get(name);
+    if (!owner || !mayWrite(principal, owner)) {
+      throw forbidden('WRITE_NOT_ALLOWED', `Only a registrar of the ${owner ?? 'owning'} agency may call ${name}.`, { field: name });
+    }
+    return;
+  }
+  if (principal.role !== 'CITIZEN') return;
+  if (!CITIZEN_ROOT_FIELDS.has(name)) throw forbidden('NOT_OWN_RECORD', `A citizen may ask for their own record and access log only, not ${name}.`);
+  const argument = field.arguments?.find((a) => a.name.value === 'personalCode');
+  const definition = argumentDefinitions.find((a) => a.name === 'personalCode');
+  if (argument && definition && valueFromAST(argument.value, definition.type, variables) !== principal.personalCode) {
+    throw forbidden('NOT_OWN_RECORD', 'A citizen may only ask for their own record.');
+  }
+}
+
+async function auditRefusal(principal: Principal, operation: OperationDefinitionNode, refusal: unknown, options: AccessPolicyOptions) {
+  if (!options.audit) return;
+  const reason = (refusal as { extensions?: { reason?: string } }).extensions?.reason ?? 'FORBIDDEN';
+  const entry: AuditEntry = {
+    requestId: principal.requestId,
+    subject: principal.subject,
+    role: principal.role,
+    callerAgency: principal.agency,
+    purpose: principal.purpose,
+    agency: 'gateway',
+    action: 'REFUSED',
+    operation: `${operation.operation} ${operation.selectionSet.selections.map((s) => (s.kind === Kind.FIELD ? s.name.value : '…')).join(',')}: ${reason}`,
+    personalCode: principal.personalCode,
+    classes: [],
+    outcome: 'DENIED',
+  };
+  try {
+    await options.audit.record([entry]);
+  } catch (error) {
+    options.log('could not audit a refused request', error);
+  }
+}

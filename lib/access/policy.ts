@@ -1,0 +1,64 @@
+import { GraphQLError } from 'graphql';
+import type { Classification } from './classification';
+import type { Principal, Role } from './principal';
+
+/**
+ * The access policy: for each role, the purposes of use it may act under, and for each of those the
+ * classifications of data it may see. One table, read by the gateway (before any subgraph is called) and by
+ * every subgraph again (field by field): the same rules in both places, from the same source.
+ *
+ * A purpose is required for every operation: a missing, unknown or (for the role) unallowed purpose is refused.
+ */
+export const PURPOSES = {
+  SERVICE_COUNTER: 'a procedure at a public service counter or online public service',
+  CIVIL_REGISTRATION: "a registrar's entry in their agency's register",
+  POLICE_CASE: 'a police investigation (case number required by the agency)',
+  COURT_ORDER: 'a court order',
+  STATISTICS: 'official statistics',
+  OWN_DATA: "a citizen looking at their own data",
+  AUDIT: 'an audit of who accessed what',
+} as const;
+export type Purpose = keyof typeof PURPOSES;
+
+const PERSON: Classification[] = ['REFERENCE', 'BASIC_IDENTITY', 'RESIDENCE', 'RELATIONSHIPS'];
+
+export const POLICY: Readonly<Record<Role, Partial<Record<Purpose, readonly Classification[]>>>> = {
+  CLERK: { SERVICE_COUNTER: PERSON },
+  REGISTRAR: { CIVIL_REGISTRATION: [...PERSON, 'SENSITIVE'], SERVICE_COUNTER: PERSON },
+  INVESTIGATOR: { POLICE_CASE: [...PERSON, 'SENSITIVE'], COURT_ORDER: [...PERSON, 'SENSITIVE'] },
+  ANALYST: { STATISTICS: ['REFERENCE', 'AGGREGATE'] },
+  AUDITOR: { AUDIT: ['REFERENCE', 'AUDIT'] },
+  // Their own record, sensitive fields included, and their own access log; nobody else's (no RELATIONSHIPS).
+  CITIZEN: { OWN_DATA: ['REFERENCE', 'BASIC_IDENTITY', 'RESIDENCE', 'SENSITIVE', 'AUDIT'] },
+};
+
+/** Roles that may send free-form (ad hoc) documents instead of trusted document ids. */
+export const AD_HOC_ROLES: readonly Role[] = ['ANALYST'];
+/** Roles that write, each in their own agency only. */
+export const WRITER_ROLES: readonly Role[] = ['REGISTRAR'];
+
+export const isPurpose = (value: unknown): value is Purpose => typeof value === 'string' && value in PURPOSES;
+
+export function forbidden(reason: string, message: string, details: Record<string, unknown> = {}): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'FORBIDDEN', reason, ...details } });
+}
+
+/** The classifications the principal may see under its purpose; throws FORBIDDEN for a purpose it may not use. */
+export function allowedClassifications(principal: Principal): ReadonlySet<Classification> {
+  if (principal.purpose === null) {
+    throw forbidden('PURPOSE_REQUIRED', `Every request needs a purpose of use (the x-purpose header or the token's purpose claim): one of ${Object.keys(POLICY[principal.role]).join(', ')}.`);
+  }
+  if (!isPurpose(principal.purpose)) {
+    throw forbidden('PURPOSE_UNKNOWN', `"${principal.purpose.slice(0, 40)}" is not a purpose of use; the purposes are ${Object.keys(PURPOSES).join(', ')}.`);
+  }
+  const allowed = POLICY[principal.role][principal.purpose];
+  if (!allowed) {
+    throw forbidden('PURPOSE_NOT_ALLOWED', `The role ${principal.role} may not act for the purpose ${principal.purpose}; it may for ${Object.keys(POLICY[principal.role]).join(', ')}.`);
+  }
+  return new Set(allowed);
+}
+
+/** Whether the principal may write in an agency (registrars, in their own agency only). */
+export function mayWrite(principal: Principal, agency: string): boolean {
+  return WRITER_ROLES.includes(principal.role) && principal.agency === agency;
+}
