@@ -7,11 +7,11 @@
 export const CLASSIFICATIONS = {
   /** Code tables and what a code itself says (province names, the structure of a personal code). */
   REFERENCE: 'REFERENCE',
-  /** Name, date of birth, sex, nationality, the personal code, identity cards, birth registration. */
+  /** Name, date of birth, sex, nationality, the personal code, death, identity cards, birth registration. */
   BASIC_IDENTITY: 'BASIC_IDENTITY',
   /** Addresses, residence registrations, households. */
   RESIDENCE: 'RESIDENCE',
-  /** Ethnicity, religion, blood group, marital status, death. */
+  /** Ethnicity, religion, blood group, marital status. */
   SENSITIVE: 'SENSITIVE',
   /** Who is related to whom: parents, children, household members and their relationship to the head. */
   RELATIONSHIPS: 'RELATIONSHIPS',

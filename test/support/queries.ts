@@ -21,6 +21,13 @@ export const CITIZEN_FIELDS = /* GraphQL */ `
   children { personalCode }
 `;
 
+/** The unified view as a service counter (a clerk) may see it: everything but the sensitive fields. */
+export const COUNTER_CITIZEN = /* GraphQL */ `
+  query CounterCitizen($code: PersonalCode!) {
+    citizen(personalCode: $code) { ${CITIZEN_FIELDS.replace(/\b(ethnicity|religion|bloodGroup|maritalStatus)\b/g, '')} }
+  }
+`;
+
 export const UNIFIED_CITIZEN = /* GraphQL */ `
   query UnifiedCitizen($code: PersonalCode!) {
     citizen(personalCode: $code) { ${CITIZEN_FIELDS} }
