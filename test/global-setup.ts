@@ -26,6 +26,7 @@ export default async function globalSetup(): Promise<void> {
   }
   const state: TestState = {
     urls: databases.urls,
+    auditUrl: databases.auditUrl,
     adminUrl: databases.embedded!.urlFor('postgres'),
     seed: TEST_SEED,
     citizens: TEST_CITIZENS,

@@ -10,6 +10,8 @@ export const TEST_STATE_FILE = path.resolve(__dirname, '../../.data/test-state.j
 
 export interface TestState {
   urls: Record<Agency['id'], string>;
+  /** The shared audit store (lib/audit). Tests that tamper with a chain make their own: test/support/audit.ts. */
+  auditUrl: string;
   adminUrl: string;
   seed: string;
   citizens: number;
