@@ -66,8 +66,9 @@ export async function appendEntries(client: PoolClient, entries: readonly AuditE
   const timeout = Math.max(1, Math.round(options.timeoutMs));
   await client.query('BEGIN ISOLATION LEVEL READ COMMITTED');
   try {
-    // SET LOCAL ends with the transaction: the pooled connection keeps its own settings afterwards.
-    await client.query(`SET LOCAL lock_timeout = ${timeout}; SET LOCAL statement_timeout = ${timeout}`);
+    // SET LOCAL ends with the transaction: the pooled connection keeps its own settings afterwards. The
+    // statement timeout is the wider one, so that a wait for the head fails as a lock timeout (55P03).
+    await client.query(`SET LOCAL lock_timeout = ${timeout}; SET LOCAL statement_timeout = ${2 * timeout}`);
     const head = await client.query<{ seq: string; hash: string; now: Date }>(
       // clock_timestamp(), not now(): the time the head was granted, not the time the wait began.
       `SELECT seq::text AS seq, hash, date_trunc('milliseconds', clock_timestamp()) AS now FROM audit_chain_head FOR UPDATE`,

@@ -102,8 +102,8 @@ export function toChainedFields(entry: AuditEntry, storeNow: Date): ChainedField
   };
 }
 
-/** Columns of audit_log in the order rowToRecord reads them. */
-export const RECORD_COLUMNS = `seq::text AS seq, at, request_id, subject, role, caller_agency, purpose, agency, action, operation,
+/** Columns of audit_log for rowToRecord. seq stays bigint (node-postgres reads it as a string): an alias of a cast would make ORDER BY seq sort text. */
+export const RECORD_COLUMNS = `seq, at, request_id, subject, role, caller_agency, purpose, agency, action, operation,
   personal_code, classes, outcome, bulk_count, prev_hash, hash`;
 
 export interface RecordRow {

@@ -22,7 +22,7 @@ CREATE TABLE audit_log (
     classes        TEXT[]       NOT NULL,
     outcome        TEXT         NOT NULL CHECK (outcome IN ('OK', 'DENIED', 'ERROR')),
     -- A summary record of a bulk access stands for bulk_count persons and names none of them.
-    bulk_count     INTEGER      CHECK (bulk_count > 0 AND personal_code IS NULL),
+    bulk_count     INTEGER      CHECK (bulk_count IS NULL OR (bulk_count > 0 AND personal_code IS NULL)),
     prev_hash      CHAR(64)     NOT NULL CHECK (prev_hash ~ '^[0-9a-f]{64}$'),
     hash           CHAR(64)     NOT NULL CHECK (hash ~ '^[0-9a-f]{64}$')
 );
