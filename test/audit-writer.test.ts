@@ -94,9 +94,11 @@ describe('record()', () => {
       w.record([auditEntry({ requestId: 'good-1' })]),
       w.record([auditEntry({ requestId: 'bad', personalCode: '12345' })]),
       w.record([auditEntry({ requestId: 'bad-class', classes: ['SECRET'] })]),
+      // PostgreSQL would refuse this text, and with it the whole shared transaction.
+      w.record([auditEntry({ requestId: 'bad-text', subject: 'clerk\u0000' })]),
       w.record([auditEntry({ requestId: 'good-2' })]),
     ]);
-    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'rejected', 'fulfilled']);
     expect(String((results[1] as PromiseRejectedResult).reason)).toMatch(/personalCode must be 12 digits/);
     expect(await count()).toBe(before + 2);
     expect(w.stats().transactions).toBe(1);

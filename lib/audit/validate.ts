@@ -5,6 +5,9 @@ import { isRole } from '../access/principal';
 const ACTIONS = new Set(['READ', 'WRITE', 'REFUSED']);
 const OUTCOMES = new Set(['OK', 'DENIED', 'ERROR']);
 
+/** Text PostgreSQL refuses (NUL) or that is not valid Unicode (a lone surrogate cannot be encoded as UTF-8). */
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 export class InvalidAuditEntryError extends Error {
   name = 'InvalidAuditEntryError';
 }
@@ -19,6 +22,7 @@ export function assertValidEntry(entry: AuditEntry): void {
     const value = entry[name];
     if (value === null && nullable) return;
     if (typeof value !== 'string' || value.length === 0) problems.push(`${name} must be a non-empty string${nullable ? ' or null' : ''}`);
+    else if (UNSTORABLE.test(value)) problems.push(`${name} contains a NUL character or invalid Unicode`);
   };
   text('requestId', false);
   text('subject', false);

@@ -55,6 +55,8 @@ export class AuditWriterClosedError extends Error {
  * At most one transaction per writer is in flight; entries arriving meanwhile form the next batch, so
  * batches grow by themselves when the store or the head lock is the bottleneck. A failed transaction fails
  * exactly the calls whose entries it carried; each call's entries are in one transaction, all or none.
+ * (If the connection drops during COMMIT the outcome is unknown and record() rejects: the request is then
+ * refused although its records may exist. A record too many, never one too few.)
  */
 export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
   if (!options.pool === !options.url) throw new Error('createAuditWriter needs exactly one of url and pool');
