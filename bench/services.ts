@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { AGENCIES, type Agency } from '../lib/agencies';
+import { AGENCIES, AUDIT_STORE, type Agency } from '../lib/agencies';
 import { prepareDatabases, type AgencyDatabases } from '../lib/databases';
 import { runChild, waitFor, type Child } from '../lib/processes';
 import { writeBenchSupergraph } from './supergraph';
@@ -151,6 +151,7 @@ function childEnvironment(databases: AgencyDatabases): NodeJS.ProcessEnv {
     env[`${agency.envPrefix}_HOST`] = '127.0.0.1';
     delete env[`SUBGRAPH_${agency.envPrefix}_URL`];
   }
+  env[`${AUDIT_STORE.envPrefix}_DATABASE_URL`] = databases.auditUrl;
   // Service calls between subgraphs (the birth registry asking residents for a child's code) stay in the bench too.
   env.RESIDENTS_SERVICE_URL = loopback(BENCH_PORTS.subgraphs.residents, '/graphql');
   return env;

@@ -48,6 +48,29 @@ export const AGENCIES: readonly Agency[] = [
   },
 ];
 
+/**
+ * A database of Citizen Graph's own that is not an agency and has no subgraph: created, migrated and
+ * (in development) served by the embedded PostgreSQL exactly like the agency databases.
+ */
+export interface OwnStore {
+  /** Database name in the embedded PostgreSQL. */
+  database: string;
+  /** Prefix of its environment variable: <PREFIX>_DATABASE_URL. */
+  envPrefix: string;
+  migrationsDir: string;
+}
+
+/**
+ * The tamper-evident audit store (lib/audit): who accessed whose data. Its own database, never an agency's,
+ * so that no agency's operators can quietly edit the trace of accesses to their own data, and so that it can
+ * live on its own server in production (AUDIT_DATABASE_URL).
+ */
+export const AUDIT_STORE: OwnStore = {
+  database: 'audit',
+  envPrefix: 'AUDIT',
+  migrationsDir: path.join(root, 'prisma/audit/migrations'),
+};
+
 /** The agency a subgraph name belongs to, if any (names from a supergraph are plain strings). */
 export function findAgency(id: string): Agency | undefined {
   return AGENCIES.find((a) => a.id === id);
@@ -62,6 +85,6 @@ export function agency(id: Agency['id']): Agency {
 /** The embedded PostgreSQL's port in development; production sets each <PREFIX>_DATABASE_URL instead. */
 export const LOCAL_POSTGRES_PORT = 54320;
 
-export function localDatabaseUrl(a: Agency, port = LOCAL_POSTGRES_PORT): string {
+export function localDatabaseUrl(a: Pick<Agency, 'database'>, port = LOCAL_POSTGRES_PORT): string {
   return `postgresql://postgres:postgres@127.0.0.1:${port}/${a.database}`;
 }

@@ -1,18 +1,20 @@
 import path from 'node:path';
-import { AGENCIES, LOCAL_POSTGRES_PORT, type Agency } from '../lib/agencies';
+import { AGENCIES, AUDIT_STORE, LOCAL_POSTGRES_PORT, type Agency } from '../lib/agencies';
 import { EnvReader, type Env } from '../lib/env';
 
 /**
  * Configuration of the orchestration scripts (npm start, npm run seed, npm run migrate), read once.
  *   DATA_DIR                  where the embedded PostgreSQL keeps its data (.data/postgres)
  *   POSTGRES_PORT             the embedded PostgreSQL's port (54320)
- *   <AGENCY>_DATABASE_URL     an external database for that agency; when all three are set, no embedded PostgreSQL starts
+ *   <AGENCY>_DATABASE_URL     an external database for that agency
+ *   AUDIT_DATABASE_URL        an external audit store (lib/audit); when it and all three agencies are set, no embedded PostgreSQL starts
  *   SEED_CITIZENS, SEED       size and seed of the demo population seeded into empty databases (10000, "citizen-graph")
  */
 export interface ScriptsConfig {
   dataDir: string;
   postgresPort: number;
   externalDatabases: Partial<Record<Agency['id'], string>>;
+  externalAuditDatabase: string | undefined;
   seedCitizens: number;
   seed: string;
 }
@@ -30,6 +32,7 @@ export function readConfig(env: Env = process.env): ScriptsConfig {
     dataDir: path.resolve(root, read.optionalString('DATA_DIR') ?? '.data/postgres'),
     postgresPort: read.integer('POSTGRES_PORT', LOCAL_POSTGRES_PORT, { min: 1024, max: 65535 }),
     externalDatabases,
+    externalAuditDatabase: read.optionalString(`${AUDIT_STORE.envPrefix}_DATABASE_URL`) ? read.url(`${AUDIT_STORE.envPrefix}_DATABASE_URL`) : undefined,
     seedCitizens: read.integer('SEED_CITIZENS', 10_000, { min: 0, max: 100_000_000 }),
     seed: read.optionalString('SEED') ?? 'citizen-graph',
   };

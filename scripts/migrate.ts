@@ -1,16 +1,17 @@
 import { prepareDatabases } from '../lib/databases';
 import { readConfig } from './config';
 
-/** npm run migrate: creates (embedded) and migrates the three agency databases, then stops. */
+/** npm run migrate: creates (embedded) and migrates the three agency databases and the audit store, then stops. */
 async function main() {
   const config = readConfig();
   const databases = await prepareDatabases({
     dataDir: config.dataDir,
     postgresPort: config.postgresPort,
     external: config.externalDatabases,
+    externalAudit: config.externalAuditDatabase,
     log: (line) => console.log(`[migrate] ${line}`),
   });
-  console.log('[migrate] all agency databases are up to date');
+  console.log('[migrate] all agency databases and the audit store are up to date');
   await databases.stop();
 }
 

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { AGENCIES } from '../lib/agencies';
+import { AGENCIES, AUDIT_STORE } from '../lib/agencies';
 import { composeSupergraph, SUPERGRAPH_GRAPHQL } from '../lib/compose';
 import { openPools, prepareDatabases } from '../lib/databases';
 import { ensureSeeded, exampleCitizen } from './seeding';
@@ -18,11 +18,12 @@ async function main() {
   const config = readConfig();
   const say = (line: string) => console.log(`[start] ${line}`);
 
-  say('starting PostgreSQL and migrating the agency databases…');
+  say('starting PostgreSQL and migrating the agency databases and the audit store…');
   const databases = await prepareDatabases({
     dataDir: config.dataDir,
     postgresPort: config.postgresPort,
     external: config.externalDatabases,
+    externalAudit: config.externalAuditDatabase,
     log: say,
   });
   const children: Child[] = [];
@@ -55,6 +56,7 @@ async function main() {
 
     const env = { ...process.env };
     for (const agency of AGENCIES) env[`${agency.envPrefix}_DATABASE_URL`] = databases.urls[agency.id];
+    env[`${AUDIT_STORE.envPrefix}_DATABASE_URL`] = databases.auditUrl;
     const died = (what: string) => {
       console.error(`[start] ${what}; stopping everything.`);
       void stopAll(1);

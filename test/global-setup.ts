@@ -33,6 +33,7 @@ export default async function globalSetup(): Promise<void> {
     keysDir,
     jwksFile,
     urls: databases.urls,
+    auditUrl: databases.auditUrl,
     adminUrl: databases.embedded!.urlFor('postgres'),
     seed: TEST_SEED,
     citizens: TEST_CITIZENS,

@@ -13,6 +13,8 @@ export interface TestState {
   keysDir: string;
   jwksFile: string;
   urls: Record<Agency['id'], string>;
+  /** The shared audit store (lib/audit). Tests that tamper with a chain make their own: test/support/audit.ts. */
+  auditUrl: string;
   adminUrl: string;
   seed: string;
   citizens: number;

@@ -1,0 +1,123 @@
+import type { PoolClient } from 'pg';
+import type { AuditEntry } from '../access/audit-entry';
+import { chainHash, toChainedFields } from './chain';
+
+/**
+ * Appends entries to the chain in one transaction: lock the chain head, hash each entry onto it, insert
+ * them all, move the head, commit. Resolves once committed.
+ *
+ * How the chain stays single, gap-free and in order while the three subgraphs and the gateway (and any
+ * number of replicas of each) append at once, each with its own connections:
+ *
+ * Each record's prev_hash must be the hash of the record committed just before it, and its seq that
+ * record's seq + 1. Reading "the last record" and writing the next one must therefore be one indivisible
+ * step across all processes: a mutual exclusion held from the read of the tip until the new tip is
+ * committed and visible. Only the database can give that to separate processes, and there are three ways:
+ *
+ * 1. The one-row head table, `SELECT ... FOR UPDATE` (chosen). The row lock is held until our COMMIT or
+ *    ROLLBACK, so writers queue on it; and the row lock brings the right *read* with it: under READ
+ *    COMMITTED, a SELECT FOR UPDATE that waited for another transaction re-reads the row's newest committed
+ *    version, whatever the statement's snapshot was. The tip we chain onto is therefore always the latest,
+ *    by the rules of row locking rather than by an argument about snapshots. Under REPEATABLE READ or
+ *    SERIALIZABLE (say a pool configured with a stricter default) it cannot be given a stale row either:
+ *    PostgreSQL raises a serialization failure instead, so the worst case is a refused record (the caller
+ *    refuses to answer), never a fork. The same row is also the chain's tail anchor: it says what the last
+ *    record is, so deleting records from the *end* of the chain, which leaves no gap, is still detected by
+ *    audit:verify. Its cost, one row UPDATE per transaction (a HOT update, fillfactor 50), is paid once
+ *    per group commit, not per record.
+ *
+ * 2. A transaction-scoped advisory lock (pg_advisory_xact_lock), then `SELECT ... ORDER BY seq DESC LIMIT 1`.
+ *    Also a mutual exclusion, but the read of the tip is a separate, ordinary statement whose correctness
+ *    depends on when its snapshot is taken: fine in READ COMMITTED (a new snapshot per statement, taken
+ *    after the lock was granted), silently wrong under REPEATABLE READ if any statement ran before the lock
+ *    (the snapshot predates the previous writer's commit: two records with the same prev_hash, a fork).
+ *    Advisory lock numbers are also one namespace for the whole database, shared with anything else that
+ *    uses them (Prisma's migration lock, lib/advisory-lock.ts' hashed names), and invisible in the schema.
+ *    And it has no tail anchor.
+ *
+ * 3. A SEQUENCE for seq. Sequences are not transactional: a rolled-back append burns its numbers, which
+ *    leaves gaps indistinguishable from deleted records; and nextval order is not commit order, so a
+ *    record could commit before the one it must link to. It would still need a lock for prev_hash.
+ *
+ * (SERIALIZABLE with retries instead of a lock would turn every concurrent append into a conflict and retry
+ * storm: all appends touch the same tip by definition.)
+ *
+ * The lock is held for one round trip of inserts plus the commit's WAL flush, so the whole system appends
+ * at most about 1 / (that time) transactions per second, whatever the number of processes. That is why the
+ * writer (writer.ts) groups the entries of concurrent requests into one transaction: while one process
+ * holds the head, the others accumulate entries, and their next transaction carries all of them. Batches
+ * grow with load, so the lock is taken far less often than records are written.
+ *
+ * lock_timeout and statement_timeout bound the wait: a stuck holder makes record() reject (and the caller
+ * refuse to answer) instead of hanging every request.
+ */
+export interface AppendOptions {
+  /** Upper bound on waiting for the head and on each statement, in milliseconds. */
+  timeoutMs: number;
+}
+
+export interface AppendResult {
+  firstSeq: number;
+  lastSeq: number;
+}
+
+export async function appendEntries(client: PoolClient, entries: readonly AuditEntry[], options: AppendOptions): Promise<AppendResult> {
+  if (entries.length === 0) throw new Error('appendEntries needs at least one entry');
+  const timeout = Math.max(1, Math.round(options.timeoutMs));
+  await client.query('BEGIN ISOLATION LEVEL READ COMMITTED');
+  try {
+    // SET LOCAL ends with the transaction: the pooled connection keeps its own settings afterwards. The
+    // statement timeout is the wider one, so that a wait for the head fails as a lock timeout (55P03).
+    await client.query(`SET LOCAL lock_timeout = ${timeout}; SET LOCAL statement_timeout = ${2 * timeout}`);
+    const head = await client.query<{ seq: string; hash: string; now: Date }>(
+      // clock_timestamp(), not now(): the time the head was granted, not the time the wait began.
+      `SELECT seq::text AS seq, hash, date_trunc('milliseconds', clock_timestamp()) AS now FROM audit_chain_head FOR UPDATE`,
+    );
+    if (head.rowCount !== 1) throw new Error('the audit chain head is missing: the audit store is not migrated');
+    let seq = Number(head.rows[0].seq);
+    let prevHash = head.rows[0].hash;
+    const firstSeq = seq + 1;
+    const rows = entries.map((entry) => {
+      const fields = toChainedFields(entry, head.rows[0].now);
+      const hash = chainHash(prevHash, fields);
+      seq += 1;
+      const row = {
+        seq,
+        at: fields.at.toISOString(),
+        request_id: fields.requestId,
+        subject: fields.subject,
+        role: fields.role,
+        caller_agency: fields.callerAgency,
+        purpose: fields.purpose,
+        agency: fields.agency,
+        action: fields.action,
+        operation: fields.operation,
+        personal_code: fields.personalCode,
+        classes: fields.classes,
+        outcome: fields.outcome,
+        bulk_count: fields.bulkCount,
+        prev_hash: prevHash,
+        hash,
+      };
+      prevHash = hash;
+      return row;
+    });
+    // One statement for the whole batch, one parameter: no limit on parameters, one round trip.
+    await client.query(
+      `INSERT INTO audit_log (seq, at, request_id, subject, role, caller_agency, purpose, agency, action, operation,
+                              personal_code, classes, outcome, bulk_count, prev_hash, hash)
+       SELECT seq, at, request_id, subject, role, caller_agency, purpose, agency, action, operation,
+              personal_code, classes, outcome, bulk_count, prev_hash, hash
+       FROM json_to_recordset($1::json) AS r(seq bigint, at timestamptz, request_id text, subject text, role text,
+            caller_agency text, purpose text, agency text, action text, operation text, personal_code text,
+            classes text[], outcome text, bulk_count integer, prev_hash text, hash text)`,
+      [JSON.stringify(rows)],
+    );
+    await client.query('UPDATE audit_chain_head SET seq = $1, hash = $2', [seq, prevHash]);
+    await client.query('COMMIT');
+    return { firstSeq, lastSeq: seq };
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,163 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { chainHash, RECORD_COLUMNS, rowToRecord, type RecordRow } from '../lib/audit/chain';
+import { verifyAuditChain } from '../lib/audit/verify';
+import { createAuditWriter } from '../lib/audit/writer';
+import { auditEntry, codeNumber, scratchAuditStore, type ScratchAuditStore } from './support/audit';
+
+/**
+ * Verification of the hash chain against an attacker with superuser access to the audit database: the
+ * append-only trigger disabled, records edited, deleted, reordered, rewritten. Each test gets a chain of
+ * its own (10 records) and checks that verify names the record and says how it is wrong.
+ */
+const stores: ScratchAuditStore[] = [];
+let counter = 0;
+
+async function chainOf(records: number): Promise<ScratchAuditStore> {
+  counter += 1;
+  const store = await scratchAuditStore(`verify_${counter}`);
+  stores.push(store);
+  const writer = createAuditWriter({ url: store.url });
+  // One call per record, one after another: ten transactions, as ten separate requests would write.
+  for (let i = 1; i <= records; i += 1) await writer.record([auditEntry({ requestId: `r${i}`, personalCode: codeNumber(i) })]);
+  await writer.close();
+  return store;
+}
+
+/** Runs SQL as an attacker would: the append-only triggers disabled for the length of it. */
+async function tamper(store: ScratchAuditStore, ...statements: string[]): Promise<void> {
+  const client = await store.pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('ALTER TABLE audit_log DISABLE TRIGGER USER');
+    for (const sql of statements) await client.query(sql);
+    await client.query('ALTER TABLE audit_log ENABLE TRIGGER USER');
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK');
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+const kinds = (report: Awaited<ReturnType<typeof verifyAuditChain>>) => report.problems.map((p) => [p.seq, p.kind]);
+
+afterAll(async () => {
+  await Promise.all(stores.map((s) => s.drop()));
+});
+
+describe('verifyAuditChain', () => {
+  it('passes an intact chain and reports its last record, which the head agrees with', async () => {
+    const store = await chainOf(10);
+    const report = await verifyAuditChain(store.pool);
+    expect(report).toMatchObject({ intact: true, records: 10, problems: [] });
+    const head = (await store.pool.query('SELECT seq::int AS seq, hash FROM audit_chain_head')).rows[0];
+    expect(report.last).toEqual(head);
+  });
+
+  it('names a record whose field was changed', async () => {
+    const store = await chainOf(10);
+    await tamper(store, `UPDATE audit_log SET subject = 'nobody' WHERE seq = 5`);
+    const report = await verifyAuditChain(store.pool);
+    expect(report.intact).toBe(false);
+    expect(kinds(report)).toEqual([[5, 'CHANGED']]);
+    expect(report.problems[0].message).toBe('record #5: changed: its content no longer matches its hash');
+  });
+
+  it('names a deleted record (a gap the next record points into)', async () => {
+    const store = await chainOf(10);
+    await tamper(store, `DELETE FROM audit_log WHERE seq = 5`);
+    const report = await verifyAuditChain(store.pool);
+    expect(kinds(report)).toEqual([[6, 'MISSING']]);
+    expect(report.problems[0].message).toBe('record #6: #5 is missing (deleted) before it, so its prev_hash names a record that is not there');
+  });
+
+  it('names records deleted from the end, which leave no gap, from the chain head', async () => {
+    const store = await chainOf(10);
+    await tamper(store, `DELETE FROM audit_log WHERE seq >= 9`);
+    const report = await verifyAuditChain(store.pool);
+    expect(kinds(report)).toEqual([[9, 'MISSING']]);
+    expect(report.problems[0].message).toMatch(/record #9–#10 are missing \(deleted from the end\)/);
+  });
+
+  it('names two swapped records as out of order, not as changed', async () => {
+    const store = await chainOf(10);
+    await tamper(
+      store,
+      'UPDATE audit_log SET seq = 1000 WHERE seq = 5',
+      'UPDATE audit_log SET seq = 5 WHERE seq = 6',
+      'UPDATE audit_log SET seq = 6 WHERE seq = 1000',
+    );
+    const report = await verifyAuditChain(store.pool);
+    expect(kinds(report)).toEqual([
+      [5, 'OUT_OF_ORDER'],
+      [6, 'OUT_OF_ORDER'],
+      [7, 'OUT_OF_ORDER'],
+    ]);
+    expect(report.problems.map((p) => p.message)).toEqual([
+      'record #5: out of order: it follows record #6 in the chain, not #4',
+      'record #6: out of order: it follows record #4 in the chain, not #5',
+      'record #7: out of order: it follows record #5 in the chain, not #6',
+    ]);
+  });
+
+  it('names the record after one rewritten together with its hash', async () => {
+    const store = await chainOf(10);
+    const row = rowToRecord((await store.pool.query<RecordRow>(`SELECT ${RECORD_COLUMNS} FROM audit_log WHERE seq = 5`)).rows[0]);
+    const forged = chainHash(row.prevHash, { ...row, subject: 'nobody' });
+    await tamper(store, `UPDATE audit_log SET subject = 'nobody', hash = '${forged}' WHERE seq = 5`);
+    const report = await verifyAuditChain(store.pool);
+    expect(kinds(report)).toEqual([[6, 'BROKEN_LINK']]);
+    expect(report.problems[0].message).toMatch(/^record #6: does not follow #5/);
+  });
+
+  it('detects a rewrite of the whole tail, every hash recomputed, only against an anchor kept elsewhere', async () => {
+    const store = await chainOf(10);
+    const before = await verifyAuditChain(store.pool);
+    const rows = (await store.pool.query<RecordRow>(`SELECT ${RECORD_COLUMNS} FROM audit_log WHERE seq >= 5 ORDER BY seq`)).rows.map(rowToRecord);
+    let prev = rows[0].prevHash;
+    const statements: string[] = [];
+    for (const r of rows) {
+      const hash = chainHash(prev, { ...r, subject: 'nobody' });
+      statements.push(`UPDATE audit_log SET subject = 'nobody', prev_hash = '${prev}', hash = '${hash}' WHERE seq = ${r.seq}`);
+      prev = hash;
+    }
+    // The head is not append-only (it moves), but only forward: the attacker rewrites it in place.
+    await tamper(store, ...statements, `UPDATE audit_chain_head SET hash = '${prev}'`);
+    expect((await verifyAuditChain(store.pool)).intact).toBe(true); // the limit of any hash chain
+    const anchored = await verifyAuditChain(store.pool, { anchor: before.last! });
+    expect(kinds(anchored)).toEqual([[10, 'HEAD_MISMATCH']]);
+  });
+});
+
+describe('npm run audit:verify', () => {
+  const script = path.resolve(__dirname, '../scripts/audit-verify.ts');
+  const tsx = path.resolve(__dirname, '../node_modules/.bin/tsx');
+  const run = (url: string, args: string[] = []) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(tsx, [script, ...args], { env: { ...process.env, AUDIT_DATABASE_URL: url }, timeout: 60_000 }, (error, stdout, stderr) =>
+        resolve({ code: error ? Number((error as { code?: number }).code ?? -1) : 0, stdout, stderr }),
+      );
+    });
+
+  it('exits 0 on an intact chain, 1 with one line per problem on a tampered one, 2 when it cannot verify', async () => {
+    const store = await chainOf(10);
+    const intact = await run(store.url);
+    expect(intact.code).toBe(0);
+    expect(intact.stdout).toMatch(/^audit chain intact: 10 records; last #10 [0-9a-f]{64}\n$/);
+
+    await tamper(store, `UPDATE audit_log SET purpose = 'CURIOSITY' WHERE seq = 3`, `DELETE FROM audit_log WHERE seq = 8`);
+    const tampered = await run(store.url);
+    expect(tampered.code).toBe(1);
+    expect(tampered.stdout.trimEnd().split('\n')).toEqual([
+      'record #3: changed: its content no longer matches its hash',
+      'record #9: #8 is missing (deleted) before it, so its prev_hash names a record that is not there',
+    ]);
+    expect(tampered.stderr).toMatch(/NOT intact: 2 problem\(s\) in 9 records/);
+
+    const unreachable = await run('postgresql://postgres:postgres@127.0.0.1:9/audit');
+    expect(unreachable.code).toBe(2);
+    expect(unreachable.stderr).toMatch(/could not verify/);
+  }, 90_000);
+});

@@ -1,0 +1,69 @@
+import { Client, Pool } from 'pg';
+import type { AuditEntry } from '../../lib/access/audit-entry';
+import { AUDIT_STORE } from '../../lib/agencies';
+import { migrate } from '../../lib/migrate';
+import { testDatabases } from './databases';
+
+/**
+ * A fresh audit store of a test's own (database audit_test_<name>, created and migrated like the real
+ * one), for tests that need a chain nobody else appends to: counting transactions, walking the chain,
+ * tampering with it. The suite's shared store (testDatabases().auditUrl) is left to integration tests.
+ */
+export interface ScratchAuditStore {
+  url: string;
+  /** A superuser pool on it, to look at (and tamper with) the tables directly. */
+  pool: Pool;
+  drop(): Promise<void>;
+}
+
+export async function scratchAuditStore(name: string): Promise<ScratchAuditStore> {
+  const database = `audit_test_${name}`;
+  const { adminUrl } = testDatabases();
+  const admin = new Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE ${database}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${database}`;
+  await migrate(url.toString(), AUDIT_STORE.migrationsDir);
+  const pool = new Pool({ connectionString: url.toString(), max: 4 });
+  pool.on('error', () => undefined);
+  return {
+    url: url.toString(),
+    pool,
+    drop: async () => {
+      await pool.end();
+      const client = new Client({ connectionString: adminUrl });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).finally(() => client.end());
+    },
+  };
+}
+
+let requests = 0;
+
+/** A plausible READ by a clerk of one citizen's basic identity; override what the test is about. */
+export function auditEntry(overrides: Partial<AuditEntry> = {}): AuditEntry {
+  requests += 1;
+  return {
+    requestId: `req-${requests}`,
+    subject: 'clerk:hp-01',
+    role: 'CLERK',
+    callerAgency: 'residents',
+    purpose: 'SERVICE_COUNTER',
+    agency: 'residents',
+    action: 'READ',
+    operation: 'citizen',
+    personalCode: '001200342514',
+    classes: ['BASIC_IDENTITY'],
+    outcome: 'OK',
+    ...overrides,
+  };
+}
+
+/** A valid-looking personal code numbered i (province 001, born 2000s male): distinct for distinct i. */
+export const codeNumber = (i: number) => `0012${String(i % 100).padStart(2, '0')}${String(i).padStart(6, '0')}`;
