@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { AGENCIES } from '../lib/agencies';
 import { EnvReader, type Env } from '../lib/env';
-import { DEV_SERVICE_SECRET } from '../lib/subgraph-config';
+import { DEV_SERVICE_SECRET, readAuditDatabaseUrl } from '../lib/subgraph-config';
 import { DEV_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER } from '../lib/dev-keys';
 import type { AuthenticationConfig } from './authentication';
 
@@ -19,6 +19,7 @@ import type { AuthenticationConfig } from './authentication';
  *   AUTH_JWKS_FILE | AUTH_JWKS_URL      the keys that sign tokens (.data/keys/jwks.json, made by npm start, in development)
  *   AUTH_ISSUER, AUTH_AUDIENCE          the tokens' iss and aud (citizen-graph-dev, citizen-graph in development)
  *   SERVICE_TOKEN_SECRET                signs the credential of each subgraph call (the subgraphs' secret)
+ *   AUDIT_DATABASE_URL, AUDIT_RECORDING where refused requests are recorded (the embedded audit database; on)
  */
 export interface GatewayConfig {
   production: boolean;
@@ -35,6 +36,8 @@ export interface GatewayConfig {
   /** Null: authentication off. */
   authentication: AuthenticationConfig | null;
   serviceSecret: string;
+  /** The audit store refused requests are recorded in; null when AUDIT_RECORDING is off. */
+  auditDatabaseUrl: string | null;
 }
 
 /** Where `npm start` keeps the development signing keys (lib/dev-keys.ts). */
@@ -63,6 +66,7 @@ export function readConfig(env: Env = process.env): GatewayConfig {
     bodyLimit: read.string('REQUEST_BODY_LIMIT', '256kb') || '256kb',
     authentication: read.boolean('AUTHENTICATION', true) ? readAuthentication(read) : null,
     serviceSecret: read.string('SERVICE_TOKEN_SECRET', DEV_SERVICE_SECRET),
+    auditDatabaseUrl: readAuditDatabaseUrl(read),
   };
   read.done();
   return Object.freeze(config);

@@ -15,6 +15,7 @@ import { AgencyDataSource, requestContext, type GatewayContext } from './data-so
 import { inputValidationPlugin } from './input-validation';
 import { healthRouter } from './health';
 import { createAuthenticator } from './authentication';
+import { createAuditWriter } from '../lib/audit/writer';
 import { accessPolicyPlugin } from './access-policy';
 import { readClassifications, readMutationOwners } from '../lib/access/schema-classification';
 import { ideRouter } from './ide';
@@ -52,6 +53,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
   });
 
   const authenticate = config.authentication ? createAuthenticator(config.authentication) : null;
+  const audit = config.auditDatabaseUrl ? createAuditWriter({ url: config.auditDatabaseUrl }) : null;
   const httpServer = http.createServer();
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
@@ -72,7 +74,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
       accessPolicyPlugin({
         classifications: readClassifications(supergraphSdl),
         mutationOwners: readMutationOwners(supergraphSdl),
-        audit: null,
+        audit,
         log,
       }),
     ],
@@ -90,6 +92,15 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
     app,
     apollo,
     subgraphUrls,
-    listen: (port = config.port, host = config.host) => listen(httpServer, () => apollo.stop(), port, host),
+    listen: (port = config.port, host = config.host) =>
+      listen(
+        httpServer,
+        async () => {
+          await apollo.stop();
+          await audit?.close();
+        },
+        port,
+        host,
+      ),
   };
 }

@@ -3,6 +3,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import fs from 'node:fs';
 import { callerFrom, type Caller } from './caller';
 import type { AuditSink } from './access/audit-entry';
+import { createAuditWriter } from './audit/writer';
 import { readClassifications } from './access/schema-classification';
 import { auditPlugin, guardSchema, newAccessRecord, sealMiddleware, type AccessRecord } from './access/subgraph-access';
 import { openDatabase, type Database } from './database';
@@ -34,8 +35,8 @@ export interface AgencySubgraphSpec<Client extends { $disconnect(): Promise<void
   services?: Services;
   /** Mutations only other agencies' services may call (they check the service credential themselves). */
   serviceOnly?: readonly string[];
-  /** Where the access records go; null: not recorded (tests of other things, benchmarks with auditing off). */
-  audit?: AuditSink | null;
+  /** Releases what the subgraph opened besides its database (pools of other stores). */
+  release?(): Promise<void>;
   /** Work the subgraph process does on its own (e.g. finishing writes another agency could not take); returns a stop function. */
   background?(deps: { db: Database<Client>; services: Services }): () => void;
 }
@@ -43,9 +44,13 @@ export interface AgencySubgraphSpec<Client extends { $disconnect(): Promise<void
 export interface AgencySubgraph<Client, Loaders, Services = Record<string, never>> {
   server: SubgraphServer<AgencyContext<Client, Loaders, Services>>;
   db: Database<Client>;
+  /** Where this subgraph records accesses (null: AUDIT_RECORDING off); close it after the server stops. */
+  audit: AuditSink | null;
   services: Services;
   /** Starts the subgraph's background work, if it has any (the process runner does; tests choose). */
   startBackground(): () => void;
+  /** After the server has stopped: the audit writer, other pools, then the database. */
+  close(): Promise<void>;
 }
 
 export async function createAgencySubgraph<Client extends { $disconnect(): Promise<void> }, Loaders, Services = Record<string, never>>(
@@ -60,13 +65,14 @@ export async function createAgencySubgraph<Client extends { $disconnect(): Promi
   const verify = { secret: config.serviceSecret, audience: config.agency.id };
   const classifications = readClassifications(fs.readFileSync(spec.schemaPath, 'utf8'));
   const log = (message: string, error: unknown) => console.error(`[${config.agency.id}] ${message}:`, error);
+  const audit = config.auditDatabaseUrl ? createAuditWriter({ url: config.auditDatabaseUrl }) : null;
   const server = await createSubgraphServer<AgencyContext<Client, Loaders, Services>>({
     name: config.agency.id,
     schemaPath: spec.schemaPath,
     resolvers: spec.resolvers as GraphQLResolverMap<AgencyContext<Client, Loaders, Services>>,
     gate: sealMiddleware(verify, config.sealed),
     transformSchema: (schema) => guardSchema(schema, classifications, { agency: config.agency.id, serviceOnly: spec.serviceOnly }),
-    plugins: [auditPlugin(config.agency.id, spec.audit ?? null, log)],
+    plugins: [auditPlugin(config.agency.id, audit, log)],
     createContext: (headers, locals) => ({
       db,
       loaders: spec.createLoaders(db),
@@ -77,5 +83,16 @@ export async function createAgencySubgraph<Client extends { $disconnect(): Promi
     ping: () => db.ping(),
     metrics: () => ({ sqlStatements: db.statements.total }),
   });
-  return { server, db, services, startBackground: () => spec.background?.({ db, services }) ?? (() => undefined) };
+  return {
+    server,
+    db,
+    audit,
+    services,
+    startBackground: () => spec.background?.({ db, services }) ?? (() => undefined),
+    async close() {
+      await audit?.close();
+      await spec.release?.();
+      await db.close();
+    },
+  };
 }

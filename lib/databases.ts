@@ -58,13 +58,3 @@ export function openPools(urls: Record<Agency['id'], string>) {
   for (const pool of Object.values(pools)) pool.on('error', () => undefined);
   return { ...pools, end: () => Promise.all(Object.values(pools).map((pool) => pool.end())) };
 }
-
-/**
- * A short-lived pool on the audit store (verification, search, tests). Apart from openPools because the
- * seeding and sampling code that takes openPools' result reads agency data only and must not see it.
- */
-export function openAuditPool(auditUrl: string, max = 4): Pool {
-  const pool = new Pool({ connectionString: auditUrl, max, application_name: 'citizen-graph-audit' });
-  pool.on('error', () => undefined);
-  return pool;
-}

@@ -3,7 +3,8 @@ import type { AgencySubgraph } from './agency-subgraph';
 
 /** Runs a subgraph as its own process: listen, print where, stop cleanly on SIGINT/SIGTERM. */
 export async function runSubgraph<Config extends SubgraphConfig, C, L, S>(config: Config, create: (config: Config) => Promise<AgencySubgraph<C, L, S>>) {
-  const { server, db, startBackground } = await create(config);
+  const subgraph = await create(config);
+  const { server, startBackground } = subgraph;
   const running = await server.listen(config.port, config.host);
   const stopBackground = startBackground();
   console.log(`[${config.agency.id}] ${config.agency.title} subgraph ready at ${running.url}`);
@@ -13,7 +14,7 @@ export async function runSubgraph<Config extends SubgraphConfig, C, L, S>(config
     stopping = true;
     stopBackground();
     await running.stop();
-    await db.close();
+    await subgraph.close();
     process.exit(0);
   };
   process.on('SIGINT', stop);

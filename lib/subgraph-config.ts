@@ -1,4 +1,4 @@
-import { agency, localDatabaseUrl, type Agency } from './agencies';
+import { agency, AUDIT_STORE, localDatabaseUrl, type Agency } from './agencies';
 import { EnvReader, type Env } from './env';
 
 /**
@@ -6,7 +6,7 @@ import { EnvReader, type Env } from './env';
  * (RESIDENTS_DATABASE_URL, NATIONAL_ID_PORT, ...). DATABASE_URL and PORT alone also work, for a
  * deployment that runs one subgraph per container. Development defaults point at the embedded PostgreSQL.
  * Shared by all: SERVICE_TOKEN_SECRET (required in production), RESIDENTS_SERVICE_URL, SERVICE_TIMEOUT_MS,
- * SUBGRAPH_SEALED (on: only credentialed requests are answered).
+ * SUBGRAPH_SEALED (on: only credentialed requests are answered), AUDIT_DATABASE_URL and AUDIT_RECORDING (on).
  */
 export interface SubgraphConfig {
   agency: Agency;
@@ -22,6 +22,15 @@ export interface SubgraphConfig {
   serviceTimeoutMs: number;
   /** Answer only requests with a valid credential (the gateway's or an agency service's): SUBGRAPH_SEALED, on. */
   sealed: boolean;
+  /** The audit store every access is recorded in (AUDIT_DATABASE_URL); null when AUDIT_RECORDING is off. */
+  auditDatabaseUrl: string | null;
+}
+
+/** AUDIT_DATABASE_URL (the embedded `audit` database in development), unless AUDIT_RECORDING is off. */
+export function readAuditDatabaseUrl(read: EnvReader): string | null {
+  const recording = read.boolean('AUDIT_RECORDING', true);
+  const url = read.url('AUDIT_DATABASE_URL', localDatabaseUrl(AUDIT_STORE));
+  return recording ? url : null;
 }
 
 /** The development secret; production must set SERVICE_TOKEN_SECRET to 32 characters or more of its own. */
@@ -42,6 +51,7 @@ export function readSubgraphConfig(id: Agency['id'], env: Env): SubgraphConfig {
     residentsServiceUrl: read.url('RESIDENTS_SERVICE_URL', `http://127.0.0.1:${agency('residents').defaultPort}/graphql`),
     serviceTimeoutMs: read.integer('SERVICE_TIMEOUT_MS', 5000, { min: 50, max: 120_000 }),
     sealed: read.boolean('SUBGRAPH_SEALED', true),
+    auditDatabaseUrl: readAuditDatabaseUrl(read),
   };
   if (config.serviceSecret && config.serviceSecret.length < 32) read.problem('SERVICE_TOKEN_SECRET must be at least 32 characters.');
   read.done();

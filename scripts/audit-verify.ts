@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { AUDIT_STORE, LOCAL_POSTGRES_PORT, localDatabaseUrl } from '../lib/agencies';
 import { verifyAuditChain } from '../lib/audit/verify';
-import { openAuditPool } from '../lib/databases';
+import { openAuditPool } from '../lib/audit/pool';
 import { EnvReader, redactUrl } from '../lib/env';
 
 /**

@@ -40,7 +40,7 @@ afterAll(async () => {
   await f?.end();
   for (const subgraph of [residents, nationalId, birthRegistry]) {
     await subgraph?.server.apollo.stop();
-    await subgraph?.db.close();
+    await subgraph?.close();
   }
 });
 

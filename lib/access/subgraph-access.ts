@@ -66,7 +66,7 @@ export function sealMiddleware(verify: { secret: string; audience: string }, sea
 
 const CITIZEN_TYPE = 'Citizen';
 /** Root fields a citizen may ask, each for their own record only. */
-const CITIZEN_ROOT_FIELDS = new Set(['citizen', '_entities']);
+const CITIZEN_ROOT_FIELDS = new Set(['citizen', 'myAccessLog', '_entities']);
 
 function personOf(typeName: string, parent: unknown, access: AccessRecord): string | undefined {
   if (parent === null || typeof parent !== 'object') return undefined;
@@ -157,9 +157,6 @@ export function guardSchema(
   return schema;
 }
 
-/** Per request, persons recorded one by one up to this many; beyond it, one record for the rest. */
-export const PERSONS_PER_REQUEST = 100;
-
 /** The access record of a request as audit entries. */
 export function auditEntries(ctx: GuardedContext, agency: string, outcome: AuditEntry['outcome']): AuditEntry[] {
   const principal = ctx.caller.principal;
@@ -175,14 +172,8 @@ export function auditEntries(ctx: GuardedContext, agency: string, outcome: Audit
     operation: [...ctx.access.operations].sort().join(',') || '_entities',
     outcome,
   };
-  const persons = [...ctx.access.persons.entries()];
-  const entries: AuditEntry[] = persons.slice(0, PERSONS_PER_REQUEST).map(([personalCode, classes]) => ({ ...base, personalCode, classes: [...classes].sort() }));
-  if (persons.length > PERSONS_PER_REQUEST) {
-    const rest = persons.slice(PERSONS_PER_REQUEST);
-    const classes = new Set(rest.flatMap(([, c]) => [...c]));
-    entries.push({ ...base, personalCode: null, classes: [...classes].sort(), bulkCount: rest.length });
-  }
-  return entries;
+  // One per person; the writer keeps the first 100 of a request and sums up the rest (lib/audit/bulk.ts).
+  return [...ctx.access.persons.entries()].map(([personalCode, classes]) => ({ ...base, personalCode, classes: [...classes].sort() }));
 }
 
 /**

@@ -7,6 +7,7 @@ import { CODE_CANCELLATION_REASON, decode, MARITAL_STATUS, RELATIONSHIP, RESIDEN
 import type { CitizenRecord, HouseholdRecord, MembershipRecord } from './models';
 import { searchCitizens } from './search';
 import { citizenStatistics } from './statistics';
+import { auditLog, myAccessLog } from './access-log';
 import { createCitizenAtBirth, recordDeath, reissuePersonalCode } from './code-writes';
 import { moveOut, registerPermanentResidence, registerTemporaryResidence } from './residence-writes';
 import { changeHouseholdHead, createHousehold, joinHousehold, leaveHousehold } from './household-writes';
@@ -32,6 +33,8 @@ export const resolvers: Resolvers = {
     household: (_root, { number }, ctx) => ctx.loaders.household.load(number),
     searchCitizens: (_root, args, ctx) => searchCitizens(args, ctx),
     citizenStatistics: (_root, { groupBy }, ctx) => citizenStatistics(groupBy, ctx),
+    myAccessLog: (_root, args, ctx) => myAccessLog(args, ctx),
+    auditLog: (_root, args, ctx) => auditLog(args, ctx),
   },
 
   Mutation: {

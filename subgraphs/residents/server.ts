@@ -4,9 +4,12 @@ import { createAgencySubgraph, type AgencySubgraph } from '../../lib/agency-subg
 import type { SubgraphConfig } from '../../lib/subgraph-config';
 import { createLoaders, type ResidentsLoaders } from './loaders';
 import { resolvers } from './resolvers';
+import { openAuditPool } from '../../lib/audit/pool';
+import type { Services } from './context';
 
 /** The residents subgraph, assembled but not listening (index.ts listens; tests choose how). */
-export function createResidentsSubgraph(config: SubgraphConfig): Promise<AgencySubgraph<PrismaClient, ResidentsLoaders>> {
+export function createResidentsSubgraph(config: SubgraphConfig): Promise<AgencySubgraph<PrismaClient, ResidentsLoaders, Services>> {
+  const auditStore = config.auditDatabaseUrl ? openAuditPool(config.auditDatabaseUrl) : null;
   return createAgencySubgraph({
     config,
     schemaPath: path.join(__dirname, 'schema.graphql'),
@@ -14,5 +17,7 @@ export function createResidentsSubgraph(config: SubgraphConfig): Promise<AgencyS
     createClient: (adapter) => new PrismaClient({ adapter }),
     createLoaders,
     serviceOnly: ['createCitizenAtBirth'],
+    services: { auditStore },
+    release: async () => void (await auditStore?.end()),
   });
 }

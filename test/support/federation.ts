@@ -75,17 +75,19 @@ export interface FederationOptions {
 export async function startFederation(options: FederationOptions = {}): Promise<TestFederation> {
   const { urls } = testDatabases();
   const SUBGRAPH_SEALED = String(options.security !== false);
-  const residents = await createResidentsSubgraph(residentsConfig({ RESIDENTS_DATABASE_URL: urls.residents, RESIDENTS_PORT: '0', SUBGRAPH_SEALED }));
+  const AUDIT_DATABASE_URL = testDatabases().auditUrl;
+  const AUDIT_RECORDING = String(options.security !== false);
+  const residents = await createResidentsSubgraph(residentsConfig({ RESIDENTS_DATABASE_URL: urls.residents, RESIDENTS_PORT: '0', SUBGRAPH_SEALED, AUDIT_DATABASE_URL, AUDIT_RECORDING }));
   // Residents listens first: the other subgraphs' service calls (holder checks) go to its URL.
   const residentsRunning = await residents.server.listen(0);
   const RESIDENTS_SERVICE_URL = (await options.residentsServiceThrough?.(residentsRunning.url)) ?? residentsRunning.url;
   const subgraphs = {
     residents,
     'national-id': await createNationalIdSubgraph(
-      nationalIdConfig({ NATIONAL_ID_DATABASE_URL: urls['national-id'], NATIONAL_ID_PORT: '0', RESIDENTS_SERVICE_URL, SUBGRAPH_SEALED }),
+      nationalIdConfig({ NATIONAL_ID_DATABASE_URL: urls['national-id'], NATIONAL_ID_PORT: '0', RESIDENTS_SERVICE_URL, SUBGRAPH_SEALED, AUDIT_DATABASE_URL, AUDIT_RECORDING }),
     ),
     'birth-registry': await createBirthRegistrySubgraph(
-      birthRegistryConfig({ BIRTH_REGISTRY_DATABASE_URL: urls['birth-registry'], BIRTH_REGISTRY_PORT: '0', RESIDENTS_SERVICE_URL, SUBGRAPH_SEALED }),
+      birthRegistryConfig({ BIRTH_REGISTRY_DATABASE_URL: urls['birth-registry'], BIRTH_REGISTRY_PORT: '0', RESIDENTS_SERVICE_URL, SUBGRAPH_SEALED, AUDIT_DATABASE_URL, AUDIT_RECORDING }),
     ),
   };
   const running = {} as Record<Agency['id'], RunningSubgraph | null>;
@@ -103,6 +105,8 @@ export async function startFederation(options: FederationOptions = {}): Promise<
       GATEWAY_PORT: '0',
       AUTH_JWKS_FILE: jwksFile,
       AUTHENTICATION: String(options.security !== false),
+      AUDIT_DATABASE_URL,
+      AUDIT_RECORDING,
       SUBGRAPH_RESIDENTS_URL: await routed('residents'),
       SUBGRAPH_NATIONAL_ID_URL: await routed('national-id'),
       SUBGRAPH_BIRTH_REGISTRY_URL: await routed('birth-registry'),
@@ -144,7 +148,7 @@ export async function startFederation(options: FederationOptions = {}): Promise<
       await gatewayRunning.stop();
       for (const [id, r] of Object.entries(running)) {
         await r?.stop();
-        await subgraphs[id as Agency['id']].db.close();
+        await subgraphs[id as Agency['id']].close();
       }
     },
   };

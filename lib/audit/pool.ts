@@ -1,0 +1,12 @@
+import { Pool } from 'pg';
+
+/**
+ * A pool on the audit store (verification, search, the access log). Apart from lib/databases.ts's openPools
+ * because the seeding and sampling code that takes openPools' result reads agency data only and must not
+ * see it, and because subgraphs need it without the embedded PostgreSQL's module.
+ */
+export function openAuditPool(auditUrl: string, max = 4): Pool {
+  const pool = new Pool({ connectionString: auditUrl, max, application_name: 'citizen-graph-audit' });
+  pool.on('error', () => undefined);
+  return pool;
+}

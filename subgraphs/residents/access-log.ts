@@ -1,0 +1,53 @@
+import { forbidden } from '../../lib/access/policy';
+import { citizenAccessLog, searchAuditLog, AuditSearchError, type AuditPage } from '../../lib/audit/search';
+import { DomainError, UserInputError } from '../../lib/graphql/errors';
+import type { Context } from './context';
+
+/**
+ * The access log as the graph serves it: a citizen's own (myAccessLog), and the auditors' search (auditLog).
+ * Both read the audit store (lib/audit/search.ts); the field guard has already checked the AUDIT
+ * classification, and these check the role, since only auditors search everyone's log.
+ */
+function store(ctx: Context) {
+  if (!ctx.services.auditStore) throw new DomainError('AGENCY_UNAVAILABLE', 'AUDIT_OFF', 'The access log is not kept on this deployment (AUDIT_RECORDING is off).');
+  return ctx.services.auditStore;
+}
+
+async function page<T>(search: () => Promise<AuditPage<T>>) {
+  try {
+    const result = await search();
+    return { entries: result.entries, pageInfo: result.pageInfo };
+  } catch (error) {
+    if (error instanceof AuditSearchError) throw new UserInputError(error.message, { argument: error.argument, reason: error.reason });
+    throw error;
+  }
+}
+
+export function myAccessLog(args: { first?: number | null; after?: string | null }, ctx: Context) {
+  const principal = ctx.caller.principal;
+  if (principal?.role !== 'CITIZEN' || !principal.personalCode) throw forbidden('NOT_A_CITIZEN', 'myAccessLog is the log of the citizen calling; other roles search auditLog.');
+  const code = principal.personalCode;
+  return page(async () => {
+    const result = await citizenAccessLog(store(ctx), code, { first: args.first ?? 20, after: args.after });
+    return { ...result, entries: result.entries.map((e) => ({ ...e, classes: [...e.classes], at: e.at.toISOString() })) };
+  });
+}
+
+export function auditLog(
+  args: { personalCode?: string | null; agency?: string | null; subject?: string | null; from?: Date | null; to?: Date | null; first?: number | null; after?: string | null },
+  ctx: Context,
+) {
+  if (ctx.caller.principal?.role !== 'AUDITOR') throw forbidden('NOT_AN_AUDITOR', 'Only auditors search the audit log.');
+  return page(async () => {
+    const result = await searchAuditLog(store(ctx), {
+      personalCode: args.personalCode ?? undefined,
+      agency: args.agency ?? undefined,
+      subject: args.subject ?? undefined,
+      from: args.from ?? undefined,
+      to: args.to ?? undefined,
+      first: args.first ?? 20,
+      after: args.after,
+    });
+    return { ...result, entries: result.entries.map((r) => ({ ...r, classes: [...r.classes], sequence: r.seq, at: r.at.toISOString() })) };
+  });
+}

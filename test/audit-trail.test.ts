@@ -1,0 +1,158 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { Pool } from 'pg';
+import { startFederation, type TestFederation } from './support/federation';
+import { livingCardHoldersWithBirth, openFixtures, type Fixtures } from './support/fixtures';
+import { testDatabases } from './support/databases';
+import { bearer, PERSONAS } from './support/tokens';
+import { COUNTER_CITIZEN } from './support/queries';
+
+/**
+ * Every access to a person's data leaves an audit record before the response leaves, and each citizen
+ * can read who (which agency) looked at what, when and why.
+ */
+let federation: TestFederation;
+let f: Fixtures;
+let audit: Pool;
+let subjects: string[];
+
+beforeAll(async () => {
+  federation = await startFederation();
+  f = openFixtures();
+  audit = new Pool({ connectionString: testDatabases().auditUrl, max: 2 });
+  subjects = await livingCardHoldersWithBirth(f, 'audit-trail', 40);
+});
+
+afterAll(async () => {
+  await federation?.stop();
+  await f?.end();
+  await audit?.end();
+});
+
+const recordsOf = async (requestId: string) =>
+  (
+    await audit.query(
+      `SELECT agency, action, personal_code, classes, subject, role, purpose, outcome, operation FROM audit_log WHERE request_id = $1 ORDER BY agency, personal_code`,
+      [requestId],
+    )
+  ).rows;
+
+describe('the audit trail', () => {
+  it('records a read in every agency that served it, with who, role, purpose, whose data and which kinds', async () => {
+    const requestId = `audit-read-${Date.now()}`;
+    const response = await federation.query<any>(COUNTER_CITIZEN, { code: subjects[0] }, { ...(await bearer(PERSONAS.clerk)), 'x-request-id': requestId });
+    expect(response.errors).toBeUndefined();
+    const all = await recordsOf(requestId);
+    const records = all.filter((r) => r.personal_code === subjects[0]);
+    expect(records.map((r) => r.agency)).toEqual(['birth-registry', 'national-id', 'residents']);
+    // The parents' codes the birth registration names were delivered too: their records are there.
+    const parents = response.data.citizen.parents.map((p: { personalCode: string }) => p.personalCode).sort();
+    expect(all.filter((r) => r.personal_code !== subjects[0]).map((r) => r.personal_code).sort()).toEqual(parents);
+    for (const record of records) {
+      expect(record).toMatchObject({ action: 'READ', personal_code: subjects[0], subject: PERSONAS.clerk.sub, role: 'CLERK', purpose: 'SERVICE_COUNTER', outcome: 'OK' });
+    }
+    expect(records.find((r) => r.agency === 'residents')!.classes).toEqual(expect.arrayContaining(['BASIC_IDENTITY', 'RESIDENCE']));
+    expect(records.find((r) => r.agency === 'birth-registry')!.classes).toEqual(expect.arrayContaining(['BASIC_IDENTITY', 'RELATIONSHIPS']));
+  });
+
+  it('records a write as a write, and a refused attempt (a missing purpose) as refused', async () => {
+    const requestId = `audit-write-${Date.now()}`;
+    const registrar = await bearer(PERSONAS.registrar('residents', 'registrar:audit-test'));
+    const response = await federation.query<any>(
+      `mutation ($code: PersonalCode!) { registerTemporaryResidence(personalCode: $code, address: { provinceCode: "031", district: "Quận Lê Chân", ward: "Phường An Biên", street: "12 Tô Hiệu" }, from: "2026-11-01") { personalCode } }`,
+      { code: subjects[1] },
+      { ...registrar, 'x-request-id': requestId },
+    );
+    expect(response.errors).toBeUndefined();
+    expect(await recordsOf(requestId)).toEqual([expect.objectContaining({ agency: 'residents', action: 'WRITE', personal_code: subjects[1], subject: 'registrar:audit-test' })]);
+
+    const refusedId = `audit-refused-${Date.now()}`;
+    const refused = await federation.query(COUNTER_CITIZEN, { code: subjects[0] }, { ...(await bearer({ sub: 'clerk:no-purpose', role: 'CLERK', agency: 'residents' })), 'x-request-id': refusedId });
+    expect(refused.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'PURPOSE_REQUIRED' });
+    expect(await recordsOf(refusedId)).toEqual([
+      expect.objectContaining({ agency: 'gateway', action: 'REFUSED', outcome: 'DENIED', subject: 'clerk:no-purpose', purpose: null, operation: expect.stringContaining('PURPOSE_REQUIRED') }),
+    ]);
+  });
+
+  it("shows a citizen their own access log (agency, kinds of data, purpose, when) and nothing of anyone else's", async () => {
+    const code = subjects[2];
+    await federation.query(COUNTER_CITIZEN, { code }, await bearer(PERSONAS.clerk));
+    const own = await bearer(PERSONAS.citizen(code));
+    const log = await federation.query<any>(`{ myAccessLog(first: 10) { entries { agency action classes purpose at } pageInfo { hasNextPage } } }`, {}, own);
+    expect(log.errors).toBeUndefined();
+    const entries = log.data.myAccessLog.entries;
+    expect(entries).toEqual(expect.arrayContaining([expect.objectContaining({ agency: 'residents', action: 'READ', purpose: 'SERVICE_COUNTER' })]));
+    expect(Object.keys(entries[0]).sort()).toEqual(['action', 'agency', 'at', 'classes', 'purpose']);
+    const searchOthers = await federation.query<any>(`{ auditLog(personalCode: "${subjects[3]}") { entries { subject } } }`, {}, own);
+    expect(searchOthers.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN' });
+  });
+
+  it('lets an auditor search by citizen, agency and caller', async () => {
+    const code = subjects[4];
+    await federation.query(COUNTER_CITIZEN, { code }, await bearer(PERSONAS.clerk));
+    const auditor = await bearer(PERSONAS.auditor);
+    const found = await federation.query<any>(
+      `query ($code: PersonalCode!) { auditLog(personalCode: $code, agency: "national-id", subject: "test:clerk", first: 5) { entries { personalCode agency subject purpose action hash } } }`,
+      { code },
+      auditor,
+    );
+    expect(found.errors).toBeUndefined();
+    expect(found.data.auditLog.entries[0]).toMatchObject({ personalCode: code, agency: 'national-id', subject: 'test:clerk', purpose: 'SERVICE_COUNTER', action: 'READ' });
+    expect(found.data.auditLog.entries[0].hash).toMatch(/^[0-9a-f]{64}$/);
+    const clerkTries = await federation.query<any>(`{ auditLog(first: 1) { entries { subject } } }`, {}, await bearer(PERSONAS.clerk));
+    expect(clerkTries.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'FIELDS_NOT_ALLOWED' });
+  });
+});
+
+describe('nothing delivered goes unrecorded', () => {
+  let child: ChildProcess;
+  let killable: TestFederation;
+
+  afterAll(async () => {
+    child?.kill('SIGKILL');
+    await killable?.stop();
+  });
+
+  it('SIGKILL of the subgraph process holding an audit writer during a burst: every response received has its record', async () => {
+    const { urls, auditUrl } = testDatabases();
+    // The residents subgraph as its own process (as in production), the rest in this one.
+    child = spawn(process.execPath, ['--import', 'tsx', path.resolve(__dirname, '../subgraphs/residents/index.ts')], {
+      env: { ...process.env, RESIDENTS_DATABASE_URL: urls.residents, RESIDENTS_PORT: '0', AUDIT_DATABASE_URL: auditUrl, NODE_ENV: 'test' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const childUrl = await new Promise<string>((resolve, reject) => {
+      let output = '';
+      child.stdout!.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        const match = /ready at (http:\/\/\S+)/.exec(output);
+        if (match) resolve(match[1]);
+      });
+      child.once('exit', () => reject(new Error(`residents exited early: ${output}`)));
+    });
+    killable = await startFederation({ routeThrough: { residents: async () => childUrl } });
+    const clerk = await bearer(PERSONAS.clerk);
+    const NAME = `query ($code: PersonalCode!) { citizen(personalCode: $code) { fullName } }`;
+    expect((await killable.query<any>(NAME, { code: subjects[0] }, clerk)).data.citizen.fullName).toEqual(expect.any(String));
+    const ids = subjects.map((_, i) => `sigkill-${Date.now()}-${i}`);
+    // Requests every 10 ms; the process is killed once five answers have come back, in the middle of the burst.
+    let answered = 0;
+    const burst = subjects.map((code, i) =>
+      new Promise((wait) => setTimeout(wait, i * 10))
+        .then(() => killable.query<any>(NAME, { code }, { ...clerk, 'x-request-id': ids[i] }))
+        .catch(() => null)
+        .then((response) => {
+          if (response?.data?.citizen?.fullName && ++answered === 5) child.kill('SIGKILL');
+          return response;
+        }),
+    );
+    const responses = await Promise.all(burst);
+    const delivered = responses.map((r, i) => ({ id: ids[i], code: subjects[i], name: r?.data?.citizen?.fullName ?? null })).filter((r) => r.name !== null);
+    const lost = responses.length - delivered.length;
+    // The kill landed inside the burst: some answers came, some did not.
+    expect(delivered.length).toBeGreaterThan(0);
+    expect(lost).toBeGreaterThan(0);
+    const { rows } = await audit.query(`SELECT request_id, personal_code FROM audit_log WHERE agency = 'residents' AND request_id = ANY($1)`, [delivered.map((d) => d.id)]);
+    const recorded = new Set(rows.map((r) => `${r.request_id}/${r.personal_code}`));
+    expect(delivered.filter((d) => !recorded.has(`${d.id}/${d.code}`))).toEqual([]);
+  }, 60_000);
+});
