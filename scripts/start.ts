@@ -5,6 +5,8 @@ import { openPools, prepareDatabases } from '../lib/databases';
 import { ensureSeeded, exampleCitizen } from './seeding';
 import { readConfig } from './config';
 import { runChild, waitFor, type Child } from '../lib/processes';
+import { ensureDevKeys, mintDevToken } from '../lib/dev-keys';
+import { DEV_KEYS_DIR } from '../gateway/config';
 
 /**
  * npm start: the whole federation in one process tree. Embedded PostgreSQL (data kept in .data/),
@@ -54,6 +56,8 @@ async function main() {
       say('supergraph.graphql recomposed from the subgraph schemas');
     }
 
+    // Development token signing keys (kept in .data/keys): the gateway verifies with the public half.
+    await ensureDevKeys(DEV_KEYS_DIR);
     const env = { ...process.env };
     for (const agency of AGENCIES) env[`${agency.envPrefix}_DATABASE_URL`] = databases.urls[agency.id];
     env[`${AUDIT_STORE.envPrefix}_DATABASE_URL`] = databases.auditUrl;
@@ -70,14 +74,15 @@ async function main() {
 
     const check = openPools(databases.urls);
     const code = await exampleCitizen(check).finally(() => check.end());
-    printWelcome(code, Date.now() - started);
+    const token = await mintDevToken(DEV_KEYS_DIR, { sub: 'demo:clerk-01', role: 'CLERK', agency: 'residents', purpose: 'SERVICE_COUNTER' }, { expiresIn: 12 * 3600 });
+    printWelcome(code, token, Date.now() - started);
   } catch (error) {
     console.error('[start] failed:', error instanceof Error ? error.message : error);
     await stopAll(1);
   }
 }
 
-function printWelcome(code: string | null, elapsedMs: number) {
+function printWelcome(code: string | null, token: string, elapsedMs: number) {
   const base = `http://127.0.0.1:${GATEWAY_PORT}`;
   const lines = [
     '',
@@ -92,10 +97,13 @@ function printWelcome(code: string | null, elapsedMs: number) {
   if (code) {
     const query = `query { citizen(personalCode: \\"${code}\\") { fullName dateOfBirth permanentResidence { address { provinceName } } identityCard { number status } birthRegistration { registrationNumber } parents { fullName } } }`;
     lines.push(
-      `Try it with a seeded citizen (${code}):`,
+      `Try it with a seeded citizen (${code}), as a service-counter clerk (a demo token valid 12 hours):`,
       '',
-      `  curl -s ${base}/graphql -H 'content-type: application/json' \\`,
+      `  TOKEN=${token}`,
+      `  curl -s ${base}/graphql -H 'content-type: application/json' -H "authorization: Bearer $TOKEN" \\`,
       `    -d '{"query":"${query}"}'`,
+      '',
+      'Tokens for other roles: npm run token -- --role INVESTIGATOR|REGISTRAR|ANALYST|AUDITOR|CITIZEN … (see the README).',
       '',
     );
   }
