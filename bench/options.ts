@@ -17,9 +17,12 @@ export interface BenchOptions {
    * the first round of each run came out 30–45% slower than the second (JIT and PostgreSQL's cache still cold).
    */
   warmUp: number;
+  /** Access control on, off, or both (each its own start of the servers); the report compares W1 on and off. */
+  security: ('on' | 'off')[];
 }
 
-const USAGE = 'usage: npm run bench -- [--citizens N] [--duration S] [--connections C] [--workloads W1,W2,…] [--rounds R] [--warmup S]';
+const USAGE =
+  'usage: npm run bench -- [--citizens N] [--duration S] [--connections C] [--workloads W1,W2,…] [--rounds R] [--warmup S] [--security on,off]';
 
 export function readOptions(argv: string[] = process.argv.slice(2)): BenchOptions {
   const { values } = parseArgs({
@@ -31,6 +34,7 @@ export function readOptions(argv: string[] = process.argv.slice(2)): BenchOption
       workloads: { type: 'string', default: WORKLOAD_IDS.join(',') },
       rounds: { type: 'string', default: '2' },
       warmup: { type: 'string', default: '10' },
+      security: { type: 'string', default: 'on,off' },
     },
     strict: true,
     allowPositionals: false,
@@ -51,6 +55,7 @@ export function readOptions(argv: string[] = process.argv.slice(2)): BenchOption
     workloads: WORKLOAD_IDS.filter((w) => workloads.includes(w)),
     rounds: positiveInteger('rounds', values.rounds),
     warmUp: positiveInteger('warmup', values.warmup),
+    security: securityModes(values.security),
   };
 }
 
@@ -58,4 +63,10 @@ function positiveInteger(name: string, raw: string): number {
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer, not "${raw}"\n${USAGE}`);
   return value;
+}
+
+function securityModes(raw: string): ('on' | 'off')[] {
+  const modes = raw.split(',').map((m) => m.trim().toLowerCase());
+  if (modes.length === 0 || modes.some((m) => m !== 'on' && m !== 'off')) throw new Error(`--security takes on, off or on,off; got "${raw}"\n${USAGE}`);
+  return (['on', 'off'] as const).filter((m) => modes.includes(m));
 }

@@ -38,6 +38,8 @@ export interface Section {
   unavailable?: string;
   /** A note printed under the table. */
   note?: string;
+  /** The access-control configuration measured. */
+  security?: 'on' | 'off';
   query?: string;
   subgraph?: { id: string; query: string };
   measurements: RecordedMeasurement[];

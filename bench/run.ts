@@ -8,6 +8,8 @@ import { BenchServices, type Services, type Target } from './services';
 import { measure, warmUp, type Operation } from './measure';
 import { birthWorkload, defineWorkloads, type Workload } from './workloads';
 import { auditBirths } from './birth-audit';
+import { benchCredentials, PERSONAS, registrarOf, type Credentials } from './credentials';
+import type { TokenClaims } from '../lib/dev-keys';
 import type { AgencyDatabases } from '../lib/databases';
 import { describeMachine, renderMarkdown, summarize, writeReport, type RecordedMeasurement, type Report, type Role, type Section } from './report';
 
@@ -53,10 +55,15 @@ async function main() {
     } finally {
       await pools.end();
     }
-    log('starting the subgraphs and both gateways…');
-    const running = await services.startServers();
-
-    const sections = await runWorkloads(options, running, samples, databases);
+    const sections: Section[] = [];
+    for (const security of options.security) {
+      log(`starting the subgraphs and the gateways with access control ${security}…`);
+      const running = await services.startServers(security === 'on');
+      sections.push(...(await runWorkloads(options, running, samples, databases, await benchCredentials(security === 'on'))));
+      await services.stopServers();
+    }
+    const comparison = compareSecurity(sections);
+    if (comparison) sections.push(comparison);
     const report: Report = {
       startedAt: startedAt.toISOString(),
       finishedAt: new Date().toISOString(),
@@ -81,19 +88,64 @@ async function main() {
   }
 }
 
-async function runWorkloads(options: BenchOptions, services: Services, samples: Samples, databases: AgencyDatabases): Promise<Section[]> {
+async function runWorkloads(
+  options: BenchOptions,
+  services: Services,
+  samples: Samples,
+  databases: AgencyDatabases,
+  credentials: Credentials,
+): Promise<Section[]> {
   const workloads = defineWorkloads(samples);
   const sections: Section[] = [];
+  // Who each workload's load goes as: the whole record under a court order, statistics as an analyst.
+  const as = async (workload: Workload, persona: TokenClaims): Promise<Workload> => ({
+    ...workload,
+    headers: { ...workload.headers, ...(await credentials.gateway(persona)) },
+    subgraphHeaders: credentials.subgraph(persona, workload.subgraph.id),
+  });
   for (const id of options.workloads) {
+    let section: Section;
     if (id === 'W6') {
-      sections.push(await measureBirths(samples, options, services, databases));
-      continue;
+      section = await measureBirths(samples, options, services, databases, credentials);
+    } else {
+      section = await measureWorkload(await as(workloads[id], id === 'W5' ? PERSONAS.analyst : PERSONAS.reader), options, services);
     }
-    sections.push(await measureWorkload(workloads[id], options, services));
+    sections.push(labelled(section, services.security));
     // W5 is also the background load under which W1 is measured again, as a frontend sees it while an analyst queries.
-    if (id === 'W5') sections.push(await measureUnderBackground(workloads.W1, workloads.W5, options, services, sections));
+    if (id === 'W5') {
+      const w1 = await as(workloads.W1, PERSONAS.reader);
+      const w5 = await as(workloads.W5, PERSONAS.analyst);
+      sections.push(labelled(await measureUnderBackground(w1, w5, options, services, sections), services.security));
+    }
   }
   return sections;
+}
+
+/** A section of one configuration, said in its title (the report then holds both). */
+function labelled(section: Section, security: boolean): Section {
+  return { ...section, security: security ? 'on' : 'off', title: `${section.title} — access control ${security ? 'on' : 'off'}` };
+}
+
+/**
+ * W1 with access control on and off, same machine, same run: how much the whole of it (tokens, the policy
+ * check, sealed subgraphs, per-field guards, audit records) costs the unified view.
+ */
+function compareSecurity(sections: Section[]): Section | null {
+  const on = sections.find((s) => s.id === 'W1' && s.security === 'on')?.summary.apollo;
+  const off = sections.find((s) => s.id === 'W1' && s.security === 'off')?.summary.apollo;
+  if (!on || !off) return null;
+  const ratio = on.rps / off.rps;
+  return {
+    id: 'W1 on/off',
+    title: 'Unified view through the Apollo gateway: access control on vs off',
+    measurements: [],
+    summary: {},
+    ratios: {},
+    unavailable:
+      `On: ${on.rps.toFixed(1)} req/s, p50 ${on.p50Ms.toFixed(1)} ms, p99 ${on.p99Ms.toFixed(1)} ms. ` +
+      `Off: ${off.rps.toFixed(1)} req/s, p50 ${off.p50Ms.toFixed(1)} ms, p99 ${off.p99Ms.toFixed(1)} ms. ` +
+      `Throughput with it on: ${(ratio * 100).toFixed(1)}% of off (${((1 - ratio) * 100).toFixed(1)}% lost; the target allows at most 20%).`,
+  };
 }
 
 /** A workload on Apollo, Hive and the owning subgraph alone: A, H, S in every round, each after its warm-up. */
@@ -101,8 +153,8 @@ async function measureWorkload(workload: Workload, options: BenchOptions, servic
   const subgraph = services.subgraphs[workload.subgraph.id];
   const plans: Plan[] = [
     { role: 'apollo', target: services.gateways.apollo, operation: workload },
-    { role: 'hive', target: services.gateways.hive, operation: workload },
-    { role: 'subgraph', target: subgraph, operation: { query: workload.subgraph.query, variables: workload.variables } },
+    ...(services.gateways.hive ? [{ role: 'hive' as const, target: services.gateways.hive, operation: workload }] : []),
+    { role: 'subgraph', target: subgraph, operation: { query: workload.subgraph.query, variables: workload.variables, headers: workload.subgraphHeaders } },
   ];
   const measurements = await runPlans(workload.id, plans, options, services);
   return summarize(
@@ -122,7 +174,7 @@ async function measureUnderBackground(
   const background = { ...w5, connections: BACKGROUND_CONNECTIONS };
   const plans: Plan[] = [
     { role: 'apollo', target: services.gateways.apollo, operation: w1 },
-    { role: 'hive', target: services.gateways.hive, operation: w1 },
+    ...(services.gateways.hive ? [{ role: 'hive' as const, target: services.gateways.hive, operation: w1 }] : []),
   ];
   const measurements = await runPlans(id, plans, options, services, background);
   const section = summarize(
@@ -155,12 +207,13 @@ async function measureUnderBackground(
  * not pass the client's x-actor header to the subgraphs without a configuration of its own, and a write
  * without an actor is refused.
  */
-async function measureBirths(samples: Samples, options: BenchOptions, services: Services, databases: AgencyDatabases): Promise<Section> {
+async function measureBirths(samples: Samples, options: BenchOptions, services: Services, databases: AgencyDatabases, credentials: Credentials): Promise<Section> {
   const registrar = `bench:w6-${Date.now().toString(36)}`;
   const workload = birthWorkload(samples, registrar);
+  const persona = registrarOf('birth-registry', registrar);
   const plans: Plan[] = [
-    { role: 'apollo', target: services.gateways.apollo, operation: workload },
-    { role: 'subgraph', target: services.subgraphs['birth-registry'], operation: workload },
+    { role: 'apollo', target: services.gateways.apollo, operation: { ...workload, headers: await credentials.gateway(persona) } },
+    { role: 'subgraph', target: services.subgraphs['birth-registry'], operation: { ...workload, headers: credentials.subgraph(persona, 'birth-registry') } },
   ];
   const measurements = await runPlans(workload.id, plans, options, services);
   const pools = openPools(databases.urls);

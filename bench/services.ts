@@ -5,6 +5,7 @@ import { AGENCIES, AUDIT_STORE, type Agency } from '../lib/agencies';
 import { prepareDatabases, type AgencyDatabases } from '../lib/databases';
 import { runChild, waitFor, type Child } from '../lib/processes';
 import { writeBenchSupergraph } from './supergraph';
+import { ensureDevKeys } from '../lib/dev-keys';
 
 /**
  * Everything the bench runs on this machine, on loopback ports of its own so that it can run next to
@@ -21,6 +22,8 @@ export const BENCH_PORTS = {
 
 const root = path.resolve(__dirname, '..');
 export const BENCH_TMP = path.join(root, 'bench/.tmp');
+/** Token signing keys of the bench (lib/dev-keys.ts): the bench signs the tokens its load carries. */
+export const BENCH_KEYS_DIR = path.join(root, '.data/bench-keys');
 
 export type GatewayName = 'apollo' | 'hive';
 
@@ -33,7 +36,9 @@ export interface Target {
 
 export interface Services {
   databases: AgencyDatabases;
-  gateways: Record<GatewayName, Target>;
+  /** Access control on: tokens at the gateway, sealed subgraphs, audit recording (Hive Gateway then not run). */
+  security: boolean;
+  gateways: { apollo: Target; hive: Target | null };
   subgraphs: Record<Agency['id'], Target>;
   /** Each subgraph's GET /metrics: { subgraph, graphqlRequests, sqlStatements }. */
   metricsUrls: Record<Agency['id'], string>;
@@ -64,12 +69,24 @@ export class BenchServices {
     return this.databases;
   }
 
-  async startServers(): Promise<Services> {
+  /**
+   * The subgraphs and gateways, with access control on (as `npm start` runs them: bearer tokens, sealed
+   * subgraphs, audit recording) or off. Hive Gateway only runs with it off: it cannot sign the per-call
+   * credentials sealed subgraphs require.
+   */
+  async startServers(security: boolean): Promise<Services> {
     const databases = this.databases;
     if (!databases) throw new Error('startDatabases() first');
     await assertPortsFree([...Object.values(BENCH_PORTS.subgraphs), BENCH_PORTS.apollo, BENCH_PORTS.hive]);
+    if (security) await ensureDevKeys(BENCH_KEYS_DIR);
 
-    const env = childEnvironment(databases);
+    const env = {
+      ...childEnvironment(databases),
+      SUBGRAPH_SEALED: String(security),
+      AUDIT_RECORDING: String(security),
+      AUTHENTICATION: String(security),
+      AUTH_JWKS_FILE: path.join(BENCH_KEYS_DIR, 'jwks.json'),
+    };
     const subgraphs = {} as Record<Agency['id'], Target>;
     for (const agency of AGENCIES) {
       const child = this.spawn(this.subgraphChildren, { script: `subgraphs/${agency.id}/index.ts` }, env);
@@ -88,25 +105,33 @@ export class BenchServices {
     );
     // Node itself runs Hive's CLI script, so the pid sampled is the process that serves, not a shell wrapper;
     // --fork 1 keeps it to one process, as the Apollo gateway is.
-    const hive = this.spawn(
-      this.gatewayChildren,
-      {
-        bin: process.execPath,
-        args: [hiveGatewayScript(), 'supergraph', supergraph, '--port', String(BENCH_PORTS.hive), '--host', '127.0.0.1', '--fork', '1'],
-      },
-      env,
-      { quiet: true },
-    );
-    const gateways: Record<GatewayName, Target> = {
-      apollo: { name: 'apollo', url: loopback(BENCH_PORTS.apollo, '/graphql'), pid: apollo.process.pid! },
-      hive: { name: 'hive', url: loopback(BENCH_PORTS.hive, '/graphql'), pid: hive.process.pid! },
+    const hive = security
+      ? null
+      : this.spawn(
+          this.gatewayChildren,
+          {
+            bin: process.execPath,
+            args: [hiveGatewayScript(), 'supergraph', supergraph, '--port', String(BENCH_PORTS.hive), '--host', '127.0.0.1', '--fork', '1'],
+          },
+          env,
+          { quiet: true },
+        );
+    const gateways = {
+      apollo: { name: 'apollo', url: loopback(BENCH_PORTS.apollo, '/graphql'), pid: apollo.process.pid! } as Target,
+      hive: hive ? ({ name: 'hive', url: loopback(BENCH_PORTS.hive, '/graphql'), pid: hive.process.pid! } as Target) : null,
     };
-    await Promise.all([waitFor(loopback(BENCH_PORTS.apollo, '/health/ready')), waitForGraphQL(gateways.hive.url)]);
+    await Promise.all([waitFor(loopback(BENCH_PORTS.apollo, '/health/ready')), gateways.hive ? waitForGraphQL(gateways.hive.url) : null]);
 
     const metricsUrls = Object.fromEntries(
       AGENCIES.map((agency) => [agency.id, loopback(BENCH_PORTS.subgraphs[agency.id], '/metrics')]),
     ) as Record<Agency['id'], string>;
-    return { databases, gateways, subgraphs, metricsUrls };
+    return { databases, security, gateways, subgraphs, metricsUrls };
+  }
+
+  /** Stops the subgraphs and gateways (not PostgreSQL), to start them again in another configuration. */
+  async stopServers(): Promise<void> {
+    await Promise.all(this.gatewayChildren.splice(0).map((child) => child.stop()));
+    await Promise.all(this.subgraphChildren.splice(0).map((child) => child.stop()));
   }
 
   /**

@@ -18,7 +18,9 @@ export interface Workload {
   variables(): Record<string, unknown>;
   /** The owning subgraph and the part of the operation it answers alone, measured directly for the overhead ratio. */
   subgraph: { id: Agency['id']; query: string };
+  /** Headers of the requests to the gateways, and to the owning subgraph alone (credentials: bench/credentials.ts). */
   headers?: Record<string, string>;
+  subgraphHeaders?: Record<string, string>;
 }
 
 export type MeasuredWorkloadId = Exclude<WorkloadId, 'W6'>;
@@ -58,9 +60,9 @@ export const W6_RETRY_SHARE = 0.1;
  * W6: a birth registered through the gateway, the mother named by personal code (so the birth registry
  * checks her with residents), a new idempotency key and child per request, and one request in ten a
  * retry of an earlier one. Each new birth costs a code issuance and a core record in residents. The
- * registrar (x-actor) is the run's own, so the audit afterwards (birth-audit.ts) sees exactly its births.
+ * registrar is the run's own, so the audit afterwards (birth-audit.ts) sees exactly its births.
  */
-export function birthWorkload(samples: Samples, registrar: string): Workload & { headers: Record<string, string> } {
+export function birthWorkload(samples: Samples, registrar: string): Workload {
   const mothers = samples.livingCodes.filter((code) => {
     const g = Number(code[3]);
     const year = (19 + Math.floor(g / 2)) * 100 + Number(code.slice(4, 6));
@@ -86,7 +88,6 @@ export function birthWorkload(samples: Samples, registrar: string): Workload & {
     id: 'W6',
     title: 'Register a birth (one request in ten a retry of an earlier one)',
     query: REGISTER_BIRTH,
-    headers: { 'x-actor': registrar },
     variables: () => {
       if (sent.length > 0 && Math.random() < W6_RETRY_SHARE) return { input: pick(sent) };
       const input = fresh();
