@@ -38,15 +38,29 @@ export interface AccessPolicyOptions {
 /** Root fields a citizen may ask, each only for their own record. */
 const CITIZEN_ROOT_FIELDS = new Set(['citizen', 'myAccessLog']);
 
+/**
+ * Operations found allowed, by document and by what the decision depends on (role, purpose, agency): a
+ * frontend sends the same few documents all day, so the walk over the document runs once per kind of caller.
+ * A citizen's requests are always checked (their arguments name whose record it is). Bounded; cleared when full.
+ */
+const ALLOWED_CACHE_SIZE = 5000;
+
 export function accessPolicyPlugin(options: AccessPolicyOptions): ApolloServerPlugin<GatewayContext> {
+  const allowed = new Set<string>();
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ contextValue, operation, document, schema, request }) {
+        async didResolveOperation({ contextValue, operation, document, schema, request, queryHash }) {
           const principal = contextValue.principal;
           if (!principal || !operation) return;
+          const key = principal.role === 'CITIZEN' ? null : `${principal.role}|${principal.purpose}|${principal.agency}|${request.operationName ?? ''}|${queryHash}`;
+          if (key !== null && allowed.has(key)) return;
           try {
             checkOperation(principal, schema, document, operation, request.variables ?? {}, options);
+            if (key !== null) {
+              if (allowed.size >= ALLOWED_CACHE_SIZE) allowed.clear();
+              allowed.add(key);
+            }
           } catch (refusal) {
             await auditRefusal(principal, operation, refusal, options);
             throw refusal;

@@ -75,8 +75,8 @@ function personOf(typeName: string, parent: unknown, access: AccessRecord): stri
 }
 
 /** Marks what a field returned as belonging to `person` (nested objects: residences, cards, memberships). */
-function adopt(result: unknown, person: string, access: AccessRecord, returnsCitizen: boolean): void {
-  if (returnsCitizen || result === null || typeof result !== 'object') return;
+function adopt(result: unknown, person: string, access: AccessRecord): void {
+  if (result === null || typeof result !== 'object') return;
   if (Array.isArray(result)) {
     for (const item of result) if (item !== null && typeof item === 'object') access.owners.set(item, person);
   } else {
@@ -102,7 +102,10 @@ export function guardSchema(
       const isRoot = type.name === queryType || type.name === mutationType;
       if (!classification && !(isRoot && field.name === '_entities')) continue;
       const original: GraphQLFieldResolver<unknown, GuardedContext> = field.resolve ?? defaultFieldResolver;
-      const returnsCitizen = getNamedType(field.type).name === CITIZEN_TYPE;
+      const named = getNamedType(field.type);
+      const returnsCitizen = named.name === CITIZEN_TYPE;
+      // Only objects other than citizens carry a person on to their fields; scalars end here (most fields).
+      const carriesPerson = isObjectType(named) && !returnsCitizen;
       const where = `${type.name}.${field.name}`;
       const isWrite = type.name === mutationType;
       const serviceOnly = isWrite && (options.serviceOnly ?? []).includes(field.name);
@@ -147,9 +150,9 @@ export function guardSchema(
           classes.add(classification);
         }
         const result = original(parent, args, ctx, info);
-        if (person === undefined) return result;
-        if (result instanceof Promise) return result.then((value) => (adopt(value, person, access, returnsCitizen), value));
-        adopt(result, person, access, returnsCitizen);
+        if (person === undefined || !carriesPerson) return result;
+        if (result instanceof Promise) return result.then((value) => (adopt(value, person, access), value));
+        adopt(result, person, access);
         return result;
       };
     }
