@@ -9,6 +9,7 @@ import { CALLER_HEADERS, isRequestId } from '../lib/caller';
 import type { Fetcher } from '@apollo/utils.fetcher';
 import { findAgency } from '../lib/agencies';
 import { ErrorCode } from '../lib/graphql/errors';
+import type { Principal } from '../lib/access/principal';
 
 /**
  * How the gateway calls one subgraph: HTTP keep-alive with a bounded number of sockets (no TCP and
@@ -107,6 +108,12 @@ export function agencyUnavailable(name: string): GraphQLError {
 export interface GatewayContext {
   actor?: string;
   requestId: string;
+  /** The authenticated caller, once authentication is in place (lib/access/principal.ts). */
+  principal?: Principal;
+  /** The client's address (the TCP peer), the rate limit's key for a caller without a principal. */
+  clientAddress?: string;
+  /** The manifest id of the operation when it is a trusted document (gateway/trusted-documents.ts). */
+  trustedDocumentId?: string;
 }
 
 export function requestContext(req: IncomingMessage, res: ServerResponse): GatewayContext {
@@ -114,7 +121,8 @@ export function requestContext(req: IncomingMessage, res: ServerResponse): Gatew
   const requestId = isRequestId(given) ? given : crypto.randomUUID();
   res.setHeader(CALLER_HEADERS.requestId, requestId);
   const actor = req.headers[CALLER_HEADERS.actor];
-  return { requestId, ...(typeof actor === 'string' ? { actor } : {}) };
+  const clientAddress = req.socket?.remoteAddress;
+  return { requestId, ...(typeof actor === 'string' ? { actor } : {}), ...(clientAddress ? { clientAddress } : {}) };
 }
 
 export class AgencyDataSource extends RemoteGraphQLDataSource<GatewayContext> {

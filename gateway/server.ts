@@ -11,8 +11,13 @@ import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/dis
 import { formatClientError } from '../lib/graphql/format-error';
 import { readSupergraphRoutingUrls } from './supergraph';
 import { disableVendorTelemetry, type GatewayConfig } from './config';
-import { AgencyDataSource, requestContext } from './data-source';
+import { AgencyDataSource, requestContext, type GatewayContext } from './data-source';
 import { inputValidationPlugin } from './input-validation';
+import { operationLimitsPlugin, tokenLimitError } from './operation-limits';
+import { trustedDocuments } from './trusted-documents';
+import { rateLimit } from './rate-limit';
+import { admitted } from './admission';
+import { requestBodyErrors } from './request-body';
 import { healthRouter } from './health';
 import { ideRouter } from './ide';
 
@@ -22,7 +27,7 @@ import { ideRouter } from './ide';
  */
 export interface Gateway {
   app: express.Express;
-  apollo: ApolloServer;
+  apollo: ApolloServer<GatewayContext>;
   /** Where each subgraph is called, after SUBGRAPH_<NAME>_URL overrides. */
   subgraphUrls: Readonly<Record<string, string>>;
   listen(port?: number, host?: string): Promise<Listening>;
@@ -46,22 +51,27 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
       }),
   });
 
+  const documents = trustedDocuments({ mode: config.trustedDocuments, manifestPath: config.trustedDocumentsPath });
   const httpServer = http.createServer();
   const apollo = new ApolloServer({
     gateway,
     introspection: config.introspection,
+    hideSchemaDetailsFromClientErrors: !config.fieldSuggestions,
+    parseOptions: { maxTokens: config.limits.maxTokens },
+    persistedQueries: false, // trusted documents only: clients cannot register documents
     includeStacktraceInErrorResponses: false,
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
     formatError: (formatted, error) => {
       // The gateway names the subgraph behind an error; clients get the agency in plain words instead.
       const { serviceName: _service, ...extensions } = formatted.extensions ?? {};
-      return formatClientError({ ...formatted, extensions }, error, log);
+      return formatClientError(tokenLimitError({ ...formatted, extensions }), error, log);
     },
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
+      operationLimitsPlugin(config.limits),
       inputValidationPlugin(),
     ],
   });
@@ -71,7 +81,13 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
   app.disable('x-powered-by');
   app.use(healthRouter(subgraphUrls, Math.min(config.subgraphTimeoutMs, 2000)));
   if (config.ide) app.use(ideRouter());
-  app.use('/graphql', express.json({ limit: config.bodyLimit }), expressMiddleware(apollo, { context: async ({ req, res }) => requestContext(req, res) }));
+  app.use(
+    '/graphql',
+    express.json({ limit: config.bodyLimit }),
+    documents.resolve,
+    expressMiddleware(apollo, { context: admitted(requestContext, rateLimit(config.rateLimit), documents.check) }),
+    requestBodyErrors(config.bodyLimit),
+  );
   httpServer.on('request', app);
 
   return {

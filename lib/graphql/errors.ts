@@ -14,6 +14,14 @@ export const ErrorCode = {
   CONFLICT: 'CONFLICT',
   /** The caller did not say who they are, or a service credential is missing or wrong. */
   UNAUTHENTICATED: 'UNAUTHENTICATED',
+  /** The operation is over one of the gateway's limits; `extensions.limit` says which (depth, aliases, tokens, directives, cost). */
+  OPERATION_LIMIT_EXCEEDED: 'OPERATION_LIMIT_EXCEEDED',
+  /** A free-form document from a caller whose role may send only trusted documents (by id). */
+  TRUSTED_DOCUMENT_REQUIRED: 'TRUSTED_DOCUMENT_REQUIRED',
+  /** A document id the gateway's manifest does not have. */
+  TRUSTED_DOCUMENT_UNKNOWN: 'TRUSTED_DOCUMENT_UNKNOWN',
+  /** Too many requests from this caller: HTTP 429, retry after `Retry-After` seconds. */
+  RATE_LIMITED: 'RATE_LIMITED',
 } as const;
 
 export type ClientErrorCode = 'NOT_FOUND' | 'CONFLICT' | 'UNAUTHENTICATED' | 'AGENCY_UNAVAILABLE';
