@@ -136,8 +136,8 @@ export function checkLimits(measure: OperationMeasure, limits: OperationLimits, 
   return null;
 }
 
-/** graphql-js's own words when `maxTokens` stops a parse. */
-const TOKEN_LIMIT = /^Syntax Error: Document contains more than (\d+) tokens\b/;
+/** graphql-js's own words when `maxTokens` stops a parse (16.x says "more that"). */
+const TOKEN_LIMIT = /^Syntax Error: Document contains more tha[nt] (\d+) tokens\b/;
 
 /** Turns the parser's token-limit error into OPERATION_LIMIT_EXCEEDED / tokens; other errors stay as they are. */
 export function tokenLimitError(formatted: GraphQLFormattedError): GraphQLFormattedError {
