@@ -1,5 +1,5 @@
 import type { Agency } from '../lib/agencies';
-import { BY_IDENTITY_CARD, CITIZEN_LIST, HOUSEHOLD, UNIFIED_CITIZEN } from '../test/support/queries';
+import { BY_IDENTITY_CARD, CITIZEN_LIST, CITIZEN_STATISTICS, HOUSEHOLD, REGISTER_BIRTH, UNIFIED_CITIZEN } from '../test/support/queries';
 import type { WorkloadId } from './options';
 import { randomCodeList, type Samples } from './samples';
 import { subgraphPart } from './subgraph-query';
@@ -25,11 +25,7 @@ export interface Workload {
 
 export type MeasuredWorkloadId = Exclude<WorkloadId, 'W6'>;
 
-export const CITIZEN_STATISTICS = /* GraphQL */ `
-  query CitizenStatistics {
-    citizenStatistics { total groups { provinceCode sex birthDecade count } }
-  }
-`;
+export { CITIZEN_STATISTICS, REGISTER_BIRTH };
 
 const pick = <T>(values: readonly T[]): T => values[Math.floor(Math.random() * values.length)];
 
@@ -47,11 +43,6 @@ export function defineWorkloads(samples: Samples): Record<MeasuredWorkloadId, Wo
   };
 }
 
-export const REGISTER_BIRTH = /* GraphQL */ `
-  mutation RegisterBirth($input: RegisterBirthInput!) {
-    registerBirth(input: $input) { status registration { registrationNumber child { personalCode } } }
-  }
-`;
 
 /** Share of W6 requests that resend an earlier request (same idempotency key), as a client retrying after a timeout does. */
 export const W6_RETRY_SHARE = 0.1;

@@ -4,6 +4,10 @@ import { EnvReader, type Env } from '../lib/env';
 import { DEV_SERVICE_SECRET, readAuditDatabaseUrl } from '../lib/subgraph-config';
 import { DEV_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER } from '../lib/dev-keys';
 import type { AuthenticationConfig } from './authentication';
+import { TRUSTED_DOCUMENTS_JSON } from '../lib/trusted-documents';
+import { DEFAULT_FIELD_WEIGHTS, type OperationLimits } from './operation-limits';
+import type { RateLimit } from './rate-limit';
+import type { TrustedDocumentsMode } from './trusted-documents';
 
 /**
  * The gateway's whole configuration, read and validated once at start-up.
@@ -20,6 +24,24 @@ import type { AuthenticationConfig } from './authentication';
  *   AUTH_ISSUER, AUTH_AUDIENCE          the tokens' iss and aud (citizen-graph-dev, citizen-graph in development)
  *   SERVICE_TOKEN_SECRET                signs the credential of each subgraph call (the subgraphs' secret)
  *   AUDIT_DATABASE_URL, AUDIT_RECORDING where refused requests are recorded (the embedded audit database; on)
+ *   FIELD_SUGGESTIONS                   "Did you mean ...?" in validation errors (on outside production)
+ *   REQUEST_BODY_LIMIT                  largest request body; larger gets HTTP 413 (256kb)
+ * Operation limits (gateway/operation-limits.ts: the cost model), checked before any subgraph is called:
+ *   OPERATION_MAX_DEPTH                 deepest nesting of fields (10)
+ *   OPERATION_MAX_ALIASES               aliased fields, fragments expanded (15)
+ *   OPERATION_MAX_TOKENS                lexical tokens of the document; counted while parsing (2000)
+ *   OPERATION_MAX_DIRECTIVES            directive uses, fragments expanded (10)
+ *   OPERATION_MAX_COST                  estimated cost of a trusted document (60000)
+ *   OPERATION_MAX_COST_AD_HOC           estimated cost of a free-form document; at most OPERATION_MAX_COST (5000)
+ *   OPERATION_DEFAULT_LIST_SIZE         size assumed for a list without `first` or a list argument (20)
+ *   OPERATION_FIELD_WEIGHTS             cost of particular fields, over the defaults: "Citizen.parents=3,Query.searchCitizens=20"
+ * Trusted documents (gateway/trusted-documents.ts):
+ *   TRUSTED_DOCUMENTS                   required: free-form documents only for roles allowed ad hoc queries;
+ *                                       off: anyone may send them (required in production, off outside it)
+ *   TRUSTED_DOCUMENTS_PATH              the manifest (./gateway/trusted-documents.json, built by npm run documents)
+ * Rate limit per caller (gateway/rate-limit.ts; in memory, per gateway process):
+ *   RATE_LIMIT_PER_SECOND               requests a second per caller, 0 = no limit (20 in production, 0 outside it)
+ *   RATE_LIMIT_BURST                    requests a caller may send at once before the rate applies (40)
  */
 export interface GatewayConfig {
   production: boolean;
@@ -32,12 +54,17 @@ export interface GatewayConfig {
   subgraphDeduplicate: boolean;
   ide: boolean;
   introspection: boolean;
+  fieldSuggestions: boolean;
   bodyLimit: string;
   /** Null: authentication off. */
   authentication: AuthenticationConfig | null;
   serviceSecret: string;
   /** The audit store refused requests are recorded in; null when AUDIT_RECORDING is off. */
   auditDatabaseUrl: string | null;
+  limits: OperationLimits;
+  trustedDocuments: TrustedDocumentsMode;
+  trustedDocumentsPath: string;
+  rateLimit: RateLimit;
 }
 
 /** Where `npm start` keeps the development signing keys (lib/dev-keys.ts). */
@@ -63,10 +90,18 @@ export function readConfig(env: Env = process.env): GatewayConfig {
     subgraphDeduplicate: read.boolean('SUBGRAPH_DEDUPLICATE', true),
     ide: read.boolean('GRAPHQL_IDE', !read.production),
     introspection: read.boolean('INTROSPECTION', !read.production),
+    fieldSuggestions: read.boolean('FIELD_SUGGESTIONS', !read.production),
     bodyLimit: read.string('REQUEST_BODY_LIMIT', '256kb') || '256kb',
     authentication: read.boolean('AUTHENTICATION', true) ? readAuthentication(read) : null,
     serviceSecret: read.string('SERVICE_TOKEN_SECRET', DEV_SERVICE_SECRET),
     auditDatabaseUrl: readAuditDatabaseUrl(read),
+    limits: readLimits(read, env),
+    trustedDocuments: readMode(read, env),
+    trustedDocumentsPath: path.resolve(root, read.optionalString('TRUSTED_DOCUMENTS_PATH') ?? TRUSTED_DOCUMENTS_JSON),
+    rateLimit: {
+      perSecond: read.integer('RATE_LIMIT_PER_SECOND', read.production ? 20 : 0, { min: 0, max: 1_000_000 }),
+      burst: read.integer('RATE_LIMIT_BURST', 40, { min: 1, max: 1_000_000 }),
+    },
   };
   read.done();
   return Object.freeze(config);
@@ -83,6 +118,38 @@ function readAuthentication(read: EnvReader): AuthenticationConfig {
     audience: read.string('AUTH_AUDIENCE', DEV_TOKEN_AUDIENCE),
     clockToleranceS: read.integer('AUTH_CLOCK_TOLERANCE_S', 5, { min: 0, max: 300 }),
   };
+}
+
+function readLimits(read: EnvReader, env: Env): OperationLimits {
+  const limits: OperationLimits = {
+    maxDepth: read.integer('OPERATION_MAX_DEPTH', 10, { min: 1, max: 1000 }),
+    maxAliases: read.integer('OPERATION_MAX_ALIASES', 15, { min: 0, max: 100_000 }),
+    maxTokens: read.integer('OPERATION_MAX_TOKENS', 2000, { min: 10, max: 1_000_000 }),
+    maxDirectives: read.integer('OPERATION_MAX_DIRECTIVES', 10, { min: 0, max: 100_000 }),
+    maxCost: read.integer('OPERATION_MAX_COST', 60_000, { min: 1, max: 1_000_000_000 }),
+    maxCostAdHoc: read.integer('OPERATION_MAX_COST_AD_HOC', 5000, { min: 1, max: 1_000_000_000 }),
+    defaultListSize: read.integer('OPERATION_DEFAULT_LIST_SIZE', 20, { min: 1, max: 100_000 }),
+    fieldWeights: { ...DEFAULT_FIELD_WEIGHTS },
+  };
+  if (limits.maxCostAdHoc > limits.maxCost) {
+    read.problem(`OPERATION_MAX_COST_AD_HOC (${limits.maxCostAdHoc}) must not be above OPERATION_MAX_COST (${limits.maxCost}).`);
+  }
+  const weights = env.OPERATION_FIELD_WEIGHTS?.trim();
+  for (const entry of weights ? weights.split(',') : []) {
+    const match = /^\s*([A-Za-z_]\w*\.[A-Za-z_]\w*)\s*=\s*(\d+)\s*$/.exec(entry);
+    if (match) limits.fieldWeights = { ...limits.fieldWeights, [match[1]]: Number(match[2]) };
+    else read.problem(`OPERATION_FIELD_WEIGHTS must be Type.field=weight pairs separated by commas; got "${entry.trim()}".`);
+  }
+  Object.freeze(limits.fieldWeights);
+  return Object.freeze(limits);
+}
+
+function readMode(read: EnvReader, env: Env): TrustedDocumentsMode {
+  const raw = env.TRUSTED_DOCUMENTS?.trim().toLowerCase();
+  if (!raw) return read.production ? 'required' : 'off';
+  if (raw === 'required' || raw === 'off') return raw;
+  read.problem(`TRUSTED_DOCUMENTS must be required or off; got "${raw}".`);
+  return 'required';
 }
 
 /**

@@ -114,16 +114,22 @@ export interface GatewayContext {
   requestId: string;
   /** The authenticated caller (gateway/authentication.ts); absent only when authentication is off. */
   principal?: Principal;
+  /** The client's address (the TCP peer), the rate limit's key for a caller without a principal. */
+  clientAddress?: string;
+  /** The manifest id of the operation when it is a trusted document (gateway/trusted-documents.ts). */
+  trustedDocumentId?: string;
 }
 
 export async function requestContext(req: IncomingMessage, res: ServerResponse, authenticate: Authenticate | null): Promise<GatewayContext> {
   const given = req.headers[CALLER_HEADERS.requestId];
   const requestId = isRequestId(given) ? given : crypto.randomUUID();
   res.setHeader(CALLER_HEADERS.requestId, requestId);
-  if (authenticate) return { requestId, principal: await authenticate(req, requestId) };
+  const clientAddress = req.socket?.remoteAddress;
+  const address = clientAddress ? { clientAddress } : {};
+  if (authenticate) return { requestId, principal: await authenticate(req, requestId), ...address };
   // Authentication off (development against unsealed subgraphs, benchmarks): the caller names the actor.
   const actor = req.headers[CALLER_HEADERS.actor];
-  return { requestId, ...(typeof actor === 'string' ? { actor } : {}) };
+  return { requestId, ...(typeof actor === 'string' ? { actor } : {}), ...address };
 }
 
 export class AgencyDataSource extends RemoteGraphQLDataSource<GatewayContext> {

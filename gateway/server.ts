@@ -13,6 +13,11 @@ import { readSupergraphRoutingUrls } from './supergraph';
 import { disableVendorTelemetry, type GatewayConfig } from './config';
 import { AgencyDataSource, requestContext, type GatewayContext } from './data-source';
 import { inputValidationPlugin } from './input-validation';
+import { operationLimitsPlugin, tokenLimitError } from './operation-limits';
+import { trustedDocuments } from './trusted-documents';
+import { rateLimit } from './rate-limit';
+import { admitted } from './admission';
+import { requestBodyErrors } from './request-body';
 import { healthRouter } from './health';
 import { createAuthenticator } from './authentication';
 import { createAuditWriter } from '../lib/audit/writer';
@@ -54,22 +59,27 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
 
   const authenticate = config.authentication ? createAuthenticator(config.authentication) : null;
   const audit = config.auditDatabaseUrl ? createAuditWriter({ url: config.auditDatabaseUrl }) : null;
+  const documents = trustedDocuments({ mode: config.trustedDocuments, manifestPath: config.trustedDocumentsPath });
   const httpServer = http.createServer();
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     introspection: config.introspection,
+    hideSchemaDetailsFromClientErrors: !config.fieldSuggestions,
+    parseOptions: { maxTokens: config.limits.maxTokens },
+    persistedQueries: false, // trusted documents only: clients cannot register documents
     includeStacktraceInErrorResponses: false,
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
     formatError: (formatted, error) => {
       // The gateway names the subgraph behind an error; clients get the agency in plain words instead.
       const { serviceName: _service, ...extensions } = formatted.extensions ?? {};
-      return formatClientError({ ...formatted, extensions }, error, log);
+      return formatClientError(tokenLimitError({ ...formatted, extensions }), error, log);
     },
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
+      operationLimitsPlugin(config.limits),
       inputValidationPlugin(),
       accessPolicyPlugin({
         classifications: readClassifications(supergraphSdl),
@@ -85,7 +95,13 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
   app.disable('x-powered-by');
   app.use(healthRouter(subgraphUrls, Math.min(config.subgraphTimeoutMs, 2000)));
   if (config.ide) app.use(ideRouter());
-  app.use('/graphql', express.json({ limit: config.bodyLimit }), expressMiddleware(apollo, { context: ({ req, res }) => requestContext(req, res, authenticate) }));
+  app.use(
+    '/graphql',
+    express.json({ limit: config.bodyLimit }),
+    documents.resolve,
+    expressMiddleware(apollo, { context: admitted((req, res) => requestContext(req, res, authenticate), rateLimit(config.rateLimit), documents.check) }),
+    requestBodyErrors(config.bodyLimit),
+  );
   httpServer.on('request', app);
 
   return {

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { parse } from 'graphql';
+import { parse, type GraphQLSchema } from 'graphql';
 import YAML from 'yaml';
 import { composeServices } from '@apollo/composition';
 
@@ -47,4 +47,15 @@ export function composeSupergraph(entries = readSupergraphConfig()): string {
     throw new CompositionError(result.errors.map((error) => error.message.replace(/\n/g, ' ')));
   }
   return `${result.supergraphSdl.trimEnd()}\n`;
+}
+
+/** The API schema clients see (the supergraph without federation machinery or @inaccessible elements). */
+export function composeApiSchema(entries = readSupergraphConfig()): GraphQLSchema {
+  const result = composeServices(
+    entries.map((entry) => ({ name: entry.name, url: entry.routingUrl, typeDefs: parse(fs.readFileSync(entry.schemaFile, 'utf8')) })),
+  );
+  if (result.errors) {
+    throw new CompositionError(result.errors.map((error) => error.message.replace(/\n/g, ' ')));
+  }
+  return result.schema.toAPISchema().toGraphQLJSSchema();
 }

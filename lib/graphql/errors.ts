@@ -16,6 +16,14 @@ export const ErrorCode = {
   UNAUTHENTICATED: 'UNAUTHENTICATED',
   /** The caller's role and purpose do not allow what was asked (lib/access/policy.ts). */
   FORBIDDEN: 'FORBIDDEN',
+  /** The operation is over one of the gateway's limits; `extensions.limit` says which (depth, aliases, tokens, directives, cost). */
+  OPERATION_LIMIT_EXCEEDED: 'OPERATION_LIMIT_EXCEEDED',
+  /** A free-form document from a caller whose role may send only trusted documents (by id). */
+  TRUSTED_DOCUMENT_REQUIRED: 'TRUSTED_DOCUMENT_REQUIRED',
+  /** A document id the gateway's manifest does not have. */
+  TRUSTED_DOCUMENT_UNKNOWN: 'TRUSTED_DOCUMENT_UNKNOWN',
+  /** Too many requests from this caller: HTTP 429, retry after `Retry-After` seconds. */
+  RATE_LIMITED: 'RATE_LIMITED',
 } as const;
 
 export type ClientErrorCode = 'NOT_FOUND' | 'CONFLICT' | 'UNAUTHENTICATED' | 'AGENCY_UNAVAILABLE';

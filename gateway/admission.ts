@@ -1,0 +1,18 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { GatewayContext } from './data-source';
+
+/**
+ * Checks that run on every GraphQL request once its context (the caller) is known and before the
+ * document is parsed: rate limits (gateway/rate-limit.ts) and trusted documents
+ * (gateway/trusted-documents.ts). A check refuses by throwing a GraphQLError, whose `extensions.http`
+ * sets the status and headers; Apollo Server answers with it (through formatError) and calls nothing.
+ */
+export type AdmissionCheck = (context: GatewayContext, req: IncomingMessage) => void;
+
+export function admitted(build: (req: IncomingMessage, res: ServerResponse) => GatewayContext | Promise<GatewayContext>, ...checks: AdmissionCheck[]) {
+  return async ({ req, res }: { req: IncomingMessage; res: ServerResponse }): Promise<GatewayContext> => {
+    const context = await build(req, res);
+    for (const check of checks) check(context, req);
+    return context;
+  };
+}
