@@ -86,6 +86,11 @@ export class BenchServices {
       AUDIT_RECORDING: String(security),
       AUTHENTICATION: String(security),
       AUTH_JWKS_FILE: path.join(BENCH_KEYS_DIR, 'jwks.json'),
+      // The rest of the hardening on too: only trusted documents, and a per-caller rate limit high enough
+      // never to refuse the bench's load but checked on every request.
+      TRUSTED_DOCUMENTS: security ? 'required' : 'off',
+      RATE_LIMIT_PER_SECOND: security ? '100000' : '0',
+      RATE_LIMIT_BURST: '100000',
     };
     const subgraphs = {} as Record<Agency['id'], Target>;
     for (const agency of AGENCIES) {

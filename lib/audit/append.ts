@@ -64,11 +64,12 @@ export interface AppendResult {
 export async function appendEntries(client: PoolClient, entries: readonly AuditEntry[], options: AppendOptions): Promise<AppendResult> {
   if (entries.length === 0) throw new Error('appendEntries needs at least one entry');
   const timeout = Math.max(1, Math.round(options.timeoutMs));
-  await client.query('BEGIN ISOLATION LEVEL READ COMMITTED');
+  // Round trips are what the head is held for (from the SELECT ... FOR UPDATE to the COMMIT), so the
+  // transaction opens with its settings in one round trip and writes the batch and the head in another.
+  // SET LOCAL ends with the transaction: the pooled connection keeps its own settings afterwards. The
+  // statement timeout is the wider one, so that a wait for the head fails as a lock timeout (55P03).
+  await client.query(`BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = ${timeout}; SET LOCAL statement_timeout = ${2 * timeout}`);
   try {
-    // SET LOCAL ends with the transaction: the pooled connection keeps its own settings afterwards. The
-    // statement timeout is the wider one, so that a wait for the head fails as a lock timeout (55P03).
-    await client.query(`SET LOCAL lock_timeout = ${timeout}; SET LOCAL statement_timeout = ${2 * timeout}`);
     const head = await client.query<{ seq: string; hash: string; now: Date }>(
       // clock_timestamp(), not now(): the time the head was granted, not the time the wait began.
       `SELECT seq::text AS seq, hash, date_trunc('milliseconds', clock_timestamp()) AS now FROM audit_chain_head FOR UPDATE`,
@@ -102,18 +103,20 @@ export async function appendEntries(client: PoolClient, entries: readonly AuditE
       prevHash = hash;
       return row;
     });
-    // One statement for the whole batch, one parameter: no limit on parameters, one round trip.
+    // One statement for the whole batch and the new head, one parameter for the rows: one round trip.
     await client.query(
-      `INSERT INTO audit_log (seq, at, request_id, subject, role, caller_agency, purpose, agency, action, operation,
-                              personal_code, classes, outcome, bulk_count, prev_hash, hash)
-       SELECT seq, at, request_id, subject, role, caller_agency, purpose, agency, action, operation,
-              personal_code, classes, outcome, bulk_count, prev_hash, hash
-       FROM json_to_recordset($1::json) AS r(seq bigint, at timestamptz, request_id text, subject text, role text,
-            caller_agency text, purpose text, agency text, action text, operation text, personal_code text,
-            classes text[], outcome text, bulk_count integer, prev_hash text, hash text)`,
-      [JSON.stringify(rows)],
+      `WITH appended AS (
+         INSERT INTO audit_log (seq, at, request_id, subject, role, caller_agency, purpose, agency, action, operation,
+                                personal_code, classes, outcome, bulk_count, prev_hash, hash)
+         SELECT seq, at, request_id, subject, role, caller_agency, purpose, agency, action, operation,
+                personal_code, classes, outcome, bulk_count, prev_hash, hash
+         FROM json_to_recordset($1::json) AS r(seq bigint, at timestamptz, request_id text, subject text, role text,
+              caller_agency text, purpose text, agency text, action text, operation text, personal_code text,
+              classes text[], outcome text, bulk_count integer, prev_hash text, hash text)
+         RETURNING 1)
+       UPDATE audit_chain_head SET seq = $2, hash = $3 WHERE (SELECT count(*) FROM appended) = $4`,
+      [JSON.stringify(rows), seq, prevHash, rows.length],
     );
-    await client.query('UPDATE audit_chain_head SET seq = $1, hash = $2', [seq, prevHash]);
     await client.query('COMMIT');
     return { firstSeq, lastSeq: seq };
   } catch (error) {
