@@ -55,12 +55,19 @@ async function main() {
     } finally {
       await pools.end();
     }
+    // With both configurations, they alternate round by round (on, off, on, off…), each round on freshly
+    // started servers, so that neither gains from running later (warmer caches, a quieter machine).
+    const perRound = options.security.length > 1 ? { ...options, rounds: 1 } : options;
+    const rounds = options.security.length > 1 ? options.rounds : 1;
     const sections: Section[] = [];
-    for (const security of options.security) {
-      log(`starting the subgraphs and the gateways with access control ${security}…`);
-      const running = await services.startServers(security === 'on');
-      sections.push(...(await runWorkloads(options, running, samples, databases, await benchCredentials(security === 'on'))));
-      await services.stopServers();
+    for (let round = 1; round <= rounds; round += 1) {
+      for (const security of options.security) {
+        log(`starting the subgraphs and the gateways with access control ${security}${rounds > 1 ? ` (round ${round}/${rounds})` : ''}…`);
+        const running = await services.startServers(security === 'on');
+        const measured = await runWorkloads(perRound, running, samples, databases, await benchCredentials(security === 'on'));
+        await services.stopServers();
+        for (const section of measured) mergeRound(sections, section, round);
+      }
     }
     const comparison = compareSecurity(sections);
     if (comparison) sections.push(comparison);
@@ -120,6 +127,22 @@ async function runWorkloads(
   }
   return sections;
 }
+
+/** Adds a round's section to the one already measured for the same workload and configuration. */
+function mergeRound(sections: Section[], section: Section, round: number): void {
+  const earlier = sections.find((s) => s.id === section.id && s.security === section.security);
+  const measurements = section.measurements.map((m) => ({ ...m, round }));
+  if (!earlier) {
+    sections.push({ ...section, measurements });
+    return;
+  }
+  const labels = Object.fromEntries(Object.entries(section.summary).map(([role, summary]) => [role, summary!.target])) as Record<Role, string>;
+  const merged = summarize({ ...earlier, measurements: [...earlier.measurements, ...measurements] }, { ...labelsOf(earlier), ...labels });
+  sections[sections.indexOf(earlier)] = { ...merged, note: section.note ?? earlier.note };
+}
+
+const labelsOf = (section: Section) =>
+  Object.fromEntries(Object.entries(section.summary).map(([role, summary]) => [role, summary!.target])) as Record<Role, string>;
 
 /** A section of one configuration, said in its title (the report then holds both). */
 function labelled(section: Section, security: boolean): Section {
