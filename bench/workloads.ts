@@ -68,7 +68,7 @@ export function birthWorkload(samples: Samples, registrar: string): Workload {
       registrationProvinceCode: '031',
       registeringAuthority: 'UBND phường Lê Chân, Hải Phòng',
       placeOfBirth: 'Bệnh viện Phụ sản Hải Phòng',
-      childName: `Trẻ Thử Nghiệm ${process.pid}-${serial}`,
+      childName: `Trẻ Thử Nghiệm ${registrar.slice(-6)}-${serial}`,
       childSex: serial % 2 === 0 ? 'MALE' : 'FEMALE',
       childDateOfBirth: '2026-10-20',
       ethnicity: 'Kinh',
