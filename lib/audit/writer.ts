@@ -9,8 +9,9 @@ export interface AuditWriterOptions {
   url?: string;
   pool?: Pool;
   /**
-   * How long the first entry of an idle writer waits for others before its transaction starts (ms).
-   * While a transaction is in flight, new entries wait for it anyway and all go into the next one.
+   * How long the first entry of an idle writer waits for others before its transaction starts (ms; 0, the
+   * default: until the current turn of the event loop ends). While a transaction is in flight, new entries
+   * wait for it anyway and all go into the next one: under load that is where the batching happens.
    */
   windowMs?: number;
   /** At most this many records per transaction; more wait for the next one. */
@@ -65,13 +66,13 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
     options.pool ??
     new Pool({ connectionString: options.url, max: 2, application_name: options.applicationName ?? 'citizen-graph-audit-writer' });
   if (ownsPool) pool.on('error', () => undefined); // an idle connection dropped: the next checkout reconnects
-  const windowMs = options.windowMs ?? 2;
+  const windowMs = options.windowMs ?? 0;
   const maxBatch = options.maxBatch ?? 1000;
   const perRequestLimit = options.perRequestLimit ?? DEFAULT_PER_REQUEST_LIMIT;
   const timeoutMs = options.timeoutMs ?? 5000;
 
   let queue: Pending[] = [];
-  let timer: NodeJS.Timeout | null = null;
+  let timer: NodeJS.Timeout | NodeJS.Immediate | null = null;
   let inFlight: Promise<void> | null = null;
   let closed = false;
   const stats: AuditWriterStats = { transactions: 0, records: 0, failedTransactions: 0 };
@@ -85,10 +86,13 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
   };
   const schedule = () => {
     if (inFlight || timer || queue.length === 0) return;
-    timer = setTimeout(() => {
+    const start = () => {
       timer = null;
       run();
-    }, windowMs);
+    };
+    // 0: start as soon as this turn of the event loop ends (the calls made in it share the transaction);
+    // under load, the calls that arrive while a transaction is in flight share the next one anyway.
+    timer = windowMs === 0 ? setImmediate(start) : setTimeout(start, windowMs);
   };
 
   /** Takes whole calls off the queue up to maxBatch records (a call larger than that goes alone). */
@@ -146,7 +150,8 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
       closed = true;
       // Whatever was accepted is still written: pending calls resolve (or reject) before the pool goes.
       if (timer) {
-        clearTimeout(timer);
+        if (windowMs === 0) clearImmediate(timer as NodeJS.Immediate);
+        else clearTimeout(timer as NodeJS.Timeout);
         timer = null;
         run();
       }
