@@ -136,8 +136,7 @@ function mergeRound(sections: Section[], section: Section, round: number): void 
     sections.push({ ...section, measurements });
     return;
   }
-  const labels = Object.fromEntries(Object.entries(section.summary).map(([role, summary]) => [role, summary!.target])) as Record<Role, string>;
-  const merged = summarize({ ...earlier, measurements: [...earlier.measurements, ...measurements] }, { ...labelsOf(earlier), ...labels });
+  const merged = summarize({ ...earlier, measurements: [...earlier.measurements, ...measurements] }, { ...labelsOf(earlier), ...labelsOf(section) });
   sections[sections.indexOf(earlier)] = { ...merged, note: section.note ?? earlier.note };
 }
 

@@ -225,8 +225,8 @@ export async function registerBirth(input: RegisterBirthInput, ctx: Context): Pr
     });
     return tx.birthRequest.create({ data: { ...base, status: 'CHO_CAP_SO', registrationId: registration.id }, include: RECORDED });
   });
-  if (recorded.fingerprint !== fingerprint) return answerRetry(recorded, fingerprint, ctx);
-  return outcomeOf(recorded.status === 'CHO_CAP_SO' ? await completeBirth(recorded, ctx.caller, ctx) : recorded);
+  // Recorded now, or by a concurrent request with the same key: either way the same answer as a retry.
+  return answerRetry(recorded, fingerprint, ctx);
 }
 
 async function answerRetry(known: Recorded, fingerprint: string, ctx: Context): Promise<BirthOutcome> {

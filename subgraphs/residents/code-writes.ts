@@ -1,4 +1,4 @@
-import { requireActor, requireService } from '../../lib/caller';
+import { requireService } from '../../lib/caller';
 import { lockName } from '../../lib/advisory-lock';
 import { recordChange } from '../../lib/change-log';
 import { encode, SEX_CODES } from '../../lib/code-table';
@@ -12,7 +12,7 @@ import type { CitizenRecord } from './models';
 import { CODE_CANCELLATION_REASON, SEX } from './codes';
 import { issuePersonalCode } from './code-issuance';
 import { lockCitizen } from './citizen-lock';
-import { inTransaction } from './write-support';
+import { actorOf, inTransaction } from './write-support';
 
 /**
  * The residents subgraph's writes about a person's code and life: the birth registry's request for a
@@ -26,7 +26,7 @@ async function reload(ctx: Context, personalCode: string): Promise<CitizenRecord
 
 export async function createCitizenAtBirth(input: CitizenAtBirthInput, ctx: Context): Promise<CitizenRecord> {
   requireService(ctx.caller, ['birth-registry']);
-  const actor = requireActor(ctx.caller);
+  const caller = actorOf(ctx);
   const birthKey = requiredText(input.birthRegistrationNumber, 'input.birthRegistrationNumber', 100);
   const provinceCode = provinceCodeArgument(input.provinceCode, 'input.provinceCode');
   const dateOfBirth = notInFuture(input.dateOfBirth, 'input.dateOfBirth');
@@ -43,9 +43,9 @@ export async function createCitizenAtBirth(input: CitizenAtBirthInput, ctx: Cont
     await lockName(tx, `birth:${birthKey}`);
     const existing = await tx.personalCodeRegistration.findUnique({ where: { birthKey }, select: { currentCode: true } });
     if (existing) return existing.currentCode;
-    const issued = await issuePersonalCode(tx, { provinceCode, sex: input.sex, dateOfBirth }, { actor, birthKey });
+    const issued = await issuePersonalCode(tx, { provinceCode, sex: input.sex, dateOfBirth }, { actor: caller.actor, birthKey });
     await tx.citizen.create({ data: { personalCode: issued, ...record } });
-    await recordChange(tx, { ...ctx.caller, actor }, {
+    await recordChange(tx, caller, {
       action: 'CREATE_CITIZEN_AT_BIRTH',
       table: 'cong_dan',
       key: issued,
@@ -63,7 +63,7 @@ const STORED_REASON = Object.fromEntries(Object.entries(CODE_CANCELLATION_REASON
 >;
 
 export async function reissuePersonalCode(input: ReissuePersonalCodeInput, ctx: Context): Promise<CitizenRecord> {
-  const actor = requireActor(ctx.caller);
+  const caller = actorOf(ctx);
   const legalDocument = requiredText(input.legalDocument, 'input.legalDocument', 255);
   const newDateOfBirth = input.dateOfBirth ? notInFuture(input.dateOfBirth, 'input.dateOfBirth') : null;
   const oldCode = input.personalCode;
@@ -85,7 +85,7 @@ export async function reissuePersonalCode(input: ReissuePersonalCodeInput, ctx: 
     }
     // PPP is frozen at registration: the new code keeps the province of the old one.
     const { provinceCode } = parsePersonalCode(oldCode);
-    const issued = await issuePersonalCode(tx, { provinceCode, sex, dateOfBirth }, { actor });
+    const issued = await issuePersonalCode(tx, { provinceCode, sex, dateOfBirth }, { actor: caller.actor });
     // The record moves to the new code; residences, memberships and households follow (ON UPDATE CASCADE).
     await tx.citizen.update({
       where: { personalCode: oldCode },
@@ -98,13 +98,13 @@ export async function reissuePersonalCode(input: ReissuePersonalCodeInput, ctx: 
         status: 'DA_HUY',
         currentCode: issued,
         cancelledAt: new Date(),
-        cancelledBy: actor,
+        cancelledBy: caller.actor,
         cancellationReason: STORED_REASON[input.reason],
         legalDocument,
       },
     });
     await tx.personalCodeRegistration.updateMany({ where: { currentCode: oldCode, status: 'DA_HUY' }, data: { currentCode: issued } });
-    await recordChange(tx, { ...ctx.caller, actor }, {
+    await recordChange(tx, caller, {
       action: 'REISSUE_PERSONAL_CODE',
       table: 'so_dinh_danh',
       key: oldCode,
@@ -124,7 +124,7 @@ export async function reissuePersonalCode(input: ReissuePersonalCodeInput, ctx: 
 }
 
 export async function recordDeath(input: RecordDeathInput, ctx: Context): Promise<CitizenRecord> {
-  const actor = requireActor(ctx.caller);
+  const caller = actorOf(ctx);
   const deathRegistration = requiredText(input.deathRegistration, 'input.deathRegistration', 100);
   const dateOfDeath = notInFuture(input.dateOfDeath, 'input.dateOfDeath');
   await inTransaction(ctx, async (tx) => {
@@ -141,7 +141,7 @@ export async function recordDeath(input: RecordDeathInput, ctx: Context): Promis
     const ended = await tx.$executeRaw`
       UPDATE dang_ky_cu_tru SET trang_thai = 'HET_HIEU_LUC', den_ngay = GREATEST(tu_ngay, ${dateOfDeath}::date)
        WHERE so_dinh_danh = ${input.personalCode}::char(12) AND trang_thai = 'HIEU_LUC'`;
-    await recordChange(tx, { ...ctx.caller, actor }, {
+    await recordChange(tx, caller, {
       action: 'RECORD_DEATH',
       table: 'cong_dan',
       key: input.personalCode,
