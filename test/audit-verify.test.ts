@@ -56,6 +56,31 @@ describe('verifyAuditChain', () => {
     expect(report.last).toEqual(head);
   });
 
+  it('hashes in the store exactly as the chain format says, for any text and for entries with their own time', async () => {
+    // The store computes each hash (audit_append); chain.ts specifies it, and verify recomputes it here.
+    counter += 1;
+    const store = await scratchAuditStore(`verify_${counter}`);
+    stores.push(store);
+    const writer = createAuditWriter({ url: store.url });
+    const awkward = 'clerk:Nguyễn "Văn" \\ A\n\t\u0001 𝔸 €';
+    await writer.record([
+      auditEntry({ requestId: 'text', subject: awkward, operation: 'citizen(\'x\')' }),
+      auditEntry({ requestId: 'own-time', at: new Date('2026-02-03T04:05:06.789Z') }),
+      auditEntry({ requestId: 'own-time-sub-ms', at: new Date(Date.UTC(1999, 11, 31, 23, 59, 59, 999) + 0.6) }),
+    ]);
+    await writer.close();
+    const rows = (await store.pool.query<RecordRow>(`SELECT ${RECORD_COLUMNS} FROM audit_log ORDER BY seq`)).rows.map(rowToRecord);
+    expect(rows.map((r) => [r.requestId, r.subject === awkward])).toEqual([
+      ['text', true],
+      ['own-time', false],
+      ['own-time-sub-ms', false],
+    ]);
+    expect(rows[1].at.toISOString()).toBe('2026-02-03T04:05:06.789Z');
+    expect(rows[2].at.toISOString()).toBe('1999-12-31T23:59:59.999Z');
+    for (const row of rows) expect(row.hash).toBe(chainHash(row.prevHash, row));
+    expect(await verifyAuditChain(store.pool)).toMatchObject({ intact: true, records: 3 });
+  });
+
   it('names a record whose field was changed', async () => {
     const store = await chainOf(10);
     await tamper(store, `UPDATE audit_log SET subject = 'nobody' WHERE seq = 5`);

@@ -112,7 +112,7 @@ describe('record()', () => {
     const empty = new URL(store.url);
     empty.pathname = '/postgres'; // a database with no audit tables
     const unmigrated = createAuditWriter({ url: empty.toString() });
-    await expect(unmigrated.record([auditEntry()])).rejects.toThrow(/audit_chain_head/);
+    await expect(unmigrated.record([auditEntry()])).rejects.toThrow(/the audit store is not migrated/);
     await unmigrated.close();
   });
 

@@ -61,8 +61,17 @@ export interface AuditRecord extends ChainedFields {
 }
 
 export function canonicalForm(fields: ChainedFields): string {
+  // The time needs no escaping, so this is exactly JSON.stringify of the 13 values.
+  return `["${fields.at.toISOString()}",${canonicalTail(fields)}`;
+}
+
+/**
+ * The canonical form after its first value (the time) and the comma that follows it, up to the closing
+ * "]": what the writer sends with each entry, for the store to put the time it grants in front (the
+ * audit_append function, prisma/audit/migrations/20261202000000_append_function).
+ */
+export function canonicalTail(fields: Omit<ChainedFields, 'at'>): string {
   return JSON.stringify([
-    fields.at.toISOString(),
     fields.requestId,
     fields.subject,
     fields.role,
@@ -75,18 +84,20 @@ export function canonicalForm(fields: ChainedFields): string {
     fields.classes,
     fields.outcome,
     fields.bulkCount,
-  ]);
+  ]).slice(1);
 }
 
 export function chainHash(prevHash: string, fields: ChainedFields): string {
   return crypto.createHash('sha256').update(prevHash + canonicalForm(fields), 'utf8').digest('hex');
 }
 
-/** What an entry becomes once stored: the store's clock where it has none, classes sorted and unique. */
-export function toChainedFields(entry: AuditEntry, storeNow: Date): ChainedFields {
+/**
+ * What an entry becomes once stored: classes sorted and unique, its own time in whole milliseconds (the
+ * column is TIMESTAMPTZ(3), and the stored value must be the hashed one), or null for the store's clock.
+ */
+export function toChainedFields(entry: AuditEntry): Omit<ChainedFields, 'at'> & { at: Date | null } {
   return {
-    // Whole milliseconds: the column is TIMESTAMPTZ(3), and the stored value must be the hashed one.
-    at: new Date(Math.floor((entry.at ?? storeNow).getTime())),
+    at: entry.at ? new Date(Math.floor(entry.at.getTime())) : null,
     requestId: entry.requestId,
     subject: entry.subject,
     role: entry.role,
