@@ -152,7 +152,11 @@ export function renderMarkdown(report: Report): string {
 
 export function writeReport(report: Report, directory: string): { json: string; markdown: string } {
   fs.mkdirSync(directory, { recursive: true });
-  const base = path.join(directory, `${localDate(new Date(report.startedAt))}-${report.citizens}`);
+  // A second run on the same day and size gets its own files (-2, -3…): a quick partial run must not
+  // overwrite the day's full one.
+  const stem = path.join(directory, `${localDate(new Date(report.startedAt))}-${report.citizens}`);
+  let base = stem;
+  for (let n = 2; fs.existsSync(`${base}.json`) || fs.existsSync(`${base}.md`); n += 1) base = `${stem}-${n}`;
   const files = { json: `${base}.json`, markdown: `${base}.md` };
   fs.writeFileSync(files.json, JSON.stringify(report, null, 2) + '\n');
   fs.writeFileSync(files.markdown, renderMarkdown(report));
