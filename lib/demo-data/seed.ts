@@ -23,13 +23,16 @@
  * one transaction per database, the seeder:
  *   1. checks that the tables are empty (ids of cards and births are numbered from 1 by the generator);
  *   2. notes the definitions of the tables' foreign keys (theirs, and any other table's that points at
- *      them) and non-constraint indexes (pg_get_constraintdef, pg_get_indexdef) and drops them; primary
- *      keys and UNIQUE constraints stay and keep checking;
+ *      them), primary keys, UNIQUE constraints and other indexes (pg_get_constraintdef, pg_get_indexdef)
+ *      and drops them. Keys too: kept, their btrees took random inserts that slowed the load as they grew
+ *      (18k citizens/s falling to 15k at 8 million), and the register's INSERT … SELECT of 8 million codes
+ *      in random order cost minutes. Adding a key back in step 5 sorts once and still refuses duplicates;
  *   3. TRUNCATEs the (empty) tables, which lets every COPY use FREEZE: rows are written already frozen,
  *      so the first reads and autovacuum do not rewrite the whole table afterwards;
  *   4. streams all chunks (cong_dan before ho_gia_dinh before thanh_vien_ho/dang_ky_cu_tru within a chunk,
  *      the order the FKs need, though they are only checked again in step 5);
- *   5. recreates the indexes from their exact definitions and adds the foreign keys back, which validates
+ *   5. fills the derived tables, adds the keys back, recreates the indexes from their exact definitions
+ *      and adds the foreign keys back, which validates
  *      every row against its parent table; moves the the_can_cuoc and dang_ky_khai_sinh id sequences
  *      past the largest id; COMMITs; then ANALYZEs.
  * DDL is transactional in PostgreSQL: if anything fails, the ROLLBACK restores the indexes and foreign keys
@@ -159,9 +162,10 @@ const DERIVED_TABLES: Partial<Record<DatabaseName, Record<string, string>>> = {
   },
 };
 
-/** What the load removes and puts back: foreign keys from or to the tables, and their non-constraint indexes. */
+/** What the load removes and puts back: foreign keys from or to the tables, their keys, and their other indexes. */
 interface DeferredSchema {
   foreignKeys: { table: string; name: string; definition: string }[];
+  keys: { table: string; name: string; definition: string }[];
   indexes: { name: string; definition: string }[];
 }
 
@@ -190,7 +194,15 @@ async function beginLoad(client: PoolClient, database: DatabaseName): Promise<De
       ORDER BY c.conname`,
     [tables],
   );
-  // Indexes that do not implement a constraint (primary keys and UNIQUE constraints stay).
+  // Primary keys first: a UNIQUE constraint's definition never depends on one, and the order is re-added.
+  const { rows: keys } = await client.query<{ table: string; name: string; definition: string }>(
+    `SELECT c.conrelid::regclass::text AS table, c.conname AS name, pg_get_constraintdef(c.oid) AS definition
+       FROM pg_constraint c
+      WHERE c.contype IN ('p', 'u') AND c.conrelid = ANY ($1::regclass[])
+      ORDER BY c.contype, c.conname`,
+    [tables],
+  );
+  // Indexes that do not implement a constraint.
   const { rows: indexes } = await client.query<{ name: string; definition: string }>(
     `SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS definition
        FROM pg_index i
@@ -201,13 +213,16 @@ async function beginLoad(client: PoolClient, database: DatabaseName): Promise<De
   );
   for (const fk of foreignKeys) await client.query(`ALTER TABLE ${fk.table} DROP CONSTRAINT ${quoteIdent(fk.name)}`);
   for (const index of indexes) await client.query(`DROP INDEX ${index.name}`);
+  // After the foreign keys that referenced them.
+  for (const key of keys) await client.query(`ALTER TABLE ${key.table} DROP CONSTRAINT ${quoteIdent(key.name)}`);
   // Truncating in this transaction is what allows COPY ... FREEZE.
   await client.query(`TRUNCATE ${tables.join(', ')}`);
-  return { foreignKeys, indexes };
+  return { foreignKeys, keys, indexes };
 }
 
 async function finishLoad(client: PoolClient, database: DatabaseName, deferred: DeferredSchema): Promise<void> {
   for (const fill of Object.values(DERIVED_TABLES[database] ?? {})) await client.query(fill);
+  for (const key of deferred.keys) await client.query(`ALTER TABLE ${key.table} ADD CONSTRAINT ${quoteIdent(key.name)} ${key.definition}`);
   for (const index of deferred.indexes) await client.query(index.definition);
   for (const fk of deferred.foreignKeys) await client.query(`ALTER TABLE ${fk.table} ADD CONSTRAINT ${quoteIdent(fk.name)} ${fk.definition}`);
   for (const [owner, table] of NUMBERED_TABLES) {
