@@ -1,6 +1,6 @@
 import type { Agency } from '../lib/agencies';
 import { startLoad, type LoadResult } from './load';
-import { watchProcess, type ProcessUsage } from './process-stats';
+import { watchCpuByProcess, watchProcess, type NamedProcess, type ProcessUsage } from './process-stats';
 import type { Target } from './services';
 import { countersDelta, readSettledCounters, totalCounters, type CountersBySubgraph } from './subgraph-metrics';
 
@@ -22,6 +22,9 @@ export interface MeasurementSpec {
   duration: number;
   metricsUrls: Record<Agency['id'], string>;
   background?: Operation & { connections: number };
+  /** The federation's processes, for the CPU per request by process; and PostgreSQL's, whose children are its backends. */
+  processes: readonly NamedProcess[];
+  postmasterPid: number | null;
 }
 
 export interface Measurement extends LoadResult, ProcessUsage {
@@ -34,11 +37,17 @@ export interface Measurement extends LoadResult, ProcessUsage {
   subgraphCallsPerRequest: number;
   subgraphCounters: CountersBySubgraph;
   background?: LoadResult;
+  /**
+   * CPU milliseconds per request completed, by process (process-stats.ts' watchCpuByProcess): where a
+   * request's time goes across the gateway, the subgraphs, PostgreSQL's databases and the load generator.
+   */
+  cpuMsPerRequest: Record<string, number>;
 }
 
 export async function measure(spec: MeasurementSpec): Promise<Measurement> {
   const before = await readSettledCounters(spec.metricsUrls);
   const usage = watchProcess(spec.target.pid);
+  const cpuByProcess = watchCpuByProcess(spec.processes, spec.postmasterPid);
   // Far longer than the foreground; stopped as soon as the foreground ends.
   const background = spec.background
     ? startLoad({ url: spec.target.url, ...spec.background, duration: spec.duration + 3600 })
@@ -46,12 +55,15 @@ export async function measure(spec: MeasurementSpec): Promise<Measurement> {
   const foreground = await startLoad({ url: spec.target.url, ...spec.operation, connections: spec.connections, duration: spec.duration }).done;
   background?.stop();
   const processUsage = usage.stop();
+  const cpuSecondsByProcess = cpuByProcess.stop();
   const backgroundResult = await background?.done;
   const counters = countersDelta(before, await readSettledCounters(spec.metricsUrls));
 
   const total = totalCounters(counters);
   // Requests sent, not completed: the requests cut off when the run ends were still served, statements and all.
   const requests = foreground.sent + (backgroundResult?.sent ?? 0);
+  // CPU per request answered (the time of those cut off at the end is small against the run's).
+  const completed = foreground.completed + (backgroundResult?.completed ?? 0);
   return {
     target: spec.target.name,
     ...foreground,
@@ -59,6 +71,9 @@ export async function measure(spec: MeasurementSpec): Promise<Measurement> {
     sqlPerRequest: requests > 0 ? total.sqlStatements / requests : 0,
     subgraphCallsPerRequest: requests > 0 ? total.graphqlRequests / requests : 0,
     subgraphCounters: counters,
+    cpuMsPerRequest: Object.fromEntries(
+      Object.entries(cpuSecondsByProcess).map(([name, seconds]) => [name, completed > 0 ? (seconds * 1000) / completed : 0]),
+    ),
     ...(backgroundResult ? { background: backgroundResult } : {}),
   };
 }

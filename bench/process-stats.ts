@@ -55,3 +55,56 @@ export function watchProcess(pid: number): { stop(): ProcessUsage } {
     },
   };
 }
+
+/** A process of the federation, named as the report names it. */
+export interface NamedProcess {
+  name: string;
+  pid: number;
+}
+
+/**
+ * Where a measurement's CPU went, by process: each named process (gateways, subgraphs), PostgreSQL's
+ * backends grouped by the database they serve (a backend's process title is "postgres: <user> <database>
+ * …"), PostgreSQL's own processes (checkpointer, WAL writer…) as one, and this process, the load generator.
+ * Returns CPU seconds per group. A backend that exits during the measurement takes its time with it; the
+ * pools of the subgraphs and the audit writers keep theirs open, so that loses nothing that matters.
+ */
+export function watchCpuByProcess(named: readonly NamedProcess[], postmasterPid: number | null): { stop(): Record<string, number> } {
+  const snapshot = (): Map<number, { group: string; cpu: number }> => {
+    const groups = new Map<number, string>(named.map((p) => [p.pid, p.name]));
+    groups.set(process.pid, 'load generator');
+    if (postmasterPid !== null) {
+      groups.set(postmasterPid, 'PostgreSQL (own processes)');
+      for (const entry of fs.readdirSync('/proc')) {
+        if (!/^\d+$/.test(entry)) continue;
+        try {
+          const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+          if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== postmasterPid) continue; // ppid
+          const title = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ');
+          // "postgres: <user> <database> <host>(<port>) <state>" for a client's backend; not for an autovacuum worker.
+          const backend = /^postgres: \S+ (\S+) (?:\S+\(\d+\)|\[local\])/.exec(title);
+          groups.set(Number(entry), backend ? `PostgreSQL ${backend[1]}` : 'PostgreSQL (own processes)');
+        } catch {
+          // gone meanwhile
+        }
+      }
+    }
+    const cpu = new Map<number, { group: string; cpu: number }>();
+    for (const [pid, group] of groups) {
+      try {
+        cpu.set(pid, { group, cpu: cpuSeconds(pid) });
+      } catch {
+        // gone meanwhile
+      }
+    }
+    return cpu;
+  };
+  const before = snapshot();
+  return {
+    stop() {
+      const byGroup: Record<string, number> = {};
+      for (const [pid, { group, cpu }] of snapshot()) byGroup[group] = (byGroup[group] ?? 0) + cpu - (before.get(pid)?.cpu ?? 0);
+      return byGroup;
+    },
+  };
+}

@@ -11,7 +11,7 @@ import { auditBirths } from './birth-audit';
 import { benchCredentials, PERSONAS, registrarOf, type Credentials } from './credentials';
 import type { TokenClaims } from '../lib/dev-keys';
 import type { AgencyDatabases } from '../lib/databases';
-import { describeMachine, renderMarkdown, summarize, writeReport, type RecordedMeasurement, type Report, type Role, type Section } from './report';
+import { cpuBreakdown, describeMachine, renderMarkdown, summarize, writeReport, type RecordedMeasurement, type Report, type Role, type Section } from './report';
 
 /**
  * npm run bench: the whole federation on this machine (PostgreSQL, three subgraphs, the Apollo gateway and
@@ -169,8 +169,14 @@ function compareSecurity(sections: Section[]): Section | null {
     unavailable:
       `On: ${on.rps.toFixed(1)} req/s, p50 ${on.p50Ms.toFixed(1)} ms, p99 ${on.p99Ms.toFixed(1)} ms. ` +
       `Off: ${off.rps.toFixed(1)} req/s, p50 ${off.p50Ms.toFixed(1)} ms, p99 ${off.p99Ms.toFixed(1)} ms. ` +
-      `Throughput with it on: ${(ratio * 100).toFixed(1)}% of off (${((1 - ratio) * 100).toFixed(1)}% lost; the target allows at most 20%).`,
+      `Throughput with it on: ${(ratio * 100).toFixed(1)}% of off (${((1 - ratio) * 100).toFixed(1)}% lost; the target allows at most 20%). ` +
+      `What it costs per request, on minus off, by process: ${cpuBreakdown(difference(on.cpuMsPerRequest, off.cpuMsPerRequest))}.`,
   };
+}
+
+function difference(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+  const names = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return Object.fromEntries([...names].map((name) => [name, (a[name] ?? 0) - (b[name] ?? 0)]));
 }
 
 /** A workload on Apollo, Hive and the owning subgraph alone: A, H, S in every round, each after its warm-up. */
@@ -289,6 +295,8 @@ async function runPlans(
         duration: options.duration,
         metricsUrls: services.metricsUrls,
         background,
+        processes: services.processes,
+        postmasterPid: services.postmasterPid,
       });
       measurements.push({ ...measured, role: plan.role, round, warmUpErrors: warm.errors.total });
       log(

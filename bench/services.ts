@@ -6,6 +6,7 @@ import { prepareDatabases, type AgencyDatabases } from '../lib/databases';
 import { runChild, waitFor, type Child } from '../lib/processes';
 import { writeBenchSupergraph } from './supergraph';
 import { ensureDevKeys } from '../lib/dev-keys';
+import type { NamedProcess } from './process-stats';
 
 /**
  * Everything the bench runs on this machine, on loopback ports of its own so that it can run next to
@@ -42,6 +43,9 @@ export interface Services {
   subgraphs: Record<Agency['id'], Target>;
   /** Each subgraph's GET /metrics: { subgraph, graphqlRequests, sqlStatements }. */
   metricsUrls: Record<Agency['id'], string>;
+  /** Every gateway and subgraph process, and PostgreSQL's postmaster: where the CPU goes (process-stats.ts). */
+  processes: NamedProcess[];
+  postmasterPid: number | null;
 }
 
 const loopback = (port: number, pathname: string) => `http://127.0.0.1:${port}${pathname}`;
@@ -50,6 +54,7 @@ export class BenchServices {
   private readonly subgraphChildren: Child[] = [];
   private readonly gatewayChildren: Child[] = [];
   private databases: AgencyDatabases | null = null;
+  private postmasterPid: number | null = null;
   private stopped: Promise<void> | null = null;
 
   constructor(
@@ -61,11 +66,11 @@ export class BenchServices {
   /** PostgreSQL with the agency databases of `.data/bench-<citizens>/postgres`, created and migrated. */
   async startDatabases(citizens: number): Promise<AgencyDatabases> {
     await assertPortsFree([BENCH_PORTS.postgres]);
-    this.databases = await prepareDatabases({
-      dataDir: path.join(root, `.data/bench-${citizens}/postgres`),
-      postgresPort: BENCH_PORTS.postgres,
-      log: this.log,
-    });
+    const dataDir = path.join(root, `.data/bench-${citizens}/postgres`);
+    this.databases = await prepareDatabases({ dataDir, postgresPort: BENCH_PORTS.postgres, log: this.log });
+    // PostgreSQL's own record of its pid: the first line of postmaster.pid.
+    const pid = Number(fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    this.postmasterPid = Number.isInteger(pid) && pid > 0 ? pid : null;
     return this.databases;
   }
 
@@ -130,7 +135,11 @@ export class BenchServices {
     const metricsUrls = Object.fromEntries(
       AGENCIES.map((agency) => [agency.id, loopback(BENCH_PORTS.subgraphs[agency.id], '/metrics')]),
     ) as Record<Agency['id'], string>;
-    return { databases, security, gateways, subgraphs, metricsUrls };
+    const processes: NamedProcess[] = [
+      ...[gateways.apollo, gateways.hive].flatMap((gateway) => (gateway ? [{ name: `${gateway.name} gateway`, pid: gateway.pid }] : [])),
+      ...AGENCIES.map((agency) => ({ name: `${agency.id} subgraph`, pid: subgraphs[agency.id].pid })),
+    ];
+    return { databases, security, gateways, subgraphs, metricsUrls, processes, postmasterPid: this.postmasterPid };
   }
 
   /** Stops the subgraphs and gateways (not PostgreSQL), to start them again in another configuration. */

@@ -68,13 +68,19 @@ class ProgressBar {
     }
   }
 
+  /** Each phase and when it began: the final line says how long each took. */
+  private readonly phases: { name: string; at: number }[] = [{ name: 'loading', at: Date.now() }];
+
   phase(description: string): void {
     if (this.tty) process.stdout.write('\n');
+    this.phases.push({ name: description, at: Date.now() });
     console.log(`  ${description} (${formatDuration((Date.now() - this.started) / 1000)} so far)…`);
   }
 
   done(): void {
-    console.log(`  done in ${formatDuration((Date.now() - this.started) / 1000)}`);
+    const end = Date.now();
+    const took = this.phases.map((p, i) => `${p.name} ${formatDuration(((this.phases[i + 1]?.at ?? end) - p.at) / 1000)}`);
+    console.log(`  done in ${formatDuration((end - this.started) / 1000)}: ${took.join(', ')}`);
   }
 }
 
