@@ -23,7 +23,8 @@ import type { TrustedDocumentsMode } from './trusted-documents';
  *   AUTH_JWKS_FILE | AUTH_JWKS_URL      the keys that sign tokens (.data/keys/jwks.json, made by npm start, in development)
  *   AUTH_ISSUER, AUTH_AUDIENCE          the tokens' iss and aud (citizen-graph-dev, citizen-graph in development)
  *   SERVICE_TOKEN_SECRET                signs the credential of each subgraph call (the subgraphs' secret)
- *   AUDIT_DATABASE_URL, AUDIT_RECORDING where refused requests are recorded (the embedded audit database; on)
+ *   AUDIT_DATABASE_URL, AUDIT_RECORDING where refused requests, and the accesses the subgraphs report for client
+ *                             requests, are recorded (gateway/access-records.ts; the embedded audit database; on)
  *   FIELD_SUGGESTIONS                   "Did you mean ...?" in validation errors (on outside production)
  *   REQUEST_BODY_LIMIT                  largest request body; larger gets HTTP 413 (256kb)
  * Operation limits (gateway/operation-limits.ts: the cost model), checked before any subgraph is called:

@@ -12,6 +12,7 @@ import type { Authenticate } from './authentication';
 import type { Fetcher } from '@apollo/utils.fetcher';
 import { findAgency } from '../lib/agencies';
 import { ErrorCode } from '../lib/graphql/errors';
+import { takeAccessRecord, type AccessRecordContext } from './access-records';
 
 /**
  * How the gateway calls one subgraph: HTTP keep-alive with a bounded number of sockets (no TCP and
@@ -27,6 +28,8 @@ export interface DataSourceOptions {
   timeoutMs: number;
   maxSockets: number;
   deduplicate: boolean;
+  /** The gateway records the accesses of client requests (gateway/access-records.ts); else the subgraphs do. */
+  recordsAccesses: boolean;
   log?: (message: string) => void;
 }
 
@@ -109,7 +112,7 @@ export function agencyUnavailable(name: string): GraphQLError {
  * (x-actor, recorded by the subgraphs with every write) and a request id (the client's x-request-id if it
  * is well formed, else a new one), which the response carries back so a client can quote it.
  */
-export interface GatewayContext {
+export interface GatewayContext extends AccessRecordContext {
   actor?: string;
   requestId: string;
   /** The authenticated caller (gateway/authentication.ts); absent only when authentication is off. */
@@ -135,12 +138,14 @@ export async function requestContext(req: IncomingMessage, res: ServerResponse, 
 export class AgencyDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   private readonly agencyName: string;
   private readonly serviceSecret: string;
+  private readonly recordsAccesses: boolean;
   private readonly log: (message: string) => void;
 
   constructor(options: DataSourceOptions) {
     super({ url: options.url, fetcher: keepAliveFetcher(options) });
     this.agencyName = options.name;
     this.serviceSecret = options.serviceSecret;
+    this.recordsAccesses = options.recordsAccesses;
     this.log = options.log ?? ((message) => console.error(message));
   }
 
@@ -150,11 +155,20 @@ export class AgencyDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     headers.set(CALLER_HEADERS.requestId, context.requestId);
     if (context.principal) {
       // The seal: a credential for this subgraph alone, naming the caller, role, purpose and request id.
-      const token = signServiceToken(this.serviceSecret, GATEWAY_ISSUER, this.agencyName, { principal: toClaims(context.principal), ttlSeconds: 30 });
+      const token = signServiceToken(this.serviceSecret, GATEWAY_ISSUER, this.agencyName, {
+        principal: toClaims(context.principal),
+        ttlSeconds: 30,
+        recordedByGateway: this.recordsAccesses,
+      });
       headers.set('authorization', `${SERVICE_SCHEME} ${token}`);
     } else if (context.actor) {
       headers.set(CALLER_HEADERS.actor, context.actor);
     }
+  }
+
+  didReceiveResponse({ response, context }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['didReceiveResponse']>>[0]) {
+    takeAccessRecord(response, this.agencyName, context);
+    return response;
   }
 
   didEncounterError(error: Error, _request: unknown, response?: { status?: number }): never {

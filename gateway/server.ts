@@ -21,6 +21,7 @@ import { requestBodyErrors } from './request-body';
 import { healthRouter } from './health';
 import { createAuthenticator } from './authentication';
 import { createAuditWriter } from '../lib/audit/writer';
+import { accessRecordPlugin } from './access-records';
 import { accessPolicyPlugin } from './access-policy';
 import { readClassifications, readMutationOwners } from '../lib/access/schema-classification';
 import { ideRouter } from './ide';
@@ -43,6 +44,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
   const subgraphUrls = { ...readSupergraphRoutingUrls(supergraphSdl), ...config.subgraphUrls };
   const log = (message: string, error?: unknown) => console.error(`[gateway] ${message}`, error ?? '');
 
+  const audit = config.auditDatabaseUrl ? createAuditWriter({ url: config.auditDatabaseUrl }) : null;
   const gateway = new ApolloGateway({
     supergraphSdl,
     buildService: ({ name, url }) =>
@@ -54,11 +56,11 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
         // Each authenticated request is audited under its own request id, so none shares another's call.
         deduplicate: config.subgraphDeduplicate && !config.authentication,
         serviceSecret: config.serviceSecret,
+        recordsAccesses: audit !== null,
       }),
   });
 
   const authenticate = config.authentication ? createAuthenticator(config.authentication) : null;
-  const audit = config.auditDatabaseUrl ? createAuditWriter({ url: config.auditDatabaseUrl }) : null;
   const documents = trustedDocuments({ mode: config.trustedDocuments, manifestPath: config.trustedDocumentsPath });
   const httpServer = http.createServer();
   const apollo = new ApolloServer<GatewayContext>({
@@ -87,6 +89,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
         audit,
         log,
       }),
+      ...(audit ? [accessRecordPlugin(audit, log)] : []),
     ],
   });
   await apollo.start();

@@ -23,6 +23,8 @@ export interface Caller {
   principal: Principal | null;
   /** Whether a valid credential (the gateway's or an agency's) for this subgraph came with the request. */
   credentialed: boolean;
+  /** The gateway's credential says the gateway records this request's accesses (ServiceClaims.rec). */
+  recordedByGateway: boolean;
 }
 
 type Headers = Readonly<Record<string, string | string[] | undefined>>;
@@ -44,12 +46,14 @@ export function callerFrom(headers: Headers, verify: { secret: string; audience:
   let service: string | null = null;
   let principal: Principal | null = null;
   let credentialed = false;
+  let recordedByGateway = false;
   if (authorization?.startsWith(`${SERVICE_SCHEME} `)) {
     const result = verifyServiceToken(verify.secret, authorization.slice(SERVICE_SCHEME.length + 1).trim(), verify.audience);
     if (result.ok) {
       credentialed = true;
       service = result.claims.iss === GATEWAY_ISSUER ? null : result.claims.iss;
       principal = fromClaims(result.claims.prn);
+      recordedByGateway = result.claims.iss === GATEWAY_ISSUER && result.claims.rec === 'gateway' && principal !== null;
     }
   }
   return {
@@ -58,6 +62,7 @@ export function callerFrom(headers: Headers, verify: { secret: string; audience:
     service,
     principal,
     credentialed,
+    recordedByGateway,
   };
 }
 

@@ -36,6 +36,12 @@ export interface ServiceClaims {
   iat: number;
   exp: number;
   prn?: PrincipalClaims;
+  /**
+   * "gateway": the gateway records this call's accesses in the audit store itself, with those of the other
+   * subgraphs it calls for the same client request, before its response leaves; the subgraph returns them
+   * in its response (extensions.accessRecord) instead of writing them. Honoured from the gateway only.
+   */
+  rec?: 'gateway';
 }
 
 export const GATEWAY_ISSUER = 'gateway';
@@ -47,11 +53,12 @@ export function signServiceToken(
   secret: string,
   issuer: string,
   audience: string,
-  options: { now?: number; ttlSeconds?: number; principal?: PrincipalClaims } = {},
+  options: { now?: number; ttlSeconds?: number; principal?: PrincipalClaims; recordedByGateway?: boolean } = {},
 ): string {
   const iat = Math.floor((options.now ?? Date.now()) / 1000);
   const claims: ServiceClaims = { iss: issuer, aud: audience, iat, exp: iat + (options.ttlSeconds ?? DEFAULT_TTL_SECONDS) };
   if (options.principal) claims.prn = options.principal;
+  if (options.recordedByGateway) claims.rec = 'gateway';
   const payload = encode(claims);
   return `${VERSION}.${payload}.${sign(secret, payload)}`;
 }

@@ -6,6 +6,9 @@ import { livingCardHoldersWithBirth, openFixtures, type Fixtures } from './suppo
 import { testDatabases } from './support/databases';
 import { bearer, PERSONAS } from './support/tokens';
 import { COUNTER_CITIZEN } from './support/queries';
+import { ACCESS_RECORD_EXTENSION } from '../lib/access/subgraph-access';
+import { GATEWAY_ISSUER, SERVICE_SCHEME, signServiceToken } from '../lib/service-auth';
+import { DEV_SERVICE_SECRET } from '../lib/subgraph-config';
 
 /**
  * Every access to a person's data leaves an audit record before the response leaves, and each citizen
@@ -42,7 +45,11 @@ describe('the audit trail', () => {
     const requestId = `audit-read-${Date.now()}`;
     const response = await federation.query<any>(COUNTER_CITIZEN, { code: subjects[0] }, { ...(await bearer(PERSONAS.clerk)), 'x-request-id': requestId });
     expect(response.errors).toBeUndefined();
+    // The subgraphs hand their records to the gateway, which writes them: none of it reaches the client.
+    expect(JSON.stringify(response)).not.toContain(ACCESS_RECORD_EXTENSION);
     const all = await recordsOf(requestId);
+    // Once each: not by the gateway and again by a subgraph.
+    expect(new Set(all.map((r) => `${r.agency}/${r.personal_code}`)).size).toBe(all.length);
     const records = all.filter((r) => r.personal_code === subjects[0]);
     expect(records.map((r) => r.agency)).toEqual(['birth-registry', 'national-id', 'residents']);
     // The parents' codes the birth registration names were delivered too: their records are there.
@@ -104,6 +111,50 @@ describe('the audit trail', () => {
   });
 });
 
+describe('who writes the records', () => {
+  const NAME = `query ($code: PersonalCode!) { citizen(personalCode: $code) { fullName } }`;
+  const callResidents = async (requestId: string, recordedByGateway: boolean) => {
+    const principal = { sub: 'test:clerk', role: 'CLERK', agency: 'residents', pc: null, purpose: 'SERVICE_COUNTER', rid: requestId };
+    const token = signServiceToken(DEV_SERVICE_SECRET, GATEWAY_ISSUER, 'residents', { principal, recordedByGateway });
+    const response = await fetch(federation.subgraphUrls.residents, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `${SERVICE_SCHEME} ${token}` },
+      body: JSON.stringify({ query: NAME, variables: { code: subjects[5] } }),
+    });
+    return (await response.json()) as any;
+  };
+
+  it('a subgraph writes its own records, unless the gateway credential says the gateway records them: then it returns them', async () => {
+    const own = `own-record-${Date.now()}`;
+    const answered = await callResidents(own, false);
+    expect(answered.data.citizen.fullName).toEqual(expect.any(String));
+    expect(answered.extensions?.[ACCESS_RECORD_EXTENSION]).toBeUndefined();
+    expect(await recordsOf(own)).toEqual([expect.objectContaining({ agency: 'residents', personal_code: subjects[5], action: 'READ' })]);
+
+    const handedOver = `handed-over-${Date.now()}`;
+    const returned = await callResidents(handedOver, true);
+    expect(returned.data.citizen.fullName).toEqual(answered.data.citizen.fullName);
+    expect(returned.extensions[ACCESS_RECORD_EXTENSION]).toEqual([
+      expect.objectContaining({ requestId: handedOver, agency: 'residents', personalCode: subjects[5], action: 'READ', classes: ['BASIC_IDENTITY'] }),
+    ]);
+    expect(await recordsOf(handedOver)).toEqual([]);
+  });
+
+  it('the gateway withholds the data of a request whose records it cannot write', async () => {
+    const unrecorded = await startFederation({ gatewayEnv: { AUDIT_DATABASE_URL: 'postgresql://postgres:postgres@127.0.0.1:9/audit' } });
+    try {
+      const requestId = `unrecorded-${Date.now()}`;
+      const response = await unrecorded.query<any>(NAME, { code: subjects[6] }, { ...(await bearer(PERSONAS.clerk)), 'x-request-id': requestId });
+      expect(response.status).toBe(503);
+      expect(response.data).toBeUndefined();
+      expect(response.errors).toEqual([expect.objectContaining({ extensions: { code: 'AUDIT_UNAVAILABLE' } })]);
+      expect(await recordsOf(requestId)).toEqual([]);
+    } finally {
+      await unrecorded.stop();
+    }
+  });
+});
+
 describe('nothing delivered goes unrecorded', () => {
   let child: ChildProcess;
   let killable: TestFederation;
@@ -113,32 +164,50 @@ describe('nothing delivered goes unrecorded', () => {
     await killable?.stop();
   });
 
-  it('SIGKILL of the subgraph process holding an audit writer during a burst: every response received has its record', async () => {
-    const { urls, auditUrl } = testDatabases();
-    // The residents subgraph as its own process (as in production), the rest in this one.
-    child = spawn(process.execPath, ['--import', 'tsx', path.resolve(__dirname, '../subgraphs/residents/index.ts')], {
-      env: { ...process.env, RESIDENTS_DATABASE_URL: urls.residents, RESIDENTS_PORT: '0', AUDIT_DATABASE_URL: auditUrl, NODE_ENV: 'test' },
+  it('SIGKILL of the gateway process, which holds the audit writer of client requests, during a burst: every response received has its records', async () => {
+    const { auditUrl, jwksFile } = testDatabases();
+    // The subgraphs in this process, the gateway as its own process (as in production), killed mid-burst.
+    killable = await startFederation();
+    child = spawn(process.execPath, ['--import', 'tsx', path.resolve(__dirname, '../gateway/index.ts')], {
+      env: {
+        ...process.env,
+        NODE_ENV: 'test',
+        GATEWAY_PORT: '0',
+        GATEWAY_HOST: '127.0.0.1',
+        AUTH_JWKS_FILE: jwksFile,
+        AUDIT_DATABASE_URL: auditUrl,
+        SUBGRAPH_RESIDENTS_URL: killable.subgraphUrls.residents,
+        SUBGRAPH_NATIONAL_ID_URL: killable.subgraphUrls['national-id'],
+        SUBGRAPH_BIRTH_REGISTRY_URL: killable.subgraphUrls['birth-registry'],
+      },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
-    const childUrl = await new Promise<string>((resolve, reject) => {
+    const gatewayUrl = await new Promise<string>((resolve, reject) => {
       let output = '';
       child.stdout!.on('data', (chunk: Buffer) => {
         output += chunk.toString();
         const match = /ready at (http:\/\/\S+)/.exec(output);
         if (match) resolve(match[1]);
       });
-      child.once('exit', () => reject(new Error(`residents exited early: ${output}`)));
+      child.once('exit', () => reject(new Error(`the gateway exited early: ${output}`)));
     });
-    killable = await startFederation({ routeThrough: { residents: async () => childUrl } });
     const clerk = await bearer(PERSONAS.clerk);
-    const NAME = `query ($code: PersonalCode!) { citizen(personalCode: $code) { fullName } }`;
-    expect((await killable.query<any>(NAME, { code: subjects[0] }, clerk)).data.citizen.fullName).toEqual(expect.any(String));
+    const CARD = `query ($code: PersonalCode!) { citizen(personalCode: $code) { fullName identityCards { number } } }`;
+    const ask = async (code: string, requestId: string) => {
+      const response = await fetch(gatewayUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...clerk, 'x-request-id': requestId },
+        body: JSON.stringify({ query: CARD, variables: { code } }),
+      });
+      return (await response.json()) as any;
+    };
+    expect((await ask(subjects[0], `sigkill-warm-${Date.now()}`)).data.citizen.fullName).toEqual(expect.any(String));
     const ids = subjects.map((_, i) => `sigkill-${Date.now()}-${i}`);
     // Requests every 10 ms; the process is killed once five answers have come back, in the middle of the burst.
     let answered = 0;
     const burst = subjects.map((code, i) =>
       new Promise((wait) => setTimeout(wait, i * 10))
-        .then(() => killable.query<any>(NAME, { code }, { ...clerk, 'x-request-id': ids[i] }))
+        .then(() => ask(code, ids[i]))
         .catch(() => null)
         .then((response) => {
           if (response?.data?.citizen?.fullName && ++answered === 5) child.kill('SIGKILL');
@@ -151,8 +220,10 @@ describe('nothing delivered goes unrecorded', () => {
     // The kill landed inside the burst: some answers came, some did not.
     expect(delivered.length).toBeGreaterThan(0);
     expect(lost).toBeGreaterThan(0);
-    const { rows } = await audit.query(`SELECT request_id, personal_code FROM audit_log WHERE agency = 'residents' AND request_id = ANY($1)`, [delivered.map((d) => d.id)]);
-    const recorded = new Set(rows.map((r) => `${r.request_id}/${r.personal_code}`));
-    expect(delivered.filter((d) => !recorded.has(`${d.id}/${d.code}`))).toEqual([]);
+    const { rows } = await audit.query(`SELECT request_id, agency, personal_code FROM audit_log WHERE request_id = ANY($1)`, [delivered.map((d) => d.id)]);
+    const recorded = new Set(rows.map((r) => `${r.request_id}/${r.agency}/${r.personal_code}`));
+    for (const agency of ['residents', 'national-id']) {
+      expect(delivered.filter((d) => !recorded.has(`${d.id}/${agency}/${d.code}`))).toEqual([]);
+    }
   }, 60_000);
 });

@@ -7,7 +7,7 @@ import {
   type GraphQLResolveInfo,
   type GraphQLSchema,
 } from 'graphql';
-import type { ApolloServerPlugin } from '@apollo/server';
+import type { ApolloServerPlugin, GraphQLResponse } from '@apollo/server';
 import { callerFrom, type Caller } from '../caller';
 import type { AuditEntry, AuditSink } from './audit-entry';
 import type { Classification } from './classification';
@@ -179,33 +179,58 @@ export function auditEntries(ctx: GuardedContext, agency: string, outcome: Audit
   return [...ctx.access.persons.entries()].map(([personalCode, classes]) => ({ ...base, personalCode, classes: [...classes].sort() }));
 }
 
+/** Where a subgraph puts its access record when the gateway records it (ServiceClaims.rec). */
+export const ACCESS_RECORD_EXTENSION = 'accessRecord';
+
 /**
  * Writes the request's access record to the audit store before the response leaves. If the store cannot
  * be written, the response is replaced by an error: no data leaves unrecorded.
+ *
+ * Unless the gateway records it: a client request through the gateway reaches two or three subgraphs, and
+ * each writing its own records cost three audit transactions per request, each serialised on the chain
+ * head with its commit's WAL flush (access control then cost W1 a quarter of its throughput). When the
+ * gateway's credential says so, the record goes back in the response (extensions.accessRecord); the gateway
+ * writes the records of all the subgraphs of one client request in one call, group-committed with other
+ * requests', before its own response leaves, and withholds that response if it cannot. A response the
+ * gateway receives is not yet delivered to anyone: the rule "recorded before it reaches the caller" holds
+ * with the gateway as the last step. Calls from other agencies' services, and any credentialed call
+ * without that claim, are still recorded here.
  */
 export function auditPlugin<Context extends GuardedContext>(agency: string, sink: AuditSink | null, log: (message: string, error: unknown) => void): ApolloServerPlugin<Context> {
   return {
     async requestDidStart() {
       return {
         async willSendResponse({ contextValue, response }) {
-          if (!sink) return;
           const body = response.body;
           const outcome = body.kind === 'single' && body.singleResult.errors?.length ? 'ERROR' : 'OK';
+          if (contextValue.caller.recordedByGateway) {
+            const entries = auditEntries(contextValue, agency, outcome);
+            if (entries.length > 0 && body.kind === 'single') {
+              body.singleResult.extensions = { ...body.singleResult.extensions, [ACCESS_RECORD_EXTENSION]: entries };
+            }
+            return;
+          }
+          if (!sink) return;
           const entries = auditEntries(contextValue, agency, outcome);
           if (entries.length === 0) return;
           try {
             await sink.record(entries);
           } catch (error) {
             log('audit store unavailable; the response is withheld', error);
-            if (body.kind === 'single') {
-              body.singleResult = {
-                errors: [{ message: 'The access could not be recorded, so no data is returned. Retry later.', extensions: { code: 'AUDIT_UNAVAILABLE' } }],
-              };
-            }
-            response.http.status = 503;
+            withholdUnrecorded(response);
           }
         },
       };
     },
   };
+}
+
+/** Replaces a response whose accesses could not be recorded: no data leaves unrecorded. */
+export function withholdUnrecorded(response: GraphQLResponse): void {
+  if (response.body.kind === 'single') {
+    response.body.singleResult = {
+      errors: [{ message: 'The access could not be recorded, so no data is returned. Retry later.', extensions: { code: 'AUDIT_UNAVAILABLE' } }],
+    };
+  }
+  response.http.status = 503;
 }
