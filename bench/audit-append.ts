@@ -1,9 +1,9 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { Pool } from 'pg';
 import { prepareDatabases } from '../lib/databases';
 import { appendEntries } from '../lib/audit/append';
 import type { AuditEntry } from '../lib/access/audit-entry';
+import { cpuSeconds } from './process-stats';
 
 /**
  * What one append to the audit chain costs, with nothing else running: `npx tsx bench/audit-append.ts [N]`
@@ -13,12 +13,6 @@ import type { AuditEntry } from '../lib/access/audit-entry';
  */
 const PORT = 54341;
 const DATA_DIR = path.resolve(__dirname, '../.data/bench-audit/postgres');
-
-function backendCpuMs(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks of 10 ms
-}
 
 const entry = (i: number): AuditEntry => ({
   requestId: `bench-${i}`,
@@ -42,7 +36,7 @@ async function main() {
   try {
     const backend = Number((await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid);
     for (let i = 0; i < 300; i += 1) await appendEntries(client, [entry(i)], { timeoutMs: 5000 }); // warm-up
-    const backendBefore = backendCpuMs(backend);
+    const backendBefore = cpuSeconds(backend);
     const ownBefore = process.cpuUsage();
     const startedAt = process.hrtime.bigint();
     for (let i = 0; i < count; i += 1) await appendEntries(client, [entry(i)], { timeoutMs: 5000 });
@@ -50,7 +44,7 @@ async function main() {
     const own = process.cpuUsage(ownBefore);
     const per = (ms: number) => `${(ms / count).toFixed(2)} ms`;
     console.log(
-      `${count} appends of one record: ${per(wallMs)} each; CPU per append: PostgreSQL ${per(backendCpuMs(backend) - backendBefore)}, ` +
+      `${count} appends of one record: ${per(wallMs)} each; CPU per append: PostgreSQL ${per((cpuSeconds(backend) - backendBefore) * 1000)}, ` +
         `this process ${per((own.user + own.system) / 1000)}`,
     );
   } finally {

@@ -22,7 +22,7 @@ const CLOCK_TICKS = (() => {
 })();
 
 /** utime + stime in seconds. The command name (field 2) may contain spaces, so fields are counted after its ")". */
-function cpuSeconds(pid: number): number {
+export function cpuSeconds(pid: number): number {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // fields[0] is field 3 (state); utime and stime are fields 14 and 15.

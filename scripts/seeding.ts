@@ -69,7 +69,7 @@ class ProgressBar {
   }
 
   /** Each phase and when it began: the final line says how long each took. */
-  private readonly phases: { name: string; at: number }[] = [{ name: 'loading', at: Date.now() }];
+  private readonly phases: { name: string; at: number }[] = [{ name: 'loading', at: this.started }];
 
   phase(description: string): void {
     if (this.tty) process.stdout.write('\n');

@@ -201,20 +201,19 @@ export function auditPlugin<Context extends GuardedContext>(agency: string, sink
     async requestDidStart() {
       return {
         async willSendResponse({ contextValue, response }) {
+          // Who writes this request's record: the gateway (it goes back in the response) or this subgraph.
+          const recorder = contextValue.caller.recordedByGateway ? 'gateway' : sink;
+          if (!recorder) return;
           const body = response.body;
           const outcome = body.kind === 'single' && body.singleResult.errors?.length ? 'ERROR' : 'OK';
-          if (contextValue.caller.recordedByGateway) {
-            const entries = auditEntries(contextValue, agency, outcome);
-            if (entries.length > 0 && body.kind === 'single') {
-              body.singleResult.extensions = { ...body.singleResult.extensions, [ACCESS_RECORD_EXTENSION]: entries };
-            }
-            return;
-          }
-          if (!sink) return;
           const entries = auditEntries(contextValue, agency, outcome);
           if (entries.length === 0) return;
+          if (recorder === 'gateway') {
+            if (body.kind === 'single') body.singleResult.extensions = { ...body.singleResult.extensions, [ACCESS_RECORD_EXTENSION]: entries };
+            return;
+          }
           try {
-            await sink.record(entries);
+            await recorder.record(entries);
           } catch (error) {
             log('audit store unavailable; the response is withheld', error);
             withholdUnrecorded(response);

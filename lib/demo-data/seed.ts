@@ -162,14 +162,21 @@ const DERIVED_TABLES: Partial<Record<DatabaseName, Record<string, string>>> = {
   },
 };
 
+interface Constraint {
+  table: string;
+  name: string;
+  definition: string;
+}
+
 /** What the load removes and puts back: foreign keys from or to the tables, their keys, and their other indexes. */
 interface DeferredSchema {
-  foreignKeys: { table: string; name: string; definition: string }[];
-  keys: { table: string; name: string; definition: string }[];
+  foreignKeys: Constraint[];
+  keys: Constraint[];
   indexes: { name: string; definition: string }[];
 }
 
 const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
+const addConstraint = (c: Constraint) => `ALTER TABLE ${c.table} ADD CONSTRAINT ${quoteIdent(c.name)} ${c.definition}`;
 
 /** Every table a load empties and fills in one database: the generator's, then the derived ones. */
 const tablesLoaded = (database: DatabaseName) => [...TABLES_BY_DATABASE[database], ...Object.keys(DERIVED_TABLES[database] ?? {})];
@@ -189,21 +196,18 @@ async function beginLoad(client: PoolClient, database: DatabaseName): Promise<De
       throw new Error(`seedPopulation needs empty tables, but ${table} (${database}) already has rows; truncate the agency tables first.`);
     }
   }
-  const { rows: foreignKeys } = await client.query<{ table: string; name: string; definition: string }>(
-    `SELECT c.conrelid::regclass::text AS table, c.conname AS name, pg_get_constraintdef(c.oid) AS definition
+  // Foreign keys from or to the tables, then their primary keys and UNIQUE constraints (a UNIQUE
+  // constraint never depends on the primary key, and keys are dropped only after the foreign keys on them).
+  const { rows: constraints } = await client.query<Constraint & { kind: string }>(
+    `SELECT c.contype AS kind, c.conrelid::regclass::text AS table, c.conname AS name, pg_get_constraintdef(c.oid) AS definition
        FROM pg_constraint c
-      WHERE c.contype = 'f' AND (c.conrelid = ANY ($1::regclass[]) OR c.confrelid = ANY ($1::regclass[]))
-      ORDER BY c.conname`,
+      WHERE (c.contype = 'f' AND (c.conrelid = ANY ($1::regclass[]) OR c.confrelid = ANY ($1::regclass[])))
+         OR (c.contype IN ('p', 'u') AND c.conrelid = ANY ($1::regclass[]))
+      ORDER BY c.contype = 'f' DESC, c.contype, c.conname`,
     [tables],
   );
-  // Primary keys first: a UNIQUE constraint's definition never depends on one, and the order is re-added.
-  const { rows: keys } = await client.query<{ table: string; name: string; definition: string }>(
-    `SELECT c.conrelid::regclass::text AS table, c.conname AS name, pg_get_constraintdef(c.oid) AS definition
-       FROM pg_constraint c
-      WHERE c.contype IN ('p', 'u') AND c.conrelid = ANY ($1::regclass[])
-      ORDER BY c.contype, c.conname`,
-    [tables],
-  );
+  const foreignKeys = constraints.filter((c) => c.kind === 'f');
+  const keys = constraints.filter((c) => c.kind !== 'f');
   // Indexes that do not implement a constraint.
   const { rows: indexes } = await client.query<{ name: string; definition: string }>(
     `SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS definition
@@ -213,10 +217,8 @@ async function beginLoad(client: PoolClient, database: DatabaseName): Promise<De
       ORDER BY 1`,
     [tables],
   );
-  for (const fk of foreignKeys) await client.query(`ALTER TABLE ${fk.table} DROP CONSTRAINT ${quoteIdent(fk.name)}`);
+  for (const constraint of constraints) await client.query(`ALTER TABLE ${constraint.table} DROP CONSTRAINT ${quoteIdent(constraint.name)}`);
   for (const index of indexes) await client.query(`DROP INDEX ${index.name}`);
-  // After the foreign keys that referenced them.
-  for (const key of keys) await client.query(`ALTER TABLE ${key.table} DROP CONSTRAINT ${quoteIdent(key.name)}`);
   // Truncating in this transaction is what allows COPY ... FREEZE.
   await client.query(`TRUNCATE ${tables.join(', ')}`);
   return { foreignKeys, keys, indexes };
@@ -224,9 +226,9 @@ async function beginLoad(client: PoolClient, database: DatabaseName): Promise<De
 
 async function finishLoad(client: PoolClient, database: DatabaseName, deferred: DeferredSchema): Promise<void> {
   for (const fill of Object.values(DERIVED_TABLES[database] ?? {})) await client.query(fill);
-  for (const key of deferred.keys) await client.query(`ALTER TABLE ${key.table} ADD CONSTRAINT ${quoteIdent(key.name)} ${key.definition}`);
+  for (const key of deferred.keys) await client.query(addConstraint(key));
   for (const index of deferred.indexes) await client.query(index.definition);
-  for (const fk of deferred.foreignKeys) await client.query(`ALTER TABLE ${fk.table} ADD CONSTRAINT ${quoteIdent(fk.name)} ${fk.definition}`);
+  for (const fk of deferred.foreignKeys) await client.query(addConstraint(fk));
   for (const [owner, table] of NUMBERED_TABLES) {
     if (owner !== database) continue;
     // The next default id follows the largest id the generator used.
