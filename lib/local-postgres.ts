@@ -33,6 +33,20 @@ const EMBEDDED_SETTINGS = [
   'max_connections=200',
 ];
 
+/**
+ * The collation of every database the embedded server creates: PostgreSQL's own C.UTF-8 (the "builtin"
+ * provider, PostgreSQL 17 and later), rather than the operating system's C.UTF-8 that initdb would take
+ * from the environment. Both order text by Unicode code point and both know Vietnamese upper and lower
+ * case, so no query answers differently; but PostgreSQL only trusts its own collation to compare with
+ * memcmp and abbreviated keys. Every key here is text (personal codes, household numbers, card numbers),
+ * and sorting them is what an index build or a foreign key check does: building the index of 8 million
+ * personal codes takes 5 s with the builtin collation and 16–20 s with the system's.
+ */
+const COLLATION = {
+  initdbFlags: ['--encoding=UTF8', '--locale-provider=builtin', '--builtin-locale=C.UTF-8'],
+  createDatabase: `TEMPLATE template0 ENCODING 'UTF8' LOCALE_PROVIDER builtin BUILTIN_LOCALE 'C.UTF-8'`,
+};
+
 export interface LocalPostgresOptions {
   dataDir: string;
   port: number;
@@ -54,6 +68,7 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
   const dataDir = path.resolve(options.dataDir);
   const server = new EmbeddedPostgres({
     postgresFlags: EMBEDDED_SETTINGS.flatMap((setting) => ['-c', setting]),
+    initdbFlags: COLLATION.initdbFlags,
     databaseDir: dataDir,
     port: options.port,
     user,
@@ -87,7 +102,8 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
       try {
         const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
         if (found.rowCount) return false;
-        await client.query(`CREATE DATABASE "${database.replace(/"/g, '""')}"`);
+        // Explicit, for a data folder initialised before its template databases had this collation.
+        await client.query(`CREATE DATABASE "${database.replace(/"/g, '""')}" ${COLLATION.createDatabase}`);
         return true;
       } finally {
         await client.end();

@@ -99,3 +99,25 @@ describe('the migration runner', () => {
     });
   });
 });
+
+describe('the embedded PostgreSQL', () => {
+  const { urls, auditUrl } = testDatabases();
+  it.each([...Object.entries(urls), ['audit', auditUrl]])(
+    'creates the %s database with the builtin C.UTF-8 collation: code point order, Vietnamese case',
+    async (_name, url) => {
+      const client = new Client({ connectionString: url });
+      await client.connect();
+      try {
+        const { rows } = await client.query(
+          `SELECT d.datlocprovider AS provider, d.datlocale AS locale,
+                  lower('NGUYỄN THỊ ĐÀO') AS lowered,
+                  (SELECT array_agg(w ORDER BY w) FROM unnest(ARRAY['đào', 'Zung', 'an', 'Ánh']) w) AS sorted
+             FROM pg_database d WHERE d.datname = current_database()`,
+        );
+        expect(rows[0]).toEqual({ provider: 'b', locale: 'C.UTF-8', lowered: 'nguyễn thị đào', sorted: ['Zung', 'an', 'Ánh', 'đào'] });
+      } finally {
+        await client.end();
+      }
+    },
+  );
+});
