@@ -3,32 +3,13 @@ import { Client, Pool } from 'pg';
 import { AGENCIES } from '../lib/agencies';
 import { findSchemaDrift, readPrismaModels } from '../lib/schema-drift';
 import { migrate, readMigrations } from '../lib/migrate';
-import { testDatabases } from './support/databases';
+import { testDatabases, withScratchDatabase } from './support/databases';
 
 /**
  * Every Prisma model and field matches its agency database: table, column, type and nullability.
  * The migrations are the agencies' DDL; the Prisma schemas are our reading of it.
  */
 const prismaSchema = (id: string) => fs.readFileSync(`prisma/${id}/schema.prisma`, 'utf8');
-
-/** A database of its own for a test that changes DDL; `pool` is ended before the database is dropped. */
-async function withScratchDatabase(name: string, run: (url: string, pool: Pool) => Promise<void>) {
-  const { adminUrl } = testDatabases();
-  const admin = new Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${name}`);
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = adminUrl.replace(/\/postgres$/, `/${name}`);
-  const pool = new Pool({ connectionString: url, max: 1 });
-  pool.on('error', () => undefined); // the forced drop below may end an idle connection
-  try {
-    await run(url, pool);
-  } finally {
-    await pool.end();
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-  }
-}
 
 describe.each(AGENCIES.map((a) => [a.id, a] as const))('the %s Prisma schema', (id) => {
   it('maps every table and column of the migrated database, with matching types and nullability', async () => {

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { Client, Pool } from 'pg';
 import type { Agency } from '../../lib/agencies';
 
 /**
@@ -23,4 +24,23 @@ export interface TestState {
 export function testDatabases(): TestState {
   if (!fs.existsSync(TEST_STATE_FILE)) throw new Error('The test databases are not prepared: run the tests with `npm test`.');
   return JSON.parse(fs.readFileSync(TEST_STATE_FILE, 'utf8')) as TestState;
+}
+
+/** A database of its own for a test that changes DDL; `pool` is ended before the database is dropped. */
+export async function withScratchDatabase(name: string, run: (url: string, pool: Pool) => Promise<void>) {
+  const { adminUrl } = testDatabases();
+  const admin = new Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${name}`);
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = adminUrl.replace(/\/postgres$/, `/${name}`);
+  const pool = new Pool({ connectionString: url, max: 1 });
+  pool.on('error', () => undefined); // the forced drop below may end an idle connection
+  try {
+    await run(url, pool);
+  } finally {
+    await pool.end();
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
+  }
 }
