@@ -19,7 +19,7 @@ export async function ensureSeeded(
     citizens: options.citizens,
     seed: options.seed,
     onProgress: (p) => progress.update(p.citizens, p.rows),
-    onPhase: (phase) => progress.phase(phase === 'indexes' ? 'building indexes and checking foreign keys' : 'gathering statistics'),
+    onPhase: (phase) => progress.phase(phase === 'indexes' ? 'building indexes and checking foreign keys' : 'vacuuming and gathering statistics'),
   });
   progress.done();
   options.log(
