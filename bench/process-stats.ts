@@ -21,11 +21,18 @@ const CLOCK_TICKS = (() => {
   }
 })();
 
-/** utime + stime in seconds. The command name (field 2) may contain spaces, so fields are counted after its ")". */
-export function cpuSeconds(pid: number): number {
+/**
+ * The fields of /proc/<pid>/stat from field 3 (state) on: fields[1] is the parent's pid, fields[11] and
+ * fields[12] utime and stime. The command name (field 2) may contain spaces, so they are counted after its ")".
+ */
+function statFields(pid: number | string): string[] {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // fields[0] is field 3 (state); utime and stime are fields 14 and 15.
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** utime + stime in seconds. */
+export function cpuSeconds(pid: number): number {
+  const fields = statFields(pid);
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
@@ -78,8 +85,7 @@ export function watchCpuByProcess(named: readonly NamedProcess[], postmasterPid:
       for (const entry of fs.readdirSync('/proc')) {
         if (!/^\d+$/.test(entry)) continue;
         try {
-          const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-          if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== postmasterPid) continue; // ppid
+          if (Number(statFields(entry)[1]) !== postmasterPid) continue;
           const title = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ');
           // "postgres: <user> <database> <host>(<port>) <state>" for a client's backend; not for an autovacuum worker.
           const backend = /^postgres: \S+ (\S+) (?:\S+\(\d+\)|\[local\])/.exec(title);

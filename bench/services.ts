@@ -3,6 +3,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { AGENCIES, AUDIT_STORE, type Agency } from '../lib/agencies';
 import { prepareDatabases, type AgencyDatabases } from '../lib/databases';
+import { postmasterPid } from '../lib/local-postgres';
 import { runChild, waitFor, type Child } from '../lib/processes';
 import { writeBenchSupergraph } from './supergraph';
 import { ensureDevKeys } from '../lib/dev-keys';
@@ -68,9 +69,7 @@ export class BenchServices {
     await assertPortsFree([BENCH_PORTS.postgres]);
     const dataDir = path.join(root, `.data/bench-${citizens}/postgres`);
     this.databases = await prepareDatabases({ dataDir, postgresPort: BENCH_PORTS.postgres, log: this.log });
-    // PostgreSQL's own record of its pid: the first line of postmaster.pid.
-    const pid = Number(fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-    this.postmasterPid = Number.isInteger(pid) && pid > 0 ? pid : null;
+    this.postmasterPid = postmasterPid(dataDir);
     return this.databases;
   }
 

@@ -1,8 +1,3 @@
-import type { ApolloServerPlugin } from '@apollo/server';
-import type { RemoteGraphQLDataSource } from '@apollo/gateway';
-import type { AuditEntry, AuditSink } from '../lib/access/audit-entry';
-import { ACCESS_RECORD_EXTENSION, withholdUnrecorded } from '../lib/access/subgraph-access';
-
 /**
  * The gateway's half of audit recording for client requests (the subgraphs' half, and why, is at
  * lib/access/subgraph-access.ts' auditPlugin): each subgraph call's credential asks the subgraph to return
@@ -11,6 +6,11 @@ import { ACCESS_RECORD_EXTENSION, withholdUnrecorded } from '../lib/access/subgr
  * concurrent requests, before the response leaves. If they cannot be written, the client gets
  * AUDIT_UNAVAILABLE and no data.
  */
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { RemoteGraphQLDataSource } from '@apollo/gateway';
+import type { AuditEntry, AuditSink } from '../lib/access/audit-entry';
+import { ACCESS_RECORD_EXTENSION, withholdUnrecorded } from '../lib/access/subgraph-access';
+
 /** A subgraph's response as the gateway's data source receives it. */
 type SubgraphResponse = Parameters<NonNullable<RemoteGraphQLDataSource['didReceiveResponse']>>[0]['response'];
 

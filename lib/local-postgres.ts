@@ -131,14 +131,21 @@ function letPostgresUserTraverse(directory: string): void {
   }
 }
 
+/** The postmaster's pid as PostgreSQL records it (the first line of postmaster.pid), or null if there is none. */
+export function postmasterPid(dataDir: string): number | null {
+  const pidFile = path.join(dataDir, 'postmaster.pid');
+  if (!fs.existsSync(pidFile)) return null;
+  const pid = Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]);
+  return Number.isInteger(pid) && pid > 0 ? pid : null;
+}
+
 /** A postmaster.pid left by a killed run would stop PostgreSQL from starting; remove it if its process is gone. */
 function removeStalePid(dataDir: string): void {
-  const pidFile = path.join(dataDir, 'postmaster.pid');
-  if (!fs.existsSync(pidFile)) return;
-  const pid = Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]);
+  const pid = postmasterPid(dataDir);
+  if (pid === null) return;
   try {
-    if (pid > 0) process.kill(pid, 0);
+    process.kill(pid, 0);
   } catch {
-    fs.rmSync(pidFile, { force: true });
+    fs.rmSync(path.join(dataDir, 'postmaster.pid'), { force: true });
   }
 }

@@ -179,7 +179,7 @@ const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 const addConstraint = (c: Constraint) => `ALTER TABLE ${c.table} ADD CONSTRAINT ${quoteIdent(c.name)} ${c.definition}`;
 
 /** Every table a load empties and fills in one database: the generator's, then the derived ones. */
-const tablesLoaded = (database: DatabaseName) => [...TABLES_BY_DATABASE[database], ...Object.keys(DERIVED_TABLES[database] ?? {})];
+export const tablesLoaded = (database: DatabaseName) => [...TABLES_BY_DATABASE[database], ...Object.keys(DERIVED_TABLES[database] ?? {})];
 
 async function beginLoad(client: PoolClient, database: DatabaseName): Promise<DeferredSchema> {
   const tables = tablesLoaded(database);
