@@ -42,6 +42,7 @@ export async function benchCredentials(security: boolean): Promise<Credentials> 
         agency: persona.agency ?? null,
         personalCode: persona.personal_code ?? null,
         purpose: persona.purpose ?? null,
+        caseReference: null,
         requestId: `bench-${Date.now().toString(36)}`,
       });
       return { authorization: `${SERVICE_SCHEME} ${signServiceToken(secret, GATEWAY_ISSUER, agency, { principal, ttlSeconds: RUN_SECONDS })}` };

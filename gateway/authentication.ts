@@ -97,6 +97,7 @@ function principalOf(payload: JWTPayload, requestId: string, purposeHeader: stri
     personalCode: role === 'CITIZEN' ? personalCode : null,
     // A purpose fixed in the token wins; otherwise the request says it.
     purpose: tokenPurpose ?? (purposeHeader || null),
+    caseReference: null,
     requestId,
   };
 }

@@ -25,6 +25,8 @@ export interface PrincipalClaims {
   agency: string | null;
   pc: string | null;
   purpose: string | null;
+  /** The case or court order reference (Principal.caseReference). */
+  cr?: string | null;
   rid: string;
 }
 

@@ -225,7 +225,7 @@ describe('trusted documents (TRUSTED_DOCUMENTS=required)', () => {
 });
 
 describe('the ad hoc rule and the admission check', () => {
-  const principal = (role: Principal['role']): Principal => ({ subject: 'u', role, agency: null, personalCode: null, purpose: null, requestId: 'r' });
+  const principal = (role: Principal['role']): Principal => ({ subject: 'u', role, agency: null, personalCode: null, purpose: null, caseReference: null, requestId: 'r' });
   const req = {} as IncomingMessage;
 
   it('allows free-form documents to analysts only', () => {

@@ -32,8 +32,10 @@ export interface Principal {
   agency: string | null;
   /** A citizen's own personal code (role CITIZEN); null for other roles. */
   personalCode: string | null;
-  /** The purpose of use of this request (e.g. SERVICE_COUNTER), from the token or the x-purpose header. */
+  /** The purpose of use of this request (e.g. SERVICE_COUNTER), bound to the token (gateway/authentication.ts). */
   purpose: string | null;
+  /** The case or court order an investigator acts under (POLICE_CASE, COURT_ORDER): recorded with every access. */
+  caseReference: string | null;
   /** The gateway's id of the client request: every log line and audit record of the request carries it. */
   requestId: string;
 }
@@ -49,6 +51,7 @@ export function toClaims(principal: Principal): PrincipalClaims {
     agency: principal.agency,
     pc: principal.personalCode,
     purpose: principal.purpose,
+    cr: principal.caseReference,
     rid: principal.requestId,
   };
 }
@@ -62,6 +65,7 @@ export function fromClaims(claims: PrincipalClaims | undefined): Principal | nul
     agency: claims.agency ?? null,
     personalCode: claims.pc ?? null,
     purpose: claims.purpose ?? null,
+    caseReference: typeof claims.cr === 'string' ? claims.cr : null,
     requestId: claims.rid,
   };
 }

@@ -258,7 +258,7 @@ export async function completeBirth(recorded: Recorded, caller: Caller, ctx: Pic
   // Residents records the registrar who registered the birth, whoever completes it (a retry, the background).
   const principal: Principal = caller.principal?.subject === recorded.actor
     ? caller.principal
-    : { subject: recorded.actor, role: 'REGISTRAR', agency: 'birth-registry', personalCode: null, purpose: 'CIVIL_REGISTRATION', requestId: caller.requestId };
+    : { subject: recorded.actor, role: 'REGISTRAR', agency: 'birth-registry', personalCode: null, purpose: 'CIVIL_REGISTRATION', caseReference: null, requestId: caller.requestId };
   const onBehalf: Caller = { actor: recorded.actor, requestId: caller.requestId, service: null, principal, credentialed: true, recordedByGateway: false };
   let code: string;
   try {
