@@ -12,7 +12,7 @@ import { BENCH_KEYS_DIR } from './services';
  */
 export const PERSONAS = {
   /** W1–W4: the whole record (sensitive fields included) under a court order. */
-  reader: { sub: 'bench:investigator', role: 'INVESTIGATOR', agency: 'court', purpose: 'COURT_ORDER' },
+  reader: { sub: 'bench:investigator', role: 'INVESTIGATOR', agency: 'court', purpose: 'COURT_ORDER', case_ref: 'TA-HN/2026/0412' },
   /** W5. */
   analyst: { sub: 'bench:analyst', role: 'ANALYST', purpose: 'STATISTICS' },
 } satisfies Record<string, TokenClaims>;
@@ -41,8 +41,8 @@ export async function benchCredentials(security: boolean): Promise<Credentials> 
         role: persona.role as never,
         agency: persona.agency ?? null,
         personalCode: persona.personal_code ?? null,
-        purpose: persona.purpose ?? null,
-        caseReference: null,
+        purpose: typeof persona.purpose === 'string' ? persona.purpose : null,
+        caseReference: persona.case_ref ?? null,
         requestId: `bench-${Date.now().toString(36)}`,
       });
       return { authorization: `${SERVICE_SCHEME} ${signServiceToken(secret, GATEWAY_ISSUER, agency, { principal, ttlSeconds: RUN_SECONDS })}` };

@@ -1,5 +1,6 @@
 import {
   getNamedType,
+  GraphQLError,
   Kind,
   TypeInfo,
   valueFromAST,
@@ -9,11 +10,12 @@ import {
   type FieldNode,
   type GraphQLSchema,
   type OperationDefinitionNode,
+  type SelectionSetNode,
 } from 'graphql';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { AuditEntry, AuditSink } from '../lib/access/audit-entry';
 import type { Classification } from '../lib/access/classification';
-import { allowedClassifications, forbidden, mayWrite } from '../lib/access/policy';
+import { allowedClassifications, CITIZEN_ROOT_FIELDS, forbidden, mayWrite } from '../lib/access/policy';
 import type { Principal } from '../lib/access/principal';
 import type { ClassificationMap } from '../lib/access/schema-classification';
 import type { GatewayContext } from './data-source';
@@ -35,9 +37,6 @@ export interface AccessPolicyOptions {
   log: (message: string, error?: unknown) => void;
 }
 
-/** Root fields a citizen may ask, each only for their own record. */
-const CITIZEN_ROOT_FIELDS = new Set(['citizen', 'myAccessLog']);
-
 /**
  * Operations found allowed, by document and by what the decision depends on (role, purpose, agency): a
  * frontend sends the same few documents all day, so the walk over the document runs once per kind of caller.
@@ -53,6 +52,12 @@ export function accessPolicyPlugin(options: AccessPolicyOptions): ApolloServerPl
         async didResolveOperation({ contextValue, operation, document, schema, request, queryHash }) {
           const principal = contextValue.principal;
           if (!principal || !operation) return;
+          if (contextValue.purposeRefusal) {
+            const { reason, message } = contextValue.purposeRefusal;
+            const refusal = refused(forbidden(reason, message));
+            await auditRefusal(principal, document, operation, refusal, options);
+            throw refusal;
+          }
           const key = principal.role === 'CITIZEN' ? null : `${principal.role}|${principal.purpose}|${principal.agency}|${request.operationName ?? ''}|${queryHash}`;
           if (key !== null && allowed.has(key)) return;
           try {
@@ -61,8 +66,9 @@ export function accessPolicyPlugin(options: AccessPolicyOptions): ApolloServerPl
               if (allowed.size >= ALLOWED_CACHE_SIZE) allowed.clear();
               allowed.add(key);
             }
-          } catch (refusal) {
-            await auditRefusal(principal, operation, refusal, options);
+          } catch (error) {
+            const refusal = error instanceof GraphQLError ? refused(error) : error;
+            await auditRefusal(principal, document, operation, refusal, options);
             throw refusal;
           }
         },
@@ -81,9 +87,10 @@ export function checkOperation(
 ): void {
   const allowed = allowedClassifications(principal);
   const rootType = operation.operation === 'mutation' ? schema.getMutationType() : schema.getQueryType();
-  for (const selection of operation.selectionSet.selections) {
-    if (selection.kind !== Kind.FIELD || selection.name.value.startsWith('__')) continue;
-    checkRootField(principal, selection, operation.operation, variables, rootType?.getFields()[selection.name.value]?.args ?? [], options);
+  for (const field of rootFields(document, operation.selectionSet)) {
+    if (field.name.value.startsWith('__')) continue;
+    const definition = rootType?.getFields()[field.name.value];
+    checkRootField(principal, field, operation.operation, variables, definition?.args ?? [], options);
   }
   const denied = new Set<string>();
   const typeInfo = new TypeInfo(schema);
@@ -109,6 +116,37 @@ export function checkOperation(
   }
 }
 
+/**
+ * The root fields an operation asks for, wherever they sit: directly, in inline fragments (`... on Query`),
+ * in named fragments spread at the root, nested any number of times. Checking only the operation's direct
+ * selections would let `{ ... on Query { citizen(personalCode: "…") { … } } }` past every root-field rule.
+ * Validation has refused fragment cycles; each named fragment is expanded once.
+ */
+export function rootFields(document: DocumentNode, selectionSet: SelectionSetNode): FieldNode[] {
+  const fragments = new Map(document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])));
+  const fields: FieldNode[] = [];
+  const expanded = new Set<string>();
+  const walk = (set: SelectionSetNode) => {
+    for (const selection of set.selections) {
+      if (selection.kind === Kind.FIELD) fields.push(selection);
+      else if (selection.kind === Kind.INLINE_FRAGMENT) walk(selection.selectionSet);
+      else if (!expanded.has(selection.name.value)) {
+        expanded.add(selection.name.value);
+        const fragment = fragments.get(selection.name.value);
+        if (fragment) walk(fragment.selectionSet);
+      }
+    }
+  };
+  walk(selectionSet);
+  return fields;
+}
+
+/** A policy refusal as the gateway answers it: HTTP 403 (GraphQL over HTTP: the request was understood and refused). */
+function refused(error: GraphQLError): GraphQLError {
+  if (error.extensions.code !== 'FORBIDDEN') return error;
+  return new GraphQLError(error.message, { extensions: { ...error.extensions, http: { status: 403 } } });
+}
+
 function checkRootField(
   principal: Principal,
   field: FieldNode,
@@ -121,12 +159,12 @@ function checkRootField(
   if (kind === 'mutation') {
     const owner = options.mutationOwners.get(name);
     if (!owner || !mayWrite(principal, owner)) {
-      throw forbidden('WRITE_NOT_ALLOWED', `Only a registrar of the ${owner ?? 'owning'} agency may call ${name}.`, { field: name });
+      throw forbidden('WRITE_NOT_ALLOWED', `Only a registrar of the ${owner ?? 'owning'} agency, acting for CIVIL_REGISTRATION, may call ${name}.`, { field: name });
     }
     return;
   }
   if (principal.role !== 'CITIZEN') return;
-  if (!CITIZEN_ROOT_FIELDS.has(name)) throw forbidden('NOT_OWN_RECORD', `A citizen may ask for their own record and access log only, not ${name}.`);
+  if (!CITIZEN_ROOT_FIELDS.includes(name)) throw forbidden('NOT_OWN_RECORD', `A citizen may ask for their own record and access log only, not ${name}.`);
   const argument = field.arguments?.find((a) => a.name.value === 'personalCode');
   const definition = argumentDefinitions.find((a) => a.name === 'personalCode');
   if (argument && definition && valueFromAST(argument.value, definition.type, variables) !== principal.personalCode) {
@@ -134,7 +172,7 @@ function checkRootField(
   }
 }
 
-async function auditRefusal(principal: Principal, operation: OperationDefinitionNode, refusal: unknown, options: AccessPolicyOptions) {
+async function auditRefusal(principal: Principal, document: DocumentNode, operation: OperationDefinitionNode, refusal: unknown, options: AccessPolicyOptions) {
   if (!options.audit) return;
   const reason = (refusal as { extensions?: { reason?: string } }).extensions?.reason ?? 'FORBIDDEN';
   const entry: AuditEntry = {
@@ -145,7 +183,7 @@ async function auditRefusal(principal: Principal, operation: OperationDefinition
     purpose: principal.purpose,
     agency: 'gateway',
     action: 'REFUSED',
-    operation: `${operation.operation} ${operation.selectionSet.selections.map((s) => (s.kind === Kind.FIELD ? s.name.value : '…')).join(',')}: ${reason}`,
+    operation: `${operation.operation} ${[...new Set(rootFields(document, operation.selectionSet).map((f) => f.name.value))].join(',')}: ${reason}`,
     personalCode: principal.personalCode,
     classes: [],
     outcome: 'DENIED',

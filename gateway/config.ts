@@ -22,6 +22,7 @@ import type { TrustedDocumentsMode } from './trusted-documents';
  *   AUTHENTICATION                      bearer tokens required (on); off only against unsealed subgraphs (benchmarks)
  *   AUTH_JWKS_FILE | AUTH_JWKS_URL      the keys that sign tokens (.data/keys/jwks.json, made by npm start, in development)
  *   AUTH_ISSUER, AUTH_AUDIENCE          the tokens' iss and aud (citizen-graph-dev, citizen-graph in development)
+ *   AUTH_MAX_TOKEN_LIFETIME_S           the longest token lifetime (exp - iat) accepted (43200: 12 hours)
  *   SERVICE_TOKEN_SECRET                signs the credential of each subgraph call (the subgraphs' secret)
  *   AUDIT_DATABASE_URL, AUDIT_RECORDING where refused requests, and the accesses the subgraphs report for client
  *                             requests, are recorded (gateway/access-records.ts; the embedded audit database; on)
@@ -118,6 +119,7 @@ function readAuthentication(read: EnvReader): AuthenticationConfig {
     issuer: read.string('AUTH_ISSUER', DEV_TOKEN_ISSUER),
     audience: read.string('AUTH_AUDIENCE', DEV_TOKEN_AUDIENCE),
     clockToleranceS: read.integer('AUTH_CLOCK_TOLERANCE_S', 5, { min: 0, max: 300 }),
+    maxTokenLifetimeS: read.integer('AUTH_MAX_TOKEN_LIFETIME_S', 12 * 3600, { min: 60, max: 7 * 24 * 3600 }),
   };
 }
 

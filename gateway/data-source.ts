@@ -8,7 +8,7 @@ import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@
 import { CALLER_HEADERS, isRequestId } from '../lib/caller';
 import { toClaims, type Principal } from '../lib/access/principal';
 import { GATEWAY_ISSUER, SERVICE_SCHEME, signServiceToken } from '../lib/service-auth';
-import type { Authenticate } from './authentication';
+import type { Authenticate, PurposeRefusal } from './authentication';
 import type { Fetcher } from '@apollo/utils.fetcher';
 import { findAgency } from '../lib/agencies';
 import { ErrorCode } from '../lib/graphql/errors';
@@ -117,6 +117,8 @@ export interface GatewayContext extends AccessRecordContext {
   requestId: string;
   /** The authenticated caller (gateway/authentication.ts); absent only when authentication is off. */
   principal?: Principal;
+  /** What the policy must refuse (and audit) of this request: a purpose or case reference not bound to the token. */
+  purposeRefusal?: PurposeRefusal;
   /** The client's address (the TCP peer), the rate limit's key for a caller without a principal. */
   clientAddress?: string;
   /** The manifest id of the operation when it is a trusted document (gateway/trusted-documents.ts). */
@@ -129,7 +131,7 @@ export async function requestContext(req: IncomingMessage, res: ServerResponse, 
   res.setHeader(CALLER_HEADERS.requestId, requestId);
   const clientAddress = req.socket?.remoteAddress;
   const address = clientAddress ? { clientAddress } : {};
-  if (authenticate) return { requestId, principal: await authenticate(req, requestId), ...address };
+  if (authenticate) return { requestId, ...(await authenticate(req, requestId)), ...address };
   // Authentication off (development against unsealed subgraphs, benchmarks): the caller names the actor.
   const actor = req.headers[CALLER_HEADERS.actor];
   return { requestId, ...(typeof actor === 'string' ? { actor } : {}), ...address };

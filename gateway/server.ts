@@ -20,6 +20,7 @@ import { admitted } from './admission';
 import { requestBodyErrors } from './request-body';
 import { healthRouter } from './health';
 import { createAuthenticator } from './authentication';
+import { createRefusalLog } from './refusal-log';
 import { createAuditWriter } from '../lib/audit/writer';
 import { accessRecordPlugin } from './access-records';
 import { accessPolicyPlugin } from './access-policy';
@@ -60,7 +61,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
       }),
   });
 
-  const authenticate = config.authentication ? createAuthenticator(config.authentication) : null;
+  const authenticate = config.authentication ? createAuthenticator(config.authentication, createRefusalLog()) : null;
   const documents = trustedDocuments({ mode: config.trustedDocuments, manifestPath: config.trustedDocumentsPath });
   const httpServer = http.createServer();
   const apollo = new ApolloServer<GatewayContext>({

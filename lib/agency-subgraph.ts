@@ -5,7 +5,7 @@ import { callerFrom, type Caller } from './caller';
 import type { AuditSink } from './access/audit-entry';
 import { createAuditWriter } from './audit/writer';
 import { readClassifications } from './access/schema-classification';
-import { auditPlugin, guardSchema, newAccessRecord, sealMiddleware, type AccessRecord } from './access/subgraph-access';
+import { auditPlugin, guardSchema, newAccessRecord, sealMiddleware, type AccessRecord, type DataSubjects } from './access/subgraph-access';
 import { openDatabase, type Database } from './database';
 import { createSubgraphServer, type SubgraphServer } from './subgraph-server';
 import type { SubgraphConfig } from './subgraph-config';
@@ -35,6 +35,8 @@ export interface AgencySubgraphSpec<Client extends { $disconnect(): Promise<void
   services?: Services;
   /** Mutations only other agencies' services may call (they check the service credential themselves). */
   serviceOnly?: readonly string[];
+  /** Whose data the objects of this subgraph's types carry, where they name persons themselves (lib/access/subgraph-access.ts). */
+  subjects?: DataSubjects;
   /** Releases what the subgraph opened besides its database (pools of other stores). */
   release?(): Promise<void>;
   /** Work the subgraph process does on its own (e.g. finishing writes another agency could not take); returns a stop function. */
@@ -71,7 +73,7 @@ export async function createAgencySubgraph<Client extends { $disconnect(): Promi
     schemaPath: spec.schemaPath,
     resolvers: spec.resolvers as GraphQLResolverMap<AgencyContext<Client, Loaders, Services>>,
     gate: sealMiddleware(verify, config.sealed),
-    transformSchema: (schema) => guardSchema(schema, classifications, { agency: config.agency.id, serviceOnly: spec.serviceOnly }),
+    transformSchema: (schema) => guardSchema(schema, classifications, { agency: config.agency.id, serviceOnly: spec.serviceOnly, subjects: spec.subjects }),
     plugins: [auditPlugin(config.agency.id, audit, log)],
     createContext: (headers, locals) => ({
       db,

@@ -32,7 +32,10 @@ export interface TokenClaims {
   role: string;
   agency?: string;
   personal_code?: string;
-  purpose?: string;
+  /** One purpose of use, or several for the x-purpose header to choose from. */
+  purpose?: string | string[];
+  /** The case or court order an investigator acts under. */
+  case_ref?: string;
 }
 
 export interface MintOptions {

@@ -75,17 +75,33 @@ describe('authentication at the gateway', () => {
 });
 
 describe('purpose of use', () => {
+  const clerk = { sub: 'c', role: 'CLERK', agency: 'residents' };
   it.each([
-    [{ sub: 'c', role: 'CLERK', agency: 'residents' }, {}, 'PURPOSE_REQUIRED'],
-    [{ sub: 'c', role: 'CLERK', agency: 'residents' }, { 'x-purpose': 'CURIOSITY' }, 'PURPOSE_UNKNOWN'],
-    [{ sub: 'c', role: 'CLERK', agency: 'residents' }, { 'x-purpose': 'COURT_ORDER' }, 'PURPOSE_NOT_ALLOWED'],
-  ])('refuses %j with %j: %s', async (claims, extra, reason) => {
+    [clerk, {}, 'PURPOSE_REQUIRED'],
+    [clerk, { 'x-purpose': 'CURIOSITY' }, 'PURPOSE_UNKNOWN'],
+    [{ ...clerk, purpose: 'COURT_ORDER' }, {}, 'PURPOSE_NOT_ALLOWED'],
+    // The purpose is the token's: a header cannot supply one the token lacks, nor replace the token's.
+    [clerk, { 'x-purpose': 'SERVICE_COUNTER' }, 'PURPOSE_NOT_IN_TOKEN'],
+    [{ ...clerk, purpose: 'SERVICE_COUNTER' }, { 'x-purpose': 'CIVIL_REGISTRATION' }, 'PURPOSE_NOT_IN_TOKEN'],
+    [{ sub: 'i', role: 'INVESTIGATOR', agency: 'police', purpose: 'POLICE_CASE' }, {}, 'CASE_REFERENCE_REQUIRED'],
+    [{ sub: 'i', role: 'INVESTIGATOR', agency: 'police', purpose: 'POLICE_CASE', case_ref: 'CA-HN/2026/77' }, { 'x-case-reference': 'CA-HN/2026/78' }, 'CASE_REFERENCE_MISMATCH'],
+  ])('refuses %j with %j: 403 %s', async (claims, extra, reason) => {
     const response = await refusedBeforeAnySubgraph(NAME, { code: subject }, { ...(await bearer(claims)), ...extra });
+    expect(response.status).toBe(403);
     expect(response.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', reason });
   });
 
-  it('takes the purpose from the x-purpose header when the token has none', async () => {
-    const response = await federation.query<any>(NAME, { code: subject }, { ...(await bearer({ sub: 'c', role: 'CLERK', agency: 'residents' })), 'x-purpose': 'SERVICE_COUNTER' });
+  it('lets the x-purpose header choose among the purposes the token lists', async () => {
+    const token = await bearer({ sub: 'r', role: 'REGISTRAR', agency: 'residents', purpose: ['SERVICE_COUNTER', 'CIVIL_REGISTRATION'] });
+    expect((await federation.query<any>(NAME, { code: subject }, { ...token, 'x-purpose': 'SERVICE_COUNTER' })).errors).toBeUndefined();
+    // Several purposes and no choice: the request has none.
+    const none = await refusedBeforeAnySubgraph(NAME, { code: subject }, token);
+    expect(none.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'PURPOSE_REQUIRED' });
+  });
+
+  it('takes an investigator\'s case reference from the header when the token has none', async () => {
+    const token = await bearer({ sub: 'i', role: 'INVESTIGATOR', agency: 'police', purpose: 'POLICE_CASE' });
+    const response = await federation.query<any>(NAME, { code: subject }, { ...token, 'x-case-reference': 'CA-HN/2026/77' });
     expect(response.errors).toBeUndefined();
   });
 });

@@ -22,4 +22,4 @@ export const CLASSIFICATIONS = {
 } as const;
 export type Classification = keyof typeof CLASSIFICATIONS;
 
-export const isClassification = (value: unknown): value is Classification => typeof value === 'string' && value in CLASSIFICATIONS;
+export const isClassification = (value: unknown): value is Classification => typeof value === 'string' && Object.hasOwn(CLASSIFICATIONS, value);

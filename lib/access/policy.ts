@@ -34,31 +34,52 @@ export const POLICY: Readonly<Record<Role, Partial<Record<Purpose, readonly Clas
 
 /** Roles that may send free-form (ad hoc) documents instead of trusted document ids. */
 export const AD_HOC_ROLES: readonly Role[] = ['ANALYST'];
-/** Roles that write, each in their own agency only. */
+/** Roles that write, each in their own agency only, and the purposes a write may be made for. */
 export const WRITER_ROLES: readonly Role[] = ['REGISTRAR'];
+export const WRITE_PURPOSES: readonly Purpose[] = ['CIVIL_REGISTRATION'];
+/** Purposes that need the reference of the case or court order they serve (Principal.caseReference). */
+export const CASE_PURPOSES: readonly Purpose[] = ['POLICE_CASE', 'COURT_ORDER'];
+/**
+ * Root fields a citizen may ask, each only for their own record (the gateway checks the argument, the
+ * subgraphs the records they resolve, `_entities` included).
+ */
+export const CITIZEN_ROOT_FIELDS: readonly string[] = ['citizen', 'myAccessLog'];
 
-export const isPurpose = (value: unknown): value is Purpose => typeof value === 'string' && value in PURPOSES;
+// Own keys only: a purpose named "constructor" or "__proto__" is no purpose.
+export const isPurpose = (value: unknown): value is Purpose => typeof value === 'string' && Object.hasOwn(PURPOSES, value);
 
 export function forbidden(reason: string, message: string, details: Record<string, unknown> = {}): GraphQLError {
   return new GraphQLError(message, { extensions: { code: 'FORBIDDEN', reason, ...details } });
 }
 
-/** The classifications the principal may see under its purpose; throws FORBIDDEN for a purpose it may not use. */
+const purposesOf = (role: Role) => Object.keys(POLICY[role]).join(', ');
+
+/**
+ * The classifications the principal may see under its purpose; throws FORBIDDEN for a purpose it may not
+ * use, or a case purpose without its case reference.
+ */
 export function allowedClassifications(principal: Principal): ReadonlySet<Classification> {
-  if (principal.purpose === null) {
-    throw forbidden('PURPOSE_REQUIRED', `Every request needs a purpose of use (the x-purpose header or the token's purpose claim): one of ${Object.keys(POLICY[principal.role]).join(', ')}.`);
+  const { role, purpose } = principal;
+  if (purpose === null) {
+    throw forbidden('PURPOSE_REQUIRED', `Every request needs a purpose of use, carried by the token (its "purpose" claim): one of ${purposesOf(role)}.`);
   }
-  if (!isPurpose(principal.purpose)) {
-    throw forbidden('PURPOSE_UNKNOWN', `"${principal.purpose.slice(0, 40)}" is not a purpose of use; the purposes are ${Object.keys(PURPOSES).join(', ')}.`);
+  if (!isPurpose(purpose)) {
+    throw forbidden('PURPOSE_UNKNOWN', `"${purpose.slice(0, 40)}" is not a purpose of use; the purposes are ${Object.keys(PURPOSES).join(', ')}.`);
   }
-  const allowed = POLICY[principal.role][principal.purpose];
+  const allowed = Object.hasOwn(POLICY[role], purpose) ? POLICY[role][purpose] : undefined;
   if (!allowed) {
-    throw forbidden('PURPOSE_NOT_ALLOWED', `The role ${principal.role} may not act for the purpose ${principal.purpose}; it may for ${Object.keys(POLICY[principal.role]).join(', ')}.`);
+    throw forbidden('PURPOSE_NOT_ALLOWED', `The role ${role} may not act for the purpose ${purpose}; it may for ${purposesOf(role)}.`);
+  }
+  if (CASE_PURPOSES.includes(purpose) && !principal.caseReference) {
+    throw forbidden(
+      'CASE_REFERENCE_REQUIRED',
+      `Acting for ${purpose} needs the reference of the case or court order: the token's "case_ref" claim or the x-case-reference header.`,
+    );
   }
   return new Set(allowed);
 }
 
-/** Whether the principal may write in an agency (registrars, in their own agency only). */
+/** Whether the principal may write in an agency: a registrar of that agency, for civil registration. */
 export function mayWrite(principal: Principal, agency: string): boolean {
-  return WRITER_ROLES.includes(principal.role) && principal.agency === agency;
+  return WRITER_ROLES.includes(principal.role) && principal.agency === agency && isPurpose(principal.purpose) && WRITE_PURPOSES.includes(principal.purpose);
 }

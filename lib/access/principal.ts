@@ -42,6 +42,13 @@ export interface Principal {
 
 export const isRole = (value: unknown): value is Role => typeof value === 'string' && (ROLES as readonly string[]).includes(value);
 
+/**
+ * Who a subject (a token's `sub`, the actor recorded with every write) may be: 1 to 100 letters, digits,
+ * spaces or . _ : @ / -, starting with a letter or digit. One pattern for the gateway's token check and the
+ * subgraphs' actor check, so that whatever the gateway lets through a subgraph can record.
+ */
+export const SUBJECT_PATTERN = /^[\p{L}\p{N}][\p{L}\p{N} _.:@/-]{0,99}$/u;
+
 
 /** The principal as a credential carries it to a subgraph. */
 export function toClaims(principal: Principal): PrincipalClaims {

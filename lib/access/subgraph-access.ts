@@ -11,7 +11,7 @@ import type { ApolloServerPlugin, GraphQLResponse } from '@apollo/server';
 import { callerFrom, type Caller } from '../caller';
 import type { AuditEntry, AuditSink } from './audit-entry';
 import type { Classification } from './classification';
-import { allowedClassifications, forbidden, mayWrite } from './policy';
+import { allowedClassifications, CITIZEN_ROOT_FIELDS as POLICY_CITIZEN_ROOT_FIELDS, forbidden, mayWrite } from './policy';
 import type { ClassificationMap } from './schema-classification';
 
 /**
@@ -32,17 +32,33 @@ export interface AccessRecord {
   /** Root fields asked (Query or Mutation fields, `_entities`). */
   operations: Set<string>;
   wrote: boolean;
-  /** The object a nested value belongs to → whose data it is (a residence → its citizen). */
-  owners: WeakMap<object, string>;
+  /** The object a nested value belongs to → whose data it is (a residence → its citizen; an address → a household's members). */
+  owners: WeakMap<object, readonly string[]>;
+  /** What this subgraph refused, and whose data it was asked for: recorded like the accesses. */
+  refusals: Refusal[];
   allowed?: ReadonlySet<Classification>;
 }
+
+export interface Refusal {
+  /** The field refused, e.g. Citizen.religion or Query.household. */
+  field: string;
+  reason: string;
+  persons: string[];
+}
+
+/**
+ * Whose data an object of a type carries, for types that name persons themselves (a birth registration its
+ * child, a household membership its member, an audit record the persons it is about). Objects of other
+ * types belong to the person through whom they were reached (a residence to its citizen).
+ */
+export type DataSubjects = Readonly<Record<string, (parent: never) => readonly (string | null | undefined)[]>>;
 
 export interface GuardedContext {
   caller: Caller;
   access: AccessRecord;
 }
 
-export const newAccessRecord = (): AccessRecord => ({ persons: new Map(), operations: new Set(), wrote: false, owners: new WeakMap() });
+export const newAccessRecord = (): AccessRecord => ({ persons: new Map(), operations: new Set(), wrote: false, owners: new WeakMap(), refusals: [] });
 
 /** The seal, as Express middleware before the GraphQL handler; leaves the verified caller in res.locals.caller. */
 export function sealMiddleware(verify: { secret: string; audience: string }, sealed: boolean): express.RequestHandler {
@@ -65,36 +81,79 @@ export function sealMiddleware(verify: { secret: string; audience: string }, sea
 }
 
 const CITIZEN_TYPE = 'Citizen';
-/** Root fields a citizen may ask, each for their own record only. */
-const CITIZEN_ROOT_FIELDS = new Set(['citizen', 'myAccessLog', '_entities']);
+/** Root fields a citizen may ask, each for their own record only (lib/access/policy.ts), and entity resolution. */
+const CITIZEN_ROOT_FIELDS = new Set([...POLICY_CITIZEN_ROOT_FIELDS, '_entities']);
 
-function personOf(typeName: string, parent: unknown, access: AccessRecord): string | undefined {
-  if (parent === null || typeof parent !== 'object') return undefined;
-  if (typeName === CITIZEN_TYPE) return (parent as { personalCode?: string }).personalCode;
-  return access.owners.get(parent);
+const isCode = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
+
+/** The persons an object's data belongs to: those it names itself (DataSubjects), and the one it was reached through. */
+function personsOf(typeName: string, parent: unknown, access: AccessRecord, subjects: DataSubjects): string[] {
+  if (parent === null || typeof parent !== 'object') return [];
+  if (typeName === CITIZEN_TYPE) {
+    const code = (parent as { personalCode?: unknown }).personalCode;
+    return isCode(code) ? [code] : [];
+  }
+  const named = Object.hasOwn(subjects, typeName) ? subjects[typeName](parent as never).filter(isCode) : [];
+  const owners = access.owners.get(parent) ?? [];
+  return owners.length === 0 ? named : [...new Set([...named, ...owners])];
 }
 
-/** Marks what a field returned as belonging to `person` (nested objects: residences, cards, memberships). */
-function adopt(result: unknown, person: string, access: AccessRecord): void {
-  if (result === null || typeof result !== 'object') return;
-  if (Array.isArray(result)) {
-    for (const item of result) if (item !== null && typeof item === 'object') access.owners.set(item, person);
-  } else {
-    access.owners.set(result, person);
+/** Marks what a field returned as belonging to `persons` (nested objects: residences, cards, memberships). */
+function adopt(result: unknown, persons: readonly string[], access: AccessRecord): void {
+  if (result === null || typeof result !== 'object' || persons.length === 0) return;
+  for (const item of Array.isArray(result) ? result : [result]) {
+    if (item === null || typeof item !== 'object') continue;
+    const earlier = access.owners.get(item);
+    access.owners.set(item, earlier ? [...new Set([...earlier, ...persons])] : persons);
+  }
+}
+
+/** The personal codes a field returned, for a field whose type is Citizen or a list of them. */
+function citizensIn(result: unknown): string[] {
+  const items = Array.isArray(result) ? result : [result];
+  return items.flatMap((item) => {
+    const code = item !== null && typeof item === 'object' ? (item as { personalCode?: unknown }).personalCode : undefined;
+    return isCode(code) ? [code] : [];
+  });
+}
+
+/** The codes a root field's arguments name: whom the caller asked about, found or not. */
+function codesAsked(args: Record<string, unknown>): string[] {
+  const asked = [args.personalCode, ...(Array.isArray(args.personalCodes) ? args.personalCodes : [])];
+  return asked.filter(isCode);
+}
+
+function note(access: AccessRecord, persons: readonly string[], classification: Classification | undefined): void {
+  if (!classification) return;
+  for (const person of persons) {
+    let classes = access.persons.get(person);
+    if (!classes) access.persons.set(person, (classes = new Set()));
+    classes.add(classification);
   }
 }
 
 /**
  * Wraps the resolvers of every classified field (and the Mutation fields) with the policy checks and the
- * access record. `serviceOnly` names mutations only agency services call (they check the credential themselves).
+ * access record. `serviceOnly` names mutations only agency services call (they check the credential
+ * themselves); `subjects` says whose data the objects of some types carry.
+ *
+ * What is recorded for a request, per person: the classification of every field resolved on their data;
+ * for a field that returns citizens (a root field, `parents`, `head`, a search's `node`), the persons
+ * returned, with that field's classification, even if nothing but `__typename` is asked of them (an
+ * existence probe is an access); for a root field, the persons its arguments name. Every refusal is
+ * recorded too, with the persons it concerned.
+ *
+ * No principal, no answer: a credentialed call that names no principal is refused. Only a subgraph that
+ * was deliberately left unsealed (SUBGRAPH_SEALED=false, refused in production) serves callers without one.
  */
 export function guardSchema(
   schema: GraphQLSchema,
   classifications: ClassificationMap,
-  options: { agency: string; serviceOnly?: readonly string[] },
+  options: { agency: string; serviceOnly?: readonly string[]; subjects?: DataSubjects },
 ): GraphQLSchema {
   const mutationType = schema.getMutationType()?.name;
   const queryType = schema.getQueryType()?.name;
+  const subjects = options.subjects ?? {};
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || type.name.startsWith('__')) continue;
     for (const field of Object.values(type.getFields())) {
@@ -112,48 +171,61 @@ export function guardSchema(
       field.resolve = (parent: unknown, args: Record<string, unknown>, ctx: GuardedContext, info: GraphQLResolveInfo) => {
         const { access, caller } = ctx;
         const principal = caller.principal;
+        // A citizen's root fields are all about themselves (their record, their access log).
+        const own = isRoot && principal?.role === 'CITIZEN' && principal.personalCode ? [principal.personalCode] : [];
+        const persons = isRoot ? [...new Set([...own, ...codesAsked(args)])] : personsOf(type.name, parent, access, subjects);
+        const refuse = (reason: string, message: string, refused: readonly string[] = persons, details: Record<string, unknown> = {}) => {
+          access.refusals.push({ field: where, reason, persons: [...new Set(refused)] });
+          return forbidden(reason, message, details);
+        };
         if (isRoot) access.operations.add(field.name);
+        if (!principal && caller.credentialed) {
+          throw refuse('PRINCIPAL_REQUIRED', 'The credential of this call names no one it is made for, so nothing is answered.');
+        }
         if (isWrite) {
           access.wrote = true;
           if (serviceOnly ? caller.service === null : principal !== null && !mayWrite(principal, options.agency)) {
-            throw forbidden('WRITE_NOT_ALLOWED', `Only a registrar of this agency may make this change (${field.name}).`);
+            throw refuse('WRITE_NOT_ALLOWED', `Only a registrar of this agency, acting for CIVIL_REGISTRATION, may make this change (${field.name}).`);
           }
         }
         if (principal) {
-          access.allowed ??= allowedClassifications(principal);
+          try {
+            access.allowed ??= allowedClassifications(principal);
+          } catch (error) {
+            const reason = String((error as { extensions?: { reason?: unknown } }).extensions?.reason ?? 'FORBIDDEN');
+            throw refuse(reason, (error as Error).message);
+          }
           if (classification && !access.allowed.has(classification)) {
-            throw forbidden('FIELD_NOT_ALLOWED', `${where} is ${classification} data, which the role ${principal.role} may not see for ${principal.purpose}.`, {
+            throw refuse('FIELD_NOT_ALLOWED', `${where} is ${classification} data, which the role ${principal.role} may not see for ${principal.purpose}.`, persons, {
               field: where,
             });
           }
           if (principal.role === 'CITIZEN') {
-            if (isRoot && !CITIZEN_ROOT_FIELDS.has(field.name)) throw forbidden('NOT_OWN_RECORD', 'A citizen may only ask for their own record.');
+            if (isRoot && !CITIZEN_ROOT_FIELDS.has(field.name)) throw refuse('NOT_OWN_RECORD', 'A citizen may only ask for their own record.');
             if (isRoot && 'personalCode' in args && args.personalCode !== principal.personalCode) {
-              throw forbidden('NOT_OWN_RECORD', 'A citizen may only ask for their own record.');
+              throw refuse('NOT_OWN_RECORD', 'A citizen may only ask for their own record.');
             }
             // Entity resolution (`__resolveReference`) for anyone else's record is refused before it runs.
             if (field.name === '_entities') {
-              const representations = (args.representations ?? []) as { __typename?: string; personalCode?: string }[];
-              if (representations.some((r) => r.__typename !== CITIZEN_TYPE || r.personalCode !== principal.personalCode)) {
-                throw forbidden('NOT_OWN_RECORD', 'A citizen may only see their own record.');
+              const representations = (Array.isArray(args.representations) ? args.representations : []) as { __typename?: unknown; personalCode?: unknown }[];
+              const others = representations.filter((r) => r?.__typename !== CITIZEN_TYPE || r.personalCode !== principal.personalCode);
+              if (others.length > 0) {
+                throw refuse('NOT_OWN_RECORD', 'A citizen may only see their own record.', others.map((r) => r?.personalCode).filter(isCode));
               }
             }
+            // Their own data, which may be shared with others (their household's address is every member's).
+            if (persons.length > 0 && !persons.includes(principal.personalCode!)) throw refuse('NOT_OWN_RECORD', 'A citizen may only see their own record.');
           }
         }
-        const person = personOf(type.name, parent, access);
-        if (person !== undefined && principal?.role === 'CITIZEN' && person !== principal.personalCode) {
-          throw forbidden('NOT_OWN_RECORD', 'A citizen may only see their own record.');
-        }
-        if (person !== undefined && classification) {
-          let classes = access.persons.get(person);
-          if (!classes) access.persons.set(person, (classes = new Set()));
-          classes.add(classification);
-        }
+        note(access, persons, classification);
+        const noteResult = (value: unknown) => {
+          if (returnsCitizen) note(access, citizensIn(value), classification);
+          else adopt(value, persons, access);
+          return value;
+        };
         const result = original(parent, args, ctx, info);
-        if (person === undefined || !carriesPerson) return result;
-        if (result instanceof Promise) return result.then((value) => (adopt(value, person, access), value));
-        adopt(result, person, access);
-        return result;
+        if (!returnsCitizen && !(carriesPerson && persons.length > 0)) return result;
+        return result instanceof Promise ? result.then(noteResult) : noteResult(result);
       };
     }
   }

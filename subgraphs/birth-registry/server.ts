@@ -3,6 +3,7 @@ import { PrismaClient } from '../../prisma/birth-registry/generated/client';
 import { createAgencySubgraph, type AgencySubgraph } from '../../lib/agency-subgraph';
 import { ResidentsService } from '../../lib/residents-service';
 import type { Services } from './context';
+import type { BirthRecord } from './models';
 import { createLoaders, type BirthRegistryLoaders } from './loaders';
 import { resolvers } from './resolvers';
 import { startBirthCompletion } from './birth-completion';
@@ -17,6 +18,11 @@ export function createBirthRegistrySubgraph(config: BirthRegistryConfig): Promis
     createClient: (adapter) => new PrismaClient({ adapter }),
     createLoaders,
     services: { residents: ResidentsService.for('birth-registry', config) },
+    // A registration is its child's (the parents' part of it is theirs too, through Parent); a parent's entry is theirs.
+    subjects: {
+      BirthRegistration: (b: BirthRecord) => [b.childCode],
+      Parent: (p: { personalCode: string | null }) => [p.personalCode],
+    },
     background: (deps) => startBirthCompletion(deps, config.completionIntervalMs),
   });
 }

@@ -4,6 +4,7 @@ import { createAgencySubgraph, type AgencySubgraph } from '../../lib/agency-subg
 import type { SubgraphConfig } from '../../lib/subgraph-config';
 import { ResidentsService } from '../../lib/residents-service';
 import type { Services } from './context';
+import type { IdentityCardRecord } from './models';
 import { createLoaders, type NationalIdLoaders } from './loaders';
 import { resolvers } from './resolvers';
 
@@ -16,5 +17,6 @@ export function createNationalIdSubgraph(config: SubgraphConfig): Promise<Agency
     createClient: (adapter) => new PrismaClient({ adapter }),
     createLoaders,
     services: { residents: ResidentsService.for('national-id', config) },
+    subjects: { IdentityCard: (card: IdentityCardRecord) => [card.personalCode] },
   });
 }

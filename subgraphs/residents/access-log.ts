@@ -29,7 +29,8 @@ export function myAccessLog(args: { first?: number | null; after?: string | null
   const code = principal.personalCode;
   return page(async () => {
     const result = await citizenAccessLog(store(ctx), code, { first: args.first ?? 20, after: args.after });
-    return { ...result, entries: result.entries.map((e) => ({ ...e, classes: [...e.classes], at: e.at.toISOString() })) };
+    // Each entry is the citizen's data (recorded as their read of their own log): it carries their code, unserved.
+    return { ...result, entries: result.entries.map((e) => ({ ...e, classes: [...e.classes], at: e.at.toISOString(), personalCode: code })) };
   });
 }
 

@@ -52,5 +52,6 @@ export interface CitizenEdgeRecord {
 
 export interface CitizenConnectionRecord {
   edges: CitizenEdgeRecord[];
-  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  /** `persons`: whose code the end cursor encodes (for the audit record; not served). */
+  pageInfo: { hasNextPage: boolean; endCursor: string | null; persons: string[] };
 }

@@ -53,5 +53,7 @@ export async function searchCitizens(args: QuerySearchCitizensArgs, ctx: Context
   const page = rows.slice(0, first);
   primeCitizens(ctx.loaders, page);
   const edges = page.map((node) => ({ cursor: encodeCursor(node.personalCode), node }));
-  return { edges, pageInfo: { hasNextPage: rows.length > first, endCursor: edges.at(-1)?.cursor ?? null } };
+  // The end cursor encodes the last code of the page: the page info is that citizen's data too (audit).
+  const persons = page.length > 0 ? [page[page.length - 1].personalCode] : [];
+  return { edges, pageInfo: { hasNextPage: rows.length > first, endCursor: edges.at(-1)?.cursor ?? null, persons } };
 }

@@ -11,7 +11,7 @@ export const bearer = async (claims: TokenClaims, options?: MintOptions) => ({ a
 
 export const PERSONAS = {
   /** Reads everything a person's record holds (a court order): the default reader of the read-path tests. */
-  investigator: { sub: 'test:investigator', role: 'INVESTIGATOR', agency: 'court', purpose: 'COURT_ORDER' },
+  investigator: { sub: 'test:investigator', role: 'INVESTIGATOR', agency: 'court', purpose: 'COURT_ORDER', case_ref: 'TA-HN/2026/0412' },
   clerk: { sub: 'test:clerk', role: 'CLERK', agency: 'residents', purpose: 'SERVICE_COUNTER' },
   analyst: { sub: 'test:analyst', role: 'ANALYST', purpose: 'STATISTICS' },
   auditor: { sub: 'test:auditor', role: 'AUDITOR', purpose: 'AUDIT' },
