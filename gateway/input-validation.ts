@@ -45,6 +45,13 @@ export function inputValidationPlugin(): ApolloServerPlugin {
   };
 }
 
+/**
+ * The longest string any argument takes: the longest real value (a name, an address line, a legal
+ * document's number) is far shorter; a longer one is refused before it reaches a subgraph, a log or a SQL
+ * pattern. Subgraphs bound their own arguments more tightly where it matters.
+ */
+export const MAX_STRING_INPUT = 1000;
+
 export function validateOperationInputs(
   schema: GraphQLSchema,
   operation: OperationDefinitionNode,
@@ -52,6 +59,10 @@ export function validateOperationInputs(
 ) {
   const errors: ReturnType<typeof badInput>[] = [];
   const check = (type: GraphQLInputType | null | undefined, value: unknown, where: Record<string, unknown>, label: string) => {
+    if (typeof value === 'string' && value.length > MAX_STRING_INPUT) {
+      errors.push(badInput(`${label} is ${value.length} characters long; at most ${MAX_STRING_INPUT} are accepted.`, { ...where, reason: 'STRING_TOO_LONG' }));
+      return;
+    }
     const validate = scalarValidator(type);
     if (!validate || value === null || value === undefined) return;
     try {
@@ -65,7 +76,7 @@ export function validateOperationInputs(
   for (const definition of operation.variableDefinitions ?? []) {
     const type = typeFromAST(schema, definition.type) as GraphQLInputType | undefined;
     const name = definition.variable.name.value;
-    forEachLeaf(type, variables[name], name, (itemType, item, path) =>
+    forEachLeaf(type, Object.hasOwn(variables, name) ? variables[name] : undefined, name, (itemType, item, path) =>
       check(itemType, item, path === name ? { variable: name } : { variable: name, field: path }, `Variable $${path}`),
     );
   }
@@ -109,7 +120,7 @@ function forEachLeaf(
   if (isInputObjectType(nullable)) {
     if (typeof value !== 'object') return; // graphql-js reports the wrong shape itself
     for (const field of Object.values(nullable.getFields())) {
-      forEachLeaf(field.type, (value as Record<string, unknown>)[field.name], `${path}.${field.name}`, callback);
+      forEachLeaf(field.type, Object.hasOwn(value, field.name) ? (value as Record<string, unknown>)[field.name] : undefined, `${path}.${field.name}`, callback);
     }
     return;
   }

@@ -13,6 +13,7 @@ import { readSupergraphRoutingUrls } from './supergraph';
 import { disableVendorTelemetry, type GatewayConfig } from './config';
 import { AgencyDataSource, requestContext, type GatewayContext } from './data-source';
 import { inputValidationPlugin } from './input-validation';
+import { operationResolutionPlugin } from './operation-resolution';
 import { operationLimitsPlugin, tokenLimitError } from './operation-limits';
 import { trustedDocuments } from './trusted-documents';
 import { rateLimit } from './rate-limit';
@@ -82,6 +83,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
+      operationResolutionPlugin(),
       operationLimitsPlugin(config.limits),
       inputValidationPlugin(),
       accessPolicyPlugin({

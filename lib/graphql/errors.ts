@@ -28,9 +28,9 @@ export const ErrorCode = {
 
 export type ClientErrorCode = 'NOT_FOUND' | 'CONFLICT' | 'UNAUTHENTICATED' | 'AGENCY_UNAVAILABLE';
 
-/** Bad input: the message says what is wrong and what was expected; `details` say where. */
+/** Bad input refused at the gateway (HTTP 400): the message says what is wrong and what was expected; `details` say where. */
 export function badInput(message: string, details: Record<string, unknown> = {}): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: ErrorCode.BAD_USER_INPUT, ...details } });
+  return new GraphQLError(message, { extensions: { code: ErrorCode.BAD_USER_INPUT, ...details, http: { status: 400 } } });
 }
 
 /** Errors that carry a message meant for the client (thrown on purpose for bad input). */
