@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { AGENCIES } from '../lib/agencies';
-import { EnvReader, type Env } from '../lib/env';
+import { EnvReader, isInside, REPOSITORY_ROOT, type Env } from '../lib/env';
 import { DEV_SERVICE_SECRET, readAuditDatabaseUrl } from '../lib/subgraph-config';
 import { DEV_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER } from '../lib/dev-keys';
 import type { AuthenticationConfig } from './authentication';
@@ -101,10 +101,18 @@ export function readConfig(env: Env = process.env): GatewayConfig {
     trustedDocuments: readMode(read, env),
     trustedDocumentsPath: path.resolve(root, read.optionalString('TRUSTED_DOCUMENTS_PATH') ?? TRUSTED_DOCUMENTS_JSON),
     rateLimit: {
-      perSecond: read.integer('RATE_LIMIT_PER_SECOND', read.production ? 20 : 0, { min: 0, max: 1_000_000 }),
+      perSecond: read.number('RATE_LIMIT_PER_SECOND', read.production ? 20 : 0, { min: 0, max: 1_000_000 }),
       burst: read.integer('RATE_LIMIT_BURST', 40, { min: 1, max: 1_000_000 }),
     },
   };
+  read.refuseInProduction(config.authentication === null, 'AUTHENTICATION=false serves every request without a token: production must authenticate');
+  read.refuseInProduction(config.auditDatabaseUrl === null, 'AUDIT_RECORDING=false serves data without recording who saw it: production must record');
+  if (config.authentication?.jwksFile) {
+    read.refuseInProduction(
+      isInside(config.authentication.jwksFile, REPOSITORY_ROOT),
+      `AUTH_JWKS_FILE (${config.authentication.jwksFile}) is inside the repository: those are development keys; give the identity provider's keys (AUTH_JWKS_URL or a file outside the repository)`,
+    );
+  }
   read.done();
   return Object.freeze(config);
 }
@@ -112,6 +120,7 @@ export function readConfig(env: Env = process.env): GatewayConfig {
 function readAuthentication(read: EnvReader): AuthenticationConfig {
   const jwksUrl = read.optionalString('AUTH_JWKS_URL');
   const jwksFile = jwksUrl ? null : read.string('AUTH_JWKS_FILE', path.join(DEV_KEYS_DIR, 'jwks.json'));
+
   if (jwksUrl) read.url('AUTH_JWKS_URL');
   return {
     jwksFile: jwksFile ? path.resolve(root, jwksFile) : null,

@@ -1,3 +1,5 @@
+import path from 'node:path';
+
 /**
  * Helpers for the per-process configuration modules (gateway/config.ts, subgraphs/<agency>/config.ts).
  * Each of those reads the environment once, through these, and hands a frozen object to the rest.
@@ -12,12 +14,32 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * The kinds of deployment NODE_ENV may name, exactly (unset: development). Anything else, "Production",
+ * "prod", "production " included, stops the process: a typo must never quietly turn production's
+ * defences (required keys, sealed subgraphs, trusted documents) into development's defaults.
+ */
+export const NODE_ENVS = ['production', 'development', 'test'] as const;
+
 export class EnvReader {
   private readonly problems: string[] = [];
   readonly production: boolean;
 
   constructor(private readonly env: Env) {
-    this.production = env.NODE_ENV === 'production';
+    const mode = env.NODE_ENV;
+    if (mode !== undefined && !(NODE_ENVS as readonly string[]).includes(mode)) {
+      // Production's rules apply while the problem is reported: every later check is the strict one.
+      this.problems.push(`NODE_ENV must be exactly one of ${NODE_ENVS.join(', ')} (or unset, for development); got "${mode.slice(0, 40)}".`);
+    }
+    this.production = mode === 'production' || (mode !== undefined && mode !== 'development' && mode !== 'test');
+  }
+
+  /**
+   * A setting production must not have: reported (and the process refused) in production only. `why`
+   * names the setting and what to do instead.
+   */
+  refuseInProduction(insecure: boolean, why: string): void {
+    if (this.production && insecure) this.problems.push(`${why} (NODE_ENV=production)`);
   }
 
   /** A string; the development default applies only outside production, where the value is required. */
@@ -39,6 +61,18 @@ export class EnvReader {
     const value = Number(raw);
     if (!Number.isInteger(value) || value < range.min || value > range.max) {
       this.problems.push(`${name} must be a whole number from ${range.min} to ${range.max}; got "${raw}".`);
+      return fallback;
+    }
+    return value;
+  }
+
+  /** A number that may have decimals (a rate of 0.5 a second). */
+  number(name: string, fallback: number, range: { min: number; max: number }): number {
+    const raw = this.env[name]?.trim();
+    if (!raw) return fallback;
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value < range.min || value > range.max) {
+      this.problems.push(`${name} must be a number from ${range.min} to ${range.max}; got "${raw.slice(0, 40)}".`);
       return fallback;
     }
     return value;
@@ -75,6 +109,15 @@ export class EnvReader {
     if (this.problems.length > 0) throw new ConfigError(this.problems);
   }
 }
+
+/** Whether a file lies inside a folder (the repository: no key or secret of production may come from it). */
+export function isInside(file: string, folder: string): boolean {
+  const relative = path.relative(path.resolve(folder), path.resolve(file));
+  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
+}
+
+/** The repository's own folder: keys found here are development keys, whatever their name. */
+export const REPOSITORY_ROOT = path.resolve(__dirname, '..');
 
 /** A URL with its password hidden, for logs and error messages. */
 export function redactUrl(value: string): string {

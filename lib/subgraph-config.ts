@@ -54,6 +54,8 @@ export function readSubgraphConfig(id: Agency['id'], env: Env): SubgraphConfig {
     auditDatabaseUrl: readAuditDatabaseUrl(read),
   };
   if (config.serviceSecret && config.serviceSecret.length < 32) read.problem('SERVICE_TOKEN_SECRET must be at least 32 characters.');
+  read.refuseInProduction(!config.sealed, 'SUBGRAPH_SEALED=false answers anyone who reaches the subgraph, with no credential: production subgraphs are sealed');
+  read.refuseInProduction(config.auditDatabaseUrl === null, 'AUDIT_RECORDING=false serves data without recording who saw it: production must record');
   read.done();
   return Object.freeze(config);
 }

@@ -301,21 +301,20 @@ describe('production defaults: no introspection, no field suggestions', () => {
 describe('per-caller rate limit', () => {
   let federation: TestFederation;
   beforeAll(async () => {
-    federation = await startFederation({ gatewayEnv: { RATE_LIMIT_PER_SECOND: '1', RATE_LIMIT_BURST: '3' } });
+    // One request back every 100 s: however slow the machine, the bucket does not refill during the test
+    // (refilling is tested with a clock of the test's own below).
+    federation = await startFederation({ gatewayEnv: { RATE_LIMIT_PER_SECOND: '0.01', RATE_LIMIT_BURST: '3' } });
   });
   afterAll(async () => federation?.stop());
 
-  it('answers a burst up to RATE_LIMIT_BURST, then 429 with Retry-After, before anything is parsed or called', async () => {
+  it('answers a burst up to RATE_LIMIT_BURST, then 429 with Retry-After (how long until one request is allowed), before anything is parsed or called', async () => {
     const ask = () => post(federation, { documentId: idOf('UnifiedCitizen'), variables: { code } });
     const answers = [await ask(), await ask(), await ask()];
     for (const answer of answers) expect(answer.body.errors).toBeUndefined();
     const { status, headers, error } = await refused(federation, { documentId: idOf('UnifiedCitizen'), variables: { code } });
     expect(status).toBe(429);
-    expect(headers.get('retry-after')).toBe('1');
-    expect(error.extensions).toEqual({ code: 'RATE_LIMITED', retryAfterSeconds: 1 });
-    // Once the bucket has refilled for one request, the caller is answered again.
-    await new Promise((resolve) => setTimeout(resolve, 1100));
-    expect((await ask()).body.errors).toBeUndefined();
+    expect(Number(headers.get('retry-after'))).toBeGreaterThan(90);
+    expect(error.extensions).toEqual({ code: 'RATE_LIMITED', retryAfterSeconds: Number(headers.get('retry-after')) });
   });
 
   it('keeps one bucket per caller: the subject when there is one, else the address', () => {

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { openPools, prepareDatabases, type AgencyDatabases } from '../lib/databases';
 import { seedPopulation } from '../lib/demo-data/seed';
@@ -26,7 +27,8 @@ export default async function globalSetup(): Promise<void> {
     await pools.end();
   }
   // Token signing keys of the run: the gateway reads the public half, tests sign tokens with the private one.
-  const keysDir = path.resolve(__dirname, '../.data/test-keys');
+  // Outside the repository: production-mode tests refuse keys found inside it (lib/env.ts isInside).
+  const keysDir = path.join(os.tmpdir(), `citizen-graph-test-keys-${PORT}`);
   fs.rmSync(keysDir, { recursive: true, force: true });
   const { jwksFile } = await ensureDevKeys(keysDir);
   const state: TestState = {
