@@ -1,0 +1,71 @@
+import os from 'node:os';
+import path from 'node:path';
+import { readConfig as gatewayConfig } from '../gateway/config';
+import { readConfig as residentsConfig } from '../subgraphs/residents/config';
+import { readConfig as scriptsConfig } from '../scripts/config';
+import { DEV_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER } from '../lib/dev-keys';
+import { testDatabases } from './support/databases';
+
+/**
+ * Production cannot start insecure: each process reads its configuration once, and in production any
+ * setting that would switch a defence off stops it, naming the setting. A typo in NODE_ENV counts as such a
+ * setting, never as development.
+ */
+const { jwksFile, auditUrl, urls } = testDatabases();
+
+/** A complete, secure production configuration of the gateway (keys outside the repository). */
+const GATEWAY = {
+  NODE_ENV: 'production',
+  GATEWAY_HOST: '127.0.0.1',
+  REQUEST_BODY_LIMIT: '256kb',
+  SERVICE_TOKEN_SECRET: 'a-production-secret-of-at-least-32-characters',
+  AUTH_ISSUER: DEV_TOKEN_ISSUER,
+  AUTH_AUDIENCE: DEV_TOKEN_AUDIENCE,
+  AUTH_JWKS_FILE: jwksFile,
+  AUDIT_DATABASE_URL: auditUrl,
+};
+
+describe('NODE_ENV', () => {
+  it.each(['prod', 'Production', 'production ', 'staging', ''])('"%s" stops every process with a message', (mode) => {
+    if (mode === '') return expect(() => gatewayConfig({ ...GATEWAY, NODE_ENV: mode })).toThrow(/NODE_ENV must be exactly one of production, development, test/);
+    for (const read of [() => gatewayConfig({ ...GATEWAY, NODE_ENV: mode }), () => residentsConfig({ NODE_ENV: mode }), () => scriptsConfig({ NODE_ENV: mode })]) {
+      expect(read).toThrow(/NODE_ENV must be exactly one of production, development, test/);
+    }
+  });
+
+  it('accepts production, development and test', () => {
+    expect(gatewayConfig(GATEWAY).production).toBe(true);
+    expect(gatewayConfig({ NODE_ENV: 'development' }).production).toBe(false);
+    expect(gatewayConfig({ NODE_ENV: 'test' }).production).toBe(false);
+  });
+});
+
+describe('the gateway in production', () => {
+  it.each([
+    ['AUTHENTICATION=false', { AUTHENTICATION: 'false' }, /AUTHENTICATION=false/],
+    ['AUDIT_RECORDING=false', { AUDIT_RECORDING: 'off' }, /AUDIT_RECORDING=false/],
+    ['token keys inside the repository', { AUTH_JWKS_FILE: path.resolve(__dirname, '../.data/keys/jwks.json') }, /AUTH_JWKS_FILE .* inside the repository/],
+    ['no audit store', { AUDIT_DATABASE_URL: '' }, /AUDIT_DATABASE_URL is required in production/],
+  ])('refuses %s, naming it', (_what, change, message) => {
+    expect(() => gatewayConfig({ ...GATEWAY, ...change })).toThrow(message);
+  });
+
+  it('names every insecure setting at once', () => {
+    expect(() => gatewayConfig({ ...GATEWAY, AUTHENTICATION: 'false', AUDIT_RECORDING: 'false' })).toThrow(/AUTHENTICATION=false[\s\S]*AUDIT_RECORDING=false/);
+  });
+
+  it('lets development keep its defaults', () => {
+    expect(() => gatewayConfig({ AUTHENTICATION: 'false', AUTH_JWKS_FILE: path.join(os.tmpdir(), 'x.json') })).not.toThrow();
+  });
+});
+
+describe('a subgraph in production', () => {
+  const SUBGRAPH = { NODE_ENV: 'production', RESIDENTS_DATABASE_URL: urls.residents, AUDIT_DATABASE_URL: auditUrl };
+  it.each([
+    ['SUBGRAPH_SEALED=false', { SUBGRAPH_SEALED: 'false' }, /SUBGRAPH_SEALED=false/],
+    ['AUDIT_RECORDING=false', { AUDIT_RECORDING: 'false' }, /AUDIT_RECORDING=false/],
+    ['no database URL', { RESIDENTS_DATABASE_URL: '' }, /DATABASE_URL is required in production/],
+  ])('refuses %s, naming it', (_what, change, message) => {
+    expect(() => residentsConfig({ ...SUBGRAPH, ...change })).toThrow(message);
+  });
+});
