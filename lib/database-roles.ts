@@ -198,12 +198,7 @@ export async function applyDatabaseGrants(
       const tables = (await client.query<{ name: string }>(`SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public'`)).rows.map(
         (r) => r.name,
       );
-      for (const name of grants.securityDefiner) {
-        for (const fn of await overloads(client, name)) {
-          await client.query(`ALTER FUNCTION ${fn} SECURITY DEFINER`);
-          await client.query(`ALTER FUNCTION ${fn} SET search_path = pg_catalog, public`);
-        }
-      }
+      for (const name of grants.securityDefiner) await ensureSecurityDefiner(client, name);
       for (const grant of grants.grants) {
         const role = ident(client, grant.role.name);
         for (const table of tables) {
@@ -225,6 +220,24 @@ export async function applyDatabaseGrants(
     return passwords;
   } finally {
     await client.end();
+  }
+}
+
+/**
+ * Every overload of `name` runs with its owner's rights and a pinned search_path (pg_temp last, so that no
+ * temporary table can stand in for one it names). A migration that already declares both is left as it is.
+ */
+async function ensureSecurityDefiner(client: Client, name: string): Promise<void> {
+  const { rows } = await client.query<{ signature: string; definer: boolean; config: string[] | null }>(
+    `SELECT p.oid::regprocedure::text AS signature, p.prosecdef AS definer, p.proconfig AS config
+       FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public' AND p.proname = $1`,
+    [name],
+  );
+  for (const fn of rows) {
+    if (!fn.definer) await client.query(`ALTER FUNCTION ${fn.signature} SECURITY DEFINER`);
+    if (!(fn.config ?? []).some((setting) => setting.startsWith('search_path='))) {
+      await client.query(`ALTER FUNCTION ${fn.signature} SET search_path = pg_catalog, public, pg_temp`);
+    }
   }
 }
 

@@ -7,6 +7,9 @@ import { EnvReader, type Env } from './env';
  * deployment that runs one subgraph per container. Development defaults point at the embedded PostgreSQL.
  * Shared by all: SERVICE_TOKEN_SECRET (required in production), RESIDENTS_SERVICE_URL, SERVICE_TIMEOUT_MS,
  * SUBGRAPH_SEALED (on: only credentialed requests are answered), AUDIT_DATABASE_URL and AUDIT_RECORDING (on).
+ * Database sessions: <PREFIX>_DB_STATEMENT_TIMEOUT_MS (4000; below the gateway's SUBGRAPH_TIMEOUT_MS) and
+ * <PREFIX>_DB_TRANSACTION_TIMEOUT_MS (20000, inside write transactions). Both URLs should name the subgraph's
+ * own role (cg_residents, ...: lib/database-roles.ts); in production a superuser or owner is refused at start-up.
  */
 export interface SubgraphConfig {
   agency: Agency;

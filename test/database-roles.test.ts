@@ -127,7 +127,7 @@ describe('the audit store, as each writing service', () => {
       expect(await sqlState(client, `UPDATE audit_chain_head SET seq = seq + 1`)).toBe(INSUFFICIENT_PRIVILEGE);
     });
     const definer = await as(auditUrl, (c) => c.query(`SELECT prosecdef, proconfig FROM pg_proc WHERE proname = 'audit_append'`));
-    expect(definer.rows).toEqual([{ prosecdef: true, proconfig: ['search_path=pg_catalog, public'] }]);
+    expect(definer.rows).toEqual([{ prosecdef: true, proconfig: ['search_path=pg_catalog, public, pg_temp'] }]);
   });
 });
 
