@@ -25,9 +25,9 @@ let codes: string[];
 
 beforeAll(async () => {
   const { serviceUrls } = testDatabases();
-  residents = await createResidentsSubgraph(residentsConfig({ RESIDENTS_DATABASE_URL: serviceUrls.residents.database! }));
-  nationalId = await createNationalIdSubgraph(nationalIdConfig({ NATIONAL_ID_DATABASE_URL: serviceUrls['national-id'].database! }));
-  birthRegistry = await createBirthRegistrySubgraph(birthRegistryConfig({ BIRTH_REGISTRY_DATABASE_URL: serviceUrls['birth-registry'].database! }));
+  residents = await createResidentsSubgraph(residentsConfig({ RESIDENTS_DATABASE_URL: serviceUrls.residents.database!, AUDIT_DATABASE_URL: serviceUrls.residents.audit }));
+  nationalId = await createNationalIdSubgraph(nationalIdConfig({ NATIONAL_ID_DATABASE_URL: serviceUrls['national-id'].database!, AUDIT_DATABASE_URL: serviceUrls['national-id'].audit }));
+  birthRegistry = await createBirthRegistrySubgraph(birthRegistryConfig({ BIRTH_REGISTRY_DATABASE_URL: serviceUrls['birth-registry'].database!, AUDIT_DATABASE_URL: serviceUrls['birth-registry'].audit }));
   f = openFixtures();
   // Parents of registered births: they have cards, children and (some) their own births.
   const { rows } = await f.birthRegistry.query(
