@@ -23,6 +23,7 @@ import { PrismaClient } from '../prisma/residents/generated/client';
 import { createResidentsSubgraph } from '../subgraphs/residents/server';
 import { auditEntry, scratchAuditStore, type ScratchAuditStore } from './support/audit';
 import { testDatabases, withScratchDatabase } from './support/databases';
+import { startFederation } from './support/federation';
 
 /**
  * Least privilege, checked against the real PostgreSQL of the run: each service's own role (lib/database-roles.ts)
@@ -182,6 +183,30 @@ describe('the agency databases, as each agency service', () => {
         expect(await sqlState(client, `DELETE FROM cg_new_things`)).toBe(INSUFFICIENT_PRIVILEGE);
       });
     });
+  });
+});
+
+describe('the test federation', () => {
+  it('connects every subgraph to its database as its own role', async () => {
+    const federation = await startFederation();
+    try {
+      const { rows } = await as(urls.residents, (c) => c.query<{ code: string }>(`SELECT so_dinh_danh AS code FROM cong_dan ORDER BY so_dinh_danh LIMIT 1`));
+      const answer = await federation.query(`query ($code: PersonalCode!) { citizen(personalCode: $code) { fullName identityCards { number } birthRegistration { registeredOn } } }`, {
+        code: rows[0].code,
+      });
+      expect(answer.errors).toBeUndefined();
+      for (const a of AGENCIES) {
+        const sessions = await as(urls[a.id], (c) =>
+          c.query<{ role: string }>(`SELECT DISTINCT usename AS role FROM pg_stat_activity WHERE datname = $1 AND application_name = $2`, [
+            a.database,
+            `citizen-graph-${a.id}`,
+          ]),
+        );
+        expect([a.id, sessions.rows]).toEqual([a.id, [{ role: SERVICE_ROLES[a.id].name }]]);
+      }
+    } finally {
+      await federation.stop();
+    }
   });
 });
 
