@@ -8,6 +8,7 @@ import { runChild, waitFor, type Child } from '../lib/processes';
 import { writeBenchSupergraph } from './supergraph';
 import { ensureDevKeys } from '../lib/dev-keys';
 import type { NamedProcess } from './process-stats';
+import type { ServiceId } from '../lib/database-roles';
 
 /**
  * Everything the bench runs on this machine, on loopback ports of its own so that it can run next to
@@ -84,8 +85,8 @@ export class BenchServices {
     await assertPortsFree([...Object.values(BENCH_PORTS.subgraphs), BENCH_PORTS.apollo, BENCH_PORTS.hive]);
     if (security) await ensureDevKeys(BENCH_KEYS_DIR);
 
-    const env = {
-      ...childEnvironment(databases),
+    const envFor = (service: ServiceId) => ({
+      ...childEnvironment(databases, service),
       SUBGRAPH_SEALED: String(security),
       AUDIT_RECORDING: String(security),
       AUTHENTICATION: String(security),
@@ -95,10 +96,10 @@ export class BenchServices {
       TRUSTED_DOCUMENTS: security ? 'required' : 'off',
       RATE_LIMIT_PER_SECOND: security ? '100000' : '0',
       RATE_LIMIT_BURST: '100000',
-    };
+    });
     const subgraphs = {} as Record<Agency['id'], Target>;
     for (const agency of AGENCIES) {
-      const child = this.spawn(this.subgraphChildren, { script: `subgraphs/${agency.id}/index.ts` }, env);
+      const child = this.spawn(this.subgraphChildren, { script: `subgraphs/${agency.id}/index.ts` }, envFor(agency.id));
       subgraphs[agency.id] = { name: agency.id, url: loopback(BENCH_PORTS.subgraphs[agency.id], '/graphql'), pid: child.process.pid! };
     }
     await Promise.all(AGENCIES.map((agency) => waitFor(loopback(BENCH_PORTS.subgraphs[agency.id], '/health'))));
@@ -110,7 +111,7 @@ export class BenchServices {
     const apollo = this.spawn(
       this.gatewayChildren,
       { script: 'gateway/index.ts' },
-      { ...env, GATEWAY_PORT: String(BENCH_PORTS.apollo), GATEWAY_HOST: '127.0.0.1', SUPERGRAPH_PATH: supergraph },
+      { ...envFor('gateway'), GATEWAY_PORT: String(BENCH_PORTS.apollo), GATEWAY_HOST: '127.0.0.1', SUPERGRAPH_PATH: supergraph },
     );
     // Node itself runs Hive's CLI script, so the pid sampled is the process that serves, not a shell wrapper;
     // --fork 1 keeps it to one process, as the Apollo gateway is.
@@ -122,7 +123,7 @@ export class BenchServices {
             bin: process.execPath,
             args: [hiveGatewayScript(), 'supergraph', supergraph, '--port', String(BENCH_PORTS.hive), '--host', '127.0.0.1', '--fork', '1'],
           },
-          env,
+          envFor('gateway'),
           { quiet: true },
         );
     const gateways = {
@@ -178,18 +179,21 @@ export class BenchServices {
 }
 
 /**
- * The subgraphs' and gateways' environment: each agency's database and bench port, loopback only, and none
- * of the caller's gateway overrides (SUBGRAPH_<NAME>_URL would send the Apollo gateway elsewhere than Hive).
+ * A subgraph's or gateway's environment: its own database role's URLs (lib/database-roles.ts), each agency's
+ * bench port, loopback only, and none of the caller's gateway overrides (SUBGRAPH_<NAME>_URL would send the
+ * Apollo gateway elsewhere than Hive). Hive Gateway, which reaches no database, gets the gateway's.
  */
-function childEnvironment(databases: AgencyDatabases): NodeJS.ProcessEnv {
+function childEnvironment(databases: AgencyDatabases, service: ServiceId): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
+  const own = databases.serviceUrls[service];
   for (const agency of AGENCIES) {
-    env[`${agency.envPrefix}_DATABASE_URL`] = databases.urls[agency.id];
+    if (agency.id === service && own.database) env[`${agency.envPrefix}_DATABASE_URL`] = own.database;
+    else delete env[`${agency.envPrefix}_DATABASE_URL`];
     env[`${agency.envPrefix}_PORT`] = String(BENCH_PORTS.subgraphs[agency.id]);
     env[`${agency.envPrefix}_HOST`] = '127.0.0.1';
     delete env[`SUBGRAPH_${agency.envPrefix}_URL`];
   }
-  env[`${AUDIT_STORE.envPrefix}_DATABASE_URL`] = databases.auditUrl;
+  env[`${AUDIT_STORE.envPrefix}_DATABASE_URL`] = own.audit;
   // Service calls between subgraphs (the birth registry asking residents for a child's code) stay in the bench too.
   env.RESIDENTS_SERVICE_URL = loopback(BENCH_PORTS.subgraphs.residents, '/graphql');
   return env;

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { AGENCIES } from '../lib/agencies';
 import { EnvReader, isInside, REPOSITORY_ROOT, type Env } from '../lib/env';
-import { DEV_SERVICE_SECRET, readAuditDatabaseUrl } from '../lib/subgraph-config';
+import { DEFAULT_SUBGRAPH_TIMEOUT_MS, DEV_SERVICE_SECRET, readAuditDatabaseUrl } from '../lib/subgraph-config';
 import { DEV_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER } from '../lib/dev-keys';
 import type { AuthenticationConfig } from './authentication';
 import { TRUSTED_DOCUMENTS_JSON } from '../lib/trusted-documents';
@@ -14,7 +14,8 @@ import type { TrustedDocumentsMode } from './trusted-documents';
  *   GATEWAY_PORT, GATEWAY_HOST          where it listens (4000, 127.0.0.1)
  *   SUPERGRAPH_PATH                     the composed supergraph it serves (./supergraph.graphql)
  *   SUBGRAPH_<NAME>_URL                 overrides a routing_url of the supergraph (e.g. SUBGRAPH_NATIONAL_ID_URL)
- *   SUBGRAPH_TIMEOUT_MS                 limit on every subgraph call (5000)
+ *   SUBGRAPH_TIMEOUT_MS                 limit on every subgraph call (5000; each subgraph's database statements stop before it:
+ *                                       <PREFIX>_DB_STATEMENT_TIMEOUT_MS, 4000)
  *   SUBGRAPH_MAX_SOCKETS                kept-alive connections per subgraph (64)
  *   SUBGRAPH_DEDUPLICATE                identical reads in flight share one subgraph call (on)
  *   GRAPHQL_IDE                         serve the built-in GraphQL IDE at / (on outside production)
@@ -87,7 +88,7 @@ export function readConfig(env: Env = process.env): GatewayConfig {
     host: read.string('GATEWAY_HOST', '127.0.0.1') || '127.0.0.1',
     supergraphPath: path.resolve(root, read.optionalString('SUPERGRAPH_PATH') ?? 'supergraph.graphql'),
     subgraphUrls,
-    subgraphTimeoutMs: read.integer('SUBGRAPH_TIMEOUT_MS', 5000, { min: 50, max: 120_000 }),
+    subgraphTimeoutMs: read.integer('SUBGRAPH_TIMEOUT_MS', DEFAULT_SUBGRAPH_TIMEOUT_MS, { min: 50, max: 120_000 }),
     subgraphMaxSockets: read.integer('SUBGRAPH_MAX_SOCKETS', 64, { min: 1, max: 4096 }),
     subgraphDeduplicate: read.boolean('SUBGRAPH_DEDUPLICATE', true),
     ide: read.boolean('GRAPHQL_IDE', !read.production),

@@ -23,6 +23,8 @@ import { healthRouter } from './health';
 import { createAuthenticator } from './authentication';
 import { createRefusalLog } from './refusal-log';
 import { createAuditWriter } from '../lib/audit/writer';
+import { AUDIT_TABLES, checkServiceRole } from '../lib/database-role-check';
+import { SERVICE_ROLES } from '../lib/database-roles';
 import { accessRecordPlugin } from './access-records';
 import { accessPolicyPlugin } from './access-policy';
 import { readClassifications, readMutationOwners } from '../lib/access/schema-classification';
@@ -46,6 +48,16 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
   const subgraphUrls = { ...readSupergraphRoutingUrls(supergraphSdl), ...config.subgraphUrls };
   const log = (message: string, error?: unknown) => console.error(`[gateway] ${message}`, error ?? '');
 
+  if (config.auditDatabaseUrl) {
+    // The audit writer's connection may append through audit_append only: never a superuser or the tables' owner.
+    await checkServiceRole({
+      url: config.auditDatabaseUrl,
+      setting: 'AUDIT_DATABASE_URL',
+      expectedRole: SERVICE_ROLES.gateway.name,
+      production: config.production,
+      tables: AUDIT_TABLES,
+    });
+  }
   const audit = config.auditDatabaseUrl ? createAuditWriter({ url: config.auditDatabaseUrl }) : null;
   const gateway = new ApolloGateway({
     supergraphSdl,

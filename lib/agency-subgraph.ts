@@ -7,6 +7,8 @@ import { createAuditWriter } from './audit/writer';
 import { readClassifications } from './access/schema-classification';
 import { auditPlugin, guardSchema, newAccessRecord, sealMiddleware, type AccessRecord, type DataSubjects } from './access/subgraph-access';
 import { openDatabase, type Database } from './database';
+import { AUDIT_TABLES, checkServiceRole } from './database-role-check';
+import { SERVICE_ROLES } from './database-roles';
 import { createSubgraphServer, type SubgraphServer } from './subgraph-server';
 import type { SubgraphConfig } from './subgraph-config';
 
@@ -60,9 +62,24 @@ export async function createAgencySubgraph<Client extends { $disconnect(): Promi
 ): Promise<AgencySubgraph<Client, Loaders, Services>> {
   const { config } = spec;
   const db = openDatabase(
-    { url: config.databaseUrl, poolSize: config.poolSize, applicationName: `citizen-graph-${config.agency.id}` },
+    {
+      url: config.databaseUrl,
+      poolSize: config.poolSize,
+      applicationName: `citizen-graph-${config.agency.id}`,
+      statementTimeoutMs: config.statementTimeoutMs,
+      transactionTimeoutMs: config.transactionTimeoutMs,
+    },
     spec.createClient,
   );
+  // Never as a superuser or the tables' owner: refused in production, a warning in development.
+  const role = { expectedRole: SERVICE_ROLES[config.agency.id].name, production: config.production };
+  try {
+    await checkServiceRole({ ...role, pool: db.pool, setting: `${config.agency.envPrefix}_DATABASE_URL` });
+    if (config.auditDatabaseUrl) await checkServiceRole({ ...role, url: config.auditDatabaseUrl, setting: 'AUDIT_DATABASE_URL', tables: AUDIT_TABLES });
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
   const services = (spec.services ?? {}) as Services;
   const verify = { secret: config.serviceSecret, audience: config.agency.id };
   const classifications = readClassifications(fs.readFileSync(spec.schemaPath, 'utf8'));

@@ -1,4 +1,4 @@
-import { Pool } from 'pg';
+import { Pool, type PoolClient } from 'pg';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { countStatements, type StatementCounter } from './statement-counter';
 
@@ -13,6 +13,18 @@ export interface DatabaseOptions {
   applicationName: string;
   /** How long a query may wait for a free connection of the pool (default 5 s), then fails. */
   connectionTimeoutMs?: number;
+  /**
+   * Every statement of the pool's sessions is cancelled after this long (PostgreSQL's statement_timeout,
+   * sent when the session starts): below the gateway's subgraph timeout, so no query outlives its request.
+   */
+  statementTimeoutMs?: number;
+  /**
+   * Writes run in Prisma interactive transactions, bounded by their own Prisma timeout and allowed to queue
+   * on row locks for longer than a read may take: inside a transaction each statement gets this bound
+   * instead (SET LOCAL, sent with BEGIN), and a session left idle inside a transaction this long is ended
+   * (idle_in_transaction_session_timeout).
+   */
+  transactionTimeoutMs?: number;
 }
 
 export interface Database<Client> {
@@ -35,7 +47,10 @@ export function openDatabase<Client extends PrismaLike>(
     application_name: options.applicationName,
     idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 5_000,
+    ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
+    ...(options.transactionTimeoutMs ? { idle_in_transaction_session_timeout: options.transactionTimeoutMs } : {}),
   });
+  if (options.statementTimeoutMs && options.transactionTimeoutMs) widenInTransactions(pool, options.transactionTimeoutMs);
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', (error) => console.error(`[${options.applicationName}] idle database connection lost: ${error.message}`));
   const statements = countStatements(pool);
@@ -52,4 +67,25 @@ export function openDatabase<Client extends PrismaLike>(
       await pool.end();
     },
   };
+}
+
+/**
+ * Prisma's pg adapter opens an interactive transaction with a statement of exactly `BEGIN` (and nothing
+ * else sends that through these pools); each such BEGIN also sets the transaction's own statement timeout,
+ * in the same round trip (the simple protocol takes both in one message). SET LOCAL ends with the
+ * transaction, so the session's timeout applies again to whatever the pooled connection runs next.
+ */
+function widenInTransactions(pool: Pool, timeoutMs: number): void {
+  const begin = `BEGIN; SET LOCAL statement_timeout = ${Math.round(timeoutMs)}`;
+  pool.on('connect', (client: PoolClient) => {
+    const send = client.query.bind(client) as (...args: unknown[]) => unknown;
+    (client as { query: unknown }).query = (...args: unknown[]) => {
+      const [first] = args;
+      if (first && typeof first === 'object' && (first as { text?: unknown }).text === 'BEGIN') {
+        const values = (first as { values?: unknown[] }).values;
+        if (!values || values.length === 0) args[0] = { ...(first as object), text: begin };
+      }
+      return send(...args);
+    };
+  });
 }

@@ -1,20 +1,49 @@
 import { Pool } from 'pg';
 import { AGENCIES, AUDIT_STORE, type Agency } from './agencies';
+import {
+  agencyGrants,
+  applyDatabaseGrants,
+  AUDIT_GRANTS,
+  AUDIT_VERIFIER_ROLE,
+  RolePasswords,
+  rolePasswordsFile,
+  SERVICE_DATABASE,
+  SERVICE_ROLES,
+  urlWithRole,
+  type DatabaseGrants,
+  type ServiceId,
+} from './database-roles';
+import type { Env } from './env';
 import { startLocalPostgres, type LocalPostgres } from './local-postgres';
 import { migrate } from './migrate';
 
 /**
  * The three agency databases and the audit store, ready to serve: the embedded PostgreSQL started where
- * no external URL is given, each database created and migrated. Used by `npm start`, `npm run seed`,
- * `npm run migrate`, the bench and the tests.
+ * no external URL is given, each database created and migrated, then each service's role and grants
+ * applied (lib/database-roles.ts). Used by `npm start`, `npm run seed`, `npm run migrate`, the bench and
+ * the tests.
  */
 export interface AgencyDatabases {
+  /** The superuser's (the migrating user's) URL of each agency database: migrations, seeding, fixtures. */
   urls: Record<Agency['id'], string>;
-  /** The audit store (lib/audit): not an agency, so not in `urls`, which lists the subgraphs' databases. */
+  /** The audit store (lib/audit), as the superuser: not an agency, so not in `urls`, which lists the subgraphs' databases. */
   auditUrl: string;
+  /** What each service connects with: its own role, on its agency's database (none for the gateway) and the audit store. */
+  serviceUrls: ServiceUrls;
+  /** The read-only verifier role on the audit store (`npm run audit:verify`). */
+  auditVerifierUrl: string;
   embedded: LocalPostgres | null;
   stop(): Promise<void>;
 }
+
+export interface ServiceUrl {
+  /** The service's agency database, as its own role; null for the gateway. */
+  database: string | null;
+  /** The audit store, as the service's own role. */
+  audit: string;
+}
+
+export type ServiceUrls = Record<ServiceId, ServiceUrl>;
 
 export async function prepareDatabases(options: {
   dataDir: string;
@@ -22,25 +51,46 @@ export async function prepareDatabases(options: {
   external?: Partial<Record<Agency['id'], string>>;
   /** AUDIT_DATABASE_URL: an external audit store; the embedded database `audit` otherwise. */
   externalAudit?: string;
+  /** Where the roles' password variables (CG_<SERVICE>_DB_PASSWORD) are read: process.env by default. */
+  env?: Env;
   log?: (line: string) => void;
 }): Promise<AgencyDatabases> {
   const external = options.external ?? {};
   const needsEmbedded = AGENCIES.some((agency) => !external[agency.id]) || !options.externalAudit;
   const embedded = needsEmbedded ? await startLocalPostgres({ dataDir: options.dataDir, port: options.postgresPort }) : null;
-  const prepare = async (name: string, database: string, migrationsDir: string, externalUrl: string | undefined) => {
+  const passwords = new RolePasswords(options.env ?? process.env, rolePasswordsFile(options.dataDir));
+  const prepare = async (name: string, database: string, migrationsDir: string, externalUrl: string | undefined, grants: DatabaseGrants) => {
     if (!externalUrl) await embedded!.ensureDatabase(database);
     const url = externalUrl ?? embedded!.urlFor(database);
     const applied = await migrate(url, migrationsDir);
     if (applied.length > 0) options.log?.(`${name}: applied ${applied.join(', ')}`);
-    return url;
+    // After every migration run, so that tables a migration added are covered too.
+    const secrets = await applyDatabaseGrants(url, grants, (role) => (externalUrl ? passwords.fromEnv(role) : passwords.forEmbedded(role)));
+    const roleUrl = (role: string) => urlWithRole(url, role, secrets.get(role));
+    return { url, roleUrl };
   };
   try {
     const urls = {} as Record<Agency['id'], string>;
+    const agencyRoleUrl = {} as Record<Agency['id'], (role: string) => string>;
     for (const agency of AGENCIES) {
-      urls[agency.id] = await prepare(agency.id, agency.database, agency.migrationsDir, external[agency.id]);
+      const prepared = await prepare(agency.id, agency.database, agency.migrationsDir, external[agency.id], agencyGrants(agency.id));
+      urls[agency.id] = prepared.url;
+      agencyRoleUrl[agency.id] = prepared.roleUrl;
     }
-    const auditUrl = await prepare('audit', AUDIT_STORE.database, AUDIT_STORE.migrationsDir, options.externalAudit);
-    return { urls, auditUrl, embedded, stop: async () => embedded?.stop() };
+    const audit = await prepare('audit', AUDIT_STORE.database, AUDIT_STORE.migrationsDir, options.externalAudit, AUDIT_GRANTS);
+    const serviceUrls = {} as ServiceUrls;
+    for (const [service, role] of Object.entries(SERVICE_ROLES) as [ServiceId, (typeof SERVICE_ROLES)[ServiceId]][]) {
+      const own = SERVICE_DATABASE[service];
+      serviceUrls[service] = { database: own ? agencyRoleUrl[own](role.name) : null, audit: audit.roleUrl(role.name) };
+    }
+    return {
+      urls,
+      auditUrl: audit.url,
+      serviceUrls,
+      auditVerifierUrl: audit.roleUrl(AUDIT_VERIFIER_ROLE.name),
+      embedded,
+      stop: async () => embedded?.stop(),
+    };
   } catch (error) {
     await embedded?.stop();
     throw error;

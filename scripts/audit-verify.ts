@@ -1,4 +1,7 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { AUDIT_VERIFIER_ROLE, rolePasswordsFile, urlWithRole } from '../lib/database-roles';
 import { AUDIT_STORE, LOCAL_POSTGRES_PORT, localDatabaseUrl } from '../lib/agencies';
 import { verifyAuditChain } from '../lib/audit/verify';
 import { openAuditPool } from '../lib/audit/pool';
@@ -10,13 +13,14 @@ import { EnvReader, redactUrl } from '../lib/env';
  *           pass it as --anchor next time, to detect a rewrite of the chain up to it)
  *   exit 1  not intact; stdout has one line per problem, naming the record and what is wrong with it
  *   exit 2  could not verify (database unreachable, bad arguments)
- * AUDIT_DATABASE_URL names the store; by default the development store in the embedded PostgreSQL
- * (POSTGRES_PORT, 54320), which must be running (npm start).
+ * AUDIT_DATABASE_URL names the store (it only needs to read: the cg_audit_verifier role); by default the
+ * development store in the embedded PostgreSQL (POSTGRES_PORT, 54320; DATA_DIR), as cg_audit_verifier, which
+ * must be running (npm start).
  */
 async function main(): Promise<number> {
   const read = new EnvReader(process.env);
   const port = read.integer('POSTGRES_PORT', LOCAL_POSTGRES_PORT, { min: 1024, max: 65535 });
-  const url = read.url(`${AUDIT_STORE.envPrefix}_DATABASE_URL`, localDatabaseUrl(AUDIT_STORE, port));
+  const url = read.url(`${AUDIT_STORE.envPrefix}_DATABASE_URL`, developmentVerifierUrl(port, read.optionalString('DATA_DIR')));
   read.done();
   const { values } = parseArgs({ options: { anchor: { type: 'string' } } });
   let anchor: { seq: number; hash: string } | undefined;
@@ -40,6 +44,18 @@ async function main(): Promise<number> {
   } finally {
     await pool.end();
   }
+}
+
+/**
+ * In development, the store of `npm start` as the read-only verifier role (lib/database-roles.ts), with the
+ * password generated for this installation; as the superuser if that was never generated.
+ */
+function developmentVerifierUrl(port: number, dataDir: string | undefined): string {
+  const superuser = localDatabaseUrl(AUDIT_STORE, port);
+  const file = rolePasswordsFile(path.resolve(__dirname, '..', dataDir ?? '.data/postgres'));
+  if (!fs.existsSync(file)) return superuser;
+  const password = (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, string>)[AUDIT_VERIFIER_ROLE.name];
+  return password ? urlWithRole(superuser, AUDIT_VERIFIER_ROLE.name, password) : superuser;
 }
 
 main().then(

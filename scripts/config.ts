@@ -9,6 +9,11 @@ import { EnvReader, type Env } from '../lib/env';
  *   <AGENCY>_DATABASE_URL     an external database for that agency
  *   AUDIT_DATABASE_URL        an external audit store (lib/audit); when it and all three agencies are set, no embedded PostgreSQL starts
  *   SEED_CITIZENS, SEED       size and seed of the demo population seeded into empty databases (10000, "citizen-graph")
+ *   CG_<SERVICE>_DB_PASSWORD  the password of each service's database role (lib/database-roles.ts: CG_GATEWAY_, CG_RESIDENTS_,
+ *                             CG_NATIONAL_ID_, CG_BIRTH_REGISTRY_, CG_AUDIT_VERIFIER_DB_PASSWORD); read by prepareDatabases
+ *                             itself. Required to create a role in an external database; generated for the embedded one.
+ * The *_DATABASE_URL here are the migrating user's (it migrates, seeds, and creates the roles); npm start gives each
+ * service its own role's URLs instead.
  */
 export interface ScriptsConfig {
   dataDir: string;

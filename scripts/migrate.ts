@@ -1,7 +1,10 @@
 import { prepareDatabases } from '../lib/databases';
 import { readConfig } from './config';
 
-/** npm run migrate: creates (embedded) and migrates the three agency databases and the audit store, then stops. */
+/**
+ * npm run migrate: creates (embedded) and migrates the three agency databases and the audit store, creates each
+ * service's database role and applies its grants (CG_<SERVICE>_DB_PASSWORD for external databases), then stops.
+ */
 async function main() {
   const config = readConfig();
   const databases = await prepareDatabases({
@@ -11,7 +14,7 @@ async function main() {
     externalAudit: config.externalAuditDatabase,
     log: (line) => console.log(`[migrate] ${line}`),
   });
-  console.log('[migrate] all agency databases and the audit store are up to date');
+  console.log('[migrate] all agency databases and the audit store are up to date, with each service\'s role and grants (lib/database-roles.ts)');
   await databases.stop();
 }
 

@@ -7,11 +7,12 @@ import { readConfig } from './config';
 import { runChild, waitFor, type Child } from '../lib/processes';
 import { ensureDevKeys, mintDevToken } from '../lib/dev-keys';
 import { DEV_KEYS_DIR } from '../gateway/config';
+import { AUDIT_VERIFIER_ROLE, SERVICE_ROLES, type ServiceId } from '../lib/database-roles';
 
 /**
  * npm start: the whole federation in one process tree. Embedded PostgreSQL (data kept in .data/),
  * the three databases created and migrated, demo citizens seeded when empty, the supergraph composed,
- * then the three subgraphs and the gateway as child processes. Ctrl-C stops all of it, PostgreSQL too.
+ * then the three subgraphs and the gateway as child processes, each connecting as its own database role. Ctrl-C stops all of it, PostgreSQL too.
  */
 const GATEWAY_PORT = 4000;
 
@@ -58,18 +59,27 @@ async function main() {
 
     // Development token signing keys (kept in .data/keys): the gateway verifies with the public half.
     await ensureDevKeys(DEV_KEYS_DIR);
-    const env = { ...process.env };
-    for (const agency of AGENCIES) env[`${agency.envPrefix}_DATABASE_URL`] = databases.urls[agency.id];
-    env[`${AUDIT_STORE.envPrefix}_DATABASE_URL`] = databases.auditUrl;
+    // Each child connects as its own role (lib/database-roles.ts), never as the superuser that migrated and seeded.
+    const serviceEnv = (service: ServiceId): NodeJS.ProcessEnv => {
+      const env = { ...process.env };
+      const own = databases.serviceUrls[service];
+      for (const agency of AGENCIES) {
+        if (agency.id === service && own.database) env[`${agency.envPrefix}_DATABASE_URL`] = own.database;
+        else delete env[`${agency.envPrefix}_DATABASE_URL`];
+      }
+      env[`${AUDIT_STORE.envPrefix}_DATABASE_URL`] = own.audit;
+      for (const role of [...Object.values(SERVICE_ROLES), AUDIT_VERIFIER_ROLE]) delete env[role.passwordEnv];
+      return env;
+    };
     const died = (what: string) => {
       console.error(`[start] ${what}; stopping everything.`);
       void stopAll(1);
     };
     for (const agency of AGENCIES) {
-      children.push(runChild({ script: `subgraphs/${agency.id}/index.ts` }, env, died));
+      children.push(runChild({ script: `subgraphs/${agency.id}/index.ts` }, serviceEnv(agency.id), died));
     }
     await Promise.all(AGENCIES.map((agency) => waitFor(`http://127.0.0.1:${agency.defaultPort}/health`)));
-    children.push(runChild({ script: 'gateway/index.ts' }, env, died));
+    children.push(runChild({ script: 'gateway/index.ts' }, serviceEnv('gateway'), died));
     await waitFor(`http://127.0.0.1:${GATEWAY_PORT}/health/ready`);
 
     const check = openPools(databases.urls);

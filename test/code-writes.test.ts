@@ -24,7 +24,7 @@ beforeAll(async () => {
   f = openFixtures();
     // 2,000 transactions queue for 10 connections: longer than the 5 s a request waits in production.
   residents = openDatabase(
-    { url: testDatabases().urls.residents, poolSize: 10, applicationName: 'code-writes-test', connectionTimeoutMs: 120_000 },
+    { url: testDatabases().serviceUrls.residents.database!, poolSize: 10, applicationName: 'code-writes-test', connectionTimeoutMs: 120_000 },
     (adapter) => new PrismaClient({ adapter }),
   );
 });

@@ -256,7 +256,7 @@ const PRODUCTION = {
   AUTH_AUDIENCE: DEV_TOKEN_AUDIENCE,
   SERVICE_TOKEN_SECRET: DEV_SERVICE_SECRET,
   AUTH_JWKS_FILE: testDatabases().jwksFile,
-  AUDIT_DATABASE_URL: testDatabases().auditUrl,
+  AUDIT_DATABASE_URL: testDatabases().serviceUrls.gateway.audit, // production refuses the superuser
 };
 
 describe('production defaults: no introspection, no field suggestions', () => {

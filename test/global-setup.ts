@@ -36,6 +36,8 @@ export default async function globalSetup(): Promise<void> {
     jwksFile,
     urls: databases.urls,
     auditUrl: databases.auditUrl,
+    serviceUrls: databases.serviceUrls,
+    auditVerifierUrl: databases.auditVerifierUrl,
     adminUrl: databases.embedded!.urlFor('postgres'),
     seed: TEST_SEED,
     citizens: TEST_CITIZENS,

@@ -24,10 +24,10 @@ let birthRegistry: Awaited<ReturnType<typeof createBirthRegistrySubgraph>>;
 let codes: string[];
 
 beforeAll(async () => {
-  const { urls } = testDatabases();
-  residents = await createResidentsSubgraph(residentsConfig({ RESIDENTS_DATABASE_URL: urls.residents }));
-  nationalId = await createNationalIdSubgraph(nationalIdConfig({ NATIONAL_ID_DATABASE_URL: urls['national-id'] }));
-  birthRegistry = await createBirthRegistrySubgraph(birthRegistryConfig({ BIRTH_REGISTRY_DATABASE_URL: urls['birth-registry'] }));
+  const { serviceUrls } = testDatabases();
+  residents = await createResidentsSubgraph(residentsConfig({ RESIDENTS_DATABASE_URL: serviceUrls.residents.database!, AUDIT_DATABASE_URL: serviceUrls.residents.audit }));
+  nationalId = await createNationalIdSubgraph(nationalIdConfig({ NATIONAL_ID_DATABASE_URL: serviceUrls['national-id'].database!, AUDIT_DATABASE_URL: serviceUrls['national-id'].audit }));
+  birthRegistry = await createBirthRegistrySubgraph(birthRegistryConfig({ BIRTH_REGISTRY_DATABASE_URL: serviceUrls['birth-registry'].database!, AUDIT_DATABASE_URL: serviceUrls['birth-registry'].audit }));
   f = openFixtures();
   // Parents of registered births: they have cards, children and (some) their own births.
   const { rows } = await f.birthRegistry.query(

@@ -5,8 +5,14 @@ import { Pool } from 'pg';
  * because the seeding and sampling code that takes openPools' result reads agency data only and must not
  * see it, and because subgraphs need it without the embedded PostgreSQL's module.
  */
-export function openAuditPool(auditUrl: string, max = 4): Pool {
-  const pool = new Pool({ connectionString: auditUrl, max, application_name: 'citizen-graph-audit' });
+export function openAuditPool(auditUrl: string, max = 4, options: { statementTimeoutMs?: number } = {}): Pool {
+  const pool = new Pool({
+    connectionString: auditUrl,
+    max,
+    application_name: 'citizen-graph-audit',
+    // A service's searches end before the gateway stops waiting for them; verification (no timeout) walks the whole chain.
+    ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
+  });
   pool.on('error', () => undefined);
   return pool;
 }

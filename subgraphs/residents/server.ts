@@ -26,7 +26,7 @@ const DATA_SUBJECTS: DataSubjects = {
 
 /** The residents subgraph, assembled but not listening (index.ts listens; tests choose how). */
 export function createResidentsSubgraph(config: SubgraphConfig): Promise<AgencySubgraph<PrismaClient, ResidentsLoaders, Services>> {
-  const auditStore = config.auditDatabaseUrl ? openAuditPool(config.auditDatabaseUrl) : null;
+  const auditStore = config.auditDatabaseUrl ? openAuditPool(config.auditDatabaseUrl, 4, { statementTimeoutMs: config.statementTimeoutMs }) : null;
   return createAgencySubgraph({
     config,
     schemaPath: path.join(__dirname, 'schema.graphql'),

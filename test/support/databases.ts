@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Client, Pool } from 'pg';
 import type { Agency } from '../../lib/agencies';
+import type { ServiceUrls } from '../../lib/databases';
 
 /**
  * Where the test suite's databases are. test/global-setup.ts starts one embedded PostgreSQL for the
@@ -13,9 +14,14 @@ export interface TestState {
   /** Token signing keys (lib/dev-keys.ts) of the run. */
   keysDir: string;
   jwksFile: string;
+  /** Each agency database as the superuser: fixtures, seeding, tests that look at or change the rows directly. */
   urls: Record<Agency['id'], string>;
-  /** The shared audit store (lib/audit). Tests that tamper with a chain make their own: test/support/audit.ts. */
+  /** The shared audit store (lib/audit), as the superuser. Tests that tamper with a chain make their own: test/support/audit.ts. */
   auditUrl: string;
+  /** What each service connects with, as its own role (lib/database-roles.ts): what test/support/federation.ts runs on. */
+  serviceUrls: ServiceUrls;
+  /** The audit store as the read-only verifier role. */
+  auditVerifierUrl: string;
   adminUrl: string;
   seed: string;
   citizens: number;

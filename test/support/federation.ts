@@ -17,7 +17,7 @@ import { SUPERGRAPH_GRAPHQL } from '../../lib/compose';
 
 /**
  * The real federation for a test: the three subgraphs and the gateway, each on its own HTTP port
- * (port 0: the OS picks), over the test run's PostgreSQL. In-process so tests can read each agency
+ * (port 0: the OS picks), over the test run's PostgreSQL, each connecting as its own database role. In-process so tests can read each agency
  * database's statement counter, but every call crosses real HTTP exactly as in production.
  */
 export interface GraphQLResponse<Data = Record<string, unknown>> {
@@ -73,21 +73,43 @@ export interface FederationOptions {
 }
 
 export async function startFederation(options: FederationOptions = {}): Promise<TestFederation> {
-  const { urls } = testDatabases();
+  // Every service connects as its own role, as npm start runs them (fixtures use the superuser's urls).
+  const { serviceUrls } = testDatabases();
   const SUBGRAPH_SEALED = String(options.security !== false);
-  const AUDIT_DATABASE_URL = testDatabases().auditUrl;
   const AUDIT_RECORDING = String(options.security !== false);
-  const residents = await createResidentsSubgraph(residentsConfig({ RESIDENTS_DATABASE_URL: urls.residents, RESIDENTS_PORT: '0', SUBGRAPH_SEALED, AUDIT_DATABASE_URL, AUDIT_RECORDING }));
+  const residents = await createResidentsSubgraph(
+    residentsConfig({
+      RESIDENTS_DATABASE_URL: serviceUrls.residents.database!,
+      RESIDENTS_PORT: '0',
+      SUBGRAPH_SEALED,
+      AUDIT_DATABASE_URL: serviceUrls.residents.audit,
+      AUDIT_RECORDING,
+    }),
+  );
   // Residents listens first: the other subgraphs' service calls (holder checks) go to its URL.
   const residentsRunning = await residents.server.listen(0);
   const RESIDENTS_SERVICE_URL = (await options.residentsServiceThrough?.(residentsRunning.url)) ?? residentsRunning.url;
   const subgraphs = {
     residents,
     'national-id': await createNationalIdSubgraph(
-      nationalIdConfig({ NATIONAL_ID_DATABASE_URL: urls['national-id'], NATIONAL_ID_PORT: '0', RESIDENTS_SERVICE_URL, SUBGRAPH_SEALED, AUDIT_DATABASE_URL, AUDIT_RECORDING }),
+      nationalIdConfig({
+        NATIONAL_ID_DATABASE_URL: serviceUrls['national-id'].database!,
+        NATIONAL_ID_PORT: '0',
+        RESIDENTS_SERVICE_URL,
+        SUBGRAPH_SEALED,
+        AUDIT_DATABASE_URL: serviceUrls['national-id'].audit,
+        AUDIT_RECORDING,
+      }),
     ),
     'birth-registry': await createBirthRegistrySubgraph(
-      birthRegistryConfig({ BIRTH_REGISTRY_DATABASE_URL: urls['birth-registry'], BIRTH_REGISTRY_PORT: '0', RESIDENTS_SERVICE_URL, SUBGRAPH_SEALED, AUDIT_DATABASE_URL, AUDIT_RECORDING }),
+      birthRegistryConfig({
+        BIRTH_REGISTRY_DATABASE_URL: serviceUrls['birth-registry'].database!,
+        BIRTH_REGISTRY_PORT: '0',
+        RESIDENTS_SERVICE_URL,
+        SUBGRAPH_SEALED,
+        AUDIT_DATABASE_URL: serviceUrls['birth-registry'].audit,
+        AUDIT_RECORDING,
+      }),
     ),
   };
   const running = {} as Record<Agency['id'], RunningSubgraph | null>;
@@ -105,7 +127,7 @@ export async function startFederation(options: FederationOptions = {}): Promise<
       GATEWAY_PORT: '0',
       AUTH_JWKS_FILE: jwksFile,
       AUTHENTICATION: String(options.security !== false),
-      AUDIT_DATABASE_URL,
+      AUDIT_DATABASE_URL: serviceUrls.gateway.audit,
       AUDIT_RECORDING,
       SUBGRAPH_RESIDENTS_URL: await routed('residents'),
       SUBGRAPH_NATIONAL_ID_URL: await routed('national-id'),
