@@ -11,6 +11,7 @@ import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/dis
 import { formatClientError } from '../lib/graphql/format-error';
 import { readSupergraphRoutingUrls } from './supergraph';
 import { disableVendorTelemetry, type GatewayConfig } from './config';
+import { createCredentialSigner, GATEWAY_ISSUER } from '../lib/service-auth';
 import { AgencyDataSource, requestContext, type GatewayContext } from './data-source';
 import { inputValidationPlugin } from './input-validation';
 import { operationLimitsPlugin, tokenLimitError } from './operation-limits';
@@ -55,7 +56,8 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
         maxSockets: config.subgraphMaxSockets,
         // Each authenticated request is audited under its own request id, so none shares another's call.
         deduplicate: config.subgraphDeduplicate && !config.authentication,
-        serviceSecret: config.serviceSecret,
+        signer: config.serviceKey ? createCredentialSigner(GATEWAY_ISSUER, config.serviceKey, { ttlSeconds: config.credentialTtlSeconds }) : null,
+        tls: config.subgraphTls,
         recordsAccesses: audit !== null,
       }),
   });

@@ -1,12 +1,18 @@
 import { agency, AUDIT_STORE, localDatabaseUrl, type Agency } from './agencies';
 import { EnvReader, type Env } from './env';
+import type { PrivateServiceJwk, TrustFile } from './service-auth';
+import { readServiceKey, readTrustFile } from './service-keys';
+import { readTls, type TlsMaterial } from './tls';
 
 /**
  * The settings every agency subgraph reads, with the variable names prefixed by the agency
  * (RESIDENTS_DATABASE_URL, NATIONAL_ID_PORT, ...). DATABASE_URL and PORT alone also work, for a
  * deployment that runs one subgraph per container. Development defaults point at the embedded PostgreSQL.
- * Shared by all: SERVICE_TOKEN_SECRET (required in production), RESIDENTS_SERVICE_URL, SERVICE_TIMEOUT_MS,
- * SUBGRAPH_SEALED (on: only credentialed requests are answered), AUDIT_DATABASE_URL and AUDIT_RECORDING (on).
+ * Service credentials (lib/service-auth.ts, lib/service-keys.ts): <PREFIX>_SERVICE_KEY_FILE or SERVICE_KEY_FILE
+ * (this agency's private signing key), SERVICE_TRUST_FILE (the issuers it trusts and what they may do), both
+ * required in production; SERVICE_CREDENTIAL_TTL_S (10), SERVICE_CLOCK_TOLERANCE_S (5), SERVICE_REPLAY_CACHE_SIZE
+ * (100000). Shared by all: RESIDENTS_SERVICE_URL, SERVICE_TIMEOUT_MS, SUBGRAPH_SEALED (on: only credentialed
+ * requests are answered), AUDIT_DATABASE_URL and AUDIT_RECORDING (on).
  */
 export interface SubgraphConfig {
   agency: Agency;
@@ -15,8 +21,20 @@ export interface SubgraphConfig {
   port: number;
   host: string;
   poolSize: number;
-  /** Shared secret of the agencies' service credentials (lib/service-auth.ts). */
-  serviceSecret: string;
+  /** This agency's private key for the credentials of its service calls; null (development only): none made yet. */
+  serviceKey: PrivateServiceJwk | null;
+  /** The issuers whose credentials this subgraph accepts, their keys and permissions; null (development only): none. */
+  serviceTrust: TrustFile | null;
+  /** HTTPS with client certificates required (SUBGRAPH_TLS_CERT_FILE, _KEY_FILE, _CA_FILE); null: plain HTTP. */
+  serverTls: TlsMaterial | null;
+  /** This agency's client certificate for its service calls (SERVICE_TLS_CERT_FILE, _KEY_FILE, _CA_FILE); null: none. */
+  serviceTls: TlsMaterial | null;
+  /** Seconds a credential this agency signs lives. */
+  credentialTtlSeconds: number;
+  /** Seconds of clock difference tolerated when checking a credential's iat and exp. */
+  clockToleranceSeconds: number;
+  /** Credentials remembered at once against replay; full of live ones, credentials are refused. */
+  replayCacheSize: number;
   /** Where this subgraph reaches the residents subgraph for service calls (code issuance, holder checks). */
   residentsServiceUrl: string;
   serviceTimeoutMs: number;
@@ -33,9 +51,6 @@ export function readAuditDatabaseUrl(read: EnvReader): string | null {
   return recording ? url : null;
 }
 
-/** The development secret; production must set SERVICE_TOKEN_SECRET to 32 characters or more of its own. */
-export const DEV_SERVICE_SECRET = 'citizen-graph-development-service-secret-not-for-production';
-
 export function readSubgraphConfig(id: Agency['id'], env: Env): SubgraphConfig {
   const a = agency(id);
   const read = new EnvReader(env);
@@ -47,13 +62,18 @@ export function readSubgraphConfig(id: Agency['id'], env: Env): SubgraphConfig {
     port: read.integer(prefixed('PORT'), a.defaultPort, { min: 0, max: 65535 }),
     host: read.string(prefixed('HOST'), '127.0.0.1') || '127.0.0.1',
     poolSize: read.integer(prefixed('DB_POOL_SIZE'), 10, { min: 1, max: 200 }),
-    serviceSecret: read.string('SERVICE_TOKEN_SECRET', DEV_SERVICE_SECRET),
+    serviceKey: readServiceKey(read, prefixed('SERVICE_KEY_FILE'), a.id),
+    serviceTrust: readTrustFile(read),
+    serverTls: readTls(read, 'SUBGRAPH_TLS'),
+    serviceTls: readTls(read, 'SERVICE_TLS'),
+    credentialTtlSeconds: read.integer('SERVICE_CREDENTIAL_TTL_S', 10, { min: 1, max: 60 }),
+    clockToleranceSeconds: read.integer('SERVICE_CLOCK_TOLERANCE_S', 5, { min: 0, max: 30 }),
+    replayCacheSize: read.integer('SERVICE_REPLAY_CACHE_SIZE', 100_000, { min: 100, max: 10_000_000 }),
     residentsServiceUrl: read.url('RESIDENTS_SERVICE_URL', `http://127.0.0.1:${agency('residents').defaultPort}/graphql`),
     serviceTimeoutMs: read.integer('SERVICE_TIMEOUT_MS', 5000, { min: 50, max: 120_000 }),
     sealed: read.boolean('SUBGRAPH_SEALED', true),
     auditDatabaseUrl: readAuditDatabaseUrl(read),
   };
-  if (config.serviceSecret && config.serviceSecret.length < 32) read.problem('SERVICE_TOKEN_SECRET must be at least 32 characters.');
   read.done();
   return Object.freeze(config);
 }

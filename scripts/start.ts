@@ -7,6 +7,7 @@ import { readConfig } from './config';
 import { runChild, waitFor, type Child } from '../lib/processes';
 import { ensureDevKeys, mintDevToken } from '../lib/dev-keys';
 import { DEV_KEYS_DIR } from '../gateway/config';
+import { DEV_SERVICE_KEYS_DIR, ensureServiceKeys } from '../lib/service-keys';
 
 /**
  * npm start: the whole federation in one process tree. Embedded PostgreSQL (data kept in .data/),
@@ -58,7 +59,13 @@ async function main() {
 
     // Development token signing keys (kept in .data/keys): the gateway verifies with the public half.
     await ensureDevKeys(DEV_KEYS_DIR);
+    // Service credential keys of this installation (kept in .data/service-keys): one private key per
+    // service, the trust file every subgraph reads. Each child is told its own key file.
+    const serviceKeys = await ensureServiceKeys(DEV_SERVICE_KEYS_DIR);
     const env = { ...process.env };
+    env.SERVICE_TRUST_FILE ??= serviceKeys.trustFile;
+    env.GATEWAY_SERVICE_KEY_FILE ??= serviceKeys.keyFiles.gateway;
+    for (const agency of AGENCIES) env[`${agency.envPrefix}_SERVICE_KEY_FILE`] ??= serviceKeys.keyFiles[agency.id];
     for (const agency of AGENCIES) env[`${agency.envPrefix}_DATABASE_URL`] = databases.urls[agency.id];
     env[`${AUDIT_STORE.envPrefix}_DATABASE_URL`] = databases.auditUrl;
     const died = (what: string) => {

@@ -7,8 +7,8 @@ import { testDatabases } from './support/databases';
 import { bearer, PERSONAS } from './support/tokens';
 import { COUNTER_CITIZEN } from './support/queries';
 import { ACCESS_RECORD_EXTENSION } from '../lib/access/subgraph-access';
-import { GATEWAY_ISSUER, SERVICE_SCHEME, signServiceToken } from '../lib/service-auth';
-import { DEV_SERVICE_SECRET } from '../lib/subgraph-config';
+import { SERVICE_SCHEME } from '../lib/service-auth';
+import { serviceCredential } from './support/service-credentials';
 
 /**
  * Every access to a person's data leaves an audit record before the response leaves, and each citizen
@@ -115,11 +115,12 @@ describe('who writes the records', () => {
   const NAME = `query ($code: PersonalCode!) { citizen(personalCode: $code) { fullName } }`;
   const callResidents = async (requestId: string, recordedByGateway: boolean) => {
     const principal = { sub: 'test:clerk', role: 'CLERK', agency: 'residents', pc: null, purpose: 'SERVICE_COUNTER', rid: requestId };
-    const token = signServiceToken(DEV_SERVICE_SECRET, GATEWAY_ISSUER, 'residents', { principal, recordedByGateway });
+    const body = JSON.stringify({ query: NAME, variables: { code: subjects[5] } });
+    const token = await serviceCredential('gateway', 'residents', body, { principal, recordedByGateway });
     const response = await fetch(federation.subgraphUrls.residents, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `${SERVICE_SCHEME} ${token}` },
-      body: JSON.stringify({ query: NAME, variables: { code: subjects[5] } }),
+      body,
     });
     return (await response.json()) as any;
   };

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Client, Pool } from 'pg';
 import type { Agency } from '../../lib/agencies';
+import type { ServiceKeyFiles } from '../../lib/service-keys';
 
 /**
  * Where the test suite's databases are. test/global-setup.ts starts one embedded PostgreSQL for the
@@ -13,6 +14,8 @@ export interface TestState {
   /** Token signing keys (lib/dev-keys.ts) of the run. */
   keysDir: string;
   jwksFile: string;
+  /** Service credential keys (lib/service-keys.ts) of the run: the trust file and each service's private key. */
+  serviceKeys: ServiceKeyFiles;
   urls: Record<Agency['id'], string>;
   /** The shared audit store (lib/audit). Tests that tamper with a chain make their own: test/support/audit.ts. */
   auditUrl: string;

@@ -14,6 +14,7 @@ import { testDatabases } from './databases';
 import { bearer, PERSONAS } from './tokens';
 import { readMutationOwners } from '../../lib/access/schema-classification';
 import { SUPERGRAPH_GRAPHQL } from '../../lib/compose';
+import type { ServiceKeyFiles } from '../../lib/service-keys';
 
 /**
  * The real federation for a test: the three subgraphs and the gateway, each on its own HTTP port
@@ -70,6 +71,10 @@ export interface FederationOptions {
   routeThrough?: Partial<Record<Agency['id'], (subgraphUrl: string) => Promise<string>>>;
   /** The same between the other subgraphs and residents, for their service calls (code issuance, holder checks). */
   residentsServiceThrough?: (residentsUrl: string) => Promise<string>;
+  /** The services' keys and trust file (default: the test run's, test/global-setup.ts). */
+  serviceKeys?: ServiceKeyFiles;
+  /** Settings for every subgraph over the test defaults (e.g. mutual TLS). */
+  subgraphEnv?: Record<string, string>;
 }
 
 export async function startFederation(options: FederationOptions = {}): Promise<TestFederation> {
@@ -77,17 +82,22 @@ export async function startFederation(options: FederationOptions = {}): Promise<
   const SUBGRAPH_SEALED = String(options.security !== false);
   const AUDIT_DATABASE_URL = testDatabases().auditUrl;
   const AUDIT_RECORDING = String(options.security !== false);
-  const residents = await createResidentsSubgraph(residentsConfig({ RESIDENTS_DATABASE_URL: urls.residents, RESIDENTS_PORT: '0', SUBGRAPH_SEALED, AUDIT_DATABASE_URL, AUDIT_RECORDING }));
+  const serviceKeys = options.serviceKeys ?? testDatabases().serviceKeys;
+  const SERVICE_TRUST_FILE = serviceKeys.trustFile;
+  const keys = (id: Agency['id']) => ({ SERVICE_TRUST_FILE, SERVICE_KEY_FILE: serviceKeys.keyFiles[id], ...options.subgraphEnv });
+  const residents = await createResidentsSubgraph(
+    residentsConfig({ RESIDENTS_DATABASE_URL: urls.residents, RESIDENTS_PORT: '0', SUBGRAPH_SEALED, AUDIT_DATABASE_URL, AUDIT_RECORDING, ...keys('residents') }),
+  );
   // Residents listens first: the other subgraphs' service calls (holder checks) go to its URL.
   const residentsRunning = await residents.server.listen(0);
   const RESIDENTS_SERVICE_URL = (await options.residentsServiceThrough?.(residentsRunning.url)) ?? residentsRunning.url;
   const subgraphs = {
     residents,
     'national-id': await createNationalIdSubgraph(
-      nationalIdConfig({ NATIONAL_ID_DATABASE_URL: urls['national-id'], NATIONAL_ID_PORT: '0', RESIDENTS_SERVICE_URL, SUBGRAPH_SEALED, AUDIT_DATABASE_URL, AUDIT_RECORDING }),
+      nationalIdConfig({ NATIONAL_ID_DATABASE_URL: urls['national-id'], NATIONAL_ID_PORT: '0', RESIDENTS_SERVICE_URL, SUBGRAPH_SEALED, AUDIT_DATABASE_URL, AUDIT_RECORDING, ...keys('national-id') }),
     ),
     'birth-registry': await createBirthRegistrySubgraph(
-      birthRegistryConfig({ BIRTH_REGISTRY_DATABASE_URL: urls['birth-registry'], BIRTH_REGISTRY_PORT: '0', RESIDENTS_SERVICE_URL, SUBGRAPH_SEALED, AUDIT_DATABASE_URL, AUDIT_RECORDING }),
+      birthRegistryConfig({ BIRTH_REGISTRY_DATABASE_URL: urls['birth-registry'], BIRTH_REGISTRY_PORT: '0', RESIDENTS_SERVICE_URL, SUBGRAPH_SEALED, AUDIT_DATABASE_URL, AUDIT_RECORDING, ...keys('birth-registry') }),
     ),
   };
   const running = {} as Record<Agency['id'], RunningSubgraph | null>;
@@ -104,6 +114,7 @@ export async function startFederation(options: FederationOptions = {}): Promise<
     gatewayConfig({
       GATEWAY_PORT: '0',
       AUTH_JWKS_FILE: jwksFile,
+      GATEWAY_SERVICE_KEY_FILE: serviceKeys.keyFiles.gateway,
       AUTHENTICATION: String(options.security !== false),
       AUDIT_DATABASE_URL,
       AUDIT_RECORDING,
