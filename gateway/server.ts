@@ -46,6 +46,9 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
   const log = (message: string, error?: unknown) => console.error(`[gateway] ${message}`, error ?? '');
 
   const audit = config.auditDatabaseUrl ? createAuditWriter({ url: config.auditDatabaseUrl }) : null;
+  if (!config.serviceKey && config.authentication) {
+    log('no service key (GATEWAY_SERVICE_KEY_FILE; npm start makes one): subgraph calls carry no credential, sealed subgraphs refuse them');
+  }
   const gateway = new ApolloGateway({
     supergraphSdl,
     buildService: ({ name, url }) =>

@@ -166,7 +166,7 @@ describe('nothing delivered goes unrecorded', () => {
   });
 
   it('SIGKILL of the gateway process, which holds the audit writer of client requests, during a burst: every response received has its records', async () => {
-    const { auditUrl, jwksFile } = testDatabases();
+    const { auditUrl, jwksFile, serviceKeys } = testDatabases();
     // The subgraphs in this process, the gateway as its own process (as in production), killed mid-burst.
     killable = await startFederation();
     child = spawn(process.execPath, ['--import', 'tsx', path.resolve(__dirname, '../gateway/index.ts')], {
@@ -176,6 +176,7 @@ describe('nothing delivered goes unrecorded', () => {
         GATEWAY_PORT: '0',
         GATEWAY_HOST: '127.0.0.1',
         AUTH_JWKS_FILE: jwksFile,
+        GATEWAY_SERVICE_KEY_FILE: serviceKeys.keyFiles.gateway,
         AUDIT_DATABASE_URL: auditUrl,
         SUBGRAPH_RESIDENTS_URL: killable.subgraphUrls.residents,
         SUBGRAPH_NATIONAL_ID_URL: killable.subgraphUrls['national-id'],
