@@ -101,7 +101,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
 
   const app = express();
   app.disable('x-powered-by');
-  app.use(healthRouter(subgraphUrls, Math.min(config.subgraphTimeoutMs, 2000)));
+  app.use(healthRouter(subgraphUrls, Math.min(config.subgraphTimeoutMs, 2000), config.subgraphTls));
   if (config.ide) app.use(ideRouter());
   app.use(
     '/graphql',
