@@ -263,7 +263,7 @@ export function createCredentialVerifier(trust: TrustFile, audience: string, opt
       if (typeof claims.bh !== 'string' || !BODY_HASH.test(claims.bh)) return refuse('CREDENTIAL_INVALID', 'no body hash');
       if (claims.bh !== bodyHash(body)) return refuse('CREDENTIAL_BODY_MISMATCH', 'signed for another request body');
       if (!validPrincipal(claims.prn)) return refuse('PRINCIPAL_REQUIRED', 'names no principal');
-      const remembered = replays.add(claims.jti, claims.exp + tolerance, seconds);
+      const remembered = replays.add(`${claims.iss} ${claims.jti}`, claims.exp + tolerance, seconds);
       if (remembered === 'replayed') return refuse('CREDENTIAL_REPLAYED', 'already used');
       if (remembered === 'full') return refuse('REPLAY_CACHE_FULL', 'too many credentials in flight');
       return {

@@ -160,6 +160,16 @@ describe('service credentials', () => {
     expect(cache.size).toBe(1);
   });
 
+  it('fails closed when too many live credentials are remembered', async () => {
+    let time = now;
+    const v = verifier('residents', { replayCacheSize: 1, now: () => time });
+    expect(await v.verify(await sign('gateway'), BODY)).toMatchObject({ ok: true });
+    expect(await v.verify(await sign('gateway'), BODY)).toMatchObject({ ok: false, reason: 'REPLAY_CACHE_FULL' });
+    // Once the first can no longer be accepted (exp + tolerance), there is room again.
+    time = now + 16_000;
+    expect(await v.verify(await sign('gateway', 'residents', BODY, { now: time }), BODY)).toMatchObject({ ok: true });
+  });
+
   it('a request carries a caller only with a valid credential', async () => {
     const valid = await sign('birth-registry');
     const v = verifier();
