@@ -192,9 +192,10 @@ export class AgencyDataSource extends RemoteGraphQLDataSource<GatewayContext> {
 
   willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void {
     const headers = request.http?.headers;
+    // Only this method ever asks the fetcher for a credential.
+    headers?.delete(CREDENTIAL_REQUEST_HEADER);
     if (!headers || !context?.requestId) return;
     headers.set(CALLER_HEADERS.requestId, context.requestId);
-    headers.delete(CREDENTIAL_REQUEST_HEADER);
     if (context.principal) {
       // The seal: the fetcher signs a credential for this subgraph alone, over this call's exact body,
       // naming the caller, role, purpose and request id.
