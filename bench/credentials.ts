@@ -1,14 +1,17 @@
 import { ensureDevKeys, mintDevToken, type TokenClaims } from '../lib/dev-keys';
 import { toClaims } from '../lib/access/principal';
-import { GATEWAY_ISSUER, SERVICE_SCHEME, signServiceToken } from '../lib/service-auth';
-import { DEV_SERVICE_SECRET } from '../lib/subgraph-config';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import { bodyHash, CREDENTIAL_TYPE, GATEWAY_ISSUER, SERVICE_SCHEME, type PrincipalClaims, type PrivateServiceJwk } from '../lib/service-auth';
+import { ensureServiceKeys } from '../lib/service-keys';
 import type { Agency } from '../lib/agencies';
-import { BENCH_KEYS_DIR } from './services';
+import { BENCH_KEYS_DIR, BENCH_SERVICE_KEYS_DIR } from './services';
 
 /**
  * Who the bench's load goes as. With access control on: a bearer token per persona for the gateway, and for
- * the subgraph-alone measurements the credential the gateway would sign for that subgraph. With it off:
- * no credentials, the registrar named by x-actor for writes. Tokens last the whole run.
+ * the subgraph-alone measurements the credential the gateway would sign for that subgraph: one per request,
+ * over its body (a credential is accepted once), signed with the gateway's key from the bench's key folder.
+ * With it off: no credentials, the registrar named by x-actor for writes. Bearer tokens last the whole run.
  */
 export const PERSONAS = {
   /** W1–W4: the whole record (sensitive fields included) under a court order. */
@@ -21,18 +24,37 @@ export const registrarOf = (agency: Agency['id'], sub: string): TokenClaims => (
 
 const RUN_SECONDS = 12 * 3600;
 
+/** The headers of one request with this body (a subgraph credential covers the exact body). */
+export type HeadersFor = (body: string) => Record<string, string>;
+
 export interface Credentials {
   gateway(persona: TokenClaims): Promise<Record<string, string>>;
-  subgraph(persona: TokenClaims, agency: Agency['id']): Record<string, string>;
+  subgraph(persona: TokenClaims, agency: Agency['id']): HeadersFor;
+}
+
+/**
+ * A gateway credential signed synchronously (autocannon prepares each request synchronously): the same JWT
+ * lib/service-auth.ts signs with jose, EdDSA over Ed25519 with node:crypto.
+ */
+function gatewaySigner(jwk: PrivateServiceJwk): (audience: string, body: string, principal: PrincipalClaims) => string {
+  const key = crypto.createPrivateKey({ key: jwk as unknown as crypto.JsonWebKey, format: 'jwk' });
+  const header = Buffer.from(JSON.stringify({ alg: 'EdDSA', kid: jwk.kid, typ: CREDENTIAL_TYPE })).toString('base64url');
+  return (audience, body, principal) => {
+    const iat = Math.floor(Date.now() / 1000);
+    const claims = { bh: bodyHash(body), prn: principal, iss: GATEWAY_ISSUER, aud: audience, iat, exp: iat + 10, jti: crypto.randomBytes(16).toString('base64url') };
+    const input = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+    return `${input}.${crypto.sign(null, Buffer.from(input), key).toString('base64url')}`;
+  };
 }
 
 export async function benchCredentials(security: boolean): Promise<Credentials> {
   if (!security) {
     const actor = (persona: TokenClaims): Record<string, string> => (persona.role === 'REGISTRAR' ? { 'x-actor': persona.sub } : {});
-    return { gateway: async (persona) => actor(persona), subgraph: (persona) => actor(persona) };
+    return { gateway: async (persona) => actor(persona), subgraph: (persona) => () => actor(persona) };
   }
   await ensureDevKeys(BENCH_KEYS_DIR);
-  const secret = process.env.SERVICE_TOKEN_SECRET?.trim() || DEV_SERVICE_SECRET;
+  const { keyFiles } = await ensureServiceKeys(BENCH_SERVICE_KEYS_DIR);
+  const sign = gatewaySigner(JSON.parse(fs.readFileSync(keyFiles.gateway, 'utf8')) as PrivateServiceJwk);
   return {
     gateway: async (persona) => ({ authorization: `Bearer ${await mintDevToken(BENCH_KEYS_DIR, persona, { expiresIn: RUN_SECONDS })}` }),
     subgraph: (persona, agency) => {
@@ -45,7 +67,7 @@ export async function benchCredentials(security: boolean): Promise<Credentials> 
         caseReference: persona.case_ref ?? null,
         requestId: `bench-${Date.now().toString(36)}`,
       });
-      return { authorization: `${SERVICE_SCHEME} ${signServiceToken(secret, GATEWAY_ISSUER, agency, { principal, ttlSeconds: RUN_SECONDS })}` };
+      return (body) => ({ authorization: `${SERVICE_SCHEME} ${sign(agency, body, principal)}` });
     },
   };
 }

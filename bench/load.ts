@@ -10,6 +10,8 @@ export interface LoadSpec {
   query: string;
   variables: () => Record<string, unknown>;
   headers?: Record<string, string>;
+  /** Headers that depend on each request's body (a subgraph credential is signed over it). */
+  headersFor?: (body: string) => Record<string, string>;
   connections: number;
   /** Seconds; a background load runs until stopped instead. */
   duration: number;
@@ -57,7 +59,10 @@ export function startLoad(spec: LoadSpec): RunningLoad {
         headers: { 'content-type': 'application/json', accept: 'application/json', ...spec.headers },
         requests: [
           {
-            setupRequest: (request) => ({ ...request, body: JSON.stringify({ query: spec.query, variables: spec.variables() }) }),
+            setupRequest: (request) => {
+              const body = JSON.stringify({ query: spec.query, variables: spec.variables() });
+              return { ...request, body, ...(spec.headersFor ? { headers: { ...request.headers, ...spec.headersFor(body) } } : {}) };
+            },
             onResponse: (status, body) => {
               if (status >= 200 && status < 300) checkBody(body, failed);
             },

@@ -13,6 +13,8 @@ export interface Operation {
   variables: () => Record<string, unknown>;
   /** Extra request headers (a write names its actor). */
   headers?: Record<string, string>;
+  /** Headers made for each request's body (subgraph credentials). */
+  headersFor?: (body: string) => Record<string, string>;
 }
 
 export interface MeasurementSpec {

@@ -185,7 +185,7 @@ async function measureWorkload(workload: Workload, options: BenchOptions, servic
   const plans: Plan[] = [
     { role: 'apollo', target: services.gateways.apollo, operation: workload },
     ...(services.gateways.hive ? [{ role: 'hive' as const, target: services.gateways.hive, operation: workload }] : []),
-    { role: 'subgraph', target: subgraph, operation: { query: workload.subgraph.query, variables: workload.variables, headers: workload.subgraphHeaders } },
+    { role: 'subgraph', target: subgraph, operation: { query: workload.subgraph.query, variables: workload.variables, headersFor: workload.subgraphHeaders } },
   ];
   const measurements = await runPlans(workload.id, plans, options, services);
   return summarize(
@@ -244,7 +244,7 @@ async function measureBirths(samples: Samples, options: BenchOptions, services: 
   const persona = registrarOf('birth-registry', registrar);
   const plans: Plan[] = [
     { role: 'apollo', target: services.gateways.apollo, operation: { ...workload, headers: await credentials.gateway(persona) } },
-    { role: 'subgraph', target: services.subgraphs['birth-registry'], operation: { ...workload, headers: credentials.subgraph(persona, 'birth-registry') } },
+    { role: 'subgraph', target: services.subgraphs['birth-registry'], operation: { ...workload, headersFor: credentials.subgraph(persona, 'birth-registry') } },
   ];
   const measurements = await runPlans(workload.id, plans, options, services);
   const pools = openPools(databases.urls);

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { ensureServiceKeys } from '../lib/service-keys';
 import { AGENCIES, AUDIT_STORE, type Agency } from '../lib/agencies';
 import { prepareDatabases, type AgencyDatabases } from '../lib/databases';
 import { postmasterPid } from '../lib/local-postgres';
@@ -27,6 +28,8 @@ const root = path.resolve(__dirname, '..');
 export const BENCH_TMP = path.join(root, 'bench/.tmp');
 /** Token signing keys of the bench (lib/dev-keys.ts): the bench signs the tokens its load carries. */
 export const BENCH_KEYS_DIR = path.join(root, '.data/bench-keys');
+/** The services' credential keys and trust file of the bench (lib/service-keys.ts). */
+export const BENCH_SERVICE_KEYS_DIR = path.join(BENCH_KEYS_DIR, 'service');
 
 export type GatewayName = 'apollo' | 'hive';
 
@@ -84,6 +87,7 @@ export class BenchServices {
     if (!databases) throw new Error('startDatabases() first');
     await assertPortsFree([...Object.values(BENCH_PORTS.subgraphs), BENCH_PORTS.apollo, BENCH_PORTS.hive]);
     if (security) await ensureDevKeys(BENCH_KEYS_DIR);
+    const serviceKeys = await ensureServiceKeys(BENCH_SERVICE_KEYS_DIR);
 
     const envFor = (service: ServiceId) => ({
       ...childEnvironment(databases, service),
@@ -91,6 +95,9 @@ export class BenchServices {
       AUDIT_RECORDING: String(security),
       AUTHENTICATION: String(security),
       AUTH_JWKS_FILE: path.join(BENCH_KEYS_DIR, 'jwks.json'),
+      SERVICE_TRUST_FILE: serviceKeys.trustFile,
+      GATEWAY_SERVICE_KEY_FILE: serviceKeys.keyFiles.gateway,
+      ...Object.fromEntries(AGENCIES.map((agency) => [`${agency.envPrefix}_SERVICE_KEY_FILE`, serviceKeys.keyFiles[agency.id]])),
       // The rest of the hardening on too: only trusted documents, and a per-caller rate limit high enough
       // never to refuse the bench's load but checked on every request.
       TRUSTED_DOCUMENTS: security ? 'required' : 'off',

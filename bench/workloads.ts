@@ -20,7 +20,7 @@ export interface Workload {
   subgraph: { id: Agency['id']; query: string };
   /** Headers of the requests to the gateways, and to the owning subgraph alone (credentials: bench/credentials.ts). */
   headers?: Record<string, string>;
-  subgraphHeaders?: Record<string, string>;
+  subgraphHeaders?: (body: string) => Record<string, string>;
 }
 
 export type MeasuredWorkloadId = Exclude<WorkloadId, 'W6'>;

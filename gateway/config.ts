@@ -1,7 +1,10 @@
 import path from 'node:path';
 import { AGENCIES } from '../lib/agencies';
 import { EnvReader, isInside, REPOSITORY_ROOT, type Env } from '../lib/env';
-import { DEFAULT_SUBGRAPH_TIMEOUT_MS, DEV_SERVICE_SECRET, readAuditDatabaseUrl } from '../lib/subgraph-config';
+import { DEFAULT_SUBGRAPH_TIMEOUT_MS, readAuditDatabaseUrl } from '../lib/subgraph-config';
+import type { PrivateServiceJwk } from '../lib/service-auth';
+import { readServiceKey } from '../lib/service-keys';
+import { readTls, type TlsMaterial } from '../lib/tls';
 import { DEV_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER } from '../lib/dev-keys';
 import type { AuthenticationConfig } from './authentication';
 import { TRUSTED_DOCUMENTS_JSON } from '../lib/trusted-documents';
@@ -24,7 +27,12 @@ import type { TrustedDocumentsMode } from './trusted-documents';
  *   AUTH_JWKS_FILE | AUTH_JWKS_URL      the keys that sign tokens (.data/keys/jwks.json, made by npm start, in development)
  *   AUTH_ISSUER, AUTH_AUDIENCE          the tokens' iss and aud (citizen-graph-dev, citizen-graph in development)
  *   AUTH_MAX_TOKEN_LIFETIME_S           the longest token lifetime (exp - iat) accepted (43200: 12 hours)
- *   SERVICE_TOKEN_SECRET                signs the credential of each subgraph call (the subgraphs' secret)
+ *   GATEWAY_SERVICE_KEY_FILE | SERVICE_KEY_FILE  the gateway's private key, signing the credential of each
+ *                                       subgraph call (lib/service-keys.ts; .data/service-keys/gateway.private.jwk.json
+ *                                       in development; required in production, outside the repository, not a dev- key)
+ *   SERVICE_CREDENTIAL_TTL_S            seconds each credential lives (10; at most 60)
+ *   SERVICE_TLS_CERT_FILE, SERVICE_TLS_KEY_FILE, SERVICE_TLS_CA_FILE  mutual TLS to the subgraphs: the gateway's
+ *                                       client certificate and key, and the CA of the subgraphs' certificates (none)
  *   AUDIT_DATABASE_URL, AUDIT_RECORDING where refused requests, and the accesses the subgraphs report for client
  *                             requests, are recorded (gateway/access-records.ts; the embedded audit database; on)
  *   FIELD_SUGGESTIONS                   "Did you mean ...?" in validation errors (on outside production)
@@ -61,7 +69,11 @@ export interface GatewayConfig {
   bodyLimit: string;
   /** Null: authentication off. */
   authentication: AuthenticationConfig | null;
-  serviceSecret: string;
+  /** The gateway's private key for subgraph credentials; null (development only): none made yet. */
+  serviceKey: PrivateServiceJwk | null;
+  credentialTtlSeconds: number;
+  /** Client certificate for mutual TLS to the subgraphs; null: none. */
+  subgraphTls: TlsMaterial | null;
   /** The audit store refused requests are recorded in; null when AUDIT_RECORDING is off. */
   auditDatabaseUrl: string | null;
   limits: OperationLimits;
@@ -96,7 +108,9 @@ export function readConfig(env: Env = process.env): GatewayConfig {
     fieldSuggestions: read.boolean('FIELD_SUGGESTIONS', !read.production),
     bodyLimit: read.string('REQUEST_BODY_LIMIT', '256kb') || '256kb',
     authentication: read.boolean('AUTHENTICATION', true) ? readAuthentication(read) : null,
-    serviceSecret: read.string('SERVICE_TOKEN_SECRET', DEV_SERVICE_SECRET),
+    serviceKey: readServiceKey(read, env.GATEWAY_SERVICE_KEY_FILE !== undefined ? 'GATEWAY_SERVICE_KEY_FILE' : 'SERVICE_KEY_FILE', 'gateway'),
+    credentialTtlSeconds: read.integer('SERVICE_CREDENTIAL_TTL_S', 10, { min: 1, max: 60 }),
+    subgraphTls: readTls(read, 'SERVICE_TLS'),
     auditDatabaseUrl: readAuditDatabaseUrl(read),
     limits: readLimits(read, env),
     trustedDocuments: readMode(read, env),

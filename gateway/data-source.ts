@@ -7,7 +7,8 @@ import { GraphQLError } from 'graphql';
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { CALLER_HEADERS, isRequestId } from '../lib/caller';
 import { toClaims, type Principal } from '../lib/access/principal';
-import { GATEWAY_ISSUER, SERVICE_SCHEME, signServiceToken } from '../lib/service-auth';
+import { SERVICE_SCHEME, type CredentialSigner, type PrincipalClaims } from '../lib/service-auth';
+import type { TlsMaterial } from '../lib/tls';
 import type { Authenticate, PurposeRefusal } from './authentication';
 import type { Fetcher } from '@apollo/utils.fetcher';
 import { findAgency } from '../lib/agencies';
@@ -23,8 +24,10 @@ import { takeAccessRecord, type AccessRecordContext } from './access-records';
 export interface DataSourceOptions {
   name: string;
   url: string;
-  /** Signs each call's credential for the subgraph (lib/service-auth.ts). */
-  serviceSecret: string;
+  /** Signs each call's credential for the subgraph (lib/service-auth.ts); null: calls go without one. */
+  signer: CredentialSigner | null;
+  /** Client certificate for mutual TLS (SERVICE_TLS_*); null: none. */
+  tls?: TlsMaterial | null;
   timeoutMs: number;
   maxSockets: number;
   deduplicate: boolean;
@@ -33,20 +36,60 @@ export interface DataSourceOptions {
   log?: (message: string) => void;
 }
 
-export function keepAliveFetcher(options: { timeoutMs: number; maxSockets: number; deduplicate?: boolean }): Fetcher {
+/**
+ * Internal: what willSendRequest hands the fetcher to sign (the principal, and whether the gateway records),
+ * base64url JSON. The fetcher always removes it; it never leaves the gateway.
+ */
+export const CREDENTIAL_REQUEST_HEADER = 'x-citizen-graph-credential-request';
+
+interface CredentialRequest {
+  prn: PrincipalClaims;
+  rec: boolean;
+}
+
+export interface FetcherOptions {
+  timeoutMs: number;
+  maxSockets: number;
+  deduplicate?: boolean;
+  /** The subgraph called: the audience of its credentials. */
+  audience?: string;
+  signer?: CredentialSigner | null;
+  tls?: TlsMaterial | null;
+}
+
+export function keepAliveFetcher(options: FetcherOptions): Fetcher {
   // `timeout` matters: without it Node's agent ignores the subgraph's `Keep-Alive: timeout=N` hint and
   // reuses a socket just as the subgraph closes it (ECONNRESET, "socket hang up" under load). With it,
   // idle sockets are dropped a second before the server would drop them.
   const agentOptions = { keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: options.maxSockets, timeout: 60_000 };
   const httpAgent = new http.Agent(agentOptions);
-  const httpsAgent = new https.Agent(agentOptions);
+  const httpsAgent = new https.Agent({ ...agentOptions, ...(options.tls ?? {}) });
   const send = (url: string, init?: NodeFetchInit) =>
     fetch(url, {
       ...init,
       agent: (parsed: URL) => (parsed.protocol === 'https:' ? httpsAgent : httpAgent),
       signal: AbortSignal.timeout(options.timeoutMs) as NodeFetchInit['signal'],
     });
-  return (options.deduplicate === false ? send : deduplicating(send)) as unknown as Fetcher;
+  const signed = signing(send, options.audience ?? '', options.signer ?? null);
+  return (options.deduplicate === false ? signed : deduplicating(signed)) as unknown as Fetcher;
+}
+
+/**
+ * The credential is signed here, where the exact body bytes are known (RemoteGraphQLDataSource serialises
+ * the request after willSendRequest): a fresh one per call actually sent, over `init.body`. A deduplicated
+ * read shares the one call (and credential) its identical twin sends.
+ */
+function signing(send: (url: string, init?: NodeFetchInit) => Promise<Response>, audience: string, signer: CredentialSigner | null) {
+  return async (url: string, init?: NodeFetchInit): Promise<Response> => {
+    const given = (init?.headers ?? {}) as Record<string, string>;
+    const { [CREDENTIAL_REQUEST_HEADER]: request, ...headers } = given;
+    if (request === undefined) return send(url, init);
+    if (signer && typeof init?.body === 'string') {
+      const { prn, rec } = JSON.parse(Buffer.from(request, 'base64url').toString('utf8')) as CredentialRequest;
+      headers.authorization = `${SERVICE_SCHEME} ${await signer.sign(audience, init.body, { principal: prn, recordedByGateway: rec })}`;
+    }
+    return send(url, { ...init, headers });
+  };
 }
 
 interface BufferedResponse {
@@ -139,30 +182,27 @@ export async function requestContext(req: IncomingMessage, res: ServerResponse, 
 
 export class AgencyDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   private readonly agencyName: string;
-  private readonly serviceSecret: string;
   private readonly recordsAccesses: boolean;
   private readonly log: (message: string) => void;
 
   constructor(options: DataSourceOptions) {
-    super({ url: options.url, fetcher: keepAliveFetcher(options) });
+    super({ url: options.url, fetcher: keepAliveFetcher({ ...options, audience: options.name }) });
     this.agencyName = options.name;
-    this.serviceSecret = options.serviceSecret;
     this.recordsAccesses = options.recordsAccesses;
     this.log = options.log ?? ((message) => console.error(message));
   }
 
   willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void {
     const headers = request.http?.headers;
+    // Only this method ever asks the fetcher for a credential.
+    headers?.delete(CREDENTIAL_REQUEST_HEADER);
     if (!headers || !context?.requestId) return;
     headers.set(CALLER_HEADERS.requestId, context.requestId);
     if (context.principal) {
-      // The seal: a credential for this subgraph alone, naming the caller, role, purpose and request id.
-      const token = signServiceToken(this.serviceSecret, GATEWAY_ISSUER, this.agencyName, {
-        principal: toClaims(context.principal),
-        ttlSeconds: 30,
-        recordedByGateway: this.recordsAccesses,
-      });
-      headers.set('authorization', `${SERVICE_SCHEME} ${token}`);
+      // The seal: the fetcher signs a credential for this subgraph alone, over this call's exact body,
+      // naming the caller, role, purpose and request id.
+      const request: CredentialRequest = { prn: toClaims(context.principal), rec: this.recordsAccesses };
+      headers.set(CREDENTIAL_REQUEST_HEADER, Buffer.from(JSON.stringify(request)).toString('base64url'));
     } else if (context.actor) {
       headers.set(CALLER_HEADERS.actor, context.actor);
     }

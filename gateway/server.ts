@@ -11,6 +11,7 @@ import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/dis
 import { formatClientError } from '../lib/graphql/format-error';
 import { readSupergraphRoutingUrls } from './supergraph';
 import { disableVendorTelemetry, type GatewayConfig } from './config';
+import { createCredentialSigner, GATEWAY_ISSUER } from '../lib/service-auth';
 import { AgencyDataSource, requestContext, type GatewayContext } from './data-source';
 import { inputValidationPlugin } from './input-validation';
 import { operationResolutionPlugin } from './operation-resolution';
@@ -59,6 +60,9 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
     });
   }
   const audit = config.auditDatabaseUrl ? createAuditWriter({ url: config.auditDatabaseUrl }) : null;
+  if (!config.serviceKey && config.authentication) {
+    log('no service key (GATEWAY_SERVICE_KEY_FILE; npm start makes one): subgraph calls carry no credential, sealed subgraphs refuse them');
+  }
   const gateway = new ApolloGateway({
     supergraphSdl,
     buildService: ({ name, url }) =>
@@ -69,7 +73,8 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
         maxSockets: config.subgraphMaxSockets,
         // Each authenticated request is audited under its own request id, so none shares another's call.
         deduplicate: config.subgraphDeduplicate && !config.authentication,
-        serviceSecret: config.serviceSecret,
+        signer: config.serviceKey ? createCredentialSigner(GATEWAY_ISSUER, config.serviceKey, { ttlSeconds: config.credentialTtlSeconds }) : null,
+        tls: config.subgraphTls,
         recordsAccesses: audit !== null,
       }),
   });
@@ -111,7 +116,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
 
   const app = express();
   app.disable('x-powered-by');
-  app.use(healthRouter(subgraphUrls, Math.min(config.subgraphTimeoutMs, 2000)));
+  app.use(healthRouter(subgraphUrls, Math.min(config.subgraphTimeoutMs, 2000), config.subgraphTls));
   if (config.ide) app.use(ideRouter());
   app.use(
     '/graphql',

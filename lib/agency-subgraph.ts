@@ -6,6 +6,7 @@ import type { AuditSink } from './access/audit-entry';
 import { createAuditWriter } from './audit/writer';
 import { readClassifications } from './access/schema-classification';
 import { auditPlugin, guardSchema, newAccessRecord, sealMiddleware, type AccessRecord, type DataSubjects } from './access/subgraph-access';
+import { createCredentialVerifier } from './service-auth';
 import { openDatabase, type Database } from './database';
 import { AUDIT_TABLES, checkServiceRole } from './database-role-check';
 import { SERVICE_ROLES } from './database-roles';
@@ -81,7 +82,13 @@ export async function createAgencySubgraph<Client extends { $disconnect(): Promi
     throw error;
   }
   const services = (spec.services ?? {}) as Services;
-  const verify = { secret: config.serviceSecret, audience: config.agency.id };
+  // Credentials are checked against the trust file only; without one (development, no keys yet) none is accepted.
+  const verifier = config.serviceTrust
+    ? createCredentialVerifier(config.serviceTrust, config.agency.id, {
+        clockToleranceSeconds: config.clockToleranceSeconds,
+        replayCacheSize: config.replayCacheSize,
+      })
+    : null;
   const classifications = readClassifications(fs.readFileSync(spec.schemaPath, 'utf8'));
   const log = (message: string, error: unknown) => console.error(`[${config.agency.id}] ${message}:`, error);
   const audit = config.auditDatabaseUrl ? createAuditWriter({ url: config.auditDatabaseUrl }) : null;
@@ -89,19 +96,19 @@ export async function createAgencySubgraph<Client extends { $disconnect(): Promi
     name: config.agency.id,
     schemaPath: spec.schemaPath,
     resolvers: spec.resolvers as GraphQLResolverMap<AgencyContext<Client, Loaders, Services>>,
-    gate: sealMiddleware(verify, config.sealed),
+    gate: sealMiddleware(verifier, config.sealed),
     transformSchema: (schema) => guardSchema(schema, classifications, { agency: config.agency.id, serviceOnly: spec.serviceOnly, subjects: spec.subjects }),
     plugins: [auditPlugin(config.agency.id, audit, log)],
     createContext: (headers, locals) => ({
       db,
       loaders: spec.createLoaders(db),
-      caller: (locals?.caller as Caller | undefined) ?? callerFrom(headers, verify),
+      caller: (locals?.caller as Caller | undefined) ?? callerFrom(headers),
       services,
       access: newAccessRecord(),
     }),
     ping: () => db.ping(),
     metrics: () => ({ sqlStatements: db.statements.total }),
-  });
+  }, { tls: config.serverTls });
   return {
     server,
     db,

@@ -1,12 +1,13 @@
 import crypto from 'node:crypto';
 import { DomainError } from './graphql/errors';
-import { GATEWAY_ISSUER, SERVICE_SCHEME, verifyServiceToken } from './service-auth';
+import { GATEWAY_ISSUER, SERVICE_SCHEME, type CredentialRefusal, type CredentialVerifier, type IssuerPermissions } from './service-auth';
 import { fromClaims, type Principal } from './access/principal';
 
 /**
  * Who is behind a request to a subgraph, from the headers the gateway (or a peer agency's service) sends:
- *   authorization  `Service <token>` (lib/service-auth.ts), signed by the gateway for the client request it
- *                  serves, or by another agency's service; it names the person the call is for (principal)
+ *   authorization  `Service <credential>` (lib/service-auth.ts), signed by the gateway for the client request
+ *                  it serves, or by another agency's service, over this request's body; it names the person
+ *                  the call is for (principal)
  *   x-request-id   the gateway's id for the client request; recorded, and logged with errors
  *   x-actor        only where subgraphs run unsealed (SUBGRAPH_SEALED=false, benchmarks): who acts
  * The actor recorded with every write is the principal's subject; a write without one is refused, so no
@@ -25,6 +26,12 @@ export interface Caller {
   credentialed: boolean;
   /** The gateway's credential says the gateway records this request's accesses (ServiceClaims.rec). */
   recordedByGateway: boolean;
+  /**
+   * What the credential's issuer may call here (its trust file entry): '*' (the gateway: anything but the
+   * service-only operations) or the root fields listed ("Query.citizens"); null without a credential
+   * (an unsealed subgraph, or a caller this process makes for its own service calls).
+   */
+  permissions: IssuerPermissions | null;
 }
 
 type Headers = Readonly<Record<string, string | string[] | undefined>>;
@@ -40,29 +47,53 @@ const header = (headers: Headers, name: string) => {
   return (Array.isArray(value) ? value[0] : value)?.trim() || undefined;
 };
 
-export function callerFrom(headers: Headers, verify: { secret: string; audience: string }): Caller {
+/** The caller of a request without (or before checking) a credential: the x-actor and x-request-id headers only. */
+export function callerFrom(headers: Headers): Caller {
   const requestId = header(headers, CALLER_HEADERS.requestId);
-  const authorization = header(headers, CALLER_HEADERS.authorization);
-  let service: string | null = null;
-  let principal: Principal | null = null;
-  let credentialed = false;
-  let recordedByGateway = false;
-  if (authorization?.startsWith(`${SERVICE_SCHEME} `)) {
-    const result = verifyServiceToken(verify.secret, authorization.slice(SERVICE_SCHEME.length + 1).trim(), verify.audience);
-    if (result.ok) {
-      credentialed = true;
-      service = result.claims.iss === GATEWAY_ISSUER ? null : result.claims.iss;
-      principal = fromClaims(result.claims.prn);
-      recordedByGateway = result.claims.iss === GATEWAY_ISSUER && result.claims.rec === 'gateway' && principal !== null;
-    }
-  }
   return {
-    actor: principal?.subject ?? header(headers, CALLER_HEADERS.actor) ?? null,
-    requestId: principal?.requestId ?? (isRequestId(requestId) ? requestId : crypto.randomUUID()),
-    service,
-    principal,
-    credentialed,
-    recordedByGateway,
+    actor: header(headers, CALLER_HEADERS.actor) ?? null,
+    requestId: isRequestId(requestId) ? requestId : crypto.randomUUID(),
+    service: null,
+    principal: null,
+    credentialed: false,
+    recordedByGateway: false,
+    permissions: null,
+  };
+}
+
+/** The credential in the headers, if any: the token after `Service `. */
+export function credentialOf(headers: Headers): string | undefined {
+  const authorization = header(headers, CALLER_HEADERS.authorization);
+  return authorization?.startsWith(`${SERVICE_SCHEME} `) ? authorization.slice(SERVICE_SCHEME.length + 1).trim() : undefined;
+}
+
+export type CallerResult = { ok: true; caller: Caller } | { ok: false; reason: CredentialRefusal; problem: string };
+
+/**
+ * The caller of a request, its credential verified against `body` (the exact bytes received). Without a
+ * credential: an uncredentialed caller (the seal decides). With one that does not verify: why not.
+ */
+export async function verifyCaller(headers: Headers, body: Uint8Array | string, verifier: CredentialVerifier | null): Promise<CallerResult> {
+  const caller = callerFrom(headers);
+  const token = credentialOf(headers);
+  if (token === undefined) return { ok: true, caller };
+  if (!verifier) return { ok: false, reason: 'CREDENTIAL_UNTRUSTED', problem: 'this subgraph has no trust file' };
+  const result = await verifier.verify(token, body);
+  if (!result.ok) return result;
+  const { claims, permissions, recordedByGateway } = result.credential;
+  const principal = fromClaims(claims.prn);
+  if (!principal) return { ok: false, reason: 'PRINCIPAL_REQUIRED', problem: 'names no valid principal' };
+  return {
+    ok: true,
+    caller: {
+      actor: principal.subject,
+      requestId: principal.requestId,
+      service: claims.iss === GATEWAY_ISSUER ? null : claims.iss,
+      principal,
+      credentialed: true,
+      recordedByGateway,
+      permissions,
+    },
   };
 }
 

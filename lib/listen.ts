@@ -12,14 +12,14 @@ export interface Listening {
  * Listens, and stops in the order that loses no request: Apollo's drain plugin finishes the requests in
  * flight and closes the server when `stopApollo` runs; idle keep-alive sockets are then closed at once.
  */
-export function listen(httpServer: http.Server, stopApollo: () => Promise<void>, port: number, host: string): Promise<Listening> {
+export function listen(httpServer: http.Server, stopApollo: () => Promise<void>, port: number, host: string, scheme: 'http' | 'https' = 'http'): Promise<Listening> {
   return new Promise((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(port, host, () => {
       const actual = (httpServer.address() as AddressInfo).port;
       resolve({
         port: actual,
-        url: `http://${host}:${actual}/graphql`,
+        url: `${scheme}://${host}:${actual}/graphql`,
         stop: async () => {
           await stopApollo();
           httpServer.closeAllConnections();

@@ -1,5 +1,6 @@
 import type { Caller } from './caller';
 import { ServiceClient } from './service-client';
+import { createCredentialSigner } from './service-auth';
 import type { Agency } from './agencies';
 import type { SubgraphConfig } from './subgraph-config';
 
@@ -45,7 +46,14 @@ export class ResidentsService {
 
   static for(from: Agency['id'], config: SubgraphConfig): ResidentsService {
     return new ResidentsService(
-      new ServiceClient({ from, to: 'residents', url: config.residentsServiceUrl, secret: config.serviceSecret, timeoutMs: config.serviceTimeoutMs }),
+      new ServiceClient({
+        from,
+        to: 'residents',
+        url: config.residentsServiceUrl,
+        signer: config.serviceKey ? createCredentialSigner(from, config.serviceKey, { ttlSeconds: config.credentialTtlSeconds }) : null,
+        timeoutMs: config.serviceTimeoutMs,
+        tls: config.serviceTls,
+      }),
     );
   }
 

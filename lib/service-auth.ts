@@ -1,22 +1,35 @@
 import crypto from 'node:crypto';
+import { createLocalJWKSet, decodeJwt, errors, importJWK, jwtVerify, SignJWT, type JWK, type JWTPayload, type KeyLike } from 'jose';
 
 /**
  * Credentials for calls to a subgraph: from the gateway (issuer "gateway", for the client request it serves)
  * and from one agency's service to another (the birth registry asking the Resident Information Center for a
  * personal code, the National ID Center asking whether a card holder is alive). Subgraphs answer nothing
- * without one (lib/access/subgraph-seal.ts).
+ * without one (sealMiddleware in lib/access/subgraph-access.ts).
  *
- * A token is `v1.<claims>.<signature>`: base64url JSON claims { iss, aud, iat, exp } and an HMAC-SHA256 of
- * them under the services' shared secret (SERVICE_TOKEN_SECRET). It lives a minute, names the caller (the
- * gateway or an agency) and the one subgraph it is for, carries the person the call is made for (`prn`:
- * subject, role, agency, own personal code, purpose, request id), and is sent as `Authorization: Service
- * <token>`. A subgraph accepts a service-only operation only with a valid token from an agency allowed to call it.
+ * A credential is a JWT (typ `cg-service+jwt`) signed with the issuer's own private key (EdDSA over Ed25519;
+ * ES256 is accepted too), sent as `Authorization: Service <jwt>`. Each subgraph verifies it against the
+ * public keys its trust file (lib/service-keys.ts) lists for that issuer, never against a key the token
+ * names or carries. Its claims bind it to one call:
+ *   iss   the caller: "gateway" or the calling agency          aud  the one subgraph it is for
+ *   iat, exp  it lives seconds (10 by default, 60 at most)      jti  unique: a subgraph accepts it once
+ *   bh    base64url SHA-256 of the exact HTTP request body bytes: it cannot be used for another operation
+ *   prn   the person the call is made for (required)            rec  "gateway": the gateway records the
+ *         accesses (honoured only from an issuer the trust file allows it, i.e. the gateway)
+ * What an issuer may call is the trust file's too: the gateway any operation but the service-only ones,
+ * an agency only the root fields listed for it (checked by guardSchema as each root field resolves).
  */
 export const SERVICE_SCHEME = 'Service';
-const VERSION = 'v1';
-const DEFAULT_TTL_SECONDS = 60;
-/** Clocks of two servers differ a little; a token from a few seconds in the future is still accepted. */
-const CLOCK_SKEW_SECONDS = 5;
+export const GATEWAY_ISSUER = 'gateway';
+export const CREDENTIAL_TYPE = 'cg-service+jwt';
+/** The algorithms a credential may be signed with; anything else (none, HS256, RS256...) is refused. */
+export const CREDENTIAL_ALGORITHMS = ['EdDSA', 'ES256'] as const;
+export const DEFAULT_TTL_SECONDS = 10;
+/** A credential living longer than this is refused, whoever signed it. */
+export const MAX_TTL_SECONDS = 60;
+/** Clocks of two servers differ a little; a credential a few seconds off is still accepted. */
+export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 5;
+export const DEFAULT_REPLAY_CACHE_SIZE = 100_000;
 
 /** The person a call is made for, as the gateway authenticated them (lib/access/principal.ts). */
 export interface PrincipalClaims {
@@ -33,11 +46,15 @@ export interface PrincipalClaims {
 export interface ServiceClaims {
   /** The caller: "gateway", or the calling agency (subgraph name). */
   iss: string;
-  /** The subgraph the token is for. */
+  /** The subgraph the credential is for. */
   aud: string;
   iat: number;
   exp: number;
-  prn?: PrincipalClaims;
+  /** Unique per credential: each is accepted once. */
+  jti: string;
+  /** base64url SHA-256 of the request body the credential was signed for. */
+  bh: string;
+  prn: PrincipalClaims;
   /**
    * "gateway": the gateway records this call's accesses in the audit store itself, with those of the other
    * subgraphs it calls for the same client request, before its response leaves; the subgraph returns them
@@ -46,47 +63,213 @@ export interface ServiceClaims {
   rec?: 'gateway';
 }
 
-export const GATEWAY_ISSUER = 'gateway';
-
-const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-const sign = (secret: string, payload: string) => crypto.createHmac('sha256', secret).update(`${VERSION}.${payload}`).digest('base64url');
-
-export function signServiceToken(
-  secret: string,
-  issuer: string,
-  audience: string,
-  options: { now?: number; ttlSeconds?: number; principal?: PrincipalClaims; recordedByGateway?: boolean } = {},
-): string {
-  const iat = Math.floor((options.now ?? Date.now()) / 1000);
-  const claims: ServiceClaims = { iss: issuer, aud: audience, iat, exp: iat + (options.ttlSeconds ?? DEFAULT_TTL_SECONDS) };
-  if (options.principal) claims.prn = options.principal;
-  if (options.recordedByGateway) claims.rec = 'gateway';
-  const payload = encode(claims);
-  return `${VERSION}.${payload}.${sign(secret, payload)}`;
+/** base64url SHA-256 of the exact bytes of a request body (a string is taken as its UTF-8 bytes). */
+export function bodyHash(body: string | Uint8Array): string {
+  return crypto.createHash('sha256').update(body).digest('base64url');
 }
 
-/** The claims of a valid token for `audience`, or why it is not valid. */
-export function verifyServiceToken(
-  secret: string,
-  token: string,
-  audience: string,
-  now = Date.now(),
-): { ok: true; claims: ServiceClaims } | { ok: false; problem: string } {
-  const [version, payload, signature, ...rest] = token.split('.');
-  if (version !== VERSION || !payload || !signature || rest.length > 0) return { ok: false, problem: 'malformed token' };
-  const expected = Buffer.from(sign(secret, payload));
-  const given = Buffer.from(signature);
-  if (expected.length !== given.length || !crypto.timingSafeEqual(expected, given)) return { ok: false, problem: 'bad signature' };
-  let claims: ServiceClaims;
-  try {
-    claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as ServiceClaims;
-  } catch {
-    return { ok: false, problem: 'malformed claims' };
+/** An issuer's private signing key, as lib/service-keys.ts writes it: a private JWK with its kid. */
+export type PrivateServiceJwk = JWK & { kid: string };
+
+export interface SignOptions {
+  principal: PrincipalClaims;
+  recordedByGateway?: boolean;
+  ttlSeconds?: number;
+  /** Milliseconds; for tests. */
+  now?: number;
+  /** For tests only: a chosen jti (the default is 128 random bits). */
+  jti?: string;
+}
+
+export interface CredentialSigner {
+  readonly issuer: string;
+  readonly kid: string;
+  /** A credential for one call to `audience` with exactly this request body. */
+  sign(audience: string, body: string | Uint8Array, options: SignOptions): Promise<string>;
+}
+
+const algorithmOf = (jwk: JWK): (typeof CREDENTIAL_ALGORITHMS)[number] => {
+  if (jwk.kty === 'OKP' && jwk.crv === 'Ed25519') return 'EdDSA';
+  if (jwk.kty === 'EC' && jwk.crv === 'P-256') return 'ES256';
+  throw new Error(`A service key must be an Ed25519 or P-256 key; got kty ${String(jwk.kty)} crv ${String(jwk.crv)}.`);
+};
+
+export function createCredentialSigner(issuer: string, jwk: PrivateServiceJwk, defaults: { ttlSeconds?: number } = {}): CredentialSigner {
+  const alg = algorithmOf(jwk);
+  if (!jwk.d) throw new Error(`The signing key of ${issuer} (${jwk.kid}) is not a private key.`);
+  let key: Promise<KeyLike | Uint8Array> | undefined;
+  return {
+    issuer,
+    kid: jwk.kid,
+    async sign(audience, body, options) {
+      key ??= importJWK(jwk, alg);
+      const iat = Math.floor((options.now ?? Date.now()) / 1000);
+      const ttl = Math.min(options.ttlSeconds ?? defaults.ttlSeconds ?? DEFAULT_TTL_SECONDS, MAX_TTL_SECONDS);
+      const claims: Record<string, unknown> = { bh: bodyHash(body), prn: options.principal };
+      if (options.recordedByGateway) claims.rec = 'gateway';
+      return new SignJWT(claims)
+        .setProtectedHeader({ alg, kid: jwk.kid, typ: CREDENTIAL_TYPE })
+        .setIssuer(issuer)
+        .setAudience(audience)
+        .setIssuedAt(iat)
+        .setExpirationTime(iat + ttl)
+        .setJti(options.jti ?? crypto.randomBytes(16).toString('base64url'))
+        .sign(await key);
+    },
+  };
+}
+
+/**
+ * The trust file: per issuer, its public keys and what it may do.
+ *   calls            "*": any operation except the service-only ones (the gateway); else, per target subgraph,
+ *                    the root fields ("Query.citizens", "Mutation.createCitizenAtBirth") it may call
+ *   recordsAccesses  it may ask the subgraph to hand its access record back (rec: "gateway")
+ */
+export interface TrustedIssuer {
+  keys: JWK[];
+  calls: '*' | Record<string, string[]>;
+  recordsAccesses?: boolean;
+}
+
+export interface TrustFile {
+  issuers: Record<string, TrustedIssuer>;
+}
+
+/** What a subgraph may do for a verified caller: '*' (the gateway's) or the root fields listed. */
+export type IssuerPermissions = '*' | readonly string[];
+
+export interface VerifiedCredential {
+  claims: ServiceClaims;
+  permissions: IssuerPermissions;
+  /** The issuer asked for, and may ask for, the gateway to record the accesses. */
+  recordedByGateway: boolean;
+}
+
+export type CredentialRefusal =
+  | 'CREDENTIAL_INVALID'
+  | 'CREDENTIAL_UNTRUSTED'
+  | 'CREDENTIAL_EXPIRED'
+  | 'CREDENTIAL_BODY_MISMATCH'
+  | 'CREDENTIAL_REPLAYED'
+  | 'PRINCIPAL_REQUIRED'
+  | 'REPLAY_CACHE_FULL';
+
+export type VerifyResult = { ok: true; credential: VerifiedCredential } | { ok: false; reason: CredentialRefusal; problem: string };
+
+export interface CredentialVerifier {
+  readonly audience: string;
+  verify(token: string, body: Uint8Array | string): Promise<VerifyResult>;
+}
+
+export interface VerifierOptions {
+  clockToleranceSeconds?: number;
+  /** Most credentials remembered at once (against replay); when full of unexpired ones, credentials are refused. */
+  replayCacheSize?: number;
+  /** Milliseconds; for tests. */
+  now?: () => number;
+}
+
+/**
+ * Remembers each accepted jti until its credential can no longer be accepted (exp + clock tolerance). In
+ * memory, per process: several replicas of a subgraph would each accept a credential once, so replicas need
+ * a shared store (issue 15). Bounded: full of live entries, it refuses (fail closed) rather than forget.
+ */
+export class ReplayCache {
+  private readonly seen = new Map<string, number>();
+
+  constructor(readonly maxEntries: number) {}
+
+  get size(): number {
+    return this.seen.size;
   }
-  const seconds = now / 1000;
-  if (claims.aud !== audience) return { ok: false, problem: `token is for ${String(claims.aud)}` };
-  if (typeof claims.exp !== 'number' || claims.exp < seconds) return { ok: false, problem: 'expired' };
-  if (typeof claims.iat !== 'number' || claims.iat > seconds + CLOCK_SKEW_SECONDS) return { ok: false, problem: 'issued in the future' };
-  if (typeof claims.iss !== 'string') return { ok: false, problem: 'no issuer' };
-  return { ok: true, claims };
+
+  /** 'ok' (first use, now remembered), 'replayed', or 'full'. `until` and `now` in seconds. */
+  add(jti: string, until: number, now: number): 'ok' | 'replayed' | 'full' {
+    const known = this.seen.get(jti);
+    if (known !== undefined && known >= now) return 'replayed';
+    // Entries come in roughly in expiry order: drop expired ones from the front as we go.
+    for (const [oldJti, oldUntil] of this.seen) {
+      if (oldUntil >= now) break;
+      this.seen.delete(oldJti);
+    }
+    if (this.seen.size >= this.maxEntries) {
+      for (const [oldJti, oldUntil] of this.seen) if (oldUntil < now) this.seen.delete(oldJti);
+      if (this.seen.size >= this.maxEntries) return 'full';
+    }
+    this.seen.set(jti, until);
+    return 'ok';
+  }
+}
+
+const JTI = /^[A-Za-z0-9_-]{16,128}$/;
+const BODY_HASH = /^[A-Za-z0-9_-]{43}$/;
+
+function validPrincipal(prn: unknown): prn is PrincipalClaims {
+  if (prn === null || typeof prn !== 'object') return false;
+  const p = prn as Record<string, unknown>;
+  return typeof p.sub === 'string' && p.sub.length > 0 && typeof p.role === 'string' && typeof p.rid === 'string' && p.rid.length > 0;
+}
+
+export function createCredentialVerifier(trust: TrustFile, audience: string, options: VerifierOptions = {}): CredentialVerifier {
+  const tolerance = options.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS;
+  const now = options.now ?? Date.now;
+  const replays = new ReplayCache(options.replayCacheSize ?? DEFAULT_REPLAY_CACHE_SIZE);
+  const issuers = new Map(
+    Object.entries(trust.issuers).map(([name, issuer]) => [
+      name,
+      {
+        keySet: createLocalJWKSet({ keys: issuer.keys.map(({ d: _private, ...publicPart }) => publicPart) }),
+        permissions: (issuer.calls === '*' ? '*' : Object.freeze([...(issuer.calls[audience] ?? [])])) as IssuerPermissions,
+        recordsAccesses: issuer.recordsAccesses === true,
+      },
+    ]),
+  );
+  const refuse = (reason: CredentialRefusal, problem: string): VerifyResult => ({ ok: false, reason, problem });
+  return {
+    audience,
+    async verify(token, body) {
+      let unverified: JWTPayload;
+      try {
+        unverified = decodeJwt(token);
+      } catch {
+        return refuse('CREDENTIAL_INVALID', 'malformed credential');
+      }
+      const issuer = typeof unverified.iss === 'string' ? issuers.get(unverified.iss) : undefined;
+      if (!issuer) return refuse('CREDENTIAL_UNTRUSTED', `issuer ${String(unverified.iss)} is not trusted`);
+      const currentMs = now();
+      let payload: JWTPayload;
+      try {
+        ({ payload } = await jwtVerify(token, issuer.keySet, {
+          algorithms: [...CREDENTIAL_ALGORITHMS],
+          issuer: unverified.iss,
+          audience,
+          typ: CREDENTIAL_TYPE,
+          clockTolerance: tolerance,
+          requiredClaims: ['iat', 'exp', 'jti'],
+          currentDate: new Date(currentMs),
+        }));
+      } catch (error) {
+        if (error instanceof errors.JWTExpired) return refuse('CREDENTIAL_EXPIRED', 'expired');
+        if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWSSignatureVerificationFailed) {
+          return refuse('CREDENTIAL_UNTRUSTED', 'not signed by a key trusted for its issuer');
+        }
+        return refuse('CREDENTIAL_INVALID', error instanceof Error ? error.message : String(error));
+      }
+      const claims = payload as unknown as ServiceClaims;
+      const seconds = currentMs / 1000;
+      if (claims.exp - claims.iat > MAX_TTL_SECONDS) return refuse('CREDENTIAL_INVALID', `lives more than ${MAX_TTL_SECONDS} s`);
+      if (claims.iat > seconds + tolerance) return refuse('CREDENTIAL_INVALID', 'issued in the future');
+      if (typeof claims.jti !== 'string' || !JTI.test(claims.jti)) return refuse('CREDENTIAL_INVALID', 'no valid jti');
+      if (typeof claims.bh !== 'string' || !BODY_HASH.test(claims.bh)) return refuse('CREDENTIAL_INVALID', 'no body hash');
+      if (claims.bh !== bodyHash(body)) return refuse('CREDENTIAL_BODY_MISMATCH', 'signed for another request body');
+      if (!validPrincipal(claims.prn)) return refuse('PRINCIPAL_REQUIRED', 'names no principal');
+      const remembered = replays.add(`${claims.iss} ${claims.jti}`, claims.exp + tolerance, seconds);
+      if (remembered === 'replayed') return refuse('CREDENTIAL_REPLAYED', 'already used');
+      if (remembered === 'full') return refuse('REPLAY_CACHE_FULL', 'too many credentials in flight');
+      return {
+        ok: true,
+        credential: { claims, permissions: issuer.permissions, recordedByGateway: issuer.recordsAccesses && claims.rec === 'gateway' },
+      };
+    },
+  };
 }

@@ -2,12 +2,17 @@ import { agency, type Agency } from './agencies';
 import { toClaims } from './access/principal';
 import { CALLER_HEADERS, type Caller } from './caller';
 import { DomainError, UserInputError, type ClientErrorCode } from './graphql/errors';
-import { SERVICE_SCHEME, signServiceToken } from './service-auth';
+import https from 'node:https';
+import nodeFetch, { type RequestInit as NodeFetchInit } from 'node-fetch';
+import { SERVICE_SCHEME, type CredentialSigner } from './service-auth';
+import type { TlsMaterial } from './tls';
 
 /**
  * One agency's service calling another agency's subgraph directly (not through the gateway), with a
- * service credential and the original caller's actor and request id, so the other agency records who
- * acted. What can happen, and what the caller gets:
+ * service credential signed with this agency's own key over the exact request body (lib/service-auth.ts),
+ * naming the person the call is made for, so the other agency records who acted. A call without a
+ * principal carries no credential (a sealed subgraph refuses it). With TLS configured, the call goes over
+ * HTTPS and presents this agency's client certificate (mutual TLS). What can happen, and what the caller gets:
  *   - no answer, a timeout, an HTTP error            AgencyUnreachableError (the write may be retried)
  *   - a refusal (bad input, not found, conflict)     the same refusal, code and reason kept
  *   - anything else                                  an internal error, logged by the caller
@@ -16,8 +21,11 @@ export interface ServiceClientOptions {
   from: Agency['id'];
   to: Agency['id'];
   url: string;
-  secret: string;
+  /** Signs each call's credential; null: calls go without one (development without keys, unsealed subgraphs). */
+  signer: CredentialSigner | null;
   timeoutMs: number;
+  /** Client certificate, key and the CA the target's certificate must chain to (SERVICE_TLS_*); null: plain HTTP. */
+  tls?: TlsMaterial | null;
 }
 
 export class AgencyUnreachableError extends Error {
@@ -42,21 +50,30 @@ export class ServiceClient {
 
   constructor(private readonly options: ServiceClientOptions) {
     this.target = agency(options.to);
+    this.agent = options.tls ? new https.Agent({ keepAlive: true, ...options.tls }) : undefined;
   }
 
+  private readonly agent: https.Agent | undefined;
+
   async request<Data>(query: string, variables: Record<string, unknown>, caller: Caller): Promise<Data> {
-    const { from, to, url, secret, timeoutMs } = this.options;
+    const { to, url, signer, timeoutMs } = this.options;
+    const payload = JSON.stringify({ query, variables });
     const headers: Record<string, string> = {
       'content-type': 'application/json',
-      authorization: `${SERVICE_SCHEME} ${signServiceToken(secret, from, to, caller.principal ? { principal: toClaims(caller.principal) } : {})}`,
       [CALLER_HEADERS.requestId]: caller.requestId,
     };
+    if (signer && caller.principal) {
+      headers.authorization = `${SERVICE_SCHEME} ${await signer.sign(to, payload, { principal: toClaims(caller.principal) })}`;
+    }
     if (caller.actor) headers[CALLER_HEADERS.actor] = caller.actor;
-    let response: Response;
+    let response: { status: number; ok: boolean };
     let body: { data?: Data | null; errors?: RemoteError[] };
     try {
-      response = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ query, variables }), signal: AbortSignal.timeout(timeoutMs) });
-      body = (await response.json()) as typeof body;
+      const init: NodeFetchInit = { method: 'POST', headers, body: payload, signal: AbortSignal.timeout(timeoutMs) as NodeFetchInit['signal'] };
+      if (this.agent) init.agent = this.agent;
+      const answer = await nodeFetch(url, init);
+      response = answer;
+      body = (await answer.json()) as typeof body;
     } catch (error) {
       throw new AgencyUnreachableError(this.target, error instanceof Error ? `${error.name}: ${error.message}` : String(error));
     }

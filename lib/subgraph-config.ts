@@ -1,12 +1,18 @@
 import { agency, AUDIT_STORE, localDatabaseUrl, type Agency } from './agencies';
 import { EnvReader, type Env } from './env';
+import type { PrivateServiceJwk, TrustFile } from './service-auth';
+import { readServiceKey, readTrustFile } from './service-keys';
+import { readTls, type TlsMaterial } from './tls';
 
 /**
  * The settings every agency subgraph reads, with the variable names prefixed by the agency
  * (RESIDENTS_DATABASE_URL, NATIONAL_ID_PORT, ...). DATABASE_URL and PORT alone also work, for a
  * deployment that runs one subgraph per container. Development defaults point at the embedded PostgreSQL.
- * Shared by all: SERVICE_TOKEN_SECRET (required in production), RESIDENTS_SERVICE_URL, SERVICE_TIMEOUT_MS,
- * SUBGRAPH_SEALED (on: only credentialed requests are answered), AUDIT_DATABASE_URL and AUDIT_RECORDING (on).
+ * Service credentials (lib/service-auth.ts, lib/service-keys.ts): <PREFIX>_SERVICE_KEY_FILE or SERVICE_KEY_FILE
+ * (this agency's private signing key), SERVICE_TRUST_FILE (the issuers it trusts and what they may do), both
+ * required in production; SERVICE_CREDENTIAL_TTL_S (10), SERVICE_CLOCK_TOLERANCE_S (5), SERVICE_REPLAY_CACHE_SIZE
+ * (100000). Shared by all: RESIDENTS_SERVICE_URL, SERVICE_TIMEOUT_MS, SUBGRAPH_SEALED (on: only credentialed
+ * requests are answered), AUDIT_DATABASE_URL and AUDIT_RECORDING (on).
  * Database sessions: <PREFIX>_DB_STATEMENT_TIMEOUT_MS (4000; below the gateway's SUBGRAPH_TIMEOUT_MS) and
  * <PREFIX>_DB_TRANSACTION_TIMEOUT_MS (20000, inside write transactions). Both URLs should name the subgraph's
  * own role (cg_residents, ...: lib/database-roles.ts); in production a superuser or owner is refused at start-up.
@@ -28,8 +34,20 @@ export interface SubgraphConfig {
    * lock waits included, and on the session staying idle in the transaction (<PREFIX>_DB_TRANSACTION_TIMEOUT_MS, 20000 ms).
    */
   transactionTimeoutMs: number;
-  /** Shared secret of the agencies' service credentials (lib/service-auth.ts). */
-  serviceSecret: string;
+  /** This agency's private key for the credentials of its service calls; null (development only): none made yet. */
+  serviceKey: PrivateServiceJwk | null;
+  /** The issuers whose credentials this subgraph accepts, their keys and permissions; null (development only): none. */
+  serviceTrust: TrustFile | null;
+  /** HTTPS with client certificates required (SUBGRAPH_TLS_CERT_FILE, _KEY_FILE, _CA_FILE); null: plain HTTP. */
+  serverTls: TlsMaterial | null;
+  /** This agency's client certificate for its service calls (SERVICE_TLS_CERT_FILE, _KEY_FILE, _CA_FILE); null: none. */
+  serviceTls: TlsMaterial | null;
+  /** Seconds a credential this agency signs lives. */
+  credentialTtlSeconds: number;
+  /** Seconds of clock difference tolerated when checking a credential's iat and exp. */
+  clockToleranceSeconds: number;
+  /** Credentials remembered at once against replay; full of live ones, credentials are refused. */
+  replayCacheSize: number;
   /** Where this subgraph reaches the residents subgraph for service calls (code issuance, holder checks). */
   residentsServiceUrl: string;
   serviceTimeoutMs: number;
@@ -51,9 +69,6 @@ export const DEFAULT_STATEMENT_TIMEOUT_MS = 4000;
 export const DEFAULT_TRANSACTION_TIMEOUT_MS = 20_000;
 export const DEFAULT_SUBGRAPH_TIMEOUT_MS = 5000;
 
-/** The development secret; production must set SERVICE_TOKEN_SECRET to 32 characters or more of its own. */
-export const DEV_SERVICE_SECRET = 'citizen-graph-development-service-secret-not-for-production';
-
 export function readSubgraphConfig(id: Agency['id'], env: Env): SubgraphConfig {
   const a = agency(id);
   const read = new EnvReader(env);
@@ -67,13 +82,18 @@ export function readSubgraphConfig(id: Agency['id'], env: Env): SubgraphConfig {
     poolSize: read.integer(prefixed('DB_POOL_SIZE'), 10, { min: 1, max: 200 }),
     statementTimeoutMs: read.integer(prefixed('DB_STATEMENT_TIMEOUT_MS'), DEFAULT_STATEMENT_TIMEOUT_MS, { min: 10, max: 120_000 }),
     transactionTimeoutMs: read.integer(prefixed('DB_TRANSACTION_TIMEOUT_MS'), DEFAULT_TRANSACTION_TIMEOUT_MS, { min: 10, max: 600_000 }),
-    serviceSecret: read.string('SERVICE_TOKEN_SECRET', DEV_SERVICE_SECRET),
+    serviceKey: readServiceKey(read, prefixed('SERVICE_KEY_FILE'), a.id),
+    serviceTrust: readTrustFile(read),
+    serverTls: readTls(read, 'SUBGRAPH_TLS'),
+    serviceTls: readTls(read, 'SERVICE_TLS'),
+    credentialTtlSeconds: read.integer('SERVICE_CREDENTIAL_TTL_S', 10, { min: 1, max: 60 }),
+    clockToleranceSeconds: read.integer('SERVICE_CLOCK_TOLERANCE_S', 5, { min: 0, max: 30 }),
+    replayCacheSize: read.integer('SERVICE_REPLAY_CACHE_SIZE', 100_000, { min: 100, max: 10_000_000 }),
     residentsServiceUrl: read.url('RESIDENTS_SERVICE_URL', `http://127.0.0.1:${agency('residents').defaultPort}/graphql`),
     serviceTimeoutMs: read.integer('SERVICE_TIMEOUT_MS', 5000, { min: 50, max: 120_000 }),
     sealed: read.boolean('SUBGRAPH_SEALED', true),
     auditDatabaseUrl: readAuditDatabaseUrl(read),
   };
-  if (config.serviceSecret && config.serviceSecret.length < 32) read.problem('SERVICE_TOKEN_SECRET must be at least 32 characters.');
   // Where the gateway's timeout is known here too (npm start gives every process the same environment).
   const gatewayTimeout = Number(env.SUBGRAPH_TIMEOUT_MS?.trim() || DEFAULT_SUBGRAPH_TIMEOUT_MS);
   if (Number.isFinite(gatewayTimeout) && config.statementTimeoutMs >= gatewayTimeout) {

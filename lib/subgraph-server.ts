@@ -1,4 +1,6 @@
 import http from 'node:http';
+import https from 'node:https';
+import type { TlsMaterial } from './tls';
 import fs from 'node:fs';
 import express from 'express';
 import { listen, type Listening } from './listen';
@@ -47,10 +49,13 @@ export interface SubgraphServer<Context extends object> {
 
 export async function createSubgraphServer<Context extends object>(
   definition: SubgraphDefinition<Context>,
-  options: { bodyLimit?: string } = {},
+  options: { bodyLimit?: string; tls?: TlsMaterial | null } = {},
 ): Promise<SubgraphServer<Context>> {
   const typeDefs = parse(fs.readFileSync(definition.schemaPath, 'utf8'));
-  const httpServer = http.createServer();
+  // Mutual TLS when configured: HTTPS, and only clients with a certificate signed by the CA get through.
+  const httpServer: http.Server = options.tls
+    ? https.createServer({ ...options.tls, requestCert: true, rejectUnauthorized: true })
+    : http.createServer();
   // Gateways keep connections to a subgraph open between requests; a longer idle timeout than Node's
   // 5 s default means fewer reconnects, and the gateway's agent closes its side first (gateway/data-source.ts).
   httpServer.keepAliveTimeout = 65_000;
@@ -90,16 +95,28 @@ export async function createSubgraphServer<Context extends object>(
       graphqlRequests += 1;
       next();
     },
+    // The exact bytes received are kept (req.rawBody): a credential is signed over them (lib/service-auth.ts),
+    // so the gate runs after the body is read.
+    express.json({
+      limit: options.bodyLimit ?? '1mb',
+      verify: (req, _res, buf) => void ((req as { rawBody?: Buffer }).rawBody = buf),
+    }),
     definition.gate ?? ((_req, _res, next) => next()),
-    express.json({ limit: options.bodyLimit ?? '1mb' }),
     expressMiddleware(apollo, { context: async ({ req, res }) => definition.createContext(req.headers, res.locals) }),
   );
+  // A body that is not JSON (or too large): a JSON answer, nothing else (no stack, no HTML page).
+  app.use('/graphql', (error: { status?: number; type?: string }, _req: express.Request, res: express.Response, next: express.NextFunction) => {
+    if (res.headersSent) return next(error);
+    const status = error.status && error.status >= 400 && error.status < 500 ? error.status : 500;
+    if (status === 500) log('request failed', error);
+    res.status(status).json({ errors: [{ message: status === 500 ? 'Internal server error.' : 'The request body could not be read as JSON.', extensions: { code: status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST' } }] });
+  });
   httpServer.on('request', app);
 
   return {
     apollo,
     app,
     createContext: (headers = {}) => definition.createContext(headers),
-    listen: (port, host = '127.0.0.1') => listen(httpServer, () => apollo.stop(), port, host),
+    listen: (port, host = '127.0.0.1') => listen(httpServer, () => apollo.stop(), port, host, options.tls ? 'https' : 'http'),
   };
 }

@@ -8,6 +8,7 @@ import { runChild, waitFor, type Child } from '../lib/processes';
 import { ensureDevKeys, mintDevToken } from '../lib/dev-keys';
 import { DEV_KEYS_DIR } from '../gateway/config';
 import { AUDIT_VERIFIER_ROLE, SERVICE_ROLES, type ServiceId } from '../lib/database-roles';
+import { DEV_SERVICE_KEYS_DIR, ensureServiceKeys } from '../lib/service-keys';
 
 /**
  * npm start: the whole federation in one process tree. Embedded PostgreSQL (data kept in .data/),
@@ -59,9 +60,15 @@ async function main() {
 
     // Development token signing keys (kept in .data/keys): the gateway verifies with the public half.
     await ensureDevKeys(DEV_KEYS_DIR);
+    // Service credential keys of this installation (kept in .data/service-keys): one private key per
+    // service, the trust file every subgraph reads. Each child is told its own key file.
+    const serviceKeys = await ensureServiceKeys(DEV_SERVICE_KEYS_DIR);
     // Each child connects as its own role (lib/database-roles.ts), never as the superuser that migrated and seeded.
     const serviceEnv = (service: ServiceId): NodeJS.ProcessEnv => {
       const env = { ...process.env };
+      env.SERVICE_TRUST_FILE ??= serviceKeys.trustFile;
+      env.GATEWAY_SERVICE_KEY_FILE ??= serviceKeys.keyFiles.gateway;
+      for (const agency of AGENCIES) env[`${agency.envPrefix}_SERVICE_KEY_FILE`] ??= serviceKeys.keyFiles[agency.id];
       const own = databases.serviceUrls[service];
       for (const agency of AGENCIES) {
         if (agency.id === service && own.database) env[`${agency.envPrefix}_DATABASE_URL`] = own.database;

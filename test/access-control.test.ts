@@ -2,8 +2,10 @@ import fs from 'node:fs';
 import { buildASTSchema, isObjectType, parse } from 'graphql';
 import { readClassifications } from '../lib/access/schema-classification';
 import { SUPERGRAPH_GRAPHQL } from '../lib/compose';
-import { DEV_SERVICE_SECRET } from '../lib/subgraph-config';
-import { GATEWAY_ISSUER, signServiceToken, type PrincipalClaims } from '../lib/service-auth';
+import { exportJWK, generateKeyPair } from 'jose';
+import { createCredentialSigner, GATEWAY_ISSUER, type PrincipalClaims, type PrivateServiceJwk } from '../lib/service-auth';
+import type { ServiceIssuer } from '../lib/service-keys';
+import { serviceCredential, serviceKeyOf } from './support/service-credentials';
 import { startFederation, type TestFederation } from './support/federation';
 import { livingCardHoldersWithBirth, openFixtures, type Fixtures } from './support/fixtures';
 import { bearer, mintToken, PERSONAS } from './support/tokens';
@@ -166,15 +168,29 @@ describe('field-level access by role and purpose, at the gateway', () => {
 });
 
 describe('sealed subgraphs', () => {
-  const credential = (audience: string, principal: PrincipalClaims, secret = DEV_SERVICE_SECRET) =>
-    `Service ${signServiceToken(secret, GATEWAY_ISSUER, audience, { principal })}`;
+  /** Who a direct call goes as: a credential of `issuer` (the gateway by default) for `audience`, signed over the call's body. */
+  interface As {
+    audience: string;
+    principal: PrincipalClaims;
+    issuer?: ServiceIssuer;
+    /** Signs with this key instead of the issuer's own. */
+    key?: PrivateServiceJwk;
+  }
+  const credential = (audience: string, principal: PrincipalClaims): As => ({ audience, principal });
   const clerk: PrincipalClaims = { sub: 'test:clerk', role: 'CLERK', agency: 'residents', pc: null, purpose: 'SERVICE_COUNTER', rid: 'access-test-1' };
 
-  const call = async (agency: keyof TestFederation['subgraphUrls'], query: string, variables: object = {}, authorization?: string) => {
+  const call = async (agency: keyof TestFederation['subgraphUrls'], query: string, variables: object = {}, as?: As) => {
+    const body = JSON.stringify({ query, variables });
+    const issuer = as?.issuer ?? GATEWAY_ISSUER;
+    const token = !as
+      ? undefined
+      : as.key
+        ? await createCredentialSigner(issuer, as.key).sign(as.audience, body, { principal: as.principal })
+        : await serviceCredential(issuer as ServiceIssuer, as.audience, body, { principal: as.principal });
     const response = await fetch(federation.subgraphUrls[agency], {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
-      body: JSON.stringify({ query, variables }),
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Service ${token}` } : {}) },
+      body,
     });
     return { status: response.status, body: (await response.json()) as any };
   };
@@ -191,10 +207,13 @@ describe('sealed subgraphs', () => {
     }
   });
 
-  it('refuses a credential for another subgraph, or signed with another secret', async () => {
-    for (const authorization of [credential('national-id', clerk), credential('residents', clerk, 'another-secret-of-at-least-32-characters!')]) {
-      const { status } = await call('residents', `{ _service { sdl } }`, {}, authorization);
+  it('refuses a credential for another subgraph, or signed with a key the trust file does not list for its issuer', async () => {
+    const foreign = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
+    const key = { ...(await exportJWK(foreign.privateKey)), kid: serviceKeyOf('gateway').kid } as PrivateServiceJwk;
+    for (const as of [credential('national-id', clerk), { ...credential('residents', clerk), key }]) {
+      const { status, body } = await call('residents', `{ _service { sdl } }`, {}, as);
       expect(status).toBe(401);
+      expect(body.data).toBeUndefined();
     }
   });
 

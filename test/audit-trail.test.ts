@@ -7,8 +7,8 @@ import { testDatabases } from './support/databases';
 import { bearer, PERSONAS } from './support/tokens';
 import { COUNTER_CITIZEN } from './support/queries';
 import { ACCESS_RECORD_EXTENSION } from '../lib/access/subgraph-access';
-import { GATEWAY_ISSUER, SERVICE_SCHEME, signServiceToken } from '../lib/service-auth';
-import { DEV_SERVICE_SECRET } from '../lib/subgraph-config';
+import { SERVICE_SCHEME } from '../lib/service-auth';
+import { serviceCredential } from './support/service-credentials';
 
 /**
  * Every access to a person's data leaves an audit record before the response leaves, and each citizen
@@ -116,11 +116,12 @@ describe('who writes the records', () => {
   const NAME = `query ($code: PersonalCode!) { citizen(personalCode: $code) { fullName } }`;
   const callResidents = async (requestId: string, recordedByGateway: boolean) => {
     const principal = { sub: 'test:clerk', role: 'CLERK', agency: 'residents', pc: null, purpose: 'SERVICE_COUNTER', rid: requestId };
-    const token = signServiceToken(DEV_SERVICE_SECRET, GATEWAY_ISSUER, 'residents', { principal, recordedByGateway });
+    const body = JSON.stringify({ query: NAME, variables: { code: subjects[5] } });
+    const token = await serviceCredential('gateway', 'residents', body, { principal, recordedByGateway });
     const response = await fetch(federation.subgraphUrls.residents, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `${SERVICE_SCHEME} ${token}` },
-      body: JSON.stringify({ query: NAME, variables: { code: subjects[5] } }),
+      body,
     });
     return (await response.json()) as any;
   };
@@ -166,7 +167,7 @@ describe('nothing delivered goes unrecorded', () => {
   });
 
   it('SIGKILL of the gateway process, which holds the audit writer of client requests, during a burst: every response received has its records', async () => {
-    const { serviceUrls, jwksFile } = testDatabases();
+    const { serviceUrls, jwksFile, serviceKeys } = testDatabases();
     // The subgraphs in this process, the gateway as its own process (as in production), killed mid-burst.
     killable = await startFederation();
     child = spawn(process.execPath, ['--import', 'tsx', path.resolve(__dirname, '../gateway/index.ts')], {
@@ -176,6 +177,7 @@ describe('nothing delivered goes unrecorded', () => {
         GATEWAY_PORT: '0',
         GATEWAY_HOST: '127.0.0.1',
         AUTH_JWKS_FILE: jwksFile,
+        GATEWAY_SERVICE_KEY_FILE: serviceKeys.keyFiles.gateway,
         AUDIT_DATABASE_URL: serviceUrls.gateway.audit,
         SUBGRAPH_RESIDENTS_URL: killable.subgraphUrls.residents,
         SUBGRAPH_NATIONAL_ID_URL: killable.subgraphUrls['national-id'],

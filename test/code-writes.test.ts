@@ -6,8 +6,7 @@ import { startFederation, type TestFederation } from './support/federation';
 import { livingCardHoldersWithBirth, one, openFixtures, type Fixtures } from './support/fixtures';
 import { testDatabases } from './support/databases';
 import { bearer, PERSONAS } from './support/tokens';
-import { DEV_SERVICE_SECRET } from '../lib/subgraph-config';
-import { GATEWAY_ISSUER, signServiceToken } from '../lib/service-auth';
+import { serviceCredential } from './support/service-credentials';
 
 /**
  * Personal codes: issuance under concurrency and at a full block (the issuing function on the real
@@ -234,15 +233,16 @@ describe('cancelling and re-issuing a code', () => {
     expect(body.errors[0].extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'CREDENTIAL_REQUIRED' });
     expect(body.data).toBeUndefined();
     // With the gateway's credential for a residents registrar: still not a service of another agency.
-    const asGateway = signServiceToken(DEV_SERVICE_SECRET, GATEWAY_ISSUER, 'residents', {
+    const createBody = JSON.stringify({
+      query: `mutation { createCitizenAtBirth(input: { birthRegistrationNumber: "x", provinceCode: "001", fullName: "A", sex: MALE, dateOfBirth: "2026-01-01", ethnicity: "Kinh", nationality: "VN" }) { personalCode } }`,
+    });
+    const asGateway = await serviceCredential('gateway', 'residents', createBody, {
       principal: { sub: 'test:registrar', role: 'REGISTRAR', agency: 'residents', pc: null, purpose: 'CIVIL_REGISTRATION', rid: 'test-rid-1' },
     });
     const credentialed = await fetch(federation.subgraphUrls.residents, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Service ${asGateway}` },
-      body: JSON.stringify({
-        query: `mutation { createCitizenAtBirth(input: { birthRegistrationNumber: "x", provinceCode: "001", fullName: "A", sex: MALE, dateOfBirth: "2026-01-01", ethnicity: "Kinh", nationality: "VN" }) { personalCode } }`,
-      }),
+      body: createBody,
     });
     expect(((await credentialed.json()) as any).errors[0].extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'WRITE_NOT_ALLOWED' });
     const { rows } = await f.residents.query(`SELECT count(*)::int AS n FROM so_dinh_danh WHERE khoa_khai_sinh = 'x'`);

@@ -20,6 +20,7 @@ import { startFederation, type TestFederation } from './support/federation';
 import { livingCardHoldersWithBirth, openFixtures, type Fixtures } from './support/fixtures';
 import { testDatabases } from './support/databases';
 import { mintToken, PERSONAS } from './support/tokens';
+import { productionServiceKeys } from './support/service-credentials';
 
 /**
  * A bounded fuzz of the gateway in production mode: a few thousand operations generated from the schema
@@ -38,22 +39,23 @@ let f: Fixtures;
 let codes: string[];
 let schema: GraphQLSchema;
 
-const { jwksFile, auditUrl } = testDatabases();
-const PRODUCTION = {
+const { jwksFile, serviceUrls } = testDatabases();
+const PRODUCTION: Record<string, string> = {
   NODE_ENV: 'production',
   GATEWAY_HOST: '127.0.0.1',
   REQUEST_BODY_LIMIT: '256kb',
   AUTH_ISSUER: DEV_TOKEN_ISSUER,
   AUTH_AUDIENCE: DEV_TOKEN_AUDIENCE,
   AUTH_JWKS_FILE: jwksFile,
-  AUDIT_DATABASE_URL: auditUrl,
-  SERVICE_TOKEN_SECRET: 'a-production-secret-of-at-least-32-characters',
+  AUDIT_DATABASE_URL: serviceUrls.gateway.audit,
   // The fuzz sends far more than a person would: the limit is tested elsewhere (gateway-hardening).
   RATE_LIMIT_PER_SECOND: '0',
 };
 
 beforeAll(async () => {
-  federation = await startFederation({ gatewayEnv: PRODUCTION });
+  // Production refuses development keys: the federation of this file trusts keys made as production's are.
+  const serviceKeys = await productionServiceKeys();
+  federation = await startFederation({ serviceKeys, gatewayEnv: { ...PRODUCTION, GATEWAY_SERVICE_KEY_FILE: serviceKeys.keyFiles.gateway } });
   f = openFixtures();
   codes = await livingCardHoldersWithBirth(f, 'fuzz', 5);
   schema = Supergraph.build(fs.readFileSync(SUPERGRAPH_GRAPHQL, 'utf8')).apiSchema().toGraphQLJSSchema();

@@ -12,7 +12,7 @@ import { startFederation, type TestFederation } from './support/federation';
 import { bearer, PERSONAS } from './support/tokens';
 import { testDatabases } from './support/databases';
 import { DEV_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER } from '../lib/dev-keys';
-import { DEV_SERVICE_SECRET } from '../lib/subgraph-config';
+import { productionServiceKeys } from './support/service-credentials';
 import { citizenWithEverything, openFixtures } from './support/fixtures';
 import { CITIZEN_LIST, UNIFIED_CITIZEN } from './support/queries';
 
@@ -248,13 +248,13 @@ describe('the ad hoc rule and the admission check', () => {
 });
 
 /** What production requires to be set (and nothing else). */
-const PRODUCTION = {
+const PRODUCTION: Record<string, string> = {
   NODE_ENV: 'production',
   GATEWAY_HOST: '127.0.0.1',
   REQUEST_BODY_LIMIT: '256kb',
   AUTH_ISSUER: DEV_TOKEN_ISSUER,
   AUTH_AUDIENCE: DEV_TOKEN_AUDIENCE,
-  SERVICE_TOKEN_SECRET: DEV_SERVICE_SECRET,
+  // GATEWAY_SERVICE_KEY_FILE: a key as production needs it (outside the repository, not a dev- key), set in beforeAll
   AUTH_JWKS_FILE: testDatabases().jwksFile,
   AUDIT_DATABASE_URL: testDatabases().serviceUrls.gateway.audit, // production refuses the superuser
 };
@@ -263,7 +263,9 @@ describe('production defaults: no introspection, no field suggestions', () => {
   let federation: TestFederation;
   beforeAll(async () => {
     // Free-form documents are let through here so that validation is reached at all.
-    federation = await startFederation({ gatewayEnv: { ...PRODUCTION, TRUSTED_DOCUMENTS: 'off', RATE_LIMIT_PER_SECOND: '0' } });
+    const serviceKeys = await productionServiceKeys();
+    PRODUCTION.GATEWAY_SERVICE_KEY_FILE = serviceKeys.keyFiles.gateway;
+    federation = await startFederation({ serviceKeys, gatewayEnv: { ...PRODUCTION, TRUSTED_DOCUMENTS: 'off', RATE_LIMIT_PER_SECOND: '0' } });
   });
   afterAll(async () => federation?.stop());
 

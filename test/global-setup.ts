@@ -4,6 +4,7 @@ import path from 'node:path';
 import { openPools, prepareDatabases, type AgencyDatabases } from '../lib/databases';
 import { seedPopulation } from '../lib/demo-data/seed';
 import { ensureDevKeys } from '../lib/dev-keys';
+import { ensureServiceKeys } from '../lib/service-keys';
 import { TEST_STATE_FILE, type TestState } from './support/databases';
 
 /**
@@ -31,9 +32,12 @@ export default async function globalSetup(): Promise<void> {
   const keysDir = path.join(os.tmpdir(), `citizen-graph-test-keys-${PORT}`);
   fs.rmSync(keysDir, { recursive: true, force: true });
   const { jwksFile } = await ensureDevKeys(keysDir);
+  // Service credential keys of the run: one private key per service and the trust file.
+  const serviceKeys = await ensureServiceKeys(path.join(keysDir, 'service'));
   const state: TestState = {
     keysDir,
     jwksFile,
+    serviceKeys,
     urls: databases.urls,
     auditUrl: databases.auditUrl,
     serviceUrls: databases.serviceUrls,

@@ -5,24 +5,31 @@ import { readConfig as residentsConfig } from '../subgraphs/residents/config';
 import { readConfig as scriptsConfig } from '../scripts/config';
 import { DEV_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER } from '../lib/dev-keys';
 import { testDatabases } from './support/databases';
+import { productionServiceKeys } from './support/service-credentials';
+import type { ServiceKeyFiles } from '../lib/service-keys';
 
 /**
  * Production cannot start insecure: each process reads its configuration once, and in production any
  * setting that would switch a defence off stops it, naming the setting. A typo in NODE_ENV counts as such a
  * setting, never as development.
  */
-const { jwksFile, auditUrl, urls } = testDatabases();
+const { jwksFile, serviceUrls } = testDatabases();
+let productionKeys: ServiceKeyFiles;
+
+beforeAll(async () => {
+  productionKeys = await productionServiceKeys();
+  GATEWAY.GATEWAY_SERVICE_KEY_FILE = productionKeys.keyFiles.gateway;
+});
 
 /** A complete, secure production configuration of the gateway (keys outside the repository). */
-const GATEWAY = {
+const GATEWAY: Record<string, string> = {
   NODE_ENV: 'production',
   GATEWAY_HOST: '127.0.0.1',
   REQUEST_BODY_LIMIT: '256kb',
-  SERVICE_TOKEN_SECRET: 'a-production-secret-of-at-least-32-characters',
   AUTH_ISSUER: DEV_TOKEN_ISSUER,
   AUTH_AUDIENCE: DEV_TOKEN_AUDIENCE,
   AUTH_JWKS_FILE: jwksFile,
-  AUDIT_DATABASE_URL: auditUrl,
+  AUDIT_DATABASE_URL: serviceUrls.gateway.audit,
 };
 
 describe('NODE_ENV', () => {
@@ -60,12 +67,21 @@ describe('the gateway in production', () => {
 });
 
 describe('a subgraph in production', () => {
-  const SUBGRAPH = { NODE_ENV: 'production', RESIDENTS_DATABASE_URL: urls.residents, AUDIT_DATABASE_URL: auditUrl };
+  const subgraph = () => ({
+    NODE_ENV: 'production',
+    RESIDENTS_DATABASE_URL: serviceUrls.residents.database!,
+    AUDIT_DATABASE_URL: serviceUrls.residents.audit,
+    SERVICE_TRUST_FILE: productionKeys.trustFile,
+    SERVICE_KEY_FILE: productionKeys.keyFiles.residents,
+  });
+  it('starts with a complete, secure configuration', () => {
+    expect(residentsConfig(subgraph()).sealed).toBe(true);
+  });
   it.each([
     ['SUBGRAPH_SEALED=false', { SUBGRAPH_SEALED: 'false' }, /SUBGRAPH_SEALED=false/],
     ['AUDIT_RECORDING=false', { AUDIT_RECORDING: 'false' }, /AUDIT_RECORDING=false/],
     ['no database URL', { RESIDENTS_DATABASE_URL: '' }, /DATABASE_URL is required in production/],
   ])('refuses %s, naming it', (_what, change, message) => {
-    expect(() => residentsConfig({ ...SUBGRAPH, ...change })).toThrow(message);
+    expect(() => residentsConfig({ ...subgraph(), ...change })).toThrow(message);
   });
 });

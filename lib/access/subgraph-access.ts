@@ -8,7 +8,8 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import type { ApolloServerPlugin, GraphQLResponse } from '@apollo/server';
-import { callerFrom, type Caller } from '../caller';
+import { callerFrom, verifyCaller, type Caller } from '../caller';
+import type { CredentialVerifier } from '../service-auth';
 import type { AuditEntry, AuditSink } from './audit-entry';
 import type { Classification } from './classification';
 import { allowedClassifications, CITIZEN_ROOT_FIELDS as POLICY_CITIZEN_ROOT_FIELDS, forbidden, mayWrite } from './policy';
@@ -60,23 +61,43 @@ export interface GuardedContext {
 
 export const newAccessRecord = (): AccessRecord => ({ persons: new Map(), operations: new Set(), wrote: false, owners: new WeakMap(), refusals: [] });
 
-/** The seal, as Express middleware before the GraphQL handler; leaves the verified caller in res.locals.caller. */
-export function sealMiddleware(verify: { secret: string; audience: string }, sealed: boolean): express.RequestHandler {
+/** The raw body bytes of a request, kept by the body parser (lib/subgraph-server.ts) for the credential's body hash. */
+export const rawBodyOf = (req: express.Request): Buffer => (req as { rawBody?: Buffer }).rawBody ?? Buffer.alloc(0);
+
+const unauthenticated = (res: express.Response, reason: string, message: string, status = 401) =>
+  void res.status(status).json({ errors: [{ message, extensions: { code: status === 401 ? 'UNAUTHENTICATED' : 'SERVICE_UNAVAILABLE', reason } }] });
+
+/**
+ * The seal, as Express middleware after the body parser and before the GraphQL handler; leaves the verified
+ * caller in res.locals.caller. Sealed, a request without a credential, or with one that does not verify
+ * (untrusted issuer or key, expired, for another subgraph, for another body, already used, no principal),
+ * gets HTTP 401 and no data. Unsealed (benchmarks), such a request goes on as an uncredentialed caller.
+ */
+export function sealMiddleware(verifier: CredentialVerifier | null, sealed: boolean): express.RequestHandler {
   return (req, res, next) => {
-    const caller = callerFrom(req.headers, verify);
-    if (sealed && !caller.credentialed) {
-      res.status(401).json({
-        errors: [
-          {
-            message: 'This subgraph answers only the Citizen Graph gateway and agency services: a valid credential for it is required.',
-            extensions: { code: 'UNAUTHENTICATED', reason: 'CREDENTIAL_REQUIRED' },
-          },
-        ],
-      });
+    if (sealed && req.method !== 'POST') {
+      unauthenticated(res, 'CREDENTIAL_REQUIRED', 'This subgraph answers only POST requests whose body a credential covers.');
       return;
     }
-    res.locals.caller = caller;
-    next();
+    verifyCaller(req.headers, rawBodyOf(req), verifier).then(
+      (result) => {
+        if (sealed && !(result.ok && result.caller.credentialed)) {
+          if (!result.ok && result.reason === 'REPLAY_CACHE_FULL') {
+            unauthenticated(res, result.reason, 'This subgraph has too many credentials in flight; retry shortly.', 503);
+          } else {
+            unauthenticated(
+              res,
+              result.ok ? 'CREDENTIAL_REQUIRED' : result.reason,
+              'This subgraph answers only the Citizen Graph gateway and agency services: a valid credential for it, for this request, is required.',
+            );
+          }
+          return;
+        }
+        res.locals.caller = result.ok ? result.caller : callerFrom(req.headers);
+        next();
+      },
+      (error: unknown) => next(error),
+    );
   };
 }
 
@@ -179,6 +200,10 @@ export function guardSchema(
           return forbidden(reason, message, details);
         };
         if (isRoot) access.operations.add(field.name);
+        // What the credential's issuer may call (its trust file entry): an agency only the root fields listed.
+        if (isRoot && caller.permissions !== null && caller.permissions !== '*' && !caller.permissions.includes(where)) {
+          throw refuse('OPERATION_NOT_ALLOWED', `The calling service (${caller.service ?? 'unknown'}) may not call ${where}.`, persons, { field: where });
+        }
         if (!principal && caller.credentialed) {
           throw refuse('PRINCIPAL_REQUIRED', 'The credential of this call names no one it is made for, so nothing is answered.');
         }

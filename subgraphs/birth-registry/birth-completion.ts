@@ -17,7 +17,7 @@ export async function completePendingBirths(ctx: Pick<Context, 'db' | 'services'
   });
   let completed = 0;
   for (const request of pending) {
-    const caller = { actor: request.actor, requestId: `completion-${crypto.randomUUID()}`, service: null, principal: null, credentialed: true, recordedByGateway: false };
+    const caller = { actor: request.actor, requestId: `completion-${crypto.randomUUID()}`, service: null, principal: null, credentialed: true, recordedByGateway: false, permissions: null };
     const result = await completeBirth(request, caller, ctx);
     if (result.status === 'HOAN_TAT') completed += 1;
     else break; // residents still unreachable: try again next round

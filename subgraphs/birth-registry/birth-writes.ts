@@ -259,7 +259,7 @@ export async function completeBirth(recorded: Recorded, caller: Caller, ctx: Pic
   const principal: Principal = caller.principal?.subject === recorded.actor
     ? caller.principal
     : { subject: recorded.actor, role: 'REGISTRAR', agency: 'birth-registry', personalCode: null, purpose: 'CIVIL_REGISTRATION', caseReference: null, requestId: caller.requestId };
-  const onBehalf: Caller = { actor: recorded.actor, requestId: caller.requestId, service: null, principal, credentialed: true, recordedByGateway: false };
+  const onBehalf: Caller = { actor: recorded.actor, requestId: caller.requestId, service: null, principal, credentialed: true, recordedByGateway: false, permissions: null };
   let code: string;
   try {
     code = await ctx.services.residents.createCitizenAtBirth(

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Client, Pool } from 'pg';
 import type { Agency } from '../../lib/agencies';
 import type { ServiceUrls } from '../../lib/databases';
+import type { ServiceKeyFiles } from '../../lib/service-keys';
 
 /**
  * Where the test suite's databases are. test/global-setup.ts starts one embedded PostgreSQL for the
@@ -14,6 +15,8 @@ export interface TestState {
   /** Token signing keys (lib/dev-keys.ts) of the run. */
   keysDir: string;
   jwksFile: string;
+  /** Service credential keys (lib/service-keys.ts) of the run: the trust file and each service's private key. */
+  serviceKeys: ServiceKeyFiles;
   /** Each agency database as the superuser: fixtures, seeding, tests that look at or change the rows directly. */
   urls: Record<Agency['id'], string>;
   /** The shared audit store (lib/audit), as the superuser. Tests that tamper with a chain make their own: test/support/audit.ts. */

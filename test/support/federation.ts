@@ -14,6 +14,7 @@ import { testDatabases } from './databases';
 import { bearer, PERSONAS } from './tokens';
 import { readMutationOwners } from '../../lib/access/schema-classification';
 import { SUPERGRAPH_GRAPHQL } from '../../lib/compose';
+import type { ServiceKeyFiles } from '../../lib/service-keys';
 
 /**
  * The real federation for a test: the three subgraphs and the gateway, each on its own HTTP port
@@ -70,6 +71,10 @@ export interface FederationOptions {
   routeThrough?: Partial<Record<Agency['id'], (subgraphUrl: string) => Promise<string>>>;
   /** The same between the other subgraphs and residents, for their service calls (code issuance, holder checks). */
   residentsServiceThrough?: (residentsUrl: string) => Promise<string>;
+  /** The services' keys and trust file (default: the test run's, test/global-setup.ts). */
+  serviceKeys?: ServiceKeyFiles;
+  /** Settings for every subgraph over the test defaults (e.g. mutual TLS). */
+  subgraphEnv?: Record<string, string>;
 }
 
 export async function startFederation(options: FederationOptions = {}): Promise<TestFederation> {
@@ -77,6 +82,9 @@ export async function startFederation(options: FederationOptions = {}): Promise<
   const { serviceUrls } = testDatabases();
   const SUBGRAPH_SEALED = String(options.security !== false);
   const AUDIT_RECORDING = String(options.security !== false);
+  const serviceKeys = options.serviceKeys ?? testDatabases().serviceKeys;
+  const SERVICE_TRUST_FILE = serviceKeys.trustFile;
+  const keys = (id: Agency['id']) => ({ SERVICE_TRUST_FILE, SERVICE_KEY_FILE: serviceKeys.keyFiles[id], ...options.subgraphEnv });
   const residents = await createResidentsSubgraph(
     residentsConfig({
       RESIDENTS_DATABASE_URL: serviceUrls.residents.database!,
@@ -84,6 +92,7 @@ export async function startFederation(options: FederationOptions = {}): Promise<
       SUBGRAPH_SEALED,
       AUDIT_DATABASE_URL: serviceUrls.residents.audit,
       AUDIT_RECORDING,
+      ...keys('residents'),
     }),
   );
   // Residents listens first: the other subgraphs' service calls (holder checks) go to its URL.
@@ -99,6 +108,7 @@ export async function startFederation(options: FederationOptions = {}): Promise<
         SUBGRAPH_SEALED,
         AUDIT_DATABASE_URL: serviceUrls['national-id'].audit,
         AUDIT_RECORDING,
+        ...keys('national-id'),
       }),
     ),
     'birth-registry': await createBirthRegistrySubgraph(
@@ -109,6 +119,7 @@ export async function startFederation(options: FederationOptions = {}): Promise<
         SUBGRAPH_SEALED,
         AUDIT_DATABASE_URL: serviceUrls['birth-registry'].audit,
         AUDIT_RECORDING,
+        ...keys('birth-registry'),
       }),
     ),
   };
@@ -126,6 +137,7 @@ export async function startFederation(options: FederationOptions = {}): Promise<
     gatewayConfig({
       GATEWAY_PORT: '0',
       AUTH_JWKS_FILE: jwksFile,
+      GATEWAY_SERVICE_KEY_FILE: serviceKeys.keyFiles.gateway,
       AUTHENTICATION: String(options.security !== false),
       AUDIT_DATABASE_URL: serviceUrls.gateway.audit,
       AUDIT_RECORDING,

@@ -1,0 +1,143 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { exportJWK, generateKeyPair, type JWK } from 'jose';
+import type { EnvReader } from './env';
+import type { PrivateServiceJwk, TrustedIssuer, TrustFile } from './service-auth';
+
+/**
+ * The keys of service credentials (lib/service-auth.ts), made per installation: nothing secret is in the
+ * source. `npm start` (and the test run, and the bench) calls ensureServiceKeys once: an Ed25519 key pair
+ * per service (gateway, residents, national-id, birth-registry), the private halves in
+ * `<issuer>.private.jwk.json` (mode 0600), and `trust.json`, the trust file every subgraph reads: each
+ * issuer's public keys and what it may do. Keys made here have a kid starting "dev-": production refuses them.
+ *
+ * Each process reads its own private key (SERVICE_KEY_FILE, or <PREFIX>_SERVICE_KEY_FILE: GATEWAY_,
+ * RESIDENTS_, NATIONAL_ID_, BIRTH_REGISTRY_) and the trust file (SERVICE_TRUST_FILE); in development both
+ * default to the files under .data/service-keys, in production they are required, must be outside the
+ * repository folder and must not be development keys.
+ */
+export const SERVICE_ISSUERS = ['gateway', 'residents', 'national-id', 'birth-registry'] as const;
+export type ServiceIssuer = (typeof SERVICE_ISSUERS)[number];
+export const DEV_KEY_PREFIX = 'dev-';
+const REPO_ROOT = path.resolve(__dirname, '..');
+/** Where `npm start` keeps the services' keys. */
+export const DEV_SERVICE_KEYS_DIR = path.join(REPO_ROOT, '.data/service-keys');
+
+/** What each issuer may do: the gateway anything but service-only operations; agencies only what they need. */
+export const SERVICE_PERMISSIONS: Record<ServiceIssuer, Omit<TrustedIssuer, 'keys'>> = {
+  gateway: { calls: '*', recordsAccesses: true },
+  'birth-registry': { calls: { residents: ['Mutation.createCitizenAtBirth', 'Query.citizens'] } },
+  'national-id': { calls: { residents: ['Query.citizens'] } },
+  residents: { calls: {} },
+};
+
+export const serviceKeyFile = (dir: string, issuer: string) => path.join(dir, `${issuer}.private.jwk.json`);
+export const serviceTrustFile = (dir: string) => path.join(dir, 'trust.json');
+
+export interface ServiceKeyFiles {
+  trustFile: string;
+  keyFiles: Record<ServiceIssuer, string>;
+}
+
+/** Makes the key pairs and the trust file once (all again if any is missing); later calls keep them. */
+export async function ensureServiceKeys(dir: string, options: { kidPrefix?: string } = {}): Promise<ServiceKeyFiles> {
+  const keyFiles = Object.fromEntries(SERVICE_ISSUERS.map((issuer) => [issuer, serviceKeyFile(dir, issuer)])) as Record<ServiceIssuer, string>;
+  const trustFile = serviceTrustFile(dir);
+  if ([trustFile, ...Object.values(keyFiles)].every((file) => fs.existsSync(file))) return { trustFile, keyFiles };
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const issuers: Record<string, TrustedIssuer> = {};
+  const stamp = Date.now().toString(36);
+  for (const issuer of SERVICE_ISSUERS) {
+    const pair = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
+    const kid = `${options.kidPrefix ?? DEV_KEY_PREFIX}${issuer}-${stamp}`;
+    const publicJwk: JWK = { ...(await exportJWK(pair.publicKey)), kid, alg: 'EdDSA', use: 'sig' };
+    const privateJwk: PrivateServiceJwk = { ...(await exportJWK(pair.privateKey)), kid, alg: 'EdDSA' };
+    fs.writeFileSync(keyFiles[issuer], JSON.stringify(privateJwk), { mode: 0o600 });
+    fs.chmodSync(keyFiles[issuer], 0o600);
+    issuers[issuer] = { keys: [publicJwk], ...SERVICE_PERMISSIONS[issuer] };
+  }
+  const trust: TrustFile = { issuers };
+  fs.writeFileSync(trustFile, JSON.stringify(trust, null, 2));
+  return { trustFile, keyFiles };
+}
+
+const insideRepository = (file: string) => {
+  const relative = path.relative(REPO_ROOT, path.resolve(file));
+  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
+};
+
+/**
+ * The process's own signing key, from `variable` (default: the development file of `issuer`). Null in
+ * development when the default file does not exist (nothing is signed; a sealed subgraph refuses the calls).
+ * In production: required, outside the repository, readable by its owner only, not a development key.
+ */
+export function readServiceKey(read: EnvReader, variable: string, issuer: string): PrivateServiceJwk | null {
+  const explicit = read.optionalString(variable);
+  const file = read.string(variable, serviceKeyFile(DEV_SERVICE_KEYS_DIR, issuer));
+  if (!file) return null;
+  if (!fs.existsSync(file)) {
+    if (explicit || read.production) read.problem(`${variable}: no key file at ${file}.`);
+    return null;
+  }
+  if (read.production && insideRepository(file)) read.problem(`${variable}: the private key ${file} must not be kept inside the repository folder.`);
+  if (read.production && (fs.statSync(file).mode & 0o077) !== 0) read.problem(`${variable}: the private key ${file} must be readable by its owner only (chmod 600).`);
+  let jwk: PrivateServiceJwk;
+  try {
+    jwk = JSON.parse(fs.readFileSync(file, 'utf8')) as PrivateServiceJwk;
+  } catch {
+    read.problem(`${variable}: ${file} is not a JSON Web Key.`);
+    return null;
+  }
+  if (typeof jwk.kid !== 'string' || !jwk.kid || typeof jwk.d !== 'string') {
+    read.problem(`${variable}: ${file} must be a private JWK with a kid.`);
+    return null;
+  }
+  if (!((jwk.kty === 'OKP' && jwk.crv === 'Ed25519') || (jwk.kty === 'EC' && jwk.crv === 'P-256'))) {
+    read.problem(`${variable}: ${file} must be an Ed25519 or P-256 key.`);
+    return null;
+  }
+  if (read.production && jwk.kid.startsWith(DEV_KEY_PREFIX)) {
+    read.problem(`${variable}: ${file} is a development key (kid ${jwk.kid}); production needs a key of its own.`);
+  }
+  return jwk;
+}
+
+/**
+ * The trust file (SERVICE_TRUST_FILE; default .data/service-keys/trust.json in development). Null in
+ * development when the default file does not exist: every credential is then refused.
+ */
+export function readTrustFile(read: EnvReader, variable = 'SERVICE_TRUST_FILE'): TrustFile | null {
+  const explicit = read.optionalString(variable);
+  const file = read.string(variable, serviceTrustFile(DEV_SERVICE_KEYS_DIR));
+  if (!file) return null;
+  if (!fs.existsSync(file)) {
+    if (explicit || read.production) read.problem(`${variable}: no trust file at ${file}.`);
+    return null;
+  }
+  let trust: TrustFile;
+  try {
+    trust = JSON.parse(fs.readFileSync(file, 'utf8')) as TrustFile;
+  } catch {
+    read.problem(`${variable}: ${file} is not JSON.`);
+    return null;
+  }
+  if (!trust || typeof trust.issuers !== 'object' || trust.issuers === null) {
+    read.problem(`${variable}: ${file} must be { "issuers": { "<issuer>": { "keys": [...], "calls": ... } } }.`);
+    return null;
+  }
+  for (const [name, issuer] of Object.entries(trust.issuers)) {
+    const calls = issuer?.calls;
+    const callsValid =
+      calls === '*' ||
+      (typeof calls === 'object' && calls !== null && Object.values(calls).every((list) => Array.isArray(list) && list.every((f) => typeof f === 'string')));
+    if (!Array.isArray(issuer?.keys) || issuer.keys.some((k) => typeof k?.kid !== 'string') || !callsValid) {
+      read.problem(`${variable}: issuer "${name}" needs "keys" (public JWKs with a kid) and "calls" ("*" or { "<subgraph>": ["Query.field", ...] }).`);
+      continue;
+    }
+    if (issuer.keys.some((k) => typeof (k as { d?: unknown }).d === 'string')) read.problem(`${variable}: issuer "${name}" lists a private key; the trust file holds public keys only.`);
+    if (read.production && issuer.keys.some((k) => k.kid!.startsWith(DEV_KEY_PREFIX))) {
+      read.problem(`${variable}: issuer "${name}" lists a development key; production trusts keys of its own only.`);
+    }
+  }
+  return trust;
+}
