@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
-import type { EnvReader } from './env';
+import { isInside, REPOSITORY_ROOT, type EnvReader } from './env';
 import type { PrivateServiceJwk, TrustedIssuer, TrustFile } from './service-auth';
 
 /**
@@ -19,9 +19,8 @@ import type { PrivateServiceJwk, TrustedIssuer, TrustFile } from './service-auth
 export const SERVICE_ISSUERS = ['gateway', 'residents', 'national-id', 'birth-registry'] as const;
 export type ServiceIssuer = (typeof SERVICE_ISSUERS)[number];
 export const DEV_KEY_PREFIX = 'dev-';
-const REPO_ROOT = path.resolve(__dirname, '..');
 /** Where `npm start` keeps the services' keys. */
-export const DEV_SERVICE_KEYS_DIR = path.join(REPO_ROOT, '.data/service-keys');
+export const DEV_SERVICE_KEYS_DIR = path.join(REPOSITORY_ROOT, '.data/service-keys');
 
 /** What each issuer may do: the gateway anything but service-only operations; agencies only what they need. */
 export const SERVICE_PERMISSIONS: Record<ServiceIssuer, Omit<TrustedIssuer, 'keys'>> = {
@@ -61,11 +60,6 @@ export async function ensureServiceKeys(dir: string, options: { kidPrefix?: stri
   return { trustFile, keyFiles };
 }
 
-const insideRepository = (file: string) => {
-  const relative = path.relative(REPO_ROOT, path.resolve(file));
-  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
-};
-
 /**
  * The process's own signing key, from `variable` (default: the development file of `issuer`). Null in
  * development when the default file does not exist (nothing is signed; a sealed subgraph refuses the calls).
@@ -79,7 +73,7 @@ export function readServiceKey(read: EnvReader, variable: string, issuer: string
     if (explicit || read.production) read.problem(`${variable}: no key file at ${file}.`);
     return null;
   }
-  if (read.production && insideRepository(file)) read.problem(`${variable}: the private key ${file} must not be kept inside the repository folder.`);
+  if (read.production && isInside(file, REPOSITORY_ROOT)) read.problem(`${variable}: the private key ${file} must not be kept inside the repository folder.`);
   if (read.production && (fs.statSync(file).mode & 0o077) !== 0) read.problem(`${variable}: the private key ${file} must be readable by its owner only (chmod 600).`);
   let jwk: PrivateServiceJwk;
   try {

@@ -1,3 +1,4 @@
+import { productionServiceKeys } from './support/service-credentials';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -267,12 +268,14 @@ describe('fail closed on a privileged connection', () => {
   });
 
   it('a subgraph configured for production does not start as the superuser', async () => {
+    const keys = await productionServiceKeys();
     const config = readSubgraphConfig('residents', {
       NODE_ENV: 'production',
       RESIDENTS_DATABASE_URL: urls.residents,
       RESIDENTS_HOST: '127.0.0.1',
       AUDIT_DATABASE_URL: serviceUrls.residents.audit,
-      SERVICE_TOKEN_SECRET: 'a-production-secret-of-at-least-32-characters',
+      SERVICE_KEY_FILE: keys.keyFiles.residents,
+      SERVICE_TRUST_FILE: keys.trustFile,
       RESIDENTS_SERVICE_URL: 'http://127.0.0.1:4001/graphql',
     });
     await expect(createResidentsSubgraph(config)).rejects.toThrow(/RESIDENTS_DATABASE_URL connects as a role too powerful/);

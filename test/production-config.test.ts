@@ -69,6 +69,8 @@ describe('the gateway in production', () => {
 describe('a subgraph in production', () => {
   const subgraph = () => ({
     NODE_ENV: 'production',
+    RESIDENTS_HOST: '127.0.0.1',
+    RESIDENTS_SERVICE_URL: 'http://127.0.0.1:4001/graphql',
     RESIDENTS_DATABASE_URL: serviceUrls.residents.database!,
     AUDIT_DATABASE_URL: serviceUrls.residents.audit,
     SERVICE_TRUST_FILE: productionKeys.trustFile,
