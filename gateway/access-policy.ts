@@ -143,10 +143,11 @@ async function auditRefusal(principal: Principal, operation: OperationDefinition
     role: principal.role,
     callerAgency: principal.agency,
     purpose: principal.purpose,
+    caseReference: principal.caseReference,
     agency: 'gateway',
     action: 'REFUSED',
     operation: `${operation.operation} ${operation.selectionSet.selections.map((s) => (s.kind === Kind.FIELD ? s.name.value : '…')).join(',')}: ${reason}`,
-    personalCode: principal.personalCode,
+    persons: principal.personalCode ? [principal.personalCode] : [],
     classes: [],
     outcome: 'DENIED',
   };

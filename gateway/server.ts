@@ -21,6 +21,8 @@ import { requestBodyErrors } from './request-body';
 import { healthRouter } from './health';
 import { createAuthenticator } from './authentication';
 import { createAuditWriter } from '../lib/audit/writer';
+import { openAuditPool } from '../lib/audit/pool';
+import { createCheckpointer, ensureCheckpointKey, loadCheckpointSigner, type Checkpointer } from '../lib/audit/checkpoint';
 import { accessRecordPlugin } from './access-records';
 import { accessPolicyPlugin } from './access-policy';
 import { readClassifications, readMutationOwners } from '../lib/access/schema-classification';
@@ -45,6 +47,20 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
   const log = (message: string, error?: unknown) => console.error(`[gateway] ${message}`, error ?? '');
 
   const audit = config.auditDatabaseUrl ? createAuditWriter({ url: config.auditDatabaseUrl }) : null;
+  // Signed checkpoints of the audit chain head, to a file outside the database (lib/audit/checkpoint.ts):
+  // every few seconds while the head moves, and once at shutdown.
+  let checkpoints: { checkpointer: Checkpointer; pool: ReturnType<typeof openAuditPool> } | null = null;
+  if (config.auditDatabaseUrl && config.auditCheckpoints) {
+    const { keyFile, file, intervalMs } = config.auditCheckpoints;
+    if (!fs.existsSync(keyFile)) {
+      if (config.production) throw new Error(`AUDIT_CHECKPOINT_KEY_FILE ${keyFile} does not exist`);
+      await ensureCheckpointKey(keyFile); // development: made once per installation
+    }
+    const pool = openAuditPool(config.auditDatabaseUrl, 1);
+    const checkpointer = createCheckpointer({ pool, signer: await loadCheckpointSigner(keyFile), file, intervalMs, log });
+    if (intervalMs > 0) checkpointer.start();
+    checkpoints = { checkpointer, pool };
+  }
   const gateway = new ApolloGateway({
     supergraphSdl,
     buildService: ({ name, url }) =>
@@ -117,6 +133,10 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
         async () => {
           await apollo.stop();
           await audit?.close();
+          if (checkpoints) {
+            await checkpoints.checkpointer.stop();
+            await checkpoints.pool.end();
+          }
         },
         port,
         host,

@@ -7,6 +7,7 @@ import { readConfig } from './config';
 import { runChild, waitFor, type Child } from '../lib/processes';
 import { ensureDevKeys, mintDevToken } from '../lib/dev-keys';
 import { DEV_KEYS_DIR } from '../gateway/config';
+import { DEV_CHECKPOINT_KEY_FILE, ensureCheckpointKey } from '../lib/audit/checkpoint';
 
 /**
  * npm start: the whole federation in one process tree. Embedded PostgreSQL (data kept in .data/),
@@ -58,6 +59,8 @@ async function main() {
 
     // Development token signing keys (kept in .data/keys): the gateway verifies with the public half.
     await ensureDevKeys(DEV_KEYS_DIR);
+    // The key that signs checkpoints of the audit chain head (made once; verifiers get its public half).
+    if (!config.externalAuditDatabase) await ensureCheckpointKey(DEV_CHECKPOINT_KEY_FILE);
     const env = { ...process.env };
     for (const agency of AGENCIES) env[`${agency.envPrefix}_DATABASE_URL`] = databases.urls[agency.id];
     env[`${AUDIT_STORE.envPrefix}_DATABASE_URL`] = databases.auditUrl;

@@ -35,7 +35,9 @@ afterAll(async () => {
 const recordsOf = async (requestId: string) =>
   (
     await audit.query(
-      `SELECT agency, action, personal_code, classes, subject, role, purpose, outcome, operation FROM audit_log WHERE request_id = $1 ORDER BY agency, personal_code`,
+      // One row per person a record names (a record names every person of one kind of access).
+      `SELECT agency, action, p.code AS personal_code, classes, subject, role, purpose, outcome, operation
+         FROM audit_log LEFT JOIN LATERAL unnest(persons) AS p(code) ON true WHERE request_id = $1 ORDER BY agency, personal_code`,
       [requestId],
     )
   ).rows;
@@ -135,7 +137,7 @@ describe('who writes the records', () => {
     const returned = await callResidents(handedOver, true);
     expect(returned.data.citizen.fullName).toEqual(answered.data.citizen.fullName);
     expect(returned.extensions[ACCESS_RECORD_EXTENSION]).toEqual([
-      expect.objectContaining({ requestId: handedOver, agency: 'residents', personalCode: subjects[5], action: 'READ', classes: ['BASIC_IDENTITY'] }),
+      expect.objectContaining({ requestId: handedOver, agency: 'residents', persons: [subjects[5]], action: 'READ', classes: ['BASIC_IDENTITY'] }),
     ]);
     expect(await recordsOf(handedOver)).toEqual([]);
   });
@@ -220,7 +222,7 @@ describe('nothing delivered goes unrecorded', () => {
     // The kill landed inside the burst: some answers came, some did not.
     expect(delivered.length).toBeGreaterThan(0);
     expect(lost).toBeGreaterThan(0);
-    const { rows } = await audit.query(`SELECT request_id, agency, personal_code FROM audit_log WHERE request_id = ANY($1)`, [delivered.map((d) => d.id)]);
+    const { rows } = await audit.query(`SELECT request_id, agency, unnest(persons) AS personal_code FROM audit_log WHERE request_id = ANY($1)`, [delivered.map((d) => d.id)]);
     const recorded = new Set(rows.map((r) => `${r.request_id}/${r.agency}/${r.personal_code}`));
     for (const agency of ['residents', 'national-id']) {
       expect(delivered.filter((d) => !recorded.has(`${d.id}/${agency}/${d.code}`))).toEqual([]);

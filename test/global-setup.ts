@@ -3,6 +3,7 @@ import path from 'node:path';
 import { openPools, prepareDatabases, type AgencyDatabases } from '../lib/databases';
 import { seedPopulation } from '../lib/demo-data/seed';
 import { ensureDevKeys } from '../lib/dev-keys';
+import { ensureCheckpointKey } from '../lib/audit/checkpoint';
 import { TEST_STATE_FILE, type TestState } from './support/databases';
 
 /**
@@ -29,9 +30,14 @@ export default async function globalSetup(): Promise<void> {
   const keysDir = path.resolve(__dirname, '../.data/test-keys');
   fs.rmSync(keysDir, { recursive: true, force: true });
   const { jwksFile } = await ensureDevKeys(keysDir);
+  // The key that signs checkpoints of the audit chain head, and where the test gateways append them.
+  const checkpointKey = await ensureCheckpointKey(path.join(keysDir, 'audit-checkpoint-key.json'));
   const state: TestState = {
     keysDir,
     jwksFile,
+    checkpointKeyFile: checkpointKey.keyFile,
+    checkpointJwksFile: checkpointKey.jwksFile,
+    checkpointFile: path.join(keysDir, 'audit-checkpoints.jsonl'),
     urls: databases.urls,
     auditUrl: databases.auditUrl,
     adminUrl: databases.embedded!.urlFor('postgres'),

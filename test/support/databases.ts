@@ -13,6 +13,10 @@ export interface TestState {
   /** Token signing keys (lib/dev-keys.ts) of the run. */
   keysDir: string;
   jwksFile: string;
+  /** The audit checkpoint signing key (private JWK), its public JWKS, and the test gateways' checkpoint file. */
+  checkpointKeyFile: string;
+  checkpointJwksFile: string;
+  checkpointFile: string;
   urls: Record<Agency['id'], string>;
   /** The shared audit store (lib/audit). Tests that tamper with a chain make their own: test/support/audit.ts. */
   auditUrl: string;

@@ -99,11 +99,13 @@ export async function startFederation(options: FederationOptions = {}): Promise<
   const subgraphUrls = Object.fromEntries(Object.entries(running).map(([id, r]) => [id, r!.url])) as Record<Agency['id'], string>;
 
   const routed = async (id: Agency['id']) => (await options.routeThrough?.[id]?.(subgraphUrls[id])) ?? subgraphUrls[id];
-  const { jwksFile } = testDatabases();
+  const { jwksFile, checkpointKeyFile, checkpointFile } = testDatabases();
   const gateway = await createGateway(
     gatewayConfig({
       GATEWAY_PORT: '0',
       AUTH_JWKS_FILE: jwksFile,
+      AUDIT_CHECKPOINT_KEY_FILE: checkpointKeyFile,
+      AUDIT_CHECKPOINT_FILE: checkpointFile,
       AUTHENTICATION: String(options.security !== false),
       AUDIT_DATABASE_URL,
       AUDIT_RECORDING,
