@@ -6,7 +6,9 @@ import { EnvReader, type Env } from './env';
  * (RESIDENTS_DATABASE_URL, NATIONAL_ID_PORT, ...). DATABASE_URL and PORT alone also work, for a
  * deployment that runs one subgraph per container. Development defaults point at the embedded PostgreSQL.
  * Shared by all: SERVICE_TOKEN_SECRET (required in production), RESIDENTS_SERVICE_URL, SERVICE_TIMEOUT_MS,
- * SUBGRAPH_SEALED (on: only credentialed requests are answered), AUDIT_DATABASE_URL and AUDIT_RECORDING (on).
+ * SUBGRAPH_SEALED (on: only credentialed requests are answered), AUDIT_DATABASE_URL and AUDIT_RECORDING (on),
+ * AUDIT_OUTBOX_INTERVAL_MS (2000: how often the change log's WRITE records are shipped to the audit store; 0: only
+ * right after each mutation).
  */
 export interface SubgraphConfig {
   agency: Agency;
@@ -24,6 +26,8 @@ export interface SubgraphConfig {
   sealed: boolean;
   /** The audit store every access is recorded in (AUDIT_DATABASE_URL); null when AUDIT_RECORDING is off. */
   auditDatabaseUrl: string | null;
+  /** How often the change log's unshipped WRITE records go to the audit store (AUDIT_OUTBOX_INTERVAL_MS; lib/audit/outbox.ts). */
+  auditOutboxIntervalMs: number;
 }
 
 /** AUDIT_DATABASE_URL (the embedded `audit` database in development), unless AUDIT_RECORDING is off. */
@@ -52,6 +56,7 @@ export function readSubgraphConfig(id: Agency['id'], env: Env): SubgraphConfig {
     serviceTimeoutMs: read.integer('SERVICE_TIMEOUT_MS', 5000, { min: 50, max: 120_000 }),
     sealed: read.boolean('SUBGRAPH_SEALED', true),
     auditDatabaseUrl: readAuditDatabaseUrl(read),
+    auditOutboxIntervalMs: read.integer('AUDIT_OUTBOX_INTERVAL_MS', 2000, { min: 0, max: 3_600_000 }),
   };
   if (config.serviceSecret && config.serviceSecret.length < 32) read.problem('SERVICE_TOKEN_SECRET must be at least 32 characters.');
   read.done();

@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { AUDIT_STORE, LOCAL_POSTGRES_PORT, localDatabaseUrl } from '../lib/agencies';
+import { AGENCIES, AUDIT_STORE, LOCAL_POSTGRES_PORT, localDatabaseUrl } from '../lib/agencies';
+import { findUnrecordedWrites } from '../lib/audit/outbox';
+import { Pool } from 'pg';
 import { verifyAuditChain, type ChainProblem } from '../lib/audit/verify';
 import { DEV_CHECKPOINT_FILE, DEV_CHECKPOINT_KEY_FILE, publicKeysFileFor, readPublicKeys, verifyCheckpointFile } from '../lib/audit/checkpoint';
 import { openAuditPool } from '../lib/audit/pool';
@@ -14,6 +16,9 @@ import { EnvReader, redactUrl } from '../lib/env';
  *   exit 0  intact; one line: how many records, and the last record's seq and hash
  *   exit 1  not intact; stdout has one line per problem, naming the record (or checkpoint line) and what is wrong
  *   exit 2  could not verify (database unreachable, bad arguments, a checkpoint file or key named but unreadable)
+ * --agency-databases: also checks that every entry of each agency's change log (RESIDENTS_DATABASE_URL,
+ * NATIONAL_ID_DATABASE_URL, BIRTH_REGISTRY_DATABASE_URL; the embedded databases by default) older than
+ * --change-grace-seconds (60: the outbox ships within seconds) has its WRITE record (lib/audit/outbox.ts).
  * AUDIT_DATABASE_URL names the store; by default the development store in the embedded PostgreSQL
  * (POSTGRES_PORT, 54320), which must be running (npm start).
  * Checkpoints: --checkpoints (AUDIT_CHECKPOINT_FILE; .data/audit-checkpoints/checkpoints.jsonl in development)
@@ -27,8 +32,20 @@ async function main(): Promise<number> {
   const url = read.url(`${AUDIT_STORE.envPrefix}_DATABASE_URL`, localDatabaseUrl(AUDIT_STORE, port));
   const envCheckpoints = read.optionalString('AUDIT_CHECKPOINT_FILE');
   const envKeys = read.optionalString('AUDIT_CHECKPOINT_JWKS_FILE');
+  const agencyUrls = AGENCIES.map((a) => ({ agency: a.id, url: read.url(`${a.envPrefix}_DATABASE_URL`, localDatabaseUrl(a, port)) }));
   read.done();
-  const { values } = parseArgs({ options: { anchor: { type: 'string' }, checkpoints: { type: 'string' }, key: { type: 'string' }, 'no-checkpoints': { type: 'boolean' } } });
+  const { values } = parseArgs({
+    options: {
+      anchor: { type: 'string' },
+      checkpoints: { type: 'string' },
+      key: { type: 'string' },
+      'no-checkpoints': { type: 'boolean' },
+      'agency-databases': { type: 'boolean' },
+      'change-grace-seconds': { type: 'string' },
+    },
+  });
+  const graceSeconds = Number(values['change-grace-seconds'] ?? 60);
+  if (!Number.isFinite(graceSeconds) || graceSeconds < 0) throw new Error(`--change-grace-seconds must be a number >= 0; got ${values['change-grace-seconds']}`);
   let anchor: { seq: number; hash: string } | undefined;
   if (values.anchor !== undefined) {
     const match = /^(\d+):([0-9a-f]{64})$/.exec(values.anchor);
@@ -57,6 +74,14 @@ async function main(): Promise<number> {
   try {
     const report = await verifyAuditChain(pool, { anchor, checkpoints });
     problems.push(...report.problems);
+    if (values['agency-databases']) {
+      const agencies = agencyUrls.map(({ agency, url: agencyUrl }) => ({ agency, pool: new Pool({ connectionString: agencyUrl, max: 1 }) }));
+      try {
+        problems.push(...(await findUnrecordedWrites(pool, agencies, { graceMs: graceSeconds * 1000 })));
+      } finally {
+        await Promise.all(agencies.map((a) => a.pool.end()));
+      }
+    }
     if (problems.length === 0) {
       const last = report.last ? `; last #${report.last.seq} ${report.last.hash}` : '';
       const against = checkpoints ? `; ${checkpoints.length} checkpoint(s) verified` : '';
