@@ -1,6 +1,7 @@
 import type { PrismaPg } from '@prisma/adapter-pg';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import fs from 'node:fs';
+import { Pool } from 'pg';
 import { callerFrom, type Caller } from './caller';
 import type { AuditSink } from './access/audit-entry';
 import { createAuditWriter } from './audit/writer';
@@ -70,7 +71,11 @@ export async function createAgencySubgraph<Client extends { $disconnect(): Promi
   const log = (message: string, error: unknown) => console.error(`[${config.agency.id}] ${message}:`, error);
   const audit = config.auditDatabaseUrl ? createAuditWriter({ url: config.auditDatabaseUrl }) : null;
   // The change log is the outbox of WRITE records: shipped after each mutation and on a timer, from now on.
-  const outbox = audit ? createOutboxShipper({ agency: config.agency.id, pool: db.pool, sink: audit, intervalMs: config.auditOutboxIntervalMs, log }) : null;
+  // On a connection of its own: its statements are not the requests' (db.statements counts those).
+  const outboxPool = audit ? new Pool({ connectionString: config.databaseUrl, max: 1, application_name: `citizen-graph-${config.agency.id}-outbox` }) : null;
+  outboxPool?.on('error', () => undefined); // an idle connection dropped: the next query reconnects
+  const outbox =
+    audit && outboxPool ? createOutboxShipper({ agency: config.agency.id, pool: outboxPool, sink: audit, intervalMs: config.auditOutboxIntervalMs, log }) : null;
   outbox?.start();
   const server = await createSubgraphServer<AgencyContext<Client, Loaders, Services>>({
     name: config.agency.id,
@@ -98,6 +103,7 @@ export async function createAgencySubgraph<Client extends { $disconnect(): Promi
     startBackground: () => spec.background?.({ db, services }) ?? (() => undefined),
     async close() {
       await outbox?.stop();
+      await outboxPool?.end();
       await audit?.close();
       await spec.release?.();
       await db.close();

@@ -257,6 +257,9 @@ const PRODUCTION = {
   SERVICE_TOKEN_SECRET: DEV_SERVICE_SECRET,
   AUTH_JWKS_FILE: testDatabases().jwksFile,
   AUDIT_DATABASE_URL: testDatabases().auditUrl,
+  // Required in production: where the audit chain head's checkpoints are signed and kept.
+  AUDIT_CHECKPOINT_KEY_FILE: testDatabases().checkpointKeyFile,
+  AUDIT_CHECKPOINT_FILE: testDatabases().checkpointFile,
 };
 
 describe('production defaults: no introspection, no field suggestions', () => {
