@@ -109,6 +109,23 @@ describe('the checkpointer', () => {
     expect(await verifyAgainst(store, file)).toMatchObject({ intact: true, records: 5 });
   });
 
+  it('checkpoints on its own every intervalMs while the head moves', async () => {
+    const store = await chainOf(1);
+    const file = path.join(dir, 'timer.jsonl');
+    const checkpointer = createCheckpointer({ pool: store.pool, signer: await loadCheckpointSigner(testDatabases().checkpointKeyFile), file, intervalMs: 50 });
+    checkpointer.start();
+    try {
+      const seqs = () => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as CheckpointLine).seq) : []);
+      for (let i = 0; i < 60 && seqs().length < 1; i += 1) await new Promise((wait) => setTimeout(wait, 50));
+      await chainOf(1, 2, store);
+      for (let i = 0; i < 60 && seqs().length < 2; i += 1) await new Promise((wait) => setTimeout(wait, 50));
+      await new Promise((wait) => setTimeout(wait, 200)); // the head did not move since: no more lines
+      expect(seqs()).toEqual([1, 2]);
+    } finally {
+      await checkpointer.stop();
+    }
+  });
+
   it('reports a forged checkpoint (signed with another key) and an altered one', async () => {
     const store = await chainOf(2);
     const { file } = await checkpoint(store);

@@ -79,6 +79,36 @@ describe('the outbox shipper', () => {
   });
 });
 
+describe('the outbox timer', () => {
+  it('ships on its own every intervalMs, without any request', async () => {
+    const store = await scratchAuditStore('outbox_timer');
+    try {
+      await withScratchDatabase('outbox_timer_residents', async (url) => {
+        await migrate(url, residents.migrationsDir);
+        const agencyPool = new Pool({ connectionString: url, max: 2 });
+        const writer = createAuditWriter({ url: store.url });
+        const shipper = createOutboxShipper({ agency: 'residents', pool: agencyPool, sink: writer, intervalMs: 100 });
+        try {
+          shipper.start();
+          const id = await commitChange(agencyPool, 'timer', '001200000043');
+          let refs: string[] = [];
+          for (let i = 0; i < 50 && refs.length === 0; i += 1) {
+            await new Promise((wait) => setTimeout(wait, 100));
+            refs = (await store.pool.query(`SELECT change_ref FROM audit_log`)).rows.map((r) => r.change_ref);
+          }
+          expect(refs).toEqual([`residents:${id}`]);
+        } finally {
+          await shipper.stop();
+          await writer.close();
+          await agencyPool.end();
+        }
+      });
+    } finally {
+      await store.drop();
+    }
+  });
+});
+
 describe('writes through the federation', () => {
   let federation: TestFederation;
   let proxy: FaultyProxy;

@@ -77,17 +77,20 @@ export async function startFederation(options: FederationOptions = {}): Promise<
   const SUBGRAPH_SEALED = String(options.security !== false);
   const AUDIT_DATABASE_URL = testDatabases().auditUrl;
   const AUDIT_RECORDING = String(options.security !== false);
-  const residents = await createResidentsSubgraph(residentsConfig({ RESIDENTS_DATABASE_URL: urls.residents, RESIDENTS_PORT: '0', SUBGRAPH_SEALED, AUDIT_DATABASE_URL, AUDIT_RECORDING }));
+  // No background timers in tests (they would compete with timing-sensitive tests): the outbox ships right
+  // after each mutation, the gateway checkpoints at shutdown; the timers have tests of their own.
+  const AUDIT_OUTBOX_INTERVAL_MS = '0';
+  const residents = await createResidentsSubgraph(residentsConfig({ RESIDENTS_DATABASE_URL: urls.residents, RESIDENTS_PORT: '0', SUBGRAPH_SEALED, AUDIT_DATABASE_URL, AUDIT_RECORDING, AUDIT_OUTBOX_INTERVAL_MS }));
   // Residents listens first: the other subgraphs' service calls (holder checks) go to its URL.
   const residentsRunning = await residents.server.listen(0);
   const RESIDENTS_SERVICE_URL = (await options.residentsServiceThrough?.(residentsRunning.url)) ?? residentsRunning.url;
   const subgraphs = {
     residents,
     'national-id': await createNationalIdSubgraph(
-      nationalIdConfig({ NATIONAL_ID_DATABASE_URL: urls['national-id'], NATIONAL_ID_PORT: '0', RESIDENTS_SERVICE_URL, SUBGRAPH_SEALED, AUDIT_DATABASE_URL, AUDIT_RECORDING }),
+      nationalIdConfig({ NATIONAL_ID_DATABASE_URL: urls['national-id'], NATIONAL_ID_PORT: '0', RESIDENTS_SERVICE_URL, SUBGRAPH_SEALED, AUDIT_DATABASE_URL, AUDIT_RECORDING, AUDIT_OUTBOX_INTERVAL_MS }),
     ),
     'birth-registry': await createBirthRegistrySubgraph(
-      birthRegistryConfig({ BIRTH_REGISTRY_DATABASE_URL: urls['birth-registry'], BIRTH_REGISTRY_PORT: '0', RESIDENTS_SERVICE_URL, SUBGRAPH_SEALED, AUDIT_DATABASE_URL, AUDIT_RECORDING }),
+      birthRegistryConfig({ BIRTH_REGISTRY_DATABASE_URL: urls['birth-registry'], BIRTH_REGISTRY_PORT: '0', RESIDENTS_SERVICE_URL, SUBGRAPH_SEALED, AUDIT_DATABASE_URL, AUDIT_RECORDING, AUDIT_OUTBOX_INTERVAL_MS }),
     ),
   };
   const running = {} as Record<Agency['id'], RunningSubgraph | null>;
@@ -106,6 +109,7 @@ export async function startFederation(options: FederationOptions = {}): Promise<
       AUTH_JWKS_FILE: jwksFile,
       AUDIT_CHECKPOINT_KEY_FILE: checkpointKeyFile,
       AUDIT_CHECKPOINT_FILE: checkpointFile,
+      AUDIT_CHECKPOINT_INTERVAL_MS: '0',
       AUTHENTICATION: String(options.security !== false),
       AUDIT_DATABASE_URL,
       AUDIT_RECORDING,
