@@ -36,6 +36,7 @@ describe('the outbox shipper', () => {
     await withScratchDatabase('outbox_residents', async (url) => {
       await migrate(url, residents.migrationsDir);
       const agencyPool = new Pool({ connectionString: url, max: 2 });
+        agencyPool.on('error', () => undefined); // the scratch database's forced drop may end an idle connection
       const writer = createAuditWriter({ url: store.url });
       const shipper = createOutboxShipper({ agency: 'residents', pool: agencyPool, sink: writer, intervalMs: 0 });
       try {
@@ -86,6 +87,7 @@ describe('the outbox timer', () => {
       await withScratchDatabase('outbox_timer_residents', async (url) => {
         await migrate(url, residents.migrationsDir);
         const agencyPool = new Pool({ connectionString: url, max: 2 });
+        agencyPool.on('error', () => undefined); // the scratch database's forced drop may end an idle connection
         const writer = createAuditWriter({ url: store.url });
         const shipper = createOutboxShipper({ agency: 'residents', pool: agencyPool, sink: writer, intervalMs: 100 });
         try {
