@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
 import { Pool } from 'pg';
 import { migrate } from '../lib/migrate';
 import { createOutboxShipper, findUnrecordedWrites } from '../lib/audit/outbox';
@@ -78,6 +80,56 @@ describe('the outbox shipper', () => {
       }
     });
   });
+});
+
+describe('npm run audit:verify --agency-databases', () => {
+  it('reports a change-log entry without its WRITE record (exit 1), and passes once it is shipped', async () => {
+    const store = await scratchAuditStore('outbox_verify');
+    const script = path.resolve(__dirname, '../scripts/audit-verify.ts');
+    const tsx = path.resolve(__dirname, '../node_modules/.bin/tsx');
+    try {
+      await withScratchDatabase('outbox_verify_residents', async (residentsUrl) =>
+        withScratchDatabase('outbox_verify_cards', async (cardsUrl) =>
+          withScratchDatabase('outbox_verify_births', async (birthsUrl) => {
+            await migrate(residentsUrl, residents.migrationsDir);
+            await migrate(cardsUrl, AGENCIES.find((a) => a.id === 'national-id')!.migrationsDir);
+            await migrate(birthsUrl, AGENCIES.find((a) => a.id === 'birth-registry')!.migrationsDir);
+            const env = {
+              ...process.env,
+              AUDIT_DATABASE_URL: store.url,
+              RESIDENTS_DATABASE_URL: residentsUrl,
+              NATIONAL_ID_DATABASE_URL: cardsUrl,
+              BIRTH_REGISTRY_DATABASE_URL: birthsUrl,
+            };
+            const run = () =>
+              new Promise<{ code: number; stdout: string }>((resolve) => {
+                execFile(tsx, [script, '--no-checkpoints', '--agency-databases', '--change-grace-seconds', '0'], { env, timeout: 60_000 }, (error, stdout) =>
+                  resolve({ code: error ? Number((error as { code?: number }).code ?? -1) : 0, stdout }),
+                );
+              });
+            const agencyPool = new Pool({ connectionString: residentsUrl, max: 1 });
+            agencyPool.on('error', () => undefined);
+            const writer = createAuditWriter({ url: store.url });
+            try {
+              const id = await commitChange(agencyPool, 'never-shipped', '001200000044');
+              const missing = await run();
+              expect(missing.code).toBe(1);
+              expect(missing.stdout).toBe(`residents change-log entry ${id} (MOVE_OUT, request never-shipped): no WRITE record in the audit store\n`);
+              await createOutboxShipper({ agency: 'residents', pool: agencyPool, sink: writer, intervalMs: 0 }).flush();
+              const shipped = await run();
+              expect(shipped.stdout).toMatch(/^audit chain intact: 1 records/);
+              expect(shipped.code).toBe(0);
+            } finally {
+              await writer.close();
+              await agencyPool.end();
+            }
+          }),
+        ),
+      );
+    } finally {
+      await store.drop();
+    }
+  }, 120_000);
 });
 
 describe('the outbox timer', () => {
