@@ -23,7 +23,8 @@ const entry = (i: number): AuditEntry => ({
   agency: 'residents',
   action: 'READ',
   operation: 'citizen',
-  personalCode: String(100000000000 + ((i * 7919) % 899999999999)),
+  caseReference: null,
+  persons: [String(100000000000 + ((i * 7919) % 899999999999))],
   classes: ['BASIC_IDENTITY', 'RESIDENCE', 'SENSITIVE'],
   outcome: 'OK',
 });

@@ -181,10 +181,11 @@ async function auditRefusal(principal: Principal, document: DocumentNode, operat
     role: principal.role,
     callerAgency: principal.agency,
     purpose: principal.purpose,
+    caseReference: principal.caseReference,
     agency: 'gateway',
     action: 'REFUSED',
     operation: `${operation.operation} ${[...new Set(rootFields(document, operation.selectionSet).map((f) => f.name.value))].join(',')}: ${reason}`,
-    personalCode: principal.personalCode,
+    persons: principal.personalCode ? [principal.personalCode] : [],
     classes: [],
     outcome: 'DENIED',
   };

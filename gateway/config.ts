@@ -6,6 +6,7 @@ import type { PrivateServiceJwk } from '../lib/service-auth';
 import { readServiceKey } from '../lib/service-keys';
 import { readTls, type TlsMaterial } from '../lib/tls';
 import { DEV_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER } from '../lib/dev-keys';
+import { DEFAULT_CHECKPOINT_INTERVAL_MS, DEV_CHECKPOINT_FILE, DEV_CHECKPOINT_KEY_FILE } from '../lib/audit/checkpoint';
 import type { AuthenticationConfig } from './authentication';
 import { TRUSTED_DOCUMENTS_JSON } from '../lib/trusted-documents';
 import { DEFAULT_FIELD_WEIGHTS, type OperationLimits } from './operation-limits';
@@ -35,6 +36,12 @@ import type { TrustedDocumentsMode } from './trusted-documents';
  *                                       client certificate and key, and the CA of the subgraphs' certificates (none)
  *   AUDIT_DATABASE_URL, AUDIT_RECORDING where refused requests, and the accesses the subgraphs report for client
  *                             requests, are recorded (gateway/access-records.ts; the embedded audit database; on)
+ *   AUDIT_CHECKPOINT_KEY_FILE           the private key (JWK, EdDSA) that signs checkpoints of the audit chain head
+ *                                       (lib/audit/checkpoint.ts; .data/audit-checkpoints/checkpoint-key.json, made by
+ *                                       npm start, in development; required in production)
+ *   AUDIT_CHECKPOINT_FILE               where the signed checkpoints are appended, JSON lines, outside the database
+ *                                       (.data/audit-checkpoints/checkpoints.jsonl in development; required in production)
+ *   AUDIT_CHECKPOINT_INTERVAL_MS        how often the head is checkpointed while it moves (5000; 0: only at shutdown)
  *   FIELD_SUGGESTIONS                   "Did you mean ...?" in validation errors (on outside production)
  *   REQUEST_BODY_LIMIT                  largest request body; larger gets HTTP 413 (256kb)
  * Operation limits (gateway/operation-limits.ts: the cost model), checked before any subgraph is called:
@@ -76,6 +83,8 @@ export interface GatewayConfig {
   subgraphTls: TlsMaterial | null;
   /** The audit store refused requests are recorded in; null when AUDIT_RECORDING is off. */
   auditDatabaseUrl: string | null;
+  /** Signed checkpoints of the audit chain head (lib/audit/checkpoint.ts); null when AUDIT_RECORDING is off. */
+  auditCheckpoints: { keyFile: string; file: string; intervalMs: number } | null;
   limits: OperationLimits;
   trustedDocuments: TrustedDocumentsMode;
   trustedDocumentsPath: string;
@@ -94,6 +103,7 @@ export function readConfig(env: Env = process.env): GatewayConfig {
     const name = `SUBGRAPH_${agency.envPrefix}_URL`;
     if (read.optionalString(name)) subgraphUrls[agency.id] = read.url(name);
   }
+  const auditDatabaseUrl = readAuditDatabaseUrl(read);
   const config: GatewayConfig = {
     production: read.production,
     port: read.integer('GATEWAY_PORT', 4000, { min: 0, max: 65535 }),
@@ -111,7 +121,8 @@ export function readConfig(env: Env = process.env): GatewayConfig {
     serviceKey: readServiceKey(read, env.GATEWAY_SERVICE_KEY_FILE !== undefined ? 'GATEWAY_SERVICE_KEY_FILE' : 'SERVICE_KEY_FILE', 'gateway'),
     credentialTtlSeconds: read.integer('SERVICE_CREDENTIAL_TTL_S', 10, { min: 1, max: 60 }),
     subgraphTls: readTls(read, 'SERVICE_TLS'),
-    auditDatabaseUrl: readAuditDatabaseUrl(read),
+    auditDatabaseUrl,
+    auditCheckpoints: auditDatabaseUrl === null ? null : readAuditCheckpoints(read),
     limits: readLimits(read, env),
     trustedDocuments: readMode(read, env),
     trustedDocumentsPath: path.resolve(root, read.optionalString('TRUSTED_DOCUMENTS_PATH') ?? TRUSTED_DOCUMENTS_JSON),
@@ -130,6 +141,14 @@ export function readConfig(env: Env = process.env): GatewayConfig {
   }
   read.done();
   return Object.freeze(config);
+}
+
+function readAuditCheckpoints(read: EnvReader): NonNullable<GatewayConfig['auditCheckpoints']> {
+  return {
+    keyFile: path.resolve(root, read.string('AUDIT_CHECKPOINT_KEY_FILE', DEV_CHECKPOINT_KEY_FILE)),
+    file: path.resolve(root, read.string('AUDIT_CHECKPOINT_FILE', DEV_CHECKPOINT_FILE)),
+    intervalMs: read.integer('AUDIT_CHECKPOINT_INTERVAL_MS', DEFAULT_CHECKPOINT_INTERVAL_MS, { min: 0, max: 3_600_000 }),
+  };
 }
 
 function readAuthentication(read: EnvReader): AuthenticationConfig {

@@ -26,6 +26,8 @@ import { createRefusalLog } from './refusal-log';
 import { createAuditWriter } from '../lib/audit/writer';
 import { AUDIT_TABLES, checkServiceRole } from '../lib/database-role-check';
 import { SERVICE_ROLES } from '../lib/database-roles';
+import { openAuditPool } from '../lib/audit/pool';
+import { createCheckpointer, ensureCheckpointKey, loadCheckpointSigner, type Checkpointer } from '../lib/audit/checkpoint';
 import { accessRecordPlugin } from './access-records';
 import { accessPolicyPlugin } from './access-policy';
 import { readClassifications, readMutationOwners } from '../lib/access/schema-classification';
@@ -62,6 +64,20 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
   const audit = config.auditDatabaseUrl ? createAuditWriter({ url: config.auditDatabaseUrl }) : null;
   if (!config.serviceKey && config.authentication) {
     log('no service key (GATEWAY_SERVICE_KEY_FILE; npm start makes one): subgraph calls carry no credential, sealed subgraphs refuse them');
+  }
+  // Signed checkpoints of the audit chain head, to a file outside the database (lib/audit/checkpoint.ts):
+  // every few seconds while the head moves, and once at shutdown.
+  let checkpoints: { checkpointer: Checkpointer; pool: ReturnType<typeof openAuditPool> } | null = null;
+  if (config.auditDatabaseUrl && config.auditCheckpoints) {
+    const { keyFile, file, intervalMs } = config.auditCheckpoints;
+    if (!fs.existsSync(keyFile)) {
+      if (config.production) throw new Error(`AUDIT_CHECKPOINT_KEY_FILE ${keyFile} does not exist`);
+      await ensureCheckpointKey(keyFile); // development: made once per installation
+    }
+    const pool = openAuditPool(config.auditDatabaseUrl, 1);
+    const checkpointer = createCheckpointer({ pool, signer: await loadCheckpointSigner(keyFile), file, intervalMs, log });
+    if (intervalMs > 0) checkpointer.start();
+    checkpoints = { checkpointer, pool };
   }
   const gateway = new ApolloGateway({
     supergraphSdl,
@@ -137,6 +153,10 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
         async () => {
           await apollo.stop();
           await audit?.close();
+          if (checkpoints) {
+            await checkpoints.checkpointer.stop();
+            await checkpoints.pool.end();
+          }
         },
         port,
         host,

@@ -1,9 +1,11 @@
 import type { PrismaPg } from '@prisma/adapter-pg';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import fs from 'node:fs';
+import { Pool } from 'pg';
 import { callerFrom, type Caller } from './caller';
 import type { AuditSink } from './access/audit-entry';
 import { createAuditWriter } from './audit/writer';
+import { createOutboxShipper, outboxPlugin, type OutboxShipper } from './audit/outbox';
 import { readClassifications } from './access/schema-classification';
 import { auditPlugin, guardSchema, newAccessRecord, sealMiddleware, type AccessRecord, type DataSubjects } from './access/subgraph-access';
 import { createCredentialVerifier } from './service-auth';
@@ -51,6 +53,8 @@ export interface AgencySubgraph<Client, Loaders, Services = Record<string, never
   db: Database<Client>;
   /** Where this subgraph records accesses (null: AUDIT_RECORDING off); close it after the server stops. */
   audit: AuditSink | null;
+  /** Ships the change log's WRITE records to the audit store (lib/audit/outbox.ts); null when AUDIT_RECORDING is off. */
+  outbox: OutboxShipper | null;
   services: Services;
   /** Starts the subgraph's background work, if it has any (the process runner does; tests choose). */
   startBackground(): () => void;
@@ -92,13 +96,20 @@ export async function createAgencySubgraph<Client extends { $disconnect(): Promi
   const classifications = readClassifications(fs.readFileSync(spec.schemaPath, 'utf8'));
   const log = (message: string, error: unknown) => console.error(`[${config.agency.id}] ${message}:`, error);
   const audit = config.auditDatabaseUrl ? createAuditWriter({ url: config.auditDatabaseUrl }) : null;
+  // The change log is the outbox of WRITE records: shipped after each mutation and on a timer, from now on.
+  // On a connection of its own: its statements are not the requests' (db.statements counts those).
+  const outboxPool = audit ? new Pool({ connectionString: config.databaseUrl, max: 1, application_name: `citizen-graph-${config.agency.id}-outbox` }) : null;
+  outboxPool?.on('error', () => undefined); // an idle connection dropped: the next query reconnects
+  const outbox =
+    audit && outboxPool ? createOutboxShipper({ agency: config.agency.id, pool: outboxPool, sink: audit, intervalMs: config.auditOutboxIntervalMs, log }) : null;
+  outbox?.start();
   const server = await createSubgraphServer<AgencyContext<Client, Loaders, Services>>({
     name: config.agency.id,
     schemaPath: spec.schemaPath,
     resolvers: spec.resolvers as GraphQLResolverMap<AgencyContext<Client, Loaders, Services>>,
     gate: sealMiddleware(verifier, config.sealed),
     transformSchema: (schema) => guardSchema(schema, classifications, { agency: config.agency.id, serviceOnly: spec.serviceOnly, subjects: spec.subjects }),
-    plugins: [auditPlugin(config.agency.id, audit, log)],
+    plugins: [auditPlugin(config.agency.id, audit, log), ...(outbox ? [outboxPlugin(outbox, log)] : [])],
     createContext: (headers, locals) => ({
       db,
       loaders: spec.createLoaders(db),
@@ -113,9 +124,12 @@ export async function createAgencySubgraph<Client extends { $disconnect(): Promi
     server,
     db,
     audit,
+    outbox,
     services,
     startBackground: () => spec.background?.({ db, services }) ?? (() => undefined),
     async close() {
+      await outbox?.stop();
+      await outboxPool?.end();
       await audit?.close();
       await spec.release?.();
       await db.close();

@@ -23,10 +23,18 @@ export interface RawExecutor {
   $executeRawUnsafe(query: string, ...values: unknown[]): Promise<number>;
 }
 
+/**
+ * The change log is also the audit store's outbox (lib/audit/outbox.ts): the entry carries what the WRITE
+ * audit record needs (the principal's role, purpose, agency, case reference), and the agency's shipper
+ * appends that record to the audit store after the commit, whether or not anyone is still waiting for the
+ * answer. A write without a principal (unsealed deployments) has no role and is not shipped.
+ */
 export async function recordChange(tx: RawExecutor, caller: Caller & { actor: string }, entry: ChangeEntry): Promise<void> {
+  const principal = caller.principal;
   await tx.$executeRawUnsafe(
-    `INSERT INTO cg_nhat_ky_thay_doi (nguoi_thuc_hien, ma_yeu_cau, dich_vu, thao_tac, bang, khoa, so_dinh_danh, chi_tiet)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)`,
+    `INSERT INTO cg_nhat_ky_thay_doi (nguoi_thuc_hien, ma_yeu_cau, dich_vu, thao_tac, bang, khoa, so_dinh_danh, chi_tiet,
+                                      vai_tro, muc_dich, co_quan_goi, so_ho_so)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12)`,
     caller.actor,
     caller.requestId,
     caller.service,
@@ -35,5 +43,9 @@ export async function recordChange(tx: RawExecutor, caller: Caller & { actor: st
     entry.key,
     entry.personalCode ?? null,
     JSON.stringify(entry.details ?? {}),
+    principal?.role ?? null,
+    principal?.purpose ?? null,
+    caller.service ?? principal?.agency ?? null,
+    principal?.caseReference ?? null,
   );
 }

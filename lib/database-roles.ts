@@ -64,6 +64,8 @@ export interface DatabaseGrants {
 const AGENCY_TABLE_EXCEPTIONS: Readonly<Record<string, readonly TablePrivilege[]>> = {
   // The change log (lib/change-log.ts): a write's trace, never changed once written.
   cg_nhat_ky_thay_doi: ['SELECT', 'INSERT'],
+  // Which change-log entries the outbox has shipped to the audit store (lib/audit/outbox.ts): insert-only too.
+  cg_nhat_ky_da_chuyen: ['SELECT', 'INSERT'],
   // The migration runner's own bookkeeping: migrations run as the superuser, never as a service.
   _prisma_migrations: [],
 };

@@ -12,7 +12,9 @@ import { readTls, type TlsMaterial } from './tls';
  * (this agency's private signing key), SERVICE_TRUST_FILE (the issuers it trusts and what they may do), both
  * required in production; SERVICE_CREDENTIAL_TTL_S (10), SERVICE_CLOCK_TOLERANCE_S (5), SERVICE_REPLAY_CACHE_SIZE
  * (100000). Shared by all: RESIDENTS_SERVICE_URL, SERVICE_TIMEOUT_MS, SUBGRAPH_SEALED (on: only credentialed
- * requests are answered), AUDIT_DATABASE_URL and AUDIT_RECORDING (on).
+ * requests are answered), AUDIT_DATABASE_URL and AUDIT_RECORDING (on),
+ * AUDIT_OUTBOX_INTERVAL_MS (2000: how often the change log's WRITE records are shipped to the audit store; 0: only
+ * right after each mutation).
  * Database sessions: <PREFIX>_DB_STATEMENT_TIMEOUT_MS (4000; below the gateway's SUBGRAPH_TIMEOUT_MS) and
  * <PREFIX>_DB_TRANSACTION_TIMEOUT_MS (20000, inside write transactions). Both URLs should name the subgraph's
  * own role (cg_residents, ...: lib/database-roles.ts); in production a superuser or owner is refused at start-up.
@@ -55,6 +57,8 @@ export interface SubgraphConfig {
   sealed: boolean;
   /** The audit store every access is recorded in (AUDIT_DATABASE_URL); null when AUDIT_RECORDING is off. */
   auditDatabaseUrl: string | null;
+  /** How often the change log's unshipped WRITE records go to the audit store (AUDIT_OUTBOX_INTERVAL_MS; lib/audit/outbox.ts). */
+  auditOutboxIntervalMs: number;
 }
 
 /** AUDIT_DATABASE_URL (the embedded `audit` database in development), unless AUDIT_RECORDING is off. */
@@ -93,6 +97,7 @@ export function readSubgraphConfig(id: Agency['id'], env: Env): SubgraphConfig {
     serviceTimeoutMs: read.integer('SERVICE_TIMEOUT_MS', 5000, { min: 50, max: 120_000 }),
     sealed: read.boolean('SUBGRAPH_SEALED', true),
     auditDatabaseUrl: readAuditDatabaseUrl(read),
+    auditOutboxIntervalMs: read.integer('AUDIT_OUTBOX_INTERVAL_MS', 2000, { min: 0, max: 3_600_000 }),
   };
   // Where the gateway's timeout is known here too (npm start gives every process the same environment).
   const gatewayTimeout = Number(env.SUBGRAPH_TIMEOUT_MS?.trim() || DEFAULT_SUBGRAPH_TIMEOUT_MS);

@@ -9,6 +9,7 @@ import { ensureDevKeys, mintDevToken } from '../lib/dev-keys';
 import { DEV_KEYS_DIR } from '../gateway/config';
 import { AUDIT_VERIFIER_ROLE, SERVICE_ROLES, type ServiceId } from '../lib/database-roles';
 import { DEV_SERVICE_KEYS_DIR, ensureServiceKeys } from '../lib/service-keys';
+import { DEV_CHECKPOINT_KEY_FILE, ensureCheckpointKey } from '../lib/audit/checkpoint';
 
 /**
  * npm start: the whole federation in one process tree. Embedded PostgreSQL (data kept in .data/),
@@ -60,6 +61,8 @@ async function main() {
 
     // Development token signing keys (kept in .data/keys): the gateway verifies with the public half.
     await ensureDevKeys(DEV_KEYS_DIR);
+    // The key that signs checkpoints of the audit chain head (made once; verifiers get its public half).
+    if (!config.externalAuditDatabase) await ensureCheckpointKey(DEV_CHECKPOINT_KEY_FILE);
     // Service credential keys of this installation (kept in .data/service-keys): one private key per
     // service, the trust file every subgraph reads. Each child is told its own key file.
     const serviceKeys = await ensureServiceKeys(DEV_SERVICE_KEYS_DIR);

@@ -19,7 +19,10 @@ async function chainOf(records: number): Promise<ScratchAuditStore> {
   stores.push(store);
   const writer = createAuditWriter({ url: store.url });
   // One call per record, one after another: ten transactions, as ten separate requests would write.
-  for (let i = 1; i <= records; i += 1) await writer.record([auditEntry({ requestId: `r${i}`, personalCode: codeNumber(i) })]);
+  for (let i = 1; i <= records; i += 1) {
+    await writer.record([auditEntry({ requestId: `r${i}`, persons: [codeNumber(i)] })]);
+    await new Promise((wait) => setTimeout(wait, 3)); // distinct times
+  }
   await writer.close();
   return store;
 }
@@ -56,7 +59,7 @@ describe('verifyAuditChain', () => {
     expect(report.last).toEqual(head);
   });
 
-  it('hashes in the store exactly as the chain format says, for any text and for entries with their own time', async () => {
+  it('hashes in the store exactly as the chain format says, for any text, many persons, a case and a change reference', async () => {
     // The store computes each hash (audit_append); chain.ts specifies it, and verify recomputes it here.
     counter += 1;
     const store = await scratchAuditStore(`verify_${counter}`);
@@ -65,18 +68,18 @@ describe('verifyAuditChain', () => {
     const awkward = 'clerk:Nguyễn "Văn" \\ A\n\t\u0001 𝔸 €';
     await writer.record([
       auditEntry({ requestId: 'text', subject: awkward, operation: 'citizen(\'x\')' }),
-      auditEntry({ requestId: 'own-time', at: new Date('2026-02-03T04:05:06.789Z') }),
-      auditEntry({ requestId: 'own-time-sub-ms', at: new Date(Date.UTC(1999, 11, 31, 23, 59, 59, 999) + 0.6) }),
+      auditEntry({ requestId: 'many', persons: [codeNumber(3), codeNumber(1), codeNumber(2), codeNumber(1)], caseReference: 'VKS-2026/17 "a"' }),
+      auditEntry({ requestId: 'write', action: 'WRITE', persons: [], changeRef: 'residents:42' }),
     ]);
     await writer.close();
     const rows = (await store.pool.query<RecordRow>(`SELECT ${RECORD_COLUMNS} FROM audit_log ORDER BY seq`)).rows.map(rowToRecord);
-    expect(rows.map((r) => [r.requestId, r.subject === awkward])).toEqual([
-      ['text', true],
-      ['own-time', false],
-      ['own-time-sub-ms', false],
+    expect(rows.map((r) => [r.requestId, r.subject === awkward, r.format])).toEqual([
+      ['text', true, 2],
+      ['many', false, 2],
+      ['write', false, 2],
     ]);
-    expect(rows[1].at.toISOString()).toBe('2026-02-03T04:05:06.789Z');
-    expect(rows[2].at.toISOString()).toBe('1999-12-31T23:59:59.999Z');
+    expect(rows[1]).toMatchObject({ persons: [codeNumber(1), codeNumber(2), codeNumber(3)], caseReference: 'VKS-2026/17 "a"' });
+    expect(rows[2].changeRef).toBe('residents:42');
     for (const row of rows) expect(row.hash).toBe(chainHash(row.prevHash, row));
     expect(await verifyAuditChain(store.pool)).toMatchObject({ intact: true, records: 3 });
   });
@@ -118,11 +121,13 @@ describe('verifyAuditChain', () => {
     expect(kinds(report)).toEqual([
       [5, 'OUT_OF_ORDER'],
       [6, 'OUT_OF_ORDER'],
+      [6, 'TIME_BACKWARDS'], // the record now at #6 was dated before the one now at #5
       [7, 'OUT_OF_ORDER'],
     ]);
     expect(report.problems.map((p) => p.message)).toEqual([
       'record #5: out of order: it follows record #6 in the chain, not #4',
       'record #6: out of order: it follows record #4 in the chain, not #5',
+      expect.stringMatching(/^record #6: dated .*, before #5 .*: times go backwards/),
       'record #7: out of order: it follows record #5 in the chain, not #6',
     ]);
   });
@@ -168,12 +173,12 @@ describe('npm run audit:verify', () => {
 
   it('exits 0 on an intact chain, 1 with one line per problem on a tampered one, 2 when it cannot verify', async () => {
     const store = await chainOf(10);
-    const intact = await run(store.url);
+    const intact = await run(store.url, ['--no-checkpoints']);
     expect(intact.code).toBe(0);
     expect(intact.stdout).toMatch(/^audit chain intact: 10 records; last #10 [0-9a-f]{64}\n$/);
 
     await tamper(store, `UPDATE audit_log SET purpose = 'CURIOSITY' WHERE seq = 3`, `DELETE FROM audit_log WHERE seq = 8`);
-    const tampered = await run(store.url);
+    const tampered = await run(store.url, ['--no-checkpoints']);
     expect(tampered.code).toBe(1);
     expect(tampered.stdout.trimEnd().split('\n')).toEqual([
       'record #3: changed: its content no longer matches its hash',

@@ -41,8 +41,8 @@ describe('the audit database', () => {
     await shared.record([entry]);
     await shared.close();
     const pool = new Pool({ connectionString: auditUrl });
-    const { rows } = await pool.query(`SELECT agency, personal_code FROM audit_log WHERE request_id = 'shared-store-check'`).finally(() => pool.end());
-    expect(rows).toEqual([{ agency: 'residents', personal_code: '001200342514' }]);
+    const { rows } = await pool.query(`SELECT agency, persons FROM audit_log WHERE request_id = 'shared-store-check'`).finally(() => pool.end());
+    expect(rows).toEqual([{ agency: 'residents', persons: ['001200342514'] }]);
   });
 
   it('refuses UPDATE, DELETE and TRUNCATE of records, whoever asks (even a superuser)', async () => {
@@ -62,19 +62,29 @@ describe('the audit database', () => {
 describe('record()', () => {
   it('resolves only once the entries are committed, stored as given and chained onto the head', async () => {
     const before = await records();
-    const at = new Date('2026-12-01T08:30:00.123Z');
     const entries = [
-      auditEntry({ at, classes: ['RESIDENCE', 'BASIC_IDENTITY', 'RESIDENCE'], purpose: null, callerAgency: null }),
-      auditEntry({ action: 'REFUSED', outcome: 'DENIED', personalCode: null, classes: [] }),
+      auditEntry({ persons: ['001200342514', '001089000001', '001200342514'], classes: ['RESIDENCE', 'BASIC_IDENTITY', 'RESIDENCE'], purpose: null, callerAgency: null }),
+      auditEntry({ action: 'REFUSED', outcome: 'DENIED', persons: [], classes: [] }),
     ];
     const started = new Date(Date.now() - 1000);
     await writer().record(entries);
     // Another connection sees them at once: committed, not merely sent.
     const after = (await records()).slice(before.length);
     expect(after).toHaveLength(2);
-    expect(after[0]).toMatchObject({ at, classes: ['BASIC_IDENTITY', 'RESIDENCE'], purpose: null, callerAgency: null, requestId: entries[0].requestId, bulkCount: null });
-    expect(after[1]).toMatchObject({ action: 'REFUSED', outcome: 'DENIED', personalCode: null, classes: [] });
-    // No time given: the store's clock.
+    expect(after[0]).toMatchObject({
+      format: 2,
+      persons: ['001089000001', '001200342514'],
+      classes: ['BASIC_IDENTITY', 'RESIDENCE'],
+      purpose: null,
+      callerAgency: null,
+      caseReference: null,
+      requestId: entries[0].requestId,
+      personalCode: null,
+      bulkCount: null,
+      changeRef: null,
+    });
+    expect(after[1]).toMatchObject({ action: 'REFUSED', outcome: 'DENIED', persons: [], classes: [] });
+    // The store's clock, for every record.
     expect(after[1].at.getTime()).toBeGreaterThanOrEqual(started.getTime());
     expect(after[1].at.getTime()).toBeLessThanOrEqual(Date.now() + 1000);
     // Chained: seq continues, prev_hash is the previous hash, hash covers prev_hash and content.
@@ -92,14 +102,14 @@ describe('record()', () => {
     const before = await count();
     const results = await Promise.allSettled([
       w.record([auditEntry({ requestId: 'good-1' })]),
-      w.record([auditEntry({ requestId: 'bad', personalCode: '12345' })]),
+      w.record([auditEntry({ requestId: 'bad', persons: ['12345'] })]),
       w.record([auditEntry({ requestId: 'bad-class', classes: ['SECRET'] })]),
       // PostgreSQL would refuse this text, and with it the whole shared transaction.
       w.record([auditEntry({ requestId: 'bad-text', subject: 'clerk\u0000' })]),
       w.record([auditEntry({ requestId: 'good-2' })]),
     ]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'rejected', 'fulfilled']);
-    expect(String((results[1] as PromiseRejectedResult).reason)).toMatch(/personalCode must be 12 digits/);
+    expect(String((results[1] as PromiseRejectedResult).reason)).toMatch(/persons must be a list of 12-digit codes/);
     expect(await count()).toBe(before + 2);
     expect(w.stats().transactions).toBe(1);
   });
@@ -155,7 +165,7 @@ describe('group commit and concurrent writers', () => {
     // 200 requests, each recording 10 persons, all at once, as under load.
     await Promise.all(
       Array.from({ length: 200 }, (_, request) =>
-        w.record(Array.from({ length: 10 }, (_, i) => auditEntry({ requestId: `load-${request}`, personalCode: codeNumber(request * 10 + i) }))),
+        w.record(Array.from({ length: 10 }, (_, i) => auditEntry({ requestId: `load-${request}`, persons: [codeNumber(request * 10 + i)] }))),
       ),
     );
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
@@ -177,7 +187,7 @@ describe('group commit and concurrent writers', () => {
         Array.from({ length: 100 }, (_, request) =>
           // Staggered, so that the writers' transactions interleave rather than run one after another.
           new Promise((resolve) => setTimeout(resolve, request % 17)).then(() =>
-            w.record(Array.from({ length: 5 }, (_, i) => auditEntry({ requestId: `w${n}-${request}`, agency: `agency-${n}`, personalCode: codeNumber(request * 5 + i) }))),
+            w.record(Array.from({ length: 5 }, (_, i) => auditEntry({ requestId: `w${n}-${request}`, agency: `agency-${n}`, persons: [codeNumber(request * 5 + i)] }))),
           ),
         ),
       ),

@@ -257,6 +257,9 @@ const PRODUCTION: Record<string, string> = {
   // GATEWAY_SERVICE_KEY_FILE: a key as production needs it (outside the repository, not a dev- key), set in beforeAll
   AUTH_JWKS_FILE: testDatabases().jwksFile,
   AUDIT_DATABASE_URL: testDatabases().serviceUrls.gateway.audit, // production refuses the superuser
+  // Required in production: where the audit chain head's checkpoints are signed and kept.
+  AUDIT_CHECKPOINT_KEY_FILE: testDatabases().checkpointKeyFile,
+  AUDIT_CHECKPOINT_FILE: testDatabases().checkpointFile,
 };
 
 describe('production defaults: no introspection, no field suggestions', () => {

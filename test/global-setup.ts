@@ -5,6 +5,7 @@ import { openPools, prepareDatabases, type AgencyDatabases } from '../lib/databa
 import { seedPopulation } from '../lib/demo-data/seed';
 import { ensureDevKeys } from '../lib/dev-keys';
 import { ensureServiceKeys } from '../lib/service-keys';
+import { ensureCheckpointKey } from '../lib/audit/checkpoint';
 import { TEST_STATE_FILE, type TestState } from './support/databases';
 
 /**
@@ -34,10 +35,15 @@ export default async function globalSetup(): Promise<void> {
   const { jwksFile } = await ensureDevKeys(keysDir);
   // Service credential keys of the run: one private key per service and the trust file.
   const serviceKeys = await ensureServiceKeys(path.join(keysDir, 'service'));
+  // The key that signs checkpoints of the audit chain head, and where the test gateways append them.
+  const checkpointKey = await ensureCheckpointKey(path.join(keysDir, 'audit-checkpoint-key.json'));
   const state: TestState = {
     keysDir,
     jwksFile,
     serviceKeys,
+    checkpointKeyFile: checkpointKey.keyFile,
+    checkpointJwksFile: checkpointKey.jwksFile,
+    checkpointFile: path.join(keysDir, 'audit-checkpoints.jsonl'),
     urls: databases.urls,
     auditUrl: databases.auditUrl,
     serviceUrls: databases.serviceUrls,

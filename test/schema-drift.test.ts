@@ -39,7 +39,8 @@ describe('schema drift detection', () => {
     await withScratchDatabase('drift_types', async (_url, pool) => {
       const [init] = readMigrations('prisma/national-id/migrations');
       await pool.query(init.sql.replace('so_the               VARCHAR(12)  NOT NULL', 'so_the               VARCHAR(20)'));
-      const problems = await findSchemaDrift(prismaSchema('national-id'), pool);
+      // Only the first migration is applied: models of later tables are reported missing, and are not the point.
+      const problems = (await findSchemaDrift(prismaSchema('national-id'), pool)).filter((p) => !/^model \w+: table .* does not exist$/.test(p));
       expect(problems).toEqual([
         'IdentityCard.number: the_can_cuoc.so_the is character varying(20), the model expects character varying(12)',
         'IdentityCard.number: the_can_cuoc.so_the is nullable, the model says required',

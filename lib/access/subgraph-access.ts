@@ -257,7 +257,11 @@ export function guardSchema(
   return schema;
 }
 
-/** The access record of a request as audit entries. */
+/**
+ * The access record of a request as audit entries: one per distinct set of classes accessed, naming every
+ * person (sorted) whose data of exactly those classes the request touched. Never a summary: however many
+ * persons a request reads, each is named in its record.
+ */
 export function auditEntries(ctx: GuardedContext, agency: string, outcome: AuditEntry['outcome']): AuditEntry[] {
   const principal = ctx.caller.principal;
   if (!principal || ctx.access.persons.size === 0) return [];
@@ -267,13 +271,23 @@ export function auditEntries(ctx: GuardedContext, agency: string, outcome: Audit
     role: principal.role,
     callerAgency: ctx.caller.service ?? principal.agency,
     purpose: principal.purpose,
+    caseReference: principal.caseReference,
     agency,
     action: ctx.access.wrote ? ('WRITE' as const) : ('READ' as const),
     operation: [...ctx.access.operations].sort().join(',') || '_entities',
     outcome,
   };
-  // One per person; the writer keeps the first 100 of a request and sums up the rest (lib/audit/bulk.ts).
-  return [...ctx.access.persons.entries()].map(([personalCode, classes]) => ({ ...base, personalCode, classes: [...classes].sort() }));
+  const groups = new Map<string, { classes: string[]; persons: string[] }>();
+  for (const [person, classSet] of ctx.access.persons) {
+    const classes = [...classSet].sort();
+    const key = classes.join(',');
+    let group = groups.get(key);
+    if (!group) groups.set(key, (group = { classes, persons: [] }));
+    group.persons.push(person);
+  }
+  return [...groups.values()]
+    .sort((a, b) => (a.classes.join(',') < b.classes.join(',') ? -1 : a.classes.join(',') > b.classes.join(',') ? 1 : 0))
+    .map(({ classes, persons }) => ({ ...base, persons: [...new Set(persons)].sort(), classes }));
 }
 
 /** Where a subgraph puts its access record when the gateway records it (ServiceClaims.rec). */

@@ -45,10 +45,11 @@ import { canonicalTail, toChainedFields } from './chain';
  * The lock is held from the head's read to the commit, so the whole system appends at most about
  * 1 / (that time) transactions per second, whatever the number of processes. Two things keep that time short:
  *
- * - Appending is one statement, the audit_append function (prisma/audit/migrations/20261202000000_append_
- *   function), sent with BEGIN, the timeouts and COMMIT in one message: the head is held for the function's
+ * - Appending is one statement, the audit_append function (prisma/audit/migrations/20261203000000_persons_
+ *   format_2), sent with BEGIN, the timeouts and COMMIT in one message: the head is held for the function's
  *   inserts and the commit's WAL flush, never across a round trip to this process. The function computes
- *   the hashes too (the time is hashed, and it is the store's clock once the head is granted); this process
+ *   the hashes too (the time is hashed, and it is the store's clock once the head is granted, never earlier
+ *   than the head's last time); this process
  *   sends each entry's canonical form without the time (chain.ts). With four round trips and the hashing
  *   here, an append of one record cost PostgreSQL 1.2 ms of CPU and this process 0.7 ms, and took 2.2 ms;
  *   this way about 0.7 ms, 0.4 ms and 1.3 ms (`npx tsx bench/audit-append.ts`).
@@ -65,6 +66,7 @@ export interface AppendOptions {
 }
 
 export interface AppendResult {
+  /** The records appended are firstSeq..lastSeq; none (lastSeq = firstSeq - 1) when every entry's changeRef was already recorded. */
   firstSeq: number;
   lastSeq: number;
 }
@@ -74,21 +76,22 @@ export async function appendEntries(client: PoolClient, entries: readonly AuditE
   const timeout = Math.max(1, Math.round(options.timeoutMs));
   const rows = entries.map((entry) => {
     const fields = toChainedFields(entry);
+    // No time: the store dates every record itself (and ignores any a client sends).
     return {
-      at: fields.at?.toISOString() ?? null,
       tail: canonicalTail(fields),
       request_id: fields.requestId,
       subject: fields.subject,
       role: fields.role,
       caller_agency: fields.callerAgency,
       purpose: fields.purpose,
+      case_reference: fields.caseReference,
       agency: fields.agency,
       action: fields.action,
       operation: fields.operation,
-      personal_code: fields.personalCode,
+      persons: fields.persons,
       classes: fields.classes,
       outcome: fields.outcome,
-      bulk_count: fields.bulkCount,
+      change_ref: fields.changeRef,
     };
   });
   // The simple protocol takes several statements in one message but no parameters, hence the literal.

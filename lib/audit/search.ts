@@ -55,9 +55,9 @@ function decodeCursor(cursor: string): { at: Date; seq: number } {
 
 /**
  * Searches the audit log, newest first (by the time of the access, then by position in the chain), one page
- * at a time. Every filter is optional and they combine with AND; each has an index (personal code, agency,
- * subject, time: see the audit migration) whose order is the result's order, so a page costs reading that
- * page, however long the log.
+ * at a time. Every filter is optional and they combine with AND; each has an index (persons, agency,
+ * subject, time: see the audit migrations); a search by personal code finds every record naming the person,
+ * however many others the same record names.
  */
 export async function searchAuditLog(pool: Pool, filter: AuditFilter): Promise<AuditPage<AuditRecord>> {
   if (!Number.isInteger(filter.first) || filter.first < 1 || filter.first > MAX_PAGE_SIZE) {
@@ -78,7 +78,8 @@ export async function searchAuditLog(pool: Pool, filter: AuditFilter): Promise<A
     params.push(value);
     where.push(sql(`$${params.length}`));
   };
-  if (filter.personalCode !== undefined) add((p) => `personal_code = ${p}`, filter.personalCode);
+  // Every record naming the person: persons @> ARRAY[code] (the GIN index on persons).
+  if (filter.personalCode !== undefined) add((p) => `persons @> ARRAY[${p}]::char(12)[]`, filter.personalCode);
   if (filter.agency !== undefined) add((p) => `agency = ${p}`, filter.agency);
   if (filter.subject !== undefined) add((p) => `subject = ${p}`, filter.subject);
   if (filter.from !== undefined) add((p) => `at >= ${p}`, filter.from);

@@ -33,14 +33,16 @@ export function assertValidEntry(entry: AuditEntry): void {
   if (!isRole(entry.role)) problems.push(`role ${JSON.stringify(entry.role)} is not a role`);
   if (!ACTIONS.has(entry.action)) problems.push(`action ${JSON.stringify(entry.action)} is not READ, WRITE or REFUSED`);
   if (!OUTCOMES.has(entry.outcome)) problems.push(`outcome ${JSON.stringify(entry.outcome)} is not OK, DENIED or ERROR`);
-  if (entry.personalCode !== null && !(typeof entry.personalCode === 'string' && /^[0-9]{12}$/.test(entry.personalCode))) {
-    problems.push(`personalCode must be 12 digits or null`);
+  if (!Array.isArray(entry.persons) || !entry.persons.every((code) => typeof code === 'string' && /^[0-9]{12}$/.test(code))) {
+    problems.push('persons must be a list of 12-digit codes');
   }
   if (!Array.isArray(entry.classes) || !entry.classes.every(isClassification)) problems.push(`classes must be classifications (lib/access/classification.ts)`);
-  if (entry.bulkCount !== undefined) {
-    if (!Number.isInteger(entry.bulkCount) || entry.bulkCount < 1 || entry.bulkCount > 2 ** 31 - 1) problems.push('bulkCount must be a positive whole number');
-    if (entry.personalCode !== null) problems.push('a bulk summary (bulkCount) names no personalCode');
+  if (entry.caseReference !== null && (typeof entry.caseReference !== 'string' || entry.caseReference.length === 0 || UNSTORABLE.test(entry.caseReference))) {
+    problems.push('caseReference must be a non-empty string or null');
   }
-  if (entry.at !== undefined && !(entry.at instanceof Date && !Number.isNaN(entry.at.getTime()))) problems.push('at must be a valid Date');
+  if (entry.changeRef !== undefined && entry.changeRef !== null && !(typeof entry.changeRef === 'string' && /^[a-z][a-z0-9-]*:[0-9]+$/.test(entry.changeRef))) {
+    problems.push('changeRef must be "<agency>:<change-log id>" or null');
+  }
+  if (entry.changeRef != null && entry.action !== 'WRITE') problems.push('only a WRITE has a changeRef');
   if (problems.length > 0) throw new InvalidAuditEntryError(`Invalid audit entry (request ${String(entry.requestId)}): ${problems.join('; ')}.`);
 }

@@ -1,10 +1,23 @@
 import type { Pool } from 'pg';
 import { chainHash, GENESIS_HASH, RECORD_COLUMNS, rowToRecord, type AuditRecord, type RecordRow } from './chain';
+import type { Checkpoint } from './checkpoint';
 
 /** One thing wrong with the chain, at the record where it shows. */
 export interface ChainProblem {
   seq: number;
-  kind: 'CHANGED' | 'MISSING' | 'OUT_OF_ORDER' | 'BROKEN_LINK' | 'HEAD_MISMATCH';
+  kind:
+    | 'CHANGED'
+    | 'MISSING'
+    | 'OUT_OF_ORDER'
+    | 'BROKEN_LINK'
+    | 'HEAD_MISMATCH'
+    | 'FORMAT'
+    | 'TIME_BACKWARDS'
+    | 'BACKDATED'
+    | 'CHECKPOINT_MISMATCH'
+    | 'TRUNCATED'
+    | 'FORGED_CHECKPOINT'
+    | 'UNRECORDED_WRITE';
   message: string;
 }
 
@@ -32,10 +45,24 @@ const MAX_LOOKUPS = 20;
  *   was rewritten together with its hash, or deleted and the rest renumbered);
  * - HEAD_MISMATCH: the chain head disagrees with the last record (rewritten end, or records appended
  *   without the head).
- * A rewrite of the chain from some record to the end, every hash recomputed, is only detectable against a
- * copy of an earlier `last` kept elsewhere: pass it as `anchor`.
+ * - FORMAT: a format-1 record after format-2 ones (format 1 is only ever older), or a format-1 record whose
+ *   persons column is not its (hashed) personal code;
+ * - TIME_BACKWARDS: a format-2 record dated before its predecessor (the store never dates one so).
+ * A rewrite of the chain from some record to the end, every hash recomputed, is only detectable against
+ * something kept outside the database: the signed checkpoints of the head (lib/audit/checkpoint.ts; pass the
+ * verified ones as `checkpoints`), or a copy of an earlier `last` (`anchor`). Against checkpoints:
+ * - CHECKPOINT_MISMATCH: the record at a checkpoint's seq has another hash, or is missing (the chain was
+ *   rewritten or records deleted and the rest re-chained);
+ * - TRUNCATED: the chain head is behind the latest checkpoint (records deleted from the end, head moved back);
+ * - BACKDATED: a record dated before the checkpoint that precedes it in the chain (it was inserted later).
  */
-export async function verifyAuditChain(pool: Pool, options: { anchor?: { seq: number; hash: string } } = {}): Promise<ChainReport> {
+export interface VerifyOptions {
+  anchor?: { seq: number; hash: string };
+  /** Checkpoints whose signatures were verified (verifyCheckpointFile). */
+  checkpoints?: readonly Checkpoint[];
+}
+
+export async function verifyAuditChain(pool: Pool, options: VerifyOptions = {}): Promise<ChainReport> {
   const problems: ChainProblem[] = [];
   let previous: AuditRecord | null = null;
   let records = 0;
@@ -47,6 +74,13 @@ export async function verifyAuditChain(pool: Pool, options: { anchor?: { seq: nu
     return rows.length > 0 ? Number(rows[0].seq) : null;
   };
   let anchorSeen = false;
+  // Checkpoints by seq (one per seq: they agree, or the file has a problem of its own), ascending.
+  const checkpointed = new Map<number, Checkpoint>();
+  for (const c of options.checkpoints ?? []) if (!checkpointed.has(c.seq)) checkpointed.set(c.seq, c);
+  const checkpoints = [...checkpointed.values()].sort((a, b) => a.seq - b.seq);
+  const seenCheckpoints = new Set<number>();
+  let preceding = -1; // index in checkpoints of the last one with seq < the current record's
+  let formatTwoSeen = false;
 
   for (;;) {
     const { rows } = await pool.query<RecordRow>(`SELECT ${RECORD_COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT ${PAGE}`, [
@@ -85,6 +119,44 @@ export async function verifyAuditChain(pool: Pool, options: { anchor?: { seq: nu
           });
         }
       }
+      if (record.format === 1) {
+        const expected = record.personalCode === null ? [] : [record.personalCode];
+        if (JSON.stringify(record.persons) !== JSON.stringify(expected)) {
+          problems.push({ seq: record.seq, kind: 'CHANGED', message: `${at}: changed: its persons are not its (hashed) personal code` });
+        }
+        if (formatTwoSeen) {
+          problems.push({ seq: record.seq, kind: 'FORMAT', message: `${at}: a format-1 record after format-2 records: not written by the store's append function` });
+        }
+      } else {
+        formatTwoSeen = true;
+        if (previous && previous.format !== 1 && record.at.getTime() < previous.at.getTime()) {
+          problems.push({
+            seq: record.seq,
+            kind: 'TIME_BACKWARDS',
+            message: `${at}: dated ${record.at.toISOString()}, before #${previous.seq} (${previous.at.toISOString()}): times go backwards (inserted or re-dated)`,
+          });
+        }
+      }
+      while (preceding + 1 < checkpoints.length && checkpoints[preceding + 1].seq < record.seq) preceding += 1;
+      const before = preceding >= 0 ? checkpoints[preceding] : null;
+      if (before?.at && record.at.getTime() < Date.parse(before.at)) {
+        problems.push({
+          seq: record.seq,
+          kind: 'BACKDATED',
+          message: `${at}: dated ${record.at.toISOString()}, before the checkpoint of #${before.seq} (${before.at}, signed ${before.signedAt}) that precedes it: backdated, inserted after that checkpoint`,
+        });
+      }
+      const checkpoint = checkpointed.get(record.seq);
+      if (checkpoint) {
+        seenCheckpoints.add(record.seq);
+        if (checkpoint.hash !== record.hash) {
+          problems.push({
+            seq: record.seq,
+            kind: 'CHECKPOINT_MISMATCH',
+            message: `${at}: its hash is not the one checkpointed at ${checkpoint.signedAt}: the chain was rewritten up to here (records deleted, inserted or changed, and re-chained)`,
+          });
+        }
+      }
       if (options.anchor && record.seq === options.anchor.seq) {
         anchorSeen = true;
         if (record.hash !== options.anchor.hash) {
@@ -108,6 +180,18 @@ export async function verifyAuditChain(pool: Pool, options: { anchor?: { seq: nu
     problems.push({ seq: headSeq + 1, kind: 'HEAD_MISMATCH', message: `record #${headSeq + 1}–#${lastSeq}: not appended by the writer (the chain head names record #${headSeq})` });
   } else if (previous && head.rows[0].hash !== previous.hash) {
     problems.push({ seq: lastSeq, kind: 'HEAD_MISMATCH', message: `record #${lastSeq}: its hash is not the one the chain head names (rewritten)` });
+  }
+  const latest = checkpoints[checkpoints.length - 1];
+  if (latest && headSeq !== null && headSeq < latest.seq) {
+    problems.push({
+      seq: headSeq + 1,
+      kind: 'TRUNCATED',
+      message: `the chain head names record #${headSeq}, behind the checkpoint of #${latest.seq} signed at ${latest.signedAt}: records #${headSeq + 1}–#${latest.seq} were removed and the head moved back (truncated)`,
+    });
+  }
+  for (const c of checkpoints) {
+    if (c.seq === 0 || seenCheckpoints.has(c.seq) || (headSeq !== null && c.seq > headSeq)) continue;
+    problems.push({ seq: c.seq, kind: 'CHECKPOINT_MISMATCH', message: `record #${c.seq}, checkpointed at ${c.signedAt}, is missing` });
   }
   if (options.anchor && !anchorSeen) {
     problems.push({ seq: options.anchor.seq, kind: 'MISSING', message: `record #${options.anchor.seq}: the anchored record is not in the log` });

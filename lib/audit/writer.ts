@@ -1,7 +1,6 @@
 import { Pool } from 'pg';
 import type { AuditEntry, AuditSink } from '../access/audit-entry';
 import { appendEntries } from './append';
-import { boundBulk, DEFAULT_PER_REQUEST_LIMIT } from './bulk';
 import { assertValidEntry } from './validate';
 
 export interface AuditWriterOptions {
@@ -16,8 +15,6 @@ export interface AuditWriterOptions {
   windowMs?: number;
   /** At most this many records per transaction; more wait for the next one. */
   maxBatch?: number;
-  /** Persons per record() call (one request) recorded individually; see boundBulk. */
-  perRequestLimit?: number;
   /** Bound on waiting for the chain head and on each statement (ms); record() rejects beyond it. */
   timeoutMs?: number;
   applicationName?: string;
@@ -68,7 +65,6 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
   if (ownsPool) pool.on('error', () => undefined); // an idle connection dropped: the next checkout reconnects
   const windowMs = options.windowMs ?? 0;
   const maxBatch = options.maxBatch ?? 1000;
-  const perRequestLimit = options.perRequestLimit ?? DEFAULT_PER_REQUEST_LIMIT;
   const timeoutMs = options.timeoutMs ?? 5000;
 
   let queue: Pending[] = [];
@@ -139,10 +135,9 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
       } catch (error) {
         return Promise.reject(error);
       }
-      const bounded = boundBulk(entries, perRequestLimit);
-      if (bounded.length === 0) return Promise.resolve();
+      if (entries.length === 0) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
-        queue.push({ entries: bounded, resolve, reject });
+        queue.push({ entries: [...entries], resolve, reject });
         schedule();
       });
     },

@@ -49,6 +49,17 @@ export function auditLog(
       first: args.first ?? 20,
       after: args.after,
     });
-    return { ...result, entries: result.entries.map((r) => ({ ...r, classes: [...r.classes], sequence: r.seq, at: r.at.toISOString() })) };
+    const searched = args.personalCode ?? null;
+    return {
+      ...result,
+      entries: result.entries.map((r) => ({
+        ...r,
+        persons: [...r.persons],
+        personalCode: searched ?? r.personalCode ?? (r.persons.length === 1 ? r.persons[0] : null),
+        classes: [...r.classes],
+        sequence: r.seq,
+        at: r.at.toISOString(),
+      })),
+    };
   });
 }

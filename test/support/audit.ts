@@ -55,10 +55,11 @@ export function auditEntry(overrides: Partial<AuditEntry> = {}): AuditEntry {
     role: 'CLERK',
     callerAgency: 'residents',
     purpose: 'SERVICE_COUNTER',
+    caseReference: null,
     agency: 'residents',
     action: 'READ',
     operation: 'citizen',
-    personalCode: '001200342514',
+    persons: ['001200342514'],
     classes: ['BASIC_IDENTITY'],
     outcome: 'OK',
     ...overrides,
@@ -67,3 +68,12 @@ export function auditEntry(overrides: Partial<AuditEntry> = {}): AuditEntry {
 
 /** A valid-looking personal code numbered i (province 001, born 2000s male): distinct for distinct i. */
 export const codeNumber = (i: number) => `0012${String(i % 100).padStart(2, '0')}${String(i).padStart(6, '0')}`;
+
+/**
+ * Makes the store date the next records `at` (which must be later than the store's clock): the store never
+ * dates a record before the head's last time, so moving that time forward (as a superuser may) dates what
+ * follows. For tests about searching by time; records can never be dated in the past this way.
+ */
+export async function storeTimeFrom(store: ScratchAuditStore, at: Date): Promise<void> {
+  await store.pool.query('UPDATE audit_chain_head SET at = $1', [at]);
+}

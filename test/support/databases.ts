@@ -17,6 +17,10 @@ export interface TestState {
   jwksFile: string;
   /** Service credential keys (lib/service-keys.ts) of the run: the trust file and each service's private key. */
   serviceKeys: ServiceKeyFiles;
+  /** The audit checkpoint signing key (private JWK), its public JWKS, and the test gateways' checkpoint file. */
+  checkpointKeyFile: string;
+  checkpointJwksFile: string;
+  checkpointFile: string;
   /** Each agency database as the superuser: fixtures, seeding, tests that look at or change the rows directly. */
   urls: Record<Agency['id'], string>;
   /** The shared audit store (lib/audit), as the superuser. Tests that tamper with a chain make their own: test/support/audit.ts. */

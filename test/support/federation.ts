@@ -82,6 +82,9 @@ export async function startFederation(options: FederationOptions = {}): Promise<
   const { serviceUrls } = testDatabases();
   const SUBGRAPH_SEALED = String(options.security !== false);
   const AUDIT_RECORDING = String(options.security !== false);
+  // No background timers in tests (they would compete with timing-sensitive tests): the outbox ships right
+  // after each mutation, the gateway checkpoints at shutdown; the timers have tests of their own.
+  const AUDIT_OUTBOX_INTERVAL_MS = '0';
   const serviceKeys = options.serviceKeys ?? testDatabases().serviceKeys;
   const SERVICE_TRUST_FILE = serviceKeys.trustFile;
   const keys = (id: Agency['id']) => ({ SERVICE_TRUST_FILE, SERVICE_KEY_FILE: serviceKeys.keyFiles[id], ...options.subgraphEnv });
@@ -92,6 +95,7 @@ export async function startFederation(options: FederationOptions = {}): Promise<
       SUBGRAPH_SEALED,
       AUDIT_DATABASE_URL: serviceUrls.residents.audit,
       AUDIT_RECORDING,
+      AUDIT_OUTBOX_INTERVAL_MS,
       ...keys('residents'),
     }),
   );
@@ -108,6 +112,7 @@ export async function startFederation(options: FederationOptions = {}): Promise<
         SUBGRAPH_SEALED,
         AUDIT_DATABASE_URL: serviceUrls['national-id'].audit,
         AUDIT_RECORDING,
+        AUDIT_OUTBOX_INTERVAL_MS,
         ...keys('national-id'),
       }),
     ),
@@ -119,6 +124,7 @@ export async function startFederation(options: FederationOptions = {}): Promise<
         SUBGRAPH_SEALED,
         AUDIT_DATABASE_URL: serviceUrls['birth-registry'].audit,
         AUDIT_RECORDING,
+        AUDIT_OUTBOX_INTERVAL_MS,
         ...keys('birth-registry'),
       }),
     ),
@@ -132,12 +138,15 @@ export async function startFederation(options: FederationOptions = {}): Promise<
   const subgraphUrls = Object.fromEntries(Object.entries(running).map(([id, r]) => [id, r!.url])) as Record<Agency['id'], string>;
 
   const routed = async (id: Agency['id']) => (await options.routeThrough?.[id]?.(subgraphUrls[id])) ?? subgraphUrls[id];
-  const { jwksFile } = testDatabases();
+  const { jwksFile, checkpointKeyFile, checkpointFile } = testDatabases();
   const gateway = await createGateway(
     gatewayConfig({
       GATEWAY_PORT: '0',
       AUTH_JWKS_FILE: jwksFile,
       GATEWAY_SERVICE_KEY_FILE: serviceKeys.keyFiles.gateway,
+      AUDIT_CHECKPOINT_KEY_FILE: checkpointKeyFile,
+      AUDIT_CHECKPOINT_FILE: checkpointFile,
+      AUDIT_CHECKPOINT_INTERVAL_MS: '0',
       AUTHENTICATION: String(options.security !== false),
       AUDIT_DATABASE_URL: serviceUrls.gateway.audit,
       AUDIT_RECORDING,
