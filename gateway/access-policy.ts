@@ -11,6 +11,7 @@ import {
   type GraphQLSchema,
   type OperationDefinitionNode,
   type SelectionSetNode,
+  type ValueNode,
 } from 'graphql';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { AuditEntry, AuditSink } from '../lib/access/audit-entry';
@@ -55,10 +56,14 @@ export function accessPolicyPlugin(options: AccessPolicyOptions): ApolloServerPl
           if (contextValue.purposeRefusal) {
             const { reason, message } = contextValue.purposeRefusal;
             const refusal = refused(forbidden(reason, message));
-            await auditRefusal(principal, document, operation, refusal, options);
+            await auditRefusal(principal, document, operation, request.variables ?? {}, refusal, options);
             throw refusal;
           }
-          const key = principal.role === 'CITIZEN' ? null : `${principal.role}|${principal.purpose}|${principal.agency}|${request.operationName ?? ''}|${queryHash}`;
+          // Everything the decision depends on is in the key (the case reference only by its presence).
+          const key =
+            principal.role === 'CITIZEN'
+              ? null
+              : JSON.stringify([principal.role, principal.purpose, principal.agency, principal.caseReference !== null, request.operationName ?? '', queryHash]);
           if (key !== null && allowed.has(key)) return;
           try {
             checkOperation(principal, schema, document, operation, request.variables ?? {}, options);
@@ -68,7 +73,7 @@ export function accessPolicyPlugin(options: AccessPolicyOptions): ApolloServerPl
             }
           } catch (error) {
             const refusal = error instanceof GraphQLError ? refused(error) : error;
-            await auditRefusal(principal, document, operation, refusal, options);
+            await auditRefusal(principal, document, operation, request.variables ?? {}, refusal, options);
             throw refusal;
           }
         },
@@ -172,7 +177,34 @@ function checkRootField(
   }
 }
 
-async function auditRefusal(principal: Principal, document: DocumentNode, operation: OperationDefinitionNode, refusal: unknown, options: AccessPolicyOptions) {
+/** The personal codes a request's root fields name in their arguments (personalCode, personalCodes): whom it asked about. */
+function codesNamed(document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>): string[] {
+  const codes = new Set<string>();
+  const add = (value: unknown) => {
+    for (const item of Array.isArray(value) ? value : [value]) if (typeof item === 'string' && /^\d{12}$/.test(item)) codes.add(item);
+  };
+  const read = (node: ValueNode): unknown => {
+    if (node.kind === Kind.VARIABLE) return Object.hasOwn(variables, node.name.value) ? variables[node.name.value] : undefined;
+    if (node.kind === Kind.STRING) return node.value;
+    if (node.kind === Kind.LIST) return node.values.map(read);
+    return undefined;
+  };
+  for (const field of rootFields(document, operation.selectionSet)) {
+    for (const argument of field.arguments ?? []) {
+      if (argument.name.value === 'personalCode' || argument.name.value === 'personalCodes') add(read(argument.value));
+    }
+  }
+  return [...codes];
+}
+
+async function auditRefusal(
+  principal: Principal,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  variables: Record<string, unknown>,
+  refusal: unknown,
+  options: AccessPolicyOptions,
+) {
   if (!options.audit) return;
   const reason = (refusal as { extensions?: { reason?: string } }).extensions?.reason ?? 'FORBIDDEN';
   const entry: AuditEntry = {
@@ -185,7 +217,8 @@ async function auditRefusal(principal: Principal, document: DocumentNode, operat
     agency: 'gateway',
     action: 'REFUSED',
     operation: `${operation.operation} ${[...new Set(rootFields(document, operation.selectionSet).map((f) => f.name.value))].join(',')}: ${reason}`,
-    persons: principal.personalCode ? [principal.personalCode] : [],
+    // Whom the request asked about, and the citizen asking: each finds the attempt in their log.
+    persons: [...new Set([...(principal.personalCode ? [principal.personalCode] : []), ...codesNamed(document, operation, variables)])].sort(),
     classes: [],
     outcome: 'DENIED',
   };

@@ -127,6 +127,17 @@ describe('finding 2: root fields inside fragments are checked like any other', (
   });
 });
 
+describe('finding 9: the purpose and case reference bound to the token, also once an operation is known to be allowed', () => {
+  it('an investigator without a case reference is refused the operation another investigator was just allowed', async () => {
+    const query = `query ($code: PersonalCode!) { citizen(personalCode: $code) { fullName religion } }`;
+    const withCase = await federation.query<any>(query, { code: own }, await bearer({ sub: 'i1', role: 'INVESTIGATOR', agency: 'police', purpose: 'POLICE_CASE', case_ref: 'CA-HN/2026/9' }));
+    expect(withCase.errors).toBeUndefined();
+    const response = await nothingFetched(async () => federation.query(query, { code: own }, await bearer({ sub: 'i2', role: 'INVESTIGATOR', agency: 'police', purpose: 'POLICE_CASE' })));
+    expect(response.status).toBe(403);
+    expect(response.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'CASE_REFERENCE_REQUIRED' });
+  });
+});
+
 describe('finding 10: status codes as GraphQL over HTTP says, and no crash on odd values', () => {
   const post = async (body: unknown, headers: Record<string, string> = {}) => {
     const response = await fetch(federation.gatewayUrl, {

@@ -105,7 +105,8 @@ const CITIZEN_TYPE = 'Citizen';
 /** Root fields a citizen may ask, each for their own record only (lib/access/policy.ts), and entity resolution. */
 const CITIZEN_ROOT_FIELDS = new Set([...POLICY_CITIZEN_ROOT_FIELDS, '_entities']);
 
-const isCode = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
+/** A personal code as the audit store keeps it (12 digits); anything else a caller sent names no one. */
+const isCode = (value: unknown): value is string => typeof value === 'string' && /^\d{12}$/.test(value);
 
 /** The persons an object's data belongs to: those it names itself (DataSubjects), and the one it was reached through. */
 function personsOf(typeName: string, parent: unknown, access: AccessRecord, subjects: DataSubjects): string[] {
@@ -258,13 +259,14 @@ export function guardSchema(
 }
 
 /**
- * The access record of a request as audit entries: one per distinct set of classes accessed, naming every
- * person (sorted) whose data of exactly those classes the request touched. Never a summary: however many
- * persons a request reads, each is named in its record.
+ * The access record of a request as audit entries: one READ per set of classes served, naming every person
+ * served that set, and one REFUSED per refusal, naming the persons it concerned. A mutation's own change is
+ * recorded by the outbox (lib/audit/outbox.ts) from the agency's change log, in the write's transaction; what
+ * its answer then shows is a read like any other.
  */
 export function auditEntries(ctx: GuardedContext, agency: string, outcome: AuditEntry['outcome']): AuditEntry[] {
   const principal = ctx.caller.principal;
-  if (!principal || ctx.access.persons.size === 0) return [];
+  if (!principal) return [];
   const base = {
     requestId: principal.requestId,
     subject: principal.subject,
@@ -273,9 +275,7 @@ export function auditEntries(ctx: GuardedContext, agency: string, outcome: Audit
     purpose: principal.purpose,
     caseReference: principal.caseReference,
     agency,
-    action: ctx.access.wrote ? ('WRITE' as const) : ('READ' as const),
     operation: [...ctx.access.operations].sort().join(',') || '_entities',
-    outcome,
   };
   const groups = new Map<string, { classes: string[]; persons: string[] }>();
   for (const [person, classSet] of ctx.access.persons) {
@@ -285,9 +285,27 @@ export function auditEntries(ctx: GuardedContext, agency: string, outcome: Audit
     if (!group) groups.set(key, (group = { classes, persons: [] }));
     group.persons.push(person);
   }
-  return [...groups.values()]
-    .sort((a, b) => (a.classes.join(',') < b.classes.join(',') ? -1 : a.classes.join(',') > b.classes.join(',') ? 1 : 0))
-    .map(({ classes, persons }) => ({ ...base, persons: [...new Set(persons)].sort(), classes }));
+  const reads = [...groups.keys()].sort().map((key) => {
+    const { classes, persons } = groups.get(key)!;
+    return { ...base, action: 'READ' as const, outcome, persons: [...new Set(persons)].sort(), classes };
+  });
+  // The same refusal for every item of a list is one record naming them all.
+  const refused = new Map<string, Set<string>>();
+  for (const refusal of ctx.access.refusals) {
+    const key = `${refusal.field}: ${refusal.reason}`;
+    const persons = refused.get(key) ?? new Set<string>();
+    for (const person of refusal.persons) persons.add(person);
+    refused.set(key, persons);
+  }
+  const refusals = [...refused.entries()].map(([what, persons]) => ({
+    ...base,
+    action: 'REFUSED' as const,
+    outcome: 'DENIED' as const,
+    operation: `${base.operation} ${what}`,
+    persons: [...persons].sort(),
+    classes: [],
+  }));
+  return [...reads, ...refusals];
 }
 
 /** Where a subgraph puts its access record when the gateway records it (ServiceClaims.rec). */
