@@ -144,11 +144,15 @@ export function readConfig(env: Env = process.env): GatewayConfig {
 }
 
 function readAuditCheckpoints(read: EnvReader): NonNullable<GatewayConfig['auditCheckpoints']> {
-  return {
+  const checkpoints = {
     keyFile: path.resolve(root, read.string('AUDIT_CHECKPOINT_KEY_FILE', DEV_CHECKPOINT_KEY_FILE)),
     file: path.resolve(root, read.string('AUDIT_CHECKPOINT_FILE', DEV_CHECKPOINT_FILE)),
     intervalMs: read.integer('AUDIT_CHECKPOINT_INTERVAL_MS', DEFAULT_CHECKPOINT_INTERVAL_MS, { min: 0, max: 3_600_000 }),
   };
+  // The checkpoints' worth is that whoever can rewrite the store (or the repository) cannot sign or rewrite them.
+  read.refuseInProduction(isInside(checkpoints.keyFile, REPOSITORY_ROOT), `AUDIT_CHECKPOINT_KEY_FILE (${checkpoints.keyFile}) is inside the repository: a key of the installation's own, kept elsewhere, signs checkpoints`);
+  read.refuseInProduction(isInside(checkpoints.file, REPOSITORY_ROOT), `AUDIT_CHECKPOINT_FILE (${checkpoints.file}) is inside the repository: keep checkpoints where the database's and the deployment's operators cannot rewrite them`);
+  return checkpoints;
 }
 
 function readAuthentication(read: EnvReader): AuthenticationConfig {

@@ -3,12 +3,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CompactSign, exportJWK, generateKeyPair } from 'jose';
-import { chainHash, RECORD_COLUMNS, rowToRecord, type RecordRow } from '../lib/audit/chain';
 import { createCheckpointer, loadCheckpointSigner, readPublicKeys, verifyCheckpointFile, type CheckpointLine } from '../lib/audit/checkpoint';
 import { verifyAuditChain } from '../lib/audit/verify';
 import { createAuditWriter } from '../lib/audit/writer';
 import { testDatabases } from './support/databases';
-import { auditEntry, codeNumber, scratchAuditStore, type ScratchAuditStore } from './support/audit';
+import { auditEntry, chainRows as rows, codeNumber, rechainStatements, scratchAuditStore, tamper, type ScratchAuditStore } from './support/audit';
 
 /**
  * Signed checkpoints of the chain head against an attacker with superuser access to the audit database, who
@@ -54,43 +53,6 @@ const verifyAgainst = async (store: ScratchAuditStore, file: string) => {
   expect(verified.problems).toEqual([]);
   return verifyAuditChain(store.pool, { checkpoints: verified.checkpoints });
 };
-
-/** Runs SQL as an attacker would: every append-only and forward-only trigger disabled for the length of it. */
-async function tamper(store: ScratchAuditStore, ...statements: string[]): Promise<void> {
-  const client = await store.pool.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query('ALTER TABLE audit_log DISABLE TRIGGER USER');
-    await client.query('ALTER TABLE audit_chain_head DISABLE TRIGGER USER');
-    for (const sql of statements) await client.query(sql);
-    await client.query('ALTER TABLE audit_log ENABLE TRIGGER USER');
-    await client.query('ALTER TABLE audit_chain_head ENABLE TRIGGER USER');
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK');
-    throw error;
-  } finally {
-    client.release();
-  }
-}
-
-const rows = async (store: ScratchAuditStore) =>
-  (await store.pool.query<RecordRow>(`SELECT ${RECORD_COLUMNS} FROM audit_log ORDER BY seq`)).rows.map(rowToRecord);
-
-/** Recomputes every link and hash from `fromSeq` on, and moves the head onto the new last record. */
-async function rechainStatements(store: ScratchAuditStore, fromSeq: number): Promise<string[]> {
-  const all = await rows(store);
-  const statements: string[] = [];
-  let prev = all.find((r) => r.seq === fromSeq - 1)?.hash ?? '0'.repeat(64);
-  for (const r of all.filter((x) => x.seq >= fromSeq)) {
-    const hash = chainHash(prev, r);
-    statements.push(`UPDATE audit_log SET prev_hash = '${prev}', hash = '${hash}' WHERE seq = ${r.seq}`);
-    prev = hash;
-  }
-  const last = all[all.length - 1];
-  statements.push(`UPDATE audit_chain_head SET seq = ${last.seq}, hash = '${prev}', at = '${last.at.toISOString()}'`);
-  return statements;
-}
 
 const kinds = (report: Awaited<ReturnType<typeof verifyAuditChain>>) => report.problems.map((p) => [p.seq, p.kind]);
 

@@ -46,7 +46,7 @@ describe('a bulk read', () => {
     for (let i = 150; i >= 0; i -= 1) persons.set(codeNumber(i), new Set(i % 50 === 0 ? ['RESIDENCE', 'BASIC_IDENTITY'] : ['BASIC_IDENTITY']));
     persons.set(TARGET, new Set(['BASIC_IDENTITY']));
     const principal = { subject: 'police:7', role: 'INVESTIGATOR' as const, agency: 'police', personalCode: null, purpose: 'POLICE_CASE', caseReference: 'CA-2026/99', requestId: 'r-bulk' };
-    const ctx = { caller: { principal, service: null }, access: { persons, operations: new Set(['citizens']), wrote: false } };
+    const ctx = { caller: { principal, service: null }, access: { persons, operations: new Set(['citizens']), wrote: false, refusals: [] } };
     const entries = auditEntries(ctx as unknown as Parameters<typeof auditEntries>[0], 'residents', 'OK');
     expect(entries.map((e) => [e.classes, e.persons.length])).toEqual([
       [['BASIC_IDENTITY'], 148],

@@ -30,6 +30,8 @@ const GATEWAY: Record<string, string> = {
   AUTH_AUDIENCE: DEV_TOKEN_AUDIENCE,
   AUTH_JWKS_FILE: jwksFile,
   AUDIT_DATABASE_URL: serviceUrls.gateway.audit,
+  AUDIT_CHECKPOINT_KEY_FILE: testDatabases().checkpointKeyFile,
+  AUDIT_CHECKPOINT_FILE: testDatabases().checkpointFile,
 };
 
 describe('NODE_ENV', () => {
@@ -53,6 +55,8 @@ describe('the gateway in production', () => {
     ['AUDIT_RECORDING=false', { AUDIT_RECORDING: 'off' }, /AUDIT_RECORDING=false/],
     ['token keys inside the repository', { AUTH_JWKS_FILE: path.resolve(__dirname, '../.data/keys/jwks.json') }, /AUTH_JWKS_FILE .* inside the repository/],
     ['no audit store', { AUDIT_DATABASE_URL: '' }, /AUDIT_DATABASE_URL is required in production/],
+    ['the checkpoint key inside the repository', { AUDIT_CHECKPOINT_KEY_FILE: path.resolve(__dirname, '../.data/audit-checkpoints/checkpoint-key.json') }, /AUDIT_CHECKPOINT_KEY_FILE .* inside the repository/],
+    ['no checkpoint file', { AUDIT_CHECKPOINT_FILE: '' }, /AUDIT_CHECKPOINT_FILE is required in production/],
   ])('refuses %s, naming it', (_what, change, message) => {
     expect(() => gatewayConfig({ ...GATEWAY, ...change })).toThrow(message);
   });

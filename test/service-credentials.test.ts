@@ -243,7 +243,7 @@ describe("what an agency's credential may do", () => {
     const answer = await as('birth-registry', body(CITIZENS, { codes: [subject] }), { recordedByGateway: true, principal: { ...registrar, rid: requestId } });
     expect(answer.body.errors).toBeUndefined();
     expect(answer.body.extensions?.[ACCESS_RECORD_EXTENSION]).toBeUndefined();
-    const { rows } = await audit.query(`SELECT agency, personal_code, subject FROM audit_log WHERE request_id = $1`, [requestId]);
-    expect(rows).toEqual([{ agency: 'residents', personal_code: subject, subject: registrar.sub }]);
+    const { rows } = await audit.query(`SELECT agency, persons::text[] AS persons, subject FROM audit_log WHERE request_id = $1`, [requestId]);
+    expect(rows).toEqual([{ agency: 'residents', persons: [subject], subject: registrar.sub }]);
   });
 });

@@ -3,6 +3,7 @@ import type { AuditEntry } from '../../lib/access/audit-entry';
 import { AUDIT_STORE } from '../../lib/agencies';
 import { migrate } from '../../lib/migrate';
 import { testDatabases } from './databases';
+import { chainHash, RECORD_COLUMNS, rowToRecord, type RecordRow } from '../../lib/audit/chain';
 
 /**
  * A fresh audit store of a test's own (database audit_test_<name>, created and migrated like the real
@@ -76,4 +77,42 @@ export const codeNumber = (i: number) => `0012${String(i % 100).padStart(2, '0')
  */
 export async function storeTimeFrom(store: ScratchAuditStore, at: Date): Promise<void> {
   await store.pool.query('UPDATE audit_chain_head SET at = $1', [at]);
+}
+
+/** The records of a store's chain, in order. */
+export const chainRows = async (store: { pool: Pool }) =>
+  (await store.pool.query<RecordRow>(`SELECT ${RECORD_COLUMNS} FROM audit_log ORDER BY seq`)).rows.map(rowToRecord);
+
+/** Runs SQL as an attacker with the superuser's rights would: every append-only and forward-only trigger disabled for the length of it. */
+export async function tamper(store: { pool: Pool }, ...statements: string[]): Promise<void> {
+  const client = await store.pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('ALTER TABLE audit_log DISABLE TRIGGER USER');
+    await client.query('ALTER TABLE audit_chain_head DISABLE TRIGGER USER');
+    for (const sql of statements) await client.query(sql);
+    await client.query('ALTER TABLE audit_log ENABLE TRIGGER USER');
+    await client.query('ALTER TABLE audit_chain_head ENABLE TRIGGER USER');
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK');
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/** What re-chains a store from `fromSeq` on: every link and hash recomputed, the head moved onto the new last record. */
+export async function rechainStatements(store: { pool: Pool }, fromSeq: number): Promise<string[]> {
+  const all = await chainRows(store);
+  const statements: string[] = [];
+  let prev = all.find((r) => r.seq === fromSeq - 1)?.hash ?? '0'.repeat(64);
+  for (const r of all.filter((x) => x.seq >= fromSeq)) {
+    const hash = chainHash(prev, r);
+    statements.push(`UPDATE audit_log SET prev_hash = '${prev}', hash = '${hash}' WHERE seq = ${r.seq}`);
+    prev = hash;
+  }
+  const last = all[all.length - 1];
+  statements.push(`UPDATE audit_chain_head SET seq = ${last.seq}, hash = '${prev}', at = '${last.at.toISOString()}'`);
+  return statements;
 }

@@ -41,7 +41,7 @@ UPDATE audit_chain_head SET at = (SELECT l.at FROM audit_log l ORDER BY l.seq DE
 -- The hash, as chain.ts specifies format 2:
 --   hash = hex(sha256(utf8(prev_hash || '[2,"' || at || '",' || tail)))
 CREATE OR REPLACE FUNCTION audit_append(entries json) RETURNS TABLE (first_seq bigint, last_seq bigint)
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
     head_seq  bigint;
     head_at   timestamptz;
