@@ -4,15 +4,17 @@ import { ensureDevKeys, mintDevToken } from '../lib/dev-keys';
 import { POLICY } from '../lib/access/policy';
 import { isRole } from '../lib/access/principal';
 import { isPersonalCode } from '../lib/personal-code';
+import { CASE_REFERENCE_PATTERN } from '../gateway/token-claims';
 
 /**
  * npm run token -- --role CLERK --agency residents --purpose SERVICE_COUNTER [--sub NAME] [--personal-code CODE]
- *                  [--expires-in SECONDS]
- * Prints a demo bearer token signed with the development keys (.data/keys, made by npm start). Leave out
- * --purpose to send it per request in the x-purpose header instead.
+ *                  [--case-ref REF] [--expires-in SECONDS]
+ * Prints a demo bearer token signed with the development keys (.data/keys, made by npm start). --purpose may
+ * list several, comma-separated: each request then chooses one with the x-purpose header. POLICE_CASE and
+ * COURT_ORDER need --case-ref (or the x-case-reference header on each request).
  */
 const USAGE =
-  'usage: npm run token -- --role CLERK|REGISTRAR|INVESTIGATOR|ANALYST|AUDITOR|CITIZEN [--agency A] [--purpose P] [--sub NAME] [--personal-code CODE] [--expires-in S]';
+  'usage: npm run token -- --role CLERK|REGISTRAR|INVESTIGATOR|ANALYST|AUDITOR|CITIZEN [--agency A] [--purpose P[,P2]] [--sub NAME] [--personal-code CODE] [--case-ref REF] [--expires-in S]';
 
 async function main() {
   const { values } = parseArgs({
@@ -22,6 +24,7 @@ async function main() {
       purpose: { type: 'string' },
       sub: { type: 'string' },
       'personal-code': { type: 'string' },
+      'case-ref': { type: 'string' },
       'expires-in': { type: 'string', default: '3600' },
     },
     strict: true,
@@ -34,9 +37,10 @@ async function main() {
   if (!isRole(role)) return fail(`--role must be one of ${Object.keys(POLICY).join(', ')}.`);
   if (['CLERK', 'REGISTRAR', 'INVESTIGATOR'].includes(role) && !values.agency) return fail(`--agency is required for ${role}.`);
   if (role === 'CITIZEN' && !isPersonalCode(values['personal-code'])) return fail('--personal-code (12 digits) is required for CITIZEN.');
-  if (values.purpose && !(values.purpose in POLICY[role])) {
-    return fail(`--purpose ${values.purpose} is not one ${role} may act for: ${Object.keys(POLICY[role]).join(', ')}.`);
-  }
+  const purposes = values.purpose ? values.purpose.split(',').map((p) => p.trim()) : [];
+  const wrong = purposes.find((p) => !Object.hasOwn(POLICY[role], p));
+  if (wrong) return fail(`--purpose ${wrong} is not one ${role} may act for: ${Object.keys(POLICY[role]).join(', ')}.`);
+  if (values['case-ref'] !== undefined && !CASE_REFERENCE_PATTERN.test(values['case-ref'])) return fail('--case-ref must be 1 to 64 letters, digits, spaces or . _ : / -.');
   const expiresIn = Number(values['expires-in']);
   if (!Number.isInteger(expiresIn) || expiresIn < 1) return fail('--expires-in must be a positive number of seconds.');
   await ensureDevKeys(DEV_KEYS_DIR);
@@ -47,7 +51,8 @@ async function main() {
       role,
       ...(values.agency ? { agency: values.agency } : {}),
       ...(values['personal-code'] ? { personal_code: values['personal-code'] } : {}),
-      ...(values.purpose ? { purpose: values.purpose } : {}),
+      ...(purposes.length > 0 ? { purpose: purposes.length === 1 ? purposes[0] : purposes } : {}),
+      ...(values['case-ref'] ? { case_ref: values['case-ref'] } : {}),
     },
     { expiresIn },
   );
