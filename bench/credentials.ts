@@ -1,8 +1,7 @@
 import { ensureDevKeys, mintDevToken, type TokenClaims } from '../lib/dev-keys';
 import { toClaims } from '../lib/access/principal';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { bodyHash, CREDENTIAL_TYPE, GATEWAY_ISSUER, SERVICE_SCHEME, type PrincipalClaims, type PrivateServiceJwk } from '../lib/service-auth';
+import { createCredentialSigner, GATEWAY_ISSUER, SERVICE_SCHEME, type PrivateServiceJwk } from '../lib/service-auth';
 import { ensureServiceKeys } from '../lib/service-keys';
 import type { Agency } from '../lib/agencies';
 import { BENCH_KEYS_DIR, BENCH_SERVICE_KEYS_DIR } from './services';
@@ -32,21 +31,6 @@ export interface Credentials {
   subgraph(persona: TokenClaims, agency: Agency['id']): HeadersFor;
 }
 
-/**
- * A gateway credential signed synchronously (autocannon prepares each request synchronously): the same JWT
- * lib/service-auth.ts signs with jose, EdDSA over Ed25519 with node:crypto.
- */
-function gatewaySigner(jwk: PrivateServiceJwk): (audience: string, body: string, principal: PrincipalClaims) => string {
-  const key = crypto.createPrivateKey({ key: jwk as unknown as crypto.JsonWebKey, format: 'jwk' });
-  const header = Buffer.from(JSON.stringify({ alg: 'EdDSA', kid: jwk.kid, typ: CREDENTIAL_TYPE })).toString('base64url');
-  return (audience, body, principal) => {
-    const iat = Math.floor(Date.now() / 1000);
-    const claims = { bh: bodyHash(body), prn: principal, iss: GATEWAY_ISSUER, aud: audience, iat, exp: iat + 10, jti: crypto.randomBytes(16).toString('base64url') };
-    const input = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
-    return `${input}.${crypto.sign(null, Buffer.from(input), key).toString('base64url')}`;
-  };
-}
-
 export async function benchCredentials(security: boolean): Promise<Credentials> {
   if (!security) {
     const actor = (persona: TokenClaims): Record<string, string> => (persona.role === 'REGISTRAR' ? { 'x-actor': persona.sub } : {});
@@ -54,7 +38,7 @@ export async function benchCredentials(security: boolean): Promise<Credentials> 
   }
   await ensureDevKeys(BENCH_KEYS_DIR);
   const { keyFiles } = await ensureServiceKeys(BENCH_SERVICE_KEYS_DIR);
-  const sign = gatewaySigner(JSON.parse(fs.readFileSync(keyFiles.gateway, 'utf8')) as PrivateServiceJwk);
+  const signer = createCredentialSigner(GATEWAY_ISSUER, JSON.parse(fs.readFileSync(keyFiles.gateway, 'utf8')) as PrivateServiceJwk);
   return {
     gateway: async (persona) => ({ authorization: `Bearer ${await mintDevToken(BENCH_KEYS_DIR, persona, { expiresIn: RUN_SECONDS })}` }),
     subgraph: (persona, agency) => {
@@ -67,7 +51,7 @@ export async function benchCredentials(security: boolean): Promise<Credentials> 
         caseReference: persona.case_ref ?? null,
         requestId: `bench-${Date.now().toString(36)}`,
       });
-      return (body) => ({ authorization: `${SERVICE_SCHEME} ${sign(agency, body, principal)}` });
+      return (body) => ({ authorization: `${SERVICE_SCHEME} ${signer.signNow(agency, body, { principal })}` });
     },
   };
 }

@@ -5,7 +5,7 @@ import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JWTPaylo
 import type { Principal } from '../lib/access/principal';
 import { isPurpose } from '../lib/access/policy';
 import { CASE_REFERENCE_PATTERN, ClaimsError, readTokenClaims, type TokenClaims } from './token-claims';
-import type { RefusalLog } from './refusal-log';
+import type { RefusalLog } from '../lib/refusal-log';
 
 /**
  * Bearer tokens (JWT), verified at the gateway with jose: the signature against the configured JWKS (a file,

@@ -22,7 +22,7 @@ import { admitted } from './admission';
 import { requestBodyErrors } from './request-body';
 import { healthRouter } from './health';
 import { createAuthenticator } from './authentication';
-import { createRefusalLog } from './refusal-log';
+import { createRefusalLog } from '../lib/refusal-log';
 import { createAuditWriter } from '../lib/audit/writer';
 import { AUDIT_TABLES, checkServiceRole } from '../lib/database-role-check';
 import { SERVICE_ROLES } from '../lib/database-roles';

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { DomainError } from './graphql/errors';
 import { GATEWAY_ISSUER, SERVICE_SCHEME, type CredentialRefusal, type CredentialVerifier, type IssuerPermissions } from './service-auth';
-import { fromClaims, type Principal } from './access/principal';
+import { fromClaims, SUBJECT_PATTERN, type Principal } from './access/principal';
 
 /**
  * Who is behind a request to a subgraph, from the headers the gateway (or a peer agency's service) sends:
@@ -36,7 +36,6 @@ export interface Caller {
 
 type Headers = Readonly<Record<string, string | string[] | undefined>>;
 
-const ACTOR = /^[\p{L}\p{N}][\p{L}\p{N} _.:@/-]{0,99}$/u;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 
 /** A request id a client or the gateway sent, if it is one (ids go into logs and records: no free text). */
@@ -102,7 +101,7 @@ export function requireActor(caller: Caller): string {
   if (caller.actor === null) {
     throw new DomainError('UNAUTHENTICATED', 'ACTOR_REQUIRED', `Writes must say who makes them: send the ${CALLER_HEADERS.actor} header.`);
   }
-  if (!ACTOR.test(caller.actor)) {
+  if (!SUBJECT_PATTERN.test(caller.actor)) {
     throw new DomainError(
       'UNAUTHENTICATED',
       'ACTOR_INVALID',

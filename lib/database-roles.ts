@@ -92,7 +92,8 @@ const APPEND_ONLY: Omit<RoleGrant, 'role'> = { allTables: [], sequences: false, 
 export const AUDIT_GRANTS: DatabaseGrants = {
   name: 'audit',
   grants: [
-    { role: SERVICE_ROLES.gateway, ...APPEND_ONLY },
+    // The gateway also signs checkpoints of the chain head (lib/audit/checkpoint.ts): it reads the head, nothing else.
+    { role: SERVICE_ROLES.gateway, ...APPEND_ONLY, tables: { audit_chain_head: ['SELECT'] } },
     { role: SERVICE_ROLES.residents, ...APPEND_ONLY, tables: { audit_log: ['SELECT'] } },
     { role: SERVICE_ROLES['national-id'], ...APPEND_ONLY },
     { role: SERVICE_ROLES['birth-registry'], ...APPEND_ONLY },

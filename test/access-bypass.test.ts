@@ -1,8 +1,12 @@
+import fs from 'node:fs';
+import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
+import { DEV_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER } from '../lib/dev-keys';
 import { startFederation, type TestFederation } from './support/federation';
 import { livingCardHoldersWithBirth, openFixtures, type Fixtures } from './support/fixtures';
 import { bearer, mintToken, PERSONAS } from './support/tokens';
 import { mintDevToken } from '../lib/dev-keys';
 import { testDatabases } from './support/databases';
+import { CLERK_PRINCIPAL, postWithCredential, serviceCredential } from './support/service-credentials';
 
 /**
  * The ways round access control that an attacker found in the first round (issue 11), each tried again
@@ -80,10 +84,60 @@ describe('finding 1: claims of the wrong kind, signed by a trusted key, are refu
     expect(response.errors?.[0].extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'TOKEN_CLAIMS', claim: 'exp' });
   });
 
+  it.each([
+    ['sub a number', { sub: 7 }],
+    ['sub an object', { sub: { id: 'x' } }],
+    ['a citizen without a personal code', { role: 'CITIZEN', pc: null, purpose: 'OWN_DATA' }],
+    ['a personal code that is not one', { role: 'CITIZEN', pc: 'x', purpose: 'OWN_DATA' }],
+    ['purpose a list', { purpose: ['SERVICE_COUNTER'] }],
+  ])('a subgraph refuses a correctly signed gateway credential whose principal has %s: 401, no data', async (_what, change) => {
+    const body = JSON.stringify({ query: `query ($c: PersonalCode!) { citizen(personalCode: $c) { fullName } }`, variables: { c: stranger } });
+    const credential = await serviceCredential('gateway', 'residents', body, { principal: { ...CLERK_PRINCIPAL, ...change } as never });
+    const answer = await postWithCredential(federation.subgraphUrls.residents, body, credential);
+    expect(answer.status).toBe(401);
+    expect(answer.body.data).toBeUndefined();
+    expect(answer.body.errors[0].extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'PRINCIPAL_REQUIRED' });
+  });
+
   it('still serves the well-formed token of the same citizen', async () => {
     const response = await federation.query<any>(SENSITIVE, { code: own }, await bearer(PERSONAS.citizen(own)));
     expect(response.errors).toBeUndefined();
     expect(response.data.citizen.fullName).toEqual(expect.any(String));
+  });
+});
+
+describe('the standard bearer-token attacks', () => {
+  const jwks = () => JSON.parse(fs.readFileSync(testDatabases().jwksFile, 'utf8')) as { keys: (JWK & { kid: string })[] };
+  const claims = () => ({ ...PERSONAS.citizen(own), iss: DEV_TOKEN_ISSUER, aud: DEV_TOKEN_AUDIENCE, iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 600 });
+  const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+  it.each([
+    ['alg none', async () => `${b64({ alg: 'none', kid: jwks().keys[0].kid })}.${b64(claims())}.`],
+    [
+      'HS256 keyed with the public key',
+      async () => {
+        const secret = new TextEncoder().encode(JSON.stringify(jwks().keys[0]));
+        return new SignJWT(claims()).setProtectedHeader({ alg: 'HS256', kid: jwks().keys[0].kid }).sign(secret);
+      },
+    ],
+    [
+      "a foreign key under the trusted key's kid",
+      async () => {
+        const { privateKey } = await generateKeyPair('ES256');
+        return new SignJWT(claims()).setProtectedHeader({ alg: 'ES256', kid: jwks().keys[0].kid }).sign(privateKey);
+      },
+    ],
+    [
+      'a foreign key embedded in the header',
+      async () => {
+        const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+        return new SignJWT(claims()).setProtectedHeader({ alg: 'ES256', jwk: await exportJWK(publicKey) }).sign(privateKey);
+      },
+    ],
+  ])('%s: 401 TOKEN_INVALID, nothing fetched', async (_what, token) => {
+    const response = await nothingFetched(async () => federation.query(SENSITIVE, { code: own }, { authorization: `Bearer ${await token()}` }));
+    expect(response.status).toBe(401);
+    expect(response.errors?.[0].extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'TOKEN_INVALID' });
   });
 });
 
@@ -173,6 +227,15 @@ describe('finding 10: status codes as GraphQL over HTTP says, and no crash on od
   ])('%s: a 4xx refusal or an answer, never a 5xx', async (_what, headers) => {
     const response = await post({ query: SENSITIVE, variables: { code: own } }, headers);
     expect(response.status).toBeLessThan(500);
+  });
+
+  it('LIKE wildcards in a search are matched literally: "%%" finds no one, where it used to find everyone', async () => {
+    const clerk = await bearer(PERSONAS.clerk);
+    for (const name of ['%%', '__', '%_', '\\%']) {
+      const response = await federation.query<any>(`query ($n: String) { searchCitizens(name: $n, first: 5) { edges { node { personalCode } } } }`, { n: name }, clerk);
+      expect(response.errors).toBeUndefined();
+      expect(response.data.searchCitizens.edges).toEqual([]);
+    }
   });
 
   it('a refusal inside the token check is 401 with WWW-Authenticate', async () => {

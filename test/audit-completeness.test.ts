@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -7,6 +7,7 @@ import { Client, Pool } from 'pg';
 import { readPublicKeys, verifyCheckpointFile, type Checkpoint } from '../lib/audit/checkpoint';
 import { verifyAuditChain } from '../lib/audit/verify';
 import { startFederation, type TestFederation } from './support/federation';
+import { startGatewayProcess } from './support/gateway-process';
 import { householdOfSize, livingCardHoldersWithBirth, one, openFixtures, type Fixtures } from './support/fixtures';
 import { testDatabases } from './support/databases';
 import { bearer, PERSONAS } from './support/tokens';
@@ -148,35 +149,11 @@ describe('a mixed workload, then the audit store', () => {
   });
 
   it('records a write whose gateway was killed before it could answer', async () => {
-    const { jwksFile, serviceKeys } = testDatabases();
     let child: ChildProcess | null = null;
     try {
-      child = spawn(process.execPath, ['--import', 'tsx', path.resolve(__dirname, '../gateway/index.ts')], {
-        env: {
-          ...process.env,
-          NODE_ENV: 'test',
-          GATEWAY_PORT: '0',
-          GATEWAY_HOST: '127.0.0.1',
-          AUTH_JWKS_FILE: jwksFile,
-          GATEWAY_SERVICE_KEY_FILE: serviceKeys.keyFiles.gateway,
-          AUDIT_DATABASE_URL: store.url,
-          AUDIT_CHECKPOINT_FILE: checkpointFile,
-          AUDIT_CHECKPOINT_KEY_FILE: testDatabases().checkpointKeyFile,
-          SUBGRAPH_RESIDENTS_URL: federation.subgraphUrls.residents,
-          SUBGRAPH_NATIONAL_ID_URL: federation.subgraphUrls['national-id'],
-          SUBGRAPH_BIRTH_REGISTRY_URL: federation.subgraphUrls['birth-registry'],
-        },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      const gatewayUrl = await new Promise<string>((resolve, reject) => {
-        let output = '';
-        child!.stdout!.on('data', (chunk: Buffer) => {
-          output += chunk.toString();
-          const match = /ready at (http:\/\/\S+)/.exec(output);
-          if (match) resolve(match[1]);
-        });
-        child!.once('exit', () => reject(new Error(`the gateway exited early: ${output}`)));
-      });
+      const gateway = await startGatewayProcess(federation, { AUDIT_DATABASE_URL: store.url, AUDIT_CHECKPOINT_FILE: checkpointFile });
+      child = gateway.child;
+      const gatewayUrl = gateway.url;
       const requestId = `killed-${crypto.randomUUID()}`;
       killedRequests.push(requestId);
       const registrar = await bearer(PERSONAS.registrar('residents', 'registrar:killed-gateway'));

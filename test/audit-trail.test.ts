@@ -1,7 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { Pool } from 'pg';
 import { startFederation, type TestFederation } from './support/federation';
+import { startGatewayProcess } from './support/gateway-process';
 import { livingCardHoldersWithBirth, openFixtures, type Fixtures } from './support/fixtures';
 import { testDatabases } from './support/databases';
 import { bearer, PERSONAS } from './support/tokens';
@@ -178,33 +178,11 @@ describe('nothing delivered goes unrecorded', () => {
   });
 
   it('SIGKILL of the gateway process, which holds the audit writer of client requests, during a burst: every response received has its records', async () => {
-    const { serviceUrls, jwksFile, serviceKeys } = testDatabases();
     // The subgraphs in this process, the gateway as its own process (as in production), killed mid-burst.
     killable = await startFederation();
-    child = spawn(process.execPath, ['--import', 'tsx', path.resolve(__dirname, '../gateway/index.ts')], {
-      env: {
-        ...process.env,
-        NODE_ENV: 'test',
-        GATEWAY_PORT: '0',
-        GATEWAY_HOST: '127.0.0.1',
-        AUTH_JWKS_FILE: jwksFile,
-        GATEWAY_SERVICE_KEY_FILE: serviceKeys.keyFiles.gateway,
-        AUDIT_DATABASE_URL: serviceUrls.gateway.audit,
-        SUBGRAPH_RESIDENTS_URL: killable.subgraphUrls.residents,
-        SUBGRAPH_NATIONAL_ID_URL: killable.subgraphUrls['national-id'],
-        SUBGRAPH_BIRTH_REGISTRY_URL: killable.subgraphUrls['birth-registry'],
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const gatewayUrl = await new Promise<string>((resolve, reject) => {
-      let output = '';
-      child.stdout!.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-        const match = /ready at (http:\/\/\S+)/.exec(output);
-        if (match) resolve(match[1]);
-      });
-      child.once('exit', () => reject(new Error(`the gateway exited early: ${output}`)));
-    });
+    const gateway = await startGatewayProcess(killable);
+    child = gateway.child;
+    const gatewayUrl = gateway.url;
     const clerk = await bearer(PERSONAS.clerk);
     const CARD = `query ($code: PersonalCode!) { citizen(personalCode: $code) { fullName identityCards { number } } }`;
     const ask = async (code: string, requestId: string) => {

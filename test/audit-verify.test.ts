@@ -3,7 +3,7 @@ import path from 'node:path';
 import { chainHash, RECORD_COLUMNS, rowToRecord, type RecordRow } from '../lib/audit/chain';
 import { verifyAuditChain } from '../lib/audit/verify';
 import { createAuditWriter } from '../lib/audit/writer';
-import { auditEntry, codeNumber, scratchAuditStore, type ScratchAuditStore } from './support/audit';
+import { auditEntry, codeNumber, scratchAuditStore, tamper, type ScratchAuditStore } from './support/audit';
 
 /**
  * Verification of the hash chain against an attacker with superuser access to the audit database: the
@@ -25,23 +25,6 @@ async function chainOf(records: number): Promise<ScratchAuditStore> {
   }
   await writer.close();
   return store;
-}
-
-/** Runs SQL as an attacker would: the append-only triggers disabled for the length of it. */
-async function tamper(store: ScratchAuditStore, ...statements: string[]): Promise<void> {
-  const client = await store.pool.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query('ALTER TABLE audit_log DISABLE TRIGGER USER');
-    for (const sql of statements) await client.query(sql);
-    await client.query('ALTER TABLE audit_log ENABLE TRIGGER USER');
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK');
-    throw error;
-  } finally {
-    client.release();
-  }
 }
 
 const kinds = (report: Awaited<ReturnType<typeof verifyAuditChain>>) => report.problems.map((p) => [p.seq, p.kind]);

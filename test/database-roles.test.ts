@@ -109,6 +109,8 @@ describe('the audit store, as each writing service', () => {
       expect(await sqlState(client, `CREATE TABLE audit_shadow (x int)`)).toBe(INSUFFICIENT_PRIVILEGE);
       // Reading the log: the residents service serves the access log and the auditors' search; the others never read it.
       expect(await sqlState(client, `SELECT count(*) FROM audit_log`)).toBe(service === 'residents' ? null : INSUFFICIENT_PRIVILEGE);
+      // The head, which the gateway's checkpointer signs: the gateway reads it, the agencies do not.
+      expect(await sqlState(client, `SELECT seq, hash, at FROM audit_chain_head`)).toBe(service === 'gateway' ? null : INSUFFICIENT_PRIVILEGE);
     });
   });
 

@@ -14,13 +14,11 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { SUPERGRAPH_GRAPHQL } from '../lib/compose';
-import { DEV_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER } from '../lib/dev-keys';
 import { TRUSTED_DOCUMENTS_JSON } from '../lib/trusted-documents';
 import { startFederation, type TestFederation } from './support/federation';
 import { livingCardHoldersWithBirth, openFixtures, type Fixtures } from './support/fixtures';
-import { testDatabases } from './support/databases';
 import { mintToken, PERSONAS } from './support/tokens';
-import { productionServiceKeys } from './support/service-credentials';
+import { productionGateway } from './support/service-credentials';
 
 /**
  * A bounded fuzz of the gateway in production mode: a few thousand operations generated from the schema
@@ -39,23 +37,11 @@ let f: Fixtures;
 let codes: string[];
 let schema: GraphQLSchema;
 
-const { jwksFile, serviceUrls } = testDatabases();
-const PRODUCTION: Record<string, string> = {
-  NODE_ENV: 'production',
-  GATEWAY_HOST: '127.0.0.1',
-  REQUEST_BODY_LIMIT: '256kb',
-  AUTH_ISSUER: DEV_TOKEN_ISSUER,
-  AUTH_AUDIENCE: DEV_TOKEN_AUDIENCE,
-  AUTH_JWKS_FILE: jwksFile,
-  AUDIT_DATABASE_URL: serviceUrls.gateway.audit,
-  // The fuzz sends far more than a person would: the limit is tested elsewhere (gateway-hardening).
-  RATE_LIMIT_PER_SECOND: '0',
-};
-
 beforeAll(async () => {
   // Production refuses development keys: the federation of this file trusts keys made as production's are.
-  const serviceKeys = await productionServiceKeys();
-  federation = await startFederation({ serviceKeys, gatewayEnv: { ...PRODUCTION, GATEWAY_SERVICE_KEY_FILE: serviceKeys.keyFiles.gateway } });
+  // The fuzz sends far more than a person would: the rate limit is tested elsewhere (gateway-hardening).
+  const { env, serviceKeys } = await productionGateway();
+  federation = await startFederation({ serviceKeys, gatewayEnv: { ...env, RATE_LIMIT_PER_SECOND: '0' } });
   f = openFixtures();
   codes = await livingCardHoldersWithBirth(f, 'fuzz', 5);
   schema = Supergraph.build(fs.readFileSync(SUPERGRAPH_GRAPHQL, 'utf8')).apiSchema().toGraphQLJSSchema();

@@ -10,9 +10,7 @@ import { readManifest, sha256Hex, TRUSTED_DOCUMENTS_JSON } from '../lib/trusted-
 import type { Principal } from '../lib/access/principal';
 import { startFederation, type TestFederation } from './support/federation';
 import { bearer, PERSONAS } from './support/tokens';
-import { testDatabases } from './support/databases';
-import { DEV_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER } from '../lib/dev-keys';
-import { productionServiceKeys } from './support/service-credentials';
+import { productionGateway } from './support/service-credentials';
 import { citizenWithEverything, openFixtures } from './support/fixtures';
 import { CITIZEN_LIST, UNIFIED_CITIZEN } from './support/queries';
 
@@ -247,28 +245,16 @@ describe('the ad hoc rule and the admission check', () => {
   });
 });
 
-/** What production requires to be set (and nothing else). */
-const PRODUCTION: Record<string, string> = {
-  NODE_ENV: 'production',
-  GATEWAY_HOST: '127.0.0.1',
-  REQUEST_BODY_LIMIT: '256kb',
-  AUTH_ISSUER: DEV_TOKEN_ISSUER,
-  AUTH_AUDIENCE: DEV_TOKEN_AUDIENCE,
-  // GATEWAY_SERVICE_KEY_FILE: a key as production needs it (outside the repository, not a dev- key), set in beforeAll
-  AUTH_JWKS_FILE: testDatabases().jwksFile,
-  AUDIT_DATABASE_URL: testDatabases().serviceUrls.gateway.audit, // production refuses the superuser
-  // Required in production: where the audit chain head's checkpoints are signed and kept.
-  AUDIT_CHECKPOINT_KEY_FILE: testDatabases().checkpointKeyFile,
-  AUDIT_CHECKPOINT_FILE: testDatabases().checkpointFile,
-};
+/** What production requires to be set (and nothing else): set in beforeAll. */
+let PRODUCTION: Record<string, string>;
 
 describe('production defaults: no introspection, no field suggestions', () => {
   let federation: TestFederation;
   beforeAll(async () => {
     // Free-form documents are let through here so that validation is reached at all.
-    const serviceKeys = await productionServiceKeys();
-    PRODUCTION.GATEWAY_SERVICE_KEY_FILE = serviceKeys.keyFiles.gateway;
-    federation = await startFederation({ serviceKeys, gatewayEnv: { ...PRODUCTION, TRUSTED_DOCUMENTS: 'off', RATE_LIMIT_PER_SECOND: '0' } });
+    const production = await productionGateway();
+    PRODUCTION = production.env;
+    federation = await startFederation({ serviceKeys: production.serviceKeys, gatewayEnv: { ...PRODUCTION, TRUSTED_DOCUMENTS: 'off', RATE_LIMIT_PER_SECOND: '0' } });
   });
   afterAll(async () => federation?.stop());
 

@@ -3,9 +3,8 @@ import path from 'node:path';
 import { readConfig as gatewayConfig } from '../gateway/config';
 import { readConfig as residentsConfig } from '../subgraphs/residents/config';
 import { readConfig as scriptsConfig } from '../scripts/config';
-import { DEV_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER } from '../lib/dev-keys';
 import { testDatabases } from './support/databases';
-import { productionServiceKeys } from './support/service-credentials';
+import { productionGateway } from './support/service-credentials';
 import type { ServiceKeyFiles } from '../lib/service-keys';
 
 /**
@@ -13,26 +12,16 @@ import type { ServiceKeyFiles } from '../lib/service-keys';
  * setting that would switch a defence off stops it, naming the setting. A typo in NODE_ENV counts as such a
  * setting, never as development.
  */
-const { jwksFile, serviceUrls } = testDatabases();
+const { serviceUrls } = testDatabases();
 let productionKeys: ServiceKeyFiles;
+/** A complete, secure production configuration of the gateway (keys outside the repository). */
+let GATEWAY: Record<string, string>;
 
 beforeAll(async () => {
-  productionKeys = await productionServiceKeys();
-  GATEWAY.GATEWAY_SERVICE_KEY_FILE = productionKeys.keyFiles.gateway;
+  const production = await productionGateway();
+  GATEWAY = production.env;
+  productionKeys = production.serviceKeys;
 });
-
-/** A complete, secure production configuration of the gateway (keys outside the repository). */
-const GATEWAY: Record<string, string> = {
-  NODE_ENV: 'production',
-  GATEWAY_HOST: '127.0.0.1',
-  REQUEST_BODY_LIMIT: '256kb',
-  AUTH_ISSUER: DEV_TOKEN_ISSUER,
-  AUTH_AUDIENCE: DEV_TOKEN_AUDIENCE,
-  AUTH_JWKS_FILE: jwksFile,
-  AUDIT_DATABASE_URL: serviceUrls.gateway.audit,
-  AUDIT_CHECKPOINT_KEY_FILE: testDatabases().checkpointKeyFile,
-  AUDIT_CHECKPOINT_FILE: testDatabases().checkpointFile,
-};
 
 describe('NODE_ENV', () => {
   it.each(['prod', 'Production', 'production ', 'staging', ''])('"%s" stops every process with a message', (mode) => {

@@ -65,14 +65,22 @@ export function toClaims(principal: Principal): PrincipalClaims {
 
 /** The principal a valid credential names; null when its claims are not a principal's. */
 export function fromClaims(claims: PrincipalClaims | undefined): Principal | null {
-  if (!claims || typeof claims.sub !== 'string' || !isRole(claims.role) || typeof claims.rid !== 'string') return null;
+  // Checked by type and value like a bearer token's claims (gateway/token-claims.ts): a signed credential
+  // whose principal is malformed names no one, and a call for no one is refused (lib/access/subgraph-access.ts).
+  if (!claims || typeof claims !== 'object') return null;
+  const optional = (value: unknown) => value === undefined || value === null || typeof value === 'string';
+  if (typeof claims.sub !== 'string' || !SUBJECT_PATTERN.test(claims.sub) || !isRole(claims.role)) return null;
+  if (typeof claims.rid !== 'string' || !/^[A-Za-z0-9._:-]{1,100}$/.test(claims.rid)) return null;
+  if (!optional(claims.agency) || !optional(claims.purpose) || !optional(claims.cr)) return null;
+  if (!(claims.pc === undefined || claims.pc === null || (typeof claims.pc === 'string' && /^\d{12}$/.test(claims.pc)))) return null;
+  if (claims.role === 'CITIZEN' && !claims.pc) return null;
   return {
     subject: claims.sub,
     role: claims.role,
     agency: claims.agency ?? null,
     personalCode: claims.pc ?? null,
     purpose: claims.purpose ?? null,
-    caseReference: typeof claims.cr === 'string' ? claims.cr : null,
+    caseReference: claims.cr ?? null,
     requestId: claims.rid,
   };
 }

@@ -8,6 +8,7 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import type { ApolloServerPlugin, GraphQLResponse } from '@apollo/server';
+import { createRefusalLog, type RefusalLog } from '../refusal-log';
 import { callerFrom, verifyCaller, type Caller } from '../caller';
 import type { CredentialVerifier } from '../service-auth';
 import type { AuditEntry, AuditSink } from './audit-entry';
@@ -73,7 +74,7 @@ const unauthenticated = (res: express.Response, reason: string, message: string,
  * (untrusted issuer or key, expired, for another subgraph, for another body, already used, no principal),
  * gets HTTP 401 and no data. Unsealed (benchmarks), such a request goes on as an uncredentialed caller.
  */
-export function sealMiddleware(verifier: CredentialVerifier | null, sealed: boolean): express.RequestHandler {
+export function sealMiddleware(verifier: CredentialVerifier | null, sealed: boolean, log: RefusalLog = createRefusalLog()): express.RequestHandler {
   return (req, res, next) => {
     if (sealed && req.method !== 'POST') {
       unauthenticated(res, 'CREDENTIAL_REQUIRED', 'This subgraph answers only POST requests whose body a credential covers.');
@@ -82,6 +83,7 @@ export function sealMiddleware(verifier: CredentialVerifier | null, sealed: bool
     verifyCaller(req.headers, rawBodyOf(req), verifier).then(
       (result) => {
         if (sealed && !(result.ok && result.caller.credentialed)) {
+          log(result.ok ? 'CREDENTIAL_REQUIRED' : result.reason, req);
           if (!result.ok && result.reason === 'REPLAY_CACHE_FULL') {
             unauthenticated(res, result.reason, 'This subgraph has too many credentials in flight; retry shortly.', 503);
           } else {

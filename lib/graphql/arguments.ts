@@ -75,3 +75,10 @@ export function countryCodeArgument(value: string, argument: string): string {
   }
   return code;
 }
+
+/**
+ * A client's text for a LIKE pattern, matched literally: Prisma's `startsWith`/`contains` put the value into
+ * LIKE without escaping (prisma/prisma#19506), so `%` and `_` would be wildcards and `"%%"` would match
+ * everyone. PostgreSQL's default LIKE escape character is the backslash.
+ */
+export const literalLikeText = (value: string): string => value.replace(/[\\%_]/g, (c) => `\\${c}`);

@@ -1,6 +1,6 @@
 import type { Prisma } from '../../prisma/residents/generated/client';
 import { UserInputError } from '../../lib/graphql/errors';
-import { pageSize, provinceCodeArgument } from '../../lib/graphql/arguments';
+import { literalLikeText, pageSize, provinceCodeArgument } from '../../lib/graphql/arguments';
 import type { QuerySearchCitizensArgs } from './generated/graphql';
 import type { Context } from './context';
 import { CITIZEN_INCLUDE, type CitizenConnectionRecord } from './models';
@@ -11,6 +11,8 @@ import { primeCitizens } from './loaders';
  * (the last code seen). Keyset pagination: page N costs the same as page 1.
  */
 const MAX_PAGE = 100;
+/** As long as the longest full name the register holds (ho_ten is 150 characters). */
+const MAX_NAME = 150;
 
 export const encodeCursor = (personalCode: string) => Buffer.from(`c:${personalCode}`).toString('base64url');
 
@@ -31,9 +33,12 @@ export async function searchCitizens(args: QuerySearchCitizensArgs, ctx: Context
   if (name !== undefined && name.length < 2) {
     throw new UserInputError('name needs at least 2 characters.', { argument: 'name', reason: 'NAME_TOO_SHORT' });
   }
+  if (name !== undefined && name.length > MAX_NAME) {
+    throw new UserInputError(`name takes at most ${MAX_NAME} characters; got ${name.length}.`, { argument: 'name', reason: 'NAME_TOO_LONG' });
+  }
   const where: Prisma.CitizenWhereInput = {};
   const codeFilter: Prisma.StringFilter = {};
-  if (name) where.fullName = { startsWith: name, mode: 'insensitive' };
+  if (name) where.fullName = { startsWith: literalLikeText(name), mode: 'insensitive' };
   if (args.dateOfBirth) where.dateOfBirth = args.dateOfBirth;
   if (args.birthProvince) codeFilter.startsWith = provinceCodeArgument(args.birthProvince, 'birthProvince');
   if (args.after) codeFilter.gt = decodeCursor(args.after);

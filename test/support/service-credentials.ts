@@ -4,6 +4,7 @@ import path from 'node:path';
 import { createCredentialSigner, type PrincipalClaims, type PrivateServiceJwk, type SignOptions } from '../../lib/service-auth';
 import { ensureServiceKeys, type ServiceIssuer, type ServiceKeyFiles } from '../../lib/service-keys';
 import { testDatabases } from './databases';
+import { DEV_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER } from '../../lib/dev-keys';
 
 /** Service credentials as the test run's services sign them (keys made by test/global-setup.ts). */
 export const serviceKeyOf = (issuer: ServiceIssuer, keys: ServiceKeyFiles = testDatabases().serviceKeys): PrivateServiceJwk =>
@@ -38,4 +39,27 @@ export async function postWithCredential(url: string, body: string, credential?:
 export async function productionServiceKeys(): Promise<ServiceKeyFiles> {
   const dir = path.join(os.tmpdir(), `citizen-graph-service-keys-${process.pid}`);
   return ensureServiceKeys(dir, { kidPrefix: 'prod-' });
+}
+
+/**
+ * A complete, secure production configuration of the gateway (and nothing more), over the run's databases
+ * as the gateway's own role, with keys made as production's are (`serviceKeys`: the federation that runs
+ * it must trust them).
+ */
+export async function productionGateway(): Promise<{ env: Record<string, string>; serviceKeys: ServiceKeyFiles }> {
+  const serviceKeys = await productionServiceKeys();
+  const { jwksFile, serviceUrls, checkpointKeyFile, checkpointFile } = testDatabases();
+  const env = {
+    NODE_ENV: 'production',
+    GATEWAY_HOST: '127.0.0.1',
+    REQUEST_BODY_LIMIT: '256kb',
+    AUTH_ISSUER: DEV_TOKEN_ISSUER,
+    AUTH_AUDIENCE: DEV_TOKEN_AUDIENCE,
+    AUTH_JWKS_FILE: jwksFile,
+    GATEWAY_SERVICE_KEY_FILE: serviceKeys.keyFiles.gateway,
+    AUDIT_DATABASE_URL: serviceUrls.gateway.audit, // production refuses the superuser
+    AUDIT_CHECKPOINT_KEY_FILE: checkpointKeyFile,
+    AUDIT_CHECKPOINT_FILE: checkpointFile,
+  };
+  return { env, serviceKeys };
 }

@@ -4,8 +4,9 @@ import type { IncomingMessage } from 'node:http';
  * The server log's lines for refused credentials (401): one JSON line per refusal with its reason and the
  * client's address, at most `perSecond` lines a second; the lines a flood would add beyond that are
  * counted and reported in one line when the next second starts, so a flood of forged tokens cannot
- * drown the log (or the disk) and is still visible as a number. Refusals by policy (403) are audited
- * instead (gateway/access-policy.ts): those name a verified caller.
+ * drown the log (or the disk) and is still visible as a number. The gateway logs refused bearer tokens,
+ * each subgraph refused service credentials. Refusals by policy (403) are audited instead
+ * (gateway/access-policy.ts, lib/access/subgraph-access.ts): those name a verified caller.
  */
 export type RefusalLog = (reason: string, req: IncomingMessage) => void;
 
