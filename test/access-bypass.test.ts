@@ -112,7 +112,8 @@ describe('the standard bearer-token attacks', () => {
   const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
   it.each([
-    ['alg none', async () => `${b64({ alg: 'none', kid: jwks().keys[0].kid })}.${b64(claims())}.`],
+    ['alg none', async () => `${b64({ alg: 'none', kid: jwks().keys[0].kid })}.${b64(claims())}.`, 'TOKEN_MALFORMED'],
+    ['alg none with a signature', async () => `${b64({ alg: 'none', kid: jwks().keys[0].kid })}.${b64(claims())}.c2lnbmF0dXJl`],
     [
       'HS256 keyed with the public key',
       async () => {
@@ -134,10 +135,10 @@ describe('the standard bearer-token attacks', () => {
         return new SignJWT(claims()).setProtectedHeader({ alg: 'ES256', jwk: await exportJWK(publicKey) }).sign(privateKey);
       },
     ],
-  ])('%s: 401 TOKEN_INVALID, nothing fetched', async (_what, token) => {
+  ] as [string, () => Promise<string>, string?][])('%s: 401, nothing fetched', async (_what, token, reason = 'TOKEN_INVALID') => {
     const response = await nothingFetched(async () => federation.query(SENSITIVE, { code: own }, { authorization: `Bearer ${await token()}` }));
     expect(response.status).toBe(401);
-    expect(response.errors?.[0].extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'TOKEN_INVALID' });
+    expect(response.errors?.[0].extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason });
   });
 });
 
