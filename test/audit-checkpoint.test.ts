@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,7 +6,7 @@ import { createCheckpointer, loadCheckpointSigner, readPublicKeys, verifyCheckpo
 import { verifyAuditChain } from '../lib/audit/verify';
 import { createAuditWriter } from '../lib/audit/writer';
 import { testDatabases } from './support/databases';
-import { auditEntry, chainRows as rows, codeNumber, rechainStatements, scratchAuditStore, tamper, type ScratchAuditStore } from './support/audit';
+import { auditEntry, chainRows as rows, codeNumber, rechainStatements, runAuditVerify, type ScratchAuditStore, scratchAuditStore, tamper } from './support/audit';
 
 /**
  * Signed checkpoints of the chain head against an attacker with superuser access to the audit database, who
@@ -171,37 +170,29 @@ describe('verifying against checkpoints reports what the chain alone cannot show
 });
 
 describe('npm run audit:verify with checkpoints', () => {
-  const script = path.resolve(__dirname, '../scripts/audit-verify.ts');
-  const tsx = path.resolve(__dirname, '../node_modules/.bin/tsx');
-  const run = (url: string, args: string[] = []) =>
-    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(tsx, [script, ...args], { env: { ...process.env, AUDIT_DATABASE_URL: url }, timeout: 60_000 }, (error, stdout, stderr) =>
-        resolve({ code: error ? Number((error as { code?: number }).code ?? -1) : 0, stdout, stderr }),
-      );
-    });
 
   it('exits 0 when intact against them, 1 on a truncated chain or a forged checkpoint, 2 when a named file is missing', async () => {
     const store = await chainOf(4);
     const { file } = await checkpoint(store);
     const key = testDatabases().checkpointJwksFile;
-    const intact = await run(store.url, ['--checkpoints', file, '--key', key]);
+    const intact = await runAuditVerify(store.url, ['--checkpoints', file, '--key', key]);
     expect(intact.stdout).toMatch(/^audit chain intact: 4 records; last #4 [0-9a-f]{64}; 1 checkpoint\(s\) verified\n$/);
     expect(intact.code).toBe(0);
 
     const third = (await rows(store))[2];
     await tamper(store, 'DELETE FROM audit_log WHERE seq = 4', `UPDATE audit_chain_head SET seq = 3, hash = '${third.hash}', at = '${third.at.toISOString()}'`);
-    const truncated = await run(store.url, ['--checkpoints', file, '--key', key]);
+    const truncated = await runAuditVerify(store.url, ['--checkpoints', file, '--key', key]);
     expect(truncated.code).toBe(1);
     expect(truncated.stdout).toMatch(/^the chain head names record #3, behind the checkpoint of #4/);
 
     const otherKey = path.join(dir, 'other.jwks.json');
     const pair = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
     fs.writeFileSync(otherKey, JSON.stringify({ keys: [{ ...(await exportJWK(pair.publicKey)), alg: 'EdDSA' }] }));
-    const forged = await run(store.url, ['--checkpoints', file, '--key', otherKey]);
+    const forged = await runAuditVerify(store.url, ['--checkpoints', file, '--key', otherKey]);
     expect(forged.code).toBe(1);
     expect(forged.stdout).toMatch(/checkpoint line 1: forged/);
 
-    const missing = await run(store.url, ['--checkpoints', path.join(dir, 'none.jsonl'), '--key', key]);
+    const missing = await runAuditVerify(store.url, ['--checkpoints', path.join(dir, 'none.jsonl'), '--key', key]);
     expect(missing.code).toBe(2);
   }, 120_000);
 });

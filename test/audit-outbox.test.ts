@@ -1,5 +1,3 @@
-import { execFile } from 'node:child_process';
-import path from 'node:path';
 import { Pool } from 'pg';
 import { migrate } from '../lib/migrate';
 import { createOutboxShipper, findUnrecordedWrites } from '../lib/audit/outbox';
@@ -9,7 +7,7 @@ import { startFaultyProxy, type FaultyProxy } from './support/faulty-proxy';
 import { startFederation, type TestFederation } from './support/federation';
 import { livingCardHoldersWithBirth, openFixtures, type Fixtures } from './support/fixtures';
 import { testDatabases, withScratchDatabase } from './support/databases';
-import { scratchAuditStore, type ScratchAuditStore } from './support/audit';
+import { runAuditVerify, scratchAuditStore, type ScratchAuditStore } from './support/audit';
 
 /**
  * Writes are recorded by the agency that commits them: its change log, written in the write's own
@@ -85,8 +83,6 @@ describe('the outbox shipper', () => {
 describe('npm run audit:verify --agency-databases', () => {
   it('reports a change-log entry without its WRITE record (exit 1), and passes once it is shipped', async () => {
     const store = await scratchAuditStore('outbox_verify');
-    const script = path.resolve(__dirname, '../scripts/audit-verify.ts');
-    const tsx = path.resolve(__dirname, '../node_modules/.bin/tsx');
     try {
       await withScratchDatabase('outbox_verify_residents', async (residentsUrl) =>
         withScratchDatabase('outbox_verify_cards', async (cardsUrl) =>
@@ -94,19 +90,8 @@ describe('npm run audit:verify --agency-databases', () => {
             await migrate(residentsUrl, residents.migrationsDir);
             await migrate(cardsUrl, AGENCIES.find((a) => a.id === 'national-id')!.migrationsDir);
             await migrate(birthsUrl, AGENCIES.find((a) => a.id === 'birth-registry')!.migrationsDir);
-            const env = {
-              ...process.env,
-              AUDIT_DATABASE_URL: store.url,
-              RESIDENTS_DATABASE_URL: residentsUrl,
-              NATIONAL_ID_DATABASE_URL: cardsUrl,
-              BIRTH_REGISTRY_DATABASE_URL: birthsUrl,
-            };
-            const run = () =>
-              new Promise<{ code: number; stdout: string }>((resolve) => {
-                execFile(tsx, [script, '--no-checkpoints', '--agency-databases', '--change-grace-seconds', '0'], { env, timeout: 60_000 }, (error, stdout) =>
-                  resolve({ code: error ? Number((error as { code?: number }).code ?? -1) : 0, stdout }),
-                );
-              });
+            const env = { RESIDENTS_DATABASE_URL: residentsUrl, NATIONAL_ID_DATABASE_URL: cardsUrl, BIRTH_REGISTRY_DATABASE_URL: birthsUrl };
+            const run = () => runAuditVerify(store.url, ['--no-checkpoints', '--agency-databases', '--change-grace-seconds', '0'], env);
             const agencyPool = new Pool({ connectionString: residentsUrl, max: 1 });
             agencyPool.on('error', () => undefined);
             const writer = createAuditWriter({ url: store.url });

@@ -1,9 +1,7 @@
-import { execFile } from 'node:child_process';
-import path from 'node:path';
 import { chainHash, RECORD_COLUMNS, rowToRecord, type RecordRow } from '../lib/audit/chain';
 import { verifyAuditChain } from '../lib/audit/verify';
 import { createAuditWriter } from '../lib/audit/writer';
-import { auditEntry, codeNumber, scratchAuditStore, tamper, type ScratchAuditStore } from './support/audit';
+import { auditEntry, codeNumber, runAuditVerify, type ScratchAuditStore, scratchAuditStore, tamper } from './support/audit';
 
 /**
  * Verification of the hash chain against an attacker with superuser access to the audit database: the
@@ -145,23 +143,15 @@ describe('verifyAuditChain', () => {
 });
 
 describe('npm run audit:verify', () => {
-  const script = path.resolve(__dirname, '../scripts/audit-verify.ts');
-  const tsx = path.resolve(__dirname, '../node_modules/.bin/tsx');
-  const run = (url: string, args: string[] = []) =>
-    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(tsx, [script, ...args], { env: { ...process.env, AUDIT_DATABASE_URL: url }, timeout: 60_000 }, (error, stdout, stderr) =>
-        resolve({ code: error ? Number((error as { code?: number }).code ?? -1) : 0, stdout, stderr }),
-      );
-    });
 
   it('exits 0 on an intact chain, 1 with one line per problem on a tampered one, 2 when it cannot verify', async () => {
     const store = await chainOf(10);
-    const intact = await run(store.url, ['--no-checkpoints']);
+    const intact = await runAuditVerify(store.url, ['--no-checkpoints']);
     expect(intact.code).toBe(0);
     expect(intact.stdout).toMatch(/^audit chain intact: 10 records; last #10 [0-9a-f]{64}\n$/);
 
     await tamper(store, `UPDATE audit_log SET purpose = 'CURIOSITY' WHERE seq = 3`, `DELETE FROM audit_log WHERE seq = 8`);
-    const tampered = await run(store.url, ['--no-checkpoints']);
+    const tampered = await runAuditVerify(store.url, ['--no-checkpoints']);
     expect(tampered.code).toBe(1);
     expect(tampered.stdout.trimEnd().split('\n')).toEqual([
       'record #3: changed: its content no longer matches its hash',
@@ -169,7 +159,7 @@ describe('npm run audit:verify', () => {
     ]);
     expect(tampered.stderr).toMatch(/NOT intact: 2 problem\(s\) in 9 records/);
 
-    const unreachable = await run('postgresql://postgres:postgres@127.0.0.1:9/audit');
+    const unreachable = await runAuditVerify('postgresql://postgres:postgres@127.0.0.1:9/audit');
     expect(unreachable.code).toBe(2);
     expect(unreachable.stderr).toMatch(/could not verify/);
   }, 90_000);

@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
 import { Client, Pool } from 'pg';
 import type { AuditEntry } from '../../lib/access/audit-entry';
 import { AUDIT_STORE } from '../../lib/agencies';
@@ -116,3 +118,13 @@ export async function rechainStatements(store: { pool: Pool }, fromSeq: number):
   statements.push(`UPDATE audit_chain_head SET seq = ${last.seq}, hash = '${prev}', at = '${last.at.toISOString()}'`);
   return statements;
 }
+
+/** Runs `npm run audit:verify` (scripts/audit-verify.ts) on a store: its exit code and what it printed. */
+export const runAuditVerify = (url: string, args: string[] = [], env: Record<string, string> = {}) =>
+  new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    const script = path.resolve(__dirname, '../../scripts/audit-verify.ts');
+    const tsx = path.resolve(__dirname, '../../node_modules/.bin/tsx');
+    execFile(tsx, [script, ...args], { env: { ...process.env, AUDIT_DATABASE_URL: url, ...env }, timeout: 60_000 }, (error, stdout, stderr) =>
+      resolve({ code: error ? Number((error as { code?: number }).code ?? -1) : 0, stdout, stderr }),
+    );
+  });
