@@ -68,10 +68,15 @@ export class BenchServices {
     private readonly onChildDied: (description: string) => void,
   ) {}
 
+  /** Where the gateway keeps the checkpoints of the bench's audit store (beside its data, not the development store's). */
+  private checkpointFile: string | null = null;
+
   /** PostgreSQL with the agency databases of `.data/bench-<citizens>/postgres`, created and migrated. */
   async startDatabases(citizens: number): Promise<AgencyDatabases> {
     await assertPortsFree([BENCH_PORTS.postgres]);
     const dataDir = path.join(root, `.data/bench-${citizens}/postgres`);
+    // The checkpoints of this audit store are its own: one file per store (lib/audit/checkpoint.ts).
+    this.checkpointFile = path.join(root, `.data/bench-${citizens}/audit-checkpoints.jsonl`);
     this.databases = await prepareDatabases({ dataDir, postgresPort: BENCH_PORTS.postgres, log: this.log });
     this.postmasterPid = postmasterPid(dataDir);
     return this.databases;
@@ -97,6 +102,7 @@ export class BenchServices {
       AUTH_JWKS_FILE: path.join(BENCH_KEYS_DIR, 'jwks.json'),
       SERVICE_TRUST_FILE: serviceKeys.trustFile,
       GATEWAY_SERVICE_KEY_FILE: serviceKeys.keyFiles.gateway,
+      ...(this.checkpointFile ? { AUDIT_CHECKPOINT_FILE: this.checkpointFile } : {}),
       ...Object.fromEntries(AGENCIES.map((agency) => [`${agency.envPrefix}_SERVICE_KEY_FILE`, serviceKeys.keyFiles[agency.id]])),
       // The rest of the hardening on too: only trusted documents, and a per-caller rate limit high enough
       // never to refuse the bench's load but checked on every request.
