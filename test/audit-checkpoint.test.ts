@@ -6,6 +6,7 @@ import { createCheckpointer, loadCheckpointSigner, readPublicKeys, verifyCheckpo
 import { verifyAuditChain } from '../lib/audit/verify';
 import { createAuditWriter } from '../lib/audit/writer';
 import { testDatabases } from './support/databases';
+import { eventually } from './support/eventually';
 import { auditEntry, chainRows as rows, codeNumber, rechainStatements, runAuditVerify, type ScratchAuditStore, scratchAuditStore, tamper } from './support/audit';
 
 /**
@@ -77,9 +78,9 @@ describe('the checkpointer', () => {
     checkpointer.start();
     try {
       const seqs = () => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as CheckpointLine).seq) : []);
-      for (let i = 0; i < 60 && seqs().length < 1; i += 1) await new Promise((wait) => setTimeout(wait, 50));
+      await eventually(seqs, (s) => s.length >= 1);
       await chainOf(1, 2, store);
-      for (let i = 0; i < 60 && seqs().length < 2; i += 1) await new Promise((wait) => setTimeout(wait, 50));
+      await eventually(seqs, (s) => s.length >= 2);
       await new Promise((wait) => setTimeout(wait, 200)); // the head did not move since: no more lines
       expect(seqs()).toEqual([1, 2]);
     } finally {

@@ -7,6 +7,7 @@ import { Client, Pool } from 'pg';
 import { readPublicKeys, verifyCheckpointFile, type Checkpoint } from '../lib/audit/checkpoint';
 import { verifyAuditChain } from '../lib/audit/verify';
 import { startFederation, type TestFederation } from './support/federation';
+import { eventually } from './support/eventually';
 import { startGatewayProcess } from './support/gateway-process';
 import { householdOfSize, livingCardHoldersWithBirth, one, openFixtures, type Fixtures } from './support/fixtures';
 import { testDatabases } from './support/databases';
@@ -166,23 +167,26 @@ describe('a mixed workload, then the audit store', () => {
         }),
       }).catch(() => null);
       // Killed as soon as the write has committed in the agency's database, before the gateway can answer.
-      let changes: { id: string }[] = [];
-      for (let i = 0; i < 200 && changes.length === 0; i += 1) {
-        changes = (await f.residents.query<{ id: string }>(`SELECT id::text FROM cg_nhat_ky_thay_doi WHERE ma_yeu_cau = $1`, [requestId])).rows;
-        if (changes.length === 0) await new Promise((wait) => setTimeout(wait, 25));
-      }
+      const changes = await eventually(
+        async () => (await f.residents.query<{ id: string }>(`SELECT id::text FROM cg_nhat_ky_thay_doi WHERE ma_yeu_cau = $1`, [requestId])).rows,
+        (found) => found.length > 0,
+        { everyMs: 25 },
+      );
       child.kill('SIGKILL');
       await answer;
       expect(changes.length).toBeGreaterThan(0);
       // The agency's outbox ships the WRITE record itself: nothing depends on the gateway.
       const refs = changes.map((c) => `residents:${c.id}`);
-      let recorded: { change_ref: string; persons: string[]; subject: string; purpose: string }[] = [];
-      for (let i = 0; i < 200 && recorded.length < refs.length; i += 1) {
-        recorded = (
-          await store.pool.query(`SELECT change_ref, persons::text[] AS persons, subject, purpose FROM audit_log WHERE action = 'WRITE' AND change_ref = ANY($1)`, [refs])
-        ).rows;
-        if (recorded.length < refs.length) await new Promise((wait) => setTimeout(wait, 25));
-      }
+      const recorded = await eventually(
+        async () =>
+          (
+            await store.pool.query<{ change_ref: string; persons: string[]; subject: string; purpose: string }>(
+              `SELECT change_ref, persons::text[] AS persons, subject, purpose FROM audit_log WHERE action = 'WRITE' AND change_ref = ANY($1)`,
+              [refs],
+            )
+          ).rows,
+        (found) => found.length >= refs.length,
+      );
       expect(recorded.map((r) => r.change_ref).sort()).toEqual(refs.sort());
       expect(recorded[0]).toMatchObject({ persons: [people[48]], subject: 'registrar:killed-gateway', purpose: 'CIVIL_REGISTRATION' });
     } finally {

@@ -4,6 +4,7 @@ import { createOutboxShipper, findUnrecordedWrites } from '../lib/audit/outbox';
 import { createAuditWriter } from '../lib/audit/writer';
 import { AGENCIES } from '../lib/agencies';
 import { startFaultyProxy, type FaultyProxy } from './support/faulty-proxy';
+import { eventually } from './support/eventually';
 import { startFederation, type TestFederation } from './support/federation';
 import { livingCardHoldersWithBirth, openFixtures, type Fixtures } from './support/fixtures';
 import { testDatabases, withScratchDatabase } from './support/databases';
@@ -130,11 +131,10 @@ describe('the outbox timer', () => {
         try {
           shipper.start();
           const id = await commitChange(agencyPool, 'timer', '001200000043');
-          let refs: string[] = [];
-          for (let i = 0; i < 50 && refs.length === 0; i += 1) {
-            await new Promise((wait) => setTimeout(wait, 100));
-            refs = (await store.pool.query(`SELECT change_ref FROM audit_log`)).rows.map((r) => r.change_ref);
-          }
+          const refs = await eventually(
+            async () => (await store.pool.query(`SELECT change_ref FROM audit_log`)).rows.map((r) => r.change_ref as string),
+            (found) => found.length > 0,
+          );
           expect(refs).toEqual([`residents:${id}`]);
         } finally {
           await shipper.stop();
@@ -189,11 +189,7 @@ describe('writes through the federation', () => {
     proxy.mode = 'pass';
     expect(response.errors?.length).toBeGreaterThan(0); // the gateway never heard of the write
     // The subgraph shipped it right after the commit (and its timer would have, later).
-    let writes: unknown[] = [];
-    for (let i = 0; i < 50 && writes.length === 0; i += 1) {
-      writes = await writesOf(requestId);
-      if (writes.length === 0) await new Promise((wait) => setTimeout(wait, 100));
-    }
+    const writes = await eventually(() => writesOf(requestId), (found) => found.length > 0);
     expect(writes).toEqual([{ agency: 'residents', operation: 'REGISTER_TEMPORARY_RESIDENCE', persons: [subjects[0]], change_ref: expect.stringMatching(/^residents:\d+$/) }]);
   });
 

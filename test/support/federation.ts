@@ -6,7 +6,7 @@ import { readConfig as nationalIdConfig } from '../../subgraphs/national-id/conf
 import { readConfig as birthRegistryConfig } from '../../subgraphs/birth-registry/config';
 import { readConfig as gatewayConfig } from '../../gateway/config';
 import { createGateway } from '../../gateway/server';
-import type { Agency } from '../../lib/agencies';
+import { agency, type Agency } from '../../lib/agencies';
 import type { RunningSubgraph } from '../../lib/subgraph-server';
 import type { StatementCounter } from '../../lib/statement-counter';
 import fs from 'node:fs';
@@ -82,52 +82,33 @@ export async function startFederation(options: FederationOptions = {}): Promise<
   const { serviceUrls } = testDatabases();
   const SUBGRAPH_SEALED = String(options.security !== false);
   const AUDIT_RECORDING = String(options.security !== false);
-  // No background timers in tests (they would compete with timing-sensitive tests): the outbox ships right
-  // after each mutation, the gateway checkpoints at shutdown; the timers have tests of their own.
-  const AUDIT_OUTBOX_INTERVAL_MS = '0';
   const serviceKeys = options.serviceKeys ?? testDatabases().serviceKeys;
-  const SERVICE_TRUST_FILE = serviceKeys.trustFile;
-  const keys = (id: Agency['id']) => ({ SERVICE_TRUST_FILE, SERVICE_KEY_FILE: serviceKeys.keyFiles[id], ...options.subgraphEnv });
-  const residents = await createResidentsSubgraph(
-    residentsConfig({
-      RESIDENTS_DATABASE_URL: serviceUrls.residents.database!,
-      RESIDENTS_PORT: '0',
+  /** One subgraph's settings: its own role's URLs, port 0, the run's keys, and what the test adds. */
+  const env = (id: Agency['id'], extra: Record<string, string> = {}) => {
+    const prefix = agency(id).envPrefix;
+    return {
+      [`${prefix}_DATABASE_URL`]: serviceUrls[id].database!,
+      [`${prefix}_PORT`]: '0',
       SUBGRAPH_SEALED,
-      AUDIT_DATABASE_URL: serviceUrls.residents.audit,
+      AUDIT_DATABASE_URL: serviceUrls[id].audit,
       AUDIT_RECORDING,
-      AUDIT_OUTBOX_INTERVAL_MS,
-      ...keys('residents'),
-    }),
-  );
+      // No background timers in tests (they would compete with timing-sensitive tests): the outbox ships right
+      // after each mutation, the gateway checkpoints at shutdown; the timers have tests of their own.
+      AUDIT_OUTBOX_INTERVAL_MS: '0',
+      SERVICE_TRUST_FILE: serviceKeys.trustFile,
+      SERVICE_KEY_FILE: serviceKeys.keyFiles[id],
+      ...extra,
+      ...options.subgraphEnv,
+    };
+  };
+  const residents = await createResidentsSubgraph(residentsConfig(env('residents')));
   // Residents listens first: the other subgraphs' service calls (holder checks) go to its URL.
   const residentsRunning = await residents.server.listen(0);
   const RESIDENTS_SERVICE_URL = (await options.residentsServiceThrough?.(residentsRunning.url)) ?? residentsRunning.url;
   const subgraphs = {
     residents,
-    'national-id': await createNationalIdSubgraph(
-      nationalIdConfig({
-        NATIONAL_ID_DATABASE_URL: serviceUrls['national-id'].database!,
-        NATIONAL_ID_PORT: '0',
-        RESIDENTS_SERVICE_URL,
-        SUBGRAPH_SEALED,
-        AUDIT_DATABASE_URL: serviceUrls['national-id'].audit,
-        AUDIT_RECORDING,
-        AUDIT_OUTBOX_INTERVAL_MS,
-        ...keys('national-id'),
-      }),
-    ),
-    'birth-registry': await createBirthRegistrySubgraph(
-      birthRegistryConfig({
-        BIRTH_REGISTRY_DATABASE_URL: serviceUrls['birth-registry'].database!,
-        BIRTH_REGISTRY_PORT: '0',
-        RESIDENTS_SERVICE_URL,
-        SUBGRAPH_SEALED,
-        AUDIT_DATABASE_URL: serviceUrls['birth-registry'].audit,
-        AUDIT_RECORDING,
-        AUDIT_OUTBOX_INTERVAL_MS,
-        ...keys('birth-registry'),
-      }),
-    ),
+    'national-id': await createNationalIdSubgraph(nationalIdConfig(env('national-id', { RESIDENTS_SERVICE_URL }))),
+    'birth-registry': await createBirthRegistrySubgraph(birthRegistryConfig(env('birth-registry', { RESIDENTS_SERVICE_URL }))),
   };
   const running = {} as Record<Agency['id'], RunningSubgraph | null>;
   const counters = {} as Record<Agency['id'], StatementCounter>;
