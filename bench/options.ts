@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 
 /** What `npm run bench -- …` was asked to do, validated once. */
@@ -19,10 +20,12 @@ export interface BenchOptions {
   warmUp: number;
   /** Access control on, off, or both (each its own start of the servers); the report compares W1 on and off. */
   security: ('on' | 'off')[];
+  /** Where each gateway and subgraph writes a V8 CPU profile when stopped (summarise with bench/profile-summary.ts). */
+  profileDir: string | null;
 }
 
 const USAGE =
-  'usage: npm run bench -- [--citizens N] [--duration S] [--connections C] [--workloads W1,W2,…] [--rounds R] [--warmup S] [--security on,off]';
+  'usage: npm run bench -- [--citizens N] [--duration S] [--connections C] [--workloads W1,W2,…] [--rounds R] [--warmup S] [--security on,off] [--profile DIR]';
 
 export function readOptions(argv: string[] = process.argv.slice(2)): BenchOptions {
   const { values } = parseArgs({
@@ -35,6 +38,7 @@ export function readOptions(argv: string[] = process.argv.slice(2)): BenchOption
       rounds: { type: 'string', default: '2' },
       warmup: { type: 'string', default: '10' },
       security: { type: 'string', default: 'on,off' },
+      profile: { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
@@ -56,6 +60,7 @@ export function readOptions(argv: string[] = process.argv.slice(2)): BenchOption
     rounds: positiveInteger('rounds', values.rounds),
     warmUp: positiveInteger('warmup', values.warmup),
     security: securityModes(values.security),
+    profileDir: values.profile ? path.resolve(values.profile) : null,
   };
 }
 

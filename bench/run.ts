@@ -33,10 +33,14 @@ async function main() {
   }
   const startedAt = new Date();
   const machine = describeMachine();
-  const services = new BenchServices(log, (what) => {
-    log(`${what}; stopping everything.`);
-    void finish(1);
-  });
+  const services = new BenchServices(
+    log,
+    (what) => {
+      log(`${what}; stopping everything.`);
+      void finish(1);
+    },
+    options.profileDir,
+  );
   const finish = async (code: number, immediately = false) => {
     await services.stop({ immediately });
     process.exit(code);

@@ -66,6 +66,8 @@ export class BenchServices {
     private readonly log: (line: string) => void,
     /** Called when a child dies on its own: the measurements would be meaningless from then on. */
     private readonly onChildDied: (description: string) => void,
+    /** Where each gateway and subgraph process writes a V8 CPU profile when it stops (`--profile DIR`). */
+    private readonly profileDir: string | null = null,
   ) {}
 
   /** Where the gateway keeps the checkpoints of the bench's audit store (beside its data, not the development store's). */
@@ -185,7 +187,8 @@ export class BenchServices {
   }
 
   private spawn(group: Child[], command: Parameters<typeof runChild>[0], env: NodeJS.ProcessEnv, options: { quiet?: boolean } = {}): Child {
-    const child = runChild(command, env, this.onChildDied, options);
+    const nodeArgs = this.profileDir ? ['--cpu-prof', '--cpu-prof-dir', this.profileDir] : [];
+    const child = runChild(command, env, this.onChildDied, { ...options, nodeArgs });
     group.push(child);
     return child;
   }

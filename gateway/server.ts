@@ -107,6 +107,9 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
     includeStacktraceInErrorResponses: false,
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
+    // gateway/index.ts stops the server on SIGTERM/SIGINT, audit writer and checkpoints included; Apollo's own
+    // handler would race it (see lib/subgraph-server.ts).
+    stopOnTerminationSignals: false,
     formatError: (formatted, error) => {
       // The gateway names the subgraph behind an error; clients get the agency in plain words instead.
       const { serviceName: _service, ...extensions } = formatted.extensions ?? {};

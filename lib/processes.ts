@@ -17,11 +17,11 @@ export function runChild(
   command: { script: string } | { bin: string; args: string[] },
   env: NodeJS.ProcessEnv,
   onUnexpectedExit: (description: string) => void,
-  options: { quiet?: boolean } = {},
+  options: { quiet?: boolean; /** Node flags before the script, e.g. --cpu-prof (NODE_OPTIONS may not carry it). */ nodeArgs?: string[] } = {},
 ): Child {
   const [file, args, label] =
     'script' in command
-      ? [process.execPath, ['--import', 'tsx', path.join(root, command.script)], command.script]
+      ? [process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', path.join(root, command.script)], command.script]
       : [command.bin, command.args, path.basename(command.bin)];
   const child = spawn(file, args, { env, cwd: root, stdio: options.quiet ? 'ignore' : 'inherit' });
   let stopping = false;
@@ -34,7 +34,10 @@ export function runChild(
       stopping = true;
       if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
       return new Promise((resolve) => {
-        const force = setTimeout(() => child.kill('SIGKILL'), 5000);
+        const force = setTimeout(() => {
+          console.error(`[${label}] still running 5 s after SIGTERM: killed`);
+          child.kill('SIGKILL');
+        }, 5000);
         child.once('exit', () => {
           clearTimeout(force);
           resolve();

@@ -67,6 +67,10 @@ export async function createSubgraphServer<Context extends object>(
     ),
     formatError: (formatted, error) => formatClientError(formatted, error, log),
     includeStacktraceInErrorResponses: false,
+    // The process stops the server itself on SIGTERM/SIGINT (lib/run-subgraph.ts). Apollo's own handler would
+    // stop it first, and a second stop() waits on a barrier that @apollo/server 5.5 never resolves on success:
+    // the subgraph then hung until SIGKILL, with its pools and audit writer never closed.
+    stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),

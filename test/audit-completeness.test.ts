@@ -8,7 +8,7 @@ import { readPublicKeys, verifyCheckpointFile, type Checkpoint } from '../lib/au
 import { verifyAuditChain } from '../lib/audit/verify';
 import { startFederation, type TestFederation } from './support/federation';
 import { eventually } from './support/eventually';
-import { startGatewayProcess } from './support/gateway-process';
+import { startGatewayProcess } from './support/service-process';
 import { householdOfSize, livingCardHoldersWithBirth, one, openFixtures, type Fixtures } from './support/fixtures';
 import { testDatabases } from './support/databases';
 import { bearer, PERSONAS } from './support/tokens';

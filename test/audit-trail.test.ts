@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { Pool } from 'pg';
 import { startFederation, type TestFederation } from './support/federation';
-import { startGatewayProcess } from './support/gateway-process';
+import { startGatewayProcess } from './support/service-process';
 import { livingCardHoldersWithBirth, openFixtures, type Fixtures } from './support/fixtures';
 import { testDatabases } from './support/databases';
 import { bearer, PERSONAS } from './support/tokens';

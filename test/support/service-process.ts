@@ -1,0 +1,69 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { testDatabases } from './databases';
+import type { TestFederation } from './federation';
+import { agency, type Agency } from '../../lib/agencies';
+
+/**
+ * The gateway or a subgraph as a process of its own (as production runs it), for tests that must signal or
+ * kill it (SIGTERM, SIGKILL in the middle of something). `env` adds to or overrides the run's settings.
+ */
+export interface ServiceProcess {
+  url: string;
+  child: ChildProcess;
+}
+
+const root = path.resolve(__dirname, '../..');
+
+function startServiceProcess(script: string, env: Record<string, string>): Promise<ServiceProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, script)], {
+    env: { ...process.env, NODE_ENV: 'test', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise<ServiceProcess>((resolve, reject) => {
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /ready at (https?:\/\/\S+)/.exec(output);
+      if (match) resolve({ url: match[1], child });
+    });
+    child.once('exit', () => reject(new Error(`${script} exited early: ${output}`)));
+  });
+}
+
+export function startGatewayProcess(federation: TestFederation, env: Record<string, string> = {}): Promise<ServiceProcess> {
+  const { serviceUrls, jwksFile, serviceKeys, checkpointKeyFile, checkpointFile } = testDatabases();
+  return startServiceProcess('gateway/index.ts', {
+    GATEWAY_PORT: '0',
+    GATEWAY_HOST: '127.0.0.1',
+    AUTH_JWKS_FILE: jwksFile,
+    GATEWAY_SERVICE_KEY_FILE: serviceKeys.keyFiles.gateway,
+    AUDIT_DATABASE_URL: serviceUrls.gateway.audit,
+    AUDIT_CHECKPOINT_KEY_FILE: checkpointKeyFile,
+    AUDIT_CHECKPOINT_FILE: checkpointFile,
+    SUBGRAPH_RESIDENTS_URL: federation.subgraphUrls.residents,
+    SUBGRAPH_NATIONAL_ID_URL: federation.subgraphUrls['national-id'],
+    SUBGRAPH_BIRTH_REGISTRY_URL: federation.subgraphUrls['birth-registry'],
+    ...env,
+  });
+}
+
+/** One agency's subgraph, sealed, on its own role and the run's keys, on a port the OS picks. */
+export function startSubgraphProcess(id: Agency['id'], env: Record<string, string> = {}): Promise<ServiceProcess> {
+  const { serviceUrls, serviceKeys } = testDatabases();
+  const prefix = agency(id).envPrefix;
+  return startServiceProcess(`subgraphs/${id}/index.ts`, {
+    [`${prefix}_DATABASE_URL`]: serviceUrls[id].database!,
+    [`${prefix}_PORT`]: '0',
+    [`${prefix}_SERVICE_KEY_FILE`]: serviceKeys.keyFiles[id],
+    AUDIT_DATABASE_URL: serviceUrls[id].audit,
+    SERVICE_TRUST_FILE: serviceKeys.trustFile,
+    ...env,
+  });
+}
+
+/** Resolves with how the process ended: its exit code, or the signal that ended it. */
+export function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+}
