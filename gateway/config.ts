@@ -8,7 +8,7 @@ import { readTls, type TlsMaterial } from '../lib/tls';
 import { DEV_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER } from '../lib/dev-keys';
 import { DEFAULT_CHECKPOINT_INTERVAL_MS, DEV_CHECKPOINT_FILE, DEV_CHECKPOINT_KEY_FILE } from '../lib/audit/checkpoint';
 import type { AuthenticationConfig } from './authentication';
-import { TRUSTED_DOCUMENTS_JSON } from '../lib/trusted-documents';
+import { TRUSTED_DOCUMENTS_DIR } from '../lib/trusted-documents';
 import { DEFAULT_FIELD_WEIGHTS, type OperationLimits } from './operation-limits';
 import type { RateLimit } from './rate-limit';
 import type { TrustedDocumentsMode } from './trusted-documents';
@@ -56,7 +56,9 @@ import type { TrustedDocumentsMode } from './trusted-documents';
  * Trusted documents (gateway/trusted-documents.ts):
  *   TRUSTED_DOCUMENTS                   required: free-form documents only for roles allowed ad hoc queries;
  *                                       off: anyone may send them (required in production, off outside it)
- *   TRUSTED_DOCUMENTS_PATH              the manifest (./gateway/trusted-documents.json, built by npm run documents)
+ *   TRUSTED_DOCUMENTS_DIR               the folder of client manifests, one apollo-persisted-query-manifest file (*.json)
+ *                                       per frontend application (./gateway/trusted-documents: operations.json, the
+ *                                       manifest of operations/, built by npm run documents)
  * Rate limit per caller (gateway/rate-limit.ts; in memory, per gateway process):
  *   RATE_LIMIT_PER_SECOND               requests a second per caller, 0 = no limit (20 in production, 0 outside it)
  *   RATE_LIMIT_BURST                    requests a caller may send at once before the rate applies (40)
@@ -87,7 +89,7 @@ export interface GatewayConfig {
   auditCheckpoints: { keyFile: string; file: string; intervalMs: number } | null;
   limits: OperationLimits;
   trustedDocuments: TrustedDocumentsMode;
-  trustedDocumentsPath: string;
+  trustedDocumentsDir: string;
   rateLimit: RateLimit;
 }
 
@@ -125,12 +127,16 @@ export function readConfig(env: Env = process.env): GatewayConfig {
     auditCheckpoints: auditDatabaseUrl === null ? null : readAuditCheckpoints(read),
     limits: readLimits(read, env),
     trustedDocuments: readMode(read, env),
-    trustedDocumentsPath: path.resolve(root, read.optionalString('TRUSTED_DOCUMENTS_PATH') ?? TRUSTED_DOCUMENTS_JSON),
+    trustedDocumentsDir: path.resolve(root, read.optionalString('TRUSTED_DOCUMENTS_DIR') ?? TRUSTED_DOCUMENTS_DIR),
     rateLimit: {
       perSecond: read.number('RATE_LIMIT_PER_SECOND', read.production ? 20 : 0, { min: 0, max: 1_000_000 }),
       burst: read.integer('RATE_LIMIT_BURST', 40, { min: 1, max: 1_000_000 }),
     },
   };
+  // The single-manifest setting of earlier versions: a deployment still setting it would silently run the default folder.
+  if (read.optionalString('TRUSTED_DOCUMENTS_PATH')) {
+    read.problem('TRUSTED_DOCUMENTS_PATH is no longer read: put each frontend application\'s manifest in a folder and name the folder with TRUSTED_DOCUMENTS_DIR.');
+  }
   read.refuseInProduction(config.authentication === null, 'AUTHENTICATION=false serves every request without a token: production must authenticate');
   read.refuseInProduction(config.auditDatabaseUrl === null, 'AUDIT_RECORDING=false serves data without recording who saw it: production must record');
   if (config.authentication?.jwksFile) {

@@ -96,7 +96,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
   });
 
   const authenticate = config.authentication ? createAuthenticator(config.authentication, createRefusalLog()) : null;
-  const documents = trustedDocuments({ mode: config.trustedDocuments, manifestPath: config.trustedDocumentsPath });
+  const documents = trustedDocuments({ mode: config.trustedDocuments, dir: config.trustedDocumentsDir });
   const httpServer = http.createServer();
   const apollo = new ApolloServer<GatewayContext>({
     gateway,

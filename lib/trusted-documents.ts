@@ -1,24 +1,33 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Kind, parse, print, validate, type GraphQLSchema } from 'graphql';
-import { ROOT } from './compose';
+import { parse } from 'graphql';
+import { REPOSITORY_ROOT } from './env';
 
 /**
- * The trusted documents: the operations the frontends send, known ahead of time. Each lives in
- * `operations/<Name>.graphql` (one named operation per file, named like the file); `npm run documents`
- * writes them, validated against the gateway's API schema, to the manifest `gateway/trusted-documents.json`
- * (committed; a test fails when it is stale). The manifest has Apollo's persisted-query manifest shape;
- * an operation's id is `sha256:` + the hex SHA-256 of its body, the document as graphql-js prints it
- * (comments and layout of the file do not matter).
+ * Trusted documents: the operations the frontends send, known ahead of time, as client manifests in the
+ * format `@apollo/generate-persisted-query-manifest` writes (`apollo-persisted-query-manifest`, version 1):
+ * one manifest file per frontend application, all in one folder the gateway reads (TRUSTED_DOCUMENTS_DIR).
+ * An operation's `id` is what the application's client sends (Apollo Client's persisted-query link with
+ * `generatePersistedQueryIdsFromManifest`: the manifest's id, by default the hex SHA-256 of `body`), and
+ * `body` is the text that client would send, `__typename` added to every selection set (Apollo Client adds it
+ * for its normalised cache): the gateway runs exactly that text.
+ *
+ * The project's own operations (operations/*.graphql) are one such application, built by `npm run documents`
+ * (lib/trusted-documents-build.ts, build time only: this module is what the running gateway loads).
  */
-export const OPERATIONS_DIR = path.join(ROOT, 'operations');
-export const TRUSTED_DOCUMENTS_JSON = path.join(ROOT, 'gateway', 'trusted-documents.json');
+export const OPERATIONS_DIR = path.join(REPOSITORY_ROOT, 'operations');
+/** The folder of client manifests the gateway reads by default. */
+export const TRUSTED_DOCUMENTS_DIR = path.join(REPOSITORY_ROOT, 'gateway', 'trusted-documents');
+/** The manifest of operations/*.graphql, one application among those of the folder. */
+export const OPERATIONS_MANIFEST = path.join(TRUSTED_DOCUMENTS_DIR, 'operations.json');
+
+export type OperationType = 'query' | 'mutation' | 'subscription';
 
 export interface TrustedDocument {
   id: string;
   name: string;
-  type: 'query' | 'mutation' | 'subscription';
+  type: OperationType;
   body: string;
 }
 
@@ -28,61 +37,94 @@ export interface TrustedDocumentsManifest {
   operations: TrustedDocument[];
 }
 
+/** A trusted document as the gateway keeps it: the manifest entry and the application (file) it came from. */
+export interface KnownDocument extends TrustedDocument {
+  application: string;
+}
+
 export const sha256Hex = (text: string) => crypto.createHash('sha256').update(text).digest('hex');
-export const documentId = (body: string) => `sha256:${sha256Hex(body)}`;
 
-/** The body of an operation file: the document as graphql-js prints it. */
-export function documentBody(source: string): string {
-  return print(parse(source));
-}
+const HEX_ID = /^(?:sha256:)?([0-9a-fA-F]{64})$/;
+/** Ids may be anything a manifest's createOperationId makes, printable and bounded. */
+const ANY_ID = /^[\x21-\x7e]{1,256}$/;
 
-/** The body of operations/<name>.graphql (what the tests and the bench send). */
-export function operationBody(name: string, dir = OPERATIONS_DIR): string {
-  return documentBody(fs.readFileSync(path.join(dir, `${name}.graphql`), 'utf8'));
-}
-
-/** Reads every operations/*.graphql; throws naming every problem (and, given the schema, every invalid document). */
-export function buildManifest(schema?: GraphQLSchema, dir = OPERATIONS_DIR): TrustedDocumentsManifest {
-  const problems: string[] = [];
-  const operations: TrustedDocument[] = [];
-  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.graphql')).sort()) {
-    const expected = path.basename(file, '.graphql');
-    let document;
-    try {
-      document = parse(fs.readFileSync(path.join(dir, file), 'utf8'));
-    } catch (error) {
-      problems.push(`${file}: ${(error as Error).message}`);
-      continue;
-    }
-    const definitions = document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
-    if (definitions.length !== 1 || definitions[0].kind !== Kind.OPERATION_DEFINITION) {
-      problems.push(`${file}: holds ${definitions.length} operations; one per file.`);
-      continue;
-    }
-    const operation = definitions[0];
-    if (operation.name?.value !== expected) {
-      problems.push(`${file}: the operation is named "${operation.name?.value ?? ''}"; name it ${expected}, like its file.`);
-      continue;
-    }
-    if (schema) {
-      for (const error of validate(schema, document)) problems.push(`${file}: ${error.message}`);
-    }
-    const body = print(document);
-    operations.push({ id: documentId(body), name: expected, type: operation.operation, body });
-  }
-  if (problems.length > 0) throw new Error(`Trusted documents are invalid:\n${problems.map((p) => `  ${p}`).join('\n')}`);
-  return { format: 'apollo-persisted-query-manifest', version: 1, operations };
+/**
+ * An id as the gateway looks it up: a SHA-256 in any of its spellings (`<hex>`, `sha256:<hex>` as GraphQL over
+ * HTTP's persisted documents write it, either case) becomes lowercase hex; any other id stays as it is.
+ */
+export function normaliseDocumentId(id: string): string {
+  const hex = HEX_ID.exec(id);
+  return hex ? hex[1].toLowerCase() : id;
 }
 
 export const manifestText = (manifest: TrustedDocumentsManifest) => `${JSON.stringify(manifest, null, 2)}\n`;
 
-export function readManifest(file = TRUSTED_DOCUMENTS_JSON): TrustedDocumentsManifest {
-  const manifest = JSON.parse(fs.readFileSync(file, 'utf8')) as TrustedDocumentsManifest;
-  if (manifest.format !== 'apollo-persisted-query-manifest' || manifest.version !== 1 || !Array.isArray(manifest.operations)) {
-    throw new Error(`${file} is not a trusted-documents manifest (apollo-persisted-query-manifest, version 1).`);
+/** One manifest file, checked: its format, and each operation's fields, id and body (which must parse). */
+export function readManifest(file: string): TrustedDocumentsManifest {
+  const where = path.basename(file);
+  let manifest: TrustedDocumentsManifest;
+  try {
+    manifest = JSON.parse(fs.readFileSync(file, 'utf8')) as TrustedDocumentsManifest;
+  } catch (error) {
+    throw new Error(`${where}: not a readable JSON manifest (${(error as Error).message}).`);
   }
-  for (const operation of manifest.operations) {
-    if (operation.id !== documentId(operation.body)) throw new Error(`${file}: the id of ${operation.name} is not the SHA-256 of its body.`);
+  if (manifest?.format !== 'apollo-persisted-query-manifest' || manifest.version !== 1 || !Array.isArray(manifest.operations)) {
+    throw new Error(`${where} is not a persisted-query manifest (format "apollo-persisted-query-manifest", version 1, operations).`);
+  }
+  for (const [index, operation] of manifest.operations.entries()) {
+    const at = `${where}: operation ${index} (${typeof operation?.name === 'string' ? operation.name : 'unnamed'})`;
+    if (typeof operation?.id !== 'string' || !ANY_ID.test(operation.id)) throw new Error(`${at} has no usable id (1 to 256 printable characters).`);
+    if (typeof operation.name !== 'string' || typeof operation.body !== 'string' || !['query', 'mutation', 'subscription'].includes(operation.type)) {
+      throw new Error(`${at} needs a name, a type (query, mutation or subscription) and a body.`);
+    }
+    // The generator's default id is the SHA-256 of the body; an id of that form that is not is a damaged file.
+    if (HEX_ID.test(operation.id) && normaliseDocumentId(operation.id) !== sha256Hex(operation.body)) {
+      throw new Error(`${at}: its id looks like a SHA-256 but is not the SHA-256 of its body.`);
+    }
+    try {
+      parse(operation.body);
+    } catch (error) {
+      throw new Error(`${at}: its body does not parse (${(error as Error).message}).`);
+    }
   }
   return manifest;
+}
+
+/** The manifests of a folder: every `*.json` file in it, by file name; the application is the file's name. */
+export function manifestFiles(dir: string): string[] {
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`${dir} is not a folder of trusted-document manifests.`);
+  return fs
+    .readdirSync(dir)
+    .filter((file) => file.endsWith('.json'))
+    .sort()
+    .map((file) => path.join(dir, file));
+}
+
+/**
+ * Every trusted document of the folder, by (normalised) id. Applications may share an operation (same id,
+ * same body); two different bodies under one id are refused, naming both files, as is a folder with none.
+ */
+export function loadTrustedDocuments(dir: string): Map<string, KnownDocument> {
+  const byId = new Map<string, KnownDocument>();
+  const files = manifestFiles(dir);
+  if (files.length === 0) throw new Error(`${dir} holds no manifest (*.json): no operation could run.`);
+  for (const file of files) {
+    const application = path.basename(file, '.json');
+    for (const operation of readManifest(file).operations) {
+      const id = normaliseDocumentId(operation.id);
+      const known = byId.get(id);
+      if (known && known.body !== operation.body) {
+        throw new Error(`The id ${operation.id} names different documents in ${known.application}.json (${known.name}) and ${application}.json (${operation.name}).`);
+      }
+      if (!known) byId.set(id, { ...operation, application });
+    }
+  }
+  return byId;
+}
+
+/** The body of one of the project's own operations, as its manifest holds it: what a client sends, and what the tests and the bench send. */
+export function operationBody(name: string, file = OPERATIONS_MANIFEST): string {
+  const operation = readManifest(file).operations.find((o) => o.name === name);
+  if (!operation) throw new Error(`${path.basename(file)} has no operation ${name}: add operations/${name}.graphql and run npm run documents.`);
+  return operation.body;
 }

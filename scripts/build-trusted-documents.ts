@@ -1,15 +1,22 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { composeApiSchema } from '../lib/compose';
-import { buildManifest, manifestText, TRUSTED_DOCUMENTS_JSON } from '../lib/trusted-documents';
+import { manifestText, OPERATIONS_MANIFEST } from '../lib/trusted-documents';
+import { buildOperationsManifest } from '../lib/trusted-documents-build';
 
-/** npm run documents: operations/*.graphql -> gateway/trusted-documents.json (commit the result). */
-try {
-  const text = manifestText(buildManifest(composeApiSchema()));
-  const changed = !fs.existsSync(TRUSTED_DOCUMENTS_JSON) || fs.readFileSync(TRUSTED_DOCUMENTS_JSON, 'utf8') !== text;
-  if (changed) fs.writeFileSync(TRUSTED_DOCUMENTS_JSON, text);
-  console.log(`${path.relative(process.cwd(), TRUSTED_DOCUMENTS_JSON)} ${changed ? 'written' : 'unchanged'}`);
-} catch (error) {
-  console.error(error instanceof Error ? error.message : error);
-  process.exit(1);
-}
+/** npm run documents: operations/*.graphql -> gateway/trusted-documents/operations.json (commit the result). */
+buildOperationsManifest(composeApiSchema()).then(
+  (manifest) => {
+    const text = manifestText(manifest);
+    const changed = !fs.existsSync(OPERATIONS_MANIFEST) || fs.readFileSync(OPERATIONS_MANIFEST, 'utf8') !== text;
+    if (changed) {
+      fs.mkdirSync(path.dirname(OPERATIONS_MANIFEST), { recursive: true });
+      fs.writeFileSync(OPERATIONS_MANIFEST, text);
+    }
+    console.log(`${path.relative(process.cwd(), OPERATIONS_MANIFEST)} ${changed ? 'written' : 'unchanged'}`);
+  },
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  },
+);

@@ -14,7 +14,7 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { SUPERGRAPH_GRAPHQL } from '../lib/compose';
-import { TRUSTED_DOCUMENTS_JSON } from '../lib/trusted-documents';
+import { OPERATIONS_MANIFEST } from '../lib/trusted-documents';
 import { startFederation, type TestFederation } from './support/federation';
 import { livingCardHoldersWithBirth, openFixtures, type Fixtures } from './support/fixtures';
 import { mintToken, PERSONAS } from './support/tokens';
@@ -215,7 +215,7 @@ describe('the gateway under a bounded fuzz, in production mode', () => {
       investigator: await mintToken(PERSONAS.investigator),
       auditor: await mintToken(PERSONAS.auditor),
     };
-    const operations = JSON.parse(fs.readFileSync(TRUSTED_DOCUMENTS_JSON, 'utf8')).operations as { id: string; body: string }[];
+    const operations = JSON.parse(fs.readFileSync(OPERATIONS_MANIFEST, 'utf8')).operations as { id: string; body: string }[];
     const manifest = Object.fromEntries(operations.map((o) => [o.id, o.body]));
     const requests: FuzzRequest[] = [];
     for (let i = 0; i < REQUESTS; i += 1) requests.push(await makeRequest(r, tokens, manifest));

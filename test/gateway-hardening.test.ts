@@ -6,7 +6,7 @@ import { callerKey, TokenBuckets } from '../gateway/rate-limit';
 import { allowsAdHocQueries, trustedDocuments } from '../gateway/trusted-documents';
 import type { GatewayContext } from '../gateway/data-source';
 import { composeApiSchema } from '../lib/compose';
-import { readManifest, sha256Hex, TRUSTED_DOCUMENTS_JSON } from '../lib/trusted-documents';
+import { OPERATIONS_MANIFEST, readManifest, sha256Hex, TRUSTED_DOCUMENTS_DIR } from '../lib/trusted-documents';
 import type { Principal } from '../lib/access/principal';
 import { startFederation, type TestFederation } from './support/federation';
 import { bearer, PERSONAS } from './support/tokens';
@@ -19,7 +19,7 @@ import { CITIZEN_LIST, UNIFIED_CITIZEN } from './support/queries';
  * is refused with a precise error and a stable code, before any agency database is touched.
  */
 const NOTHING = { residents: 0, 'national-id': 0, 'birth-registry': 0 };
-const manifest = readManifest();
+const manifest = readManifest(OPERATIONS_MANIFEST);
 const idOf = (name: string) => manifest.operations.find((o) => o.name === name)!.id;
 
 interface Answer {
@@ -134,7 +134,7 @@ describe('operation limits (development settings, free-form documents allowed)',
     expect(trusted.body.errors).toBeUndefined();
     expect(trusted.body.data.citizens).toHaveLength(100);
     // The same view, minus one field, written by hand: a free-form document, refused under the lower ceiling.
-    const freeForm = CITIZEN_LIST.replace('query CitizenList', 'query MyList').replace(/\n\s*children \{\s*personalCode\s*\}/, '');
+    const freeForm = CITIZEN_LIST.replace('query CitizenList', 'query MyList').replace(/\n\s*children \{\s*personalCode\s*__typename\s*\}/, '');
     expect(freeForm).not.toBe(CITIZEN_LIST);
     const { error } = await refused(federation, { query: freeForm, variables: { codes } });
     expect(error.extensions).toMatchObject(limit('cost', 3000));
@@ -165,15 +165,17 @@ describe('trusted documents (TRUSTED_DOCUMENTS=required)', () => {
     const byDocumentId = await post(federation, { documentId: idOf('UnifiedCitizen'), variables: { code } });
     expect(byDocumentId.body.errors).toBeUndefined();
     expect(byDocumentId.body.data.citizen.personalCode).toBe(code);
-    const hex = idOf('UnifiedCitizen').slice('sha256:'.length);
-    const apolloShape = await post(federation, { extensions: { persistedQuery: { version: 1, sha256Hash: hex } }, variables: { code } });
+    const apolloShape = await post(federation, { extensions: { persistedQuery: { version: 1, sha256Hash: idOf('UnifiedCitizen') } }, variables: { code } });
     expect(apolloShape.body).toEqual(byDocumentId.body);
+    // GraphQL over HTTP's spelling of a SHA-256 document id names the same document.
+    const prefixed = await post(federation, { documentId: `sha256:${idOf('UnifiedCitizen').toUpperCase()}`, variables: { code } });
+    expect(prefixed.body).toEqual(byDocumentId.body);
   });
 
   it('treats the exact text of a manifest operation as that trusted document', async () => {
     const response = await post(federation, { query: UNIFIED_CITIZEN, variables: { code } });
     expect(response.body.errors).toBeUndefined();
-    expect(`sha256:${sha256Hex(UNIFIED_CITIZEN)}`).toBe(idOf('UnifiedCitizen'));
+    expect(sha256Hex(UNIFIED_CITIZEN)).toBe(idOf('UnifiedCitizen'));
   });
 
   it('refuses an unknown document id', async () => {
@@ -235,12 +237,12 @@ describe('the ad hoc rule and the admission check', () => {
   });
 
   it('lets an analyst send free-form documents when trusted documents are required', () => {
-    const { check } = trustedDocuments({ mode: 'required', manifestPath: TRUSTED_DOCUMENTS_JSON });
+    const { check } = trustedDocuments({ mode: 'required', dir: TRUSTED_DOCUMENTS_DIR });
     const context = (p?: Principal): GatewayContext => ({ requestId: 'r', ...(p ? { principal: p } : {}) });
     expect(() => check(context(principal('ANALYST')), req)).not.toThrow();
     expect(() => check(context(principal('CLERK')), req)).toThrow(/only trusted documents/);
     expect(() => check(context(), req)).toThrow(/only trusted documents/);
-    const off = trustedDocuments({ mode: 'off', manifestPath: TRUSTED_DOCUMENTS_JSON });
+    const off = trustedDocuments({ mode: 'off', dir: TRUSTED_DOCUMENTS_DIR });
     expect(() => off.check(context(), req)).not.toThrow();
   });
 });

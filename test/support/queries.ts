@@ -2,8 +2,9 @@ import { operationBody } from '../../lib/trusted-documents';
 
 /**
  * The operations the tests (and the bench harness) send: what a service-counter frontend asks. Each is
- * the body of a trusted document, read from operations/<Name>.graphql exactly as the manifest
- * (gateway/trusted-documents.json) holds it, so what the tests check is what the frontends send.
+ * the body of a trusted document exactly as the manifest of operations/ (gateway/trusted-documents/operations.json)
+ * holds it: the text Apollo Client sends for operations/<Name>.graphql, `__typename` included, so what the
+ * tests check is what the frontends send.
  */
 export const UNIFIED_CITIZEN = operationBody('UnifiedCitizen');
 export const CITIZEN_LIST = operationBody('CitizenList');
