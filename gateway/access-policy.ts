@@ -16,10 +16,11 @@ import {
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { AuditEntry, AuditSink } from '../lib/access/audit-entry';
 import type { Classification } from '../lib/access/classification';
-import { allowedClassifications, CITIZEN_ROOT_FIELDS, forbidden, mayWrite } from '../lib/access/policy';
+import { allowedClassifications, CITIZEN_ROOT_FIELDS, forbidden, mayWrite, ROOT_FIELD_ROLES } from '../lib/access/policy';
 import type { Principal } from '../lib/access/principal';
 import type { ClassificationMap } from '../lib/access/schema-classification';
 import type { GatewayContext } from './data-source';
+import { citizenSelfServiceDenials } from './citizen-self-service';
 
 /**
  * The gateway's check of a whole operation against the access policy, after it is parsed and validated and
@@ -119,6 +120,16 @@ export function checkOperation(
       { deniedFields: fields },
     );
   }
+  if (principal.role === 'CITIZEN' && rootType) {
+    const beyond = citizenSelfServiceDenials(schema, document, operation.selectionSet, rootType);
+    if (beyond.length > 0) {
+      throw forbidden(
+        'NOT_OWN_RECORD',
+        `A citizen sees their own record, and of their parents and children the name and personal code only; not ${beyond.join(', ')}. Nothing was fetched.`,
+        { deniedFields: beyond },
+      );
+    }
+  }
 }
 
 /**
@@ -167,6 +178,10 @@ function checkRootField(
       throw forbidden('WRITE_NOT_ALLOWED', `Only a registrar of the ${owner ?? 'owning'} agency, acting for CIVIL_REGISTRATION, may call ${name}.`, { field: name });
     }
     return;
+  }
+  const roles = Object.hasOwn(ROOT_FIELD_ROLES, name) ? ROOT_FIELD_ROLES[name] : undefined;
+  if (roles && !roles.includes(principal.role)) {
+    throw forbidden('ROLE_NOT_ALLOWED', `${name} is for the role${roles.length > 1 ? 's' : ''} ${roles.join(', ')} only.`, { field: name });
   }
   if (principal.role !== 'CITIZEN') return;
   if (!CITIZEN_ROOT_FIELDS.includes(name)) throw forbidden('NOT_OWN_RECORD', `A citizen may ask for their own record and access log only, not ${name}.`);

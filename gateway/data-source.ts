@@ -14,6 +14,7 @@ import type { Fetcher } from '@apollo/utils.fetcher';
 import { findAgency } from '../lib/agencies';
 import { ErrorCode } from '../lib/graphql/errors';
 import { takeAccessRecord, type AccessRecordContext } from './access-records';
+import { takeRelatives, type RelativesContext } from './citizen-self-service';
 
 /**
  * How the gateway calls one subgraph: HTTP keep-alive with a bounded number of sockets (no TCP and
@@ -45,6 +46,8 @@ export const CREDENTIAL_REQUEST_HEADER = 'x-citizen-graph-credential-request';
 interface CredentialRequest {
   prn: PrincipalClaims;
   rec: boolean;
+  /** A citizen's relatives named earlier in the request (ServiceClaims.rel). */
+  rel?: string[];
 }
 
 export interface FetcherOptions {
@@ -85,8 +88,8 @@ function signing(send: (url: string, init?: NodeFetchInit) => Promise<Response>,
     const { [CREDENTIAL_REQUEST_HEADER]: request, ...headers } = given;
     if (request === undefined) return send(url, init);
     if (signer && typeof init?.body === 'string') {
-      const { prn, rec } = JSON.parse(Buffer.from(request, 'base64url').toString('utf8')) as CredentialRequest;
-      headers.authorization = `${SERVICE_SCHEME} ${await signer.sign(audience, init.body, { principal: prn, recordedByGateway: rec })}`;
+      const { prn, rec, rel } = JSON.parse(Buffer.from(request, 'base64url').toString('utf8')) as CredentialRequest;
+      headers.authorization = `${SERVICE_SCHEME} ${await signer.sign(audience, init.body, { principal: prn, recordedByGateway: rec, relatives: rel })}`;
     }
     return send(url, { ...init, headers });
   };
@@ -155,7 +158,7 @@ export function agencyUnavailable(name: string): GraphQLError {
  * (x-actor, recorded by the subgraphs with every write) and a request id (the client's x-request-id if it
  * is well formed, else a new one), which the response carries back so a client can quote it.
  */
-export interface GatewayContext extends AccessRecordContext {
+export interface GatewayContext extends AccessRecordContext, RelativesContext {
   actor?: string;
   requestId: string;
   /** The authenticated caller (gateway/authentication.ts); absent only when authentication is off. */
@@ -202,6 +205,8 @@ export class AgencyDataSource extends RemoteGraphQLDataSource<GatewayContext> {
       // The seal: the fetcher signs a credential for this subgraph alone, over this call's exact body,
       // naming the caller, role, purpose and request id.
       const request: CredentialRequest = { prn: toClaims(context.principal), rec: this.recordsAccesses };
+      // Citizen self-service: the parents and children an agency named so far, whose names this call may serve.
+      if (context.relatives?.size) request.rel = [...context.relatives];
       headers.set(CREDENTIAL_REQUEST_HEADER, Buffer.from(JSON.stringify(request)).toString('base64url'));
     } else if (context.actor) {
       headers.set(CALLER_HEADERS.actor, context.actor);
@@ -210,6 +215,7 @@ export class AgencyDataSource extends RemoteGraphQLDataSource<GatewayContext> {
 
   didReceiveResponse({ response, context }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['didReceiveResponse']>>[0]) {
     takeAccessRecord(response, this.agencyName, context);
+    takeRelatives(response, context);
     return response;
   }
 

@@ -7,7 +7,7 @@ import type { AuditSink } from './access/audit-entry';
 import { createAuditWriter } from './audit/writer';
 import { createOutboxShipper, outboxPlugin, type OutboxShipper } from './audit/outbox';
 import { readClassifications } from './access/schema-classification';
-import { auditPlugin, guardSchema, newAccessRecord, sealMiddleware, type AccessRecord, type DataSubjects } from './access/subgraph-access';
+import { auditPlugin, guardSchema, newAccessRecord, relativesPlugin, sealMiddleware, type AccessRecord, type DataSubjects } from './access/subgraph-access';
 import { createCredentialVerifier } from './service-auth';
 import { openDatabase, type Database } from './database';
 import { AUDIT_TABLES, checkServiceRole } from './database-role-check';
@@ -109,7 +109,7 @@ export async function createAgencySubgraph<Client extends { $disconnect(): Promi
     resolvers: spec.resolvers as GraphQLResolverMap<AgencyContext<Client, Loaders, Services>>,
     gate: sealMiddleware(verifier, config.sealed),
     transformSchema: (schema) => guardSchema(schema, classifications, { agency: config.agency.id, serviceOnly: spec.serviceOnly, subjects: spec.subjects }),
-    plugins: [auditPlugin(config.agency.id, audit, log), ...(outbox ? [outboxPlugin(outbox, log)] : [])],
+    plugins: [auditPlugin(config.agency.id, audit, log), relativesPlugin(), ...(outbox ? [outboxPlugin(outbox, log)] : [])],
     createContext: (headers, locals) => ({
       db,
       loaders: spec.createLoaders(db),

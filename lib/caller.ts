@@ -32,6 +32,12 @@ export interface Caller {
    * (an unsealed subgraph, or a caller this process makes for its own service calls).
    */
   permissions: IssuerPermissions | null;
+  /**
+   * For a citizen's request through the gateway: their parents and children that an agency named earlier in the
+   * same client request (ServiceClaims.rel). Citizen self-service lets this subgraph serve their names and codes.
+   * Absent: none.
+   */
+  relatives?: ReadonlySet<string>;
 }
 
 type Headers = Readonly<Record<string, string | string[] | undefined>>;
@@ -79,7 +85,7 @@ export async function verifyCaller(headers: Headers, body: Uint8Array | string, 
   if (!verifier) return { ok: false, reason: 'CREDENTIAL_UNTRUSTED', problem: 'this subgraph has no trust file' };
   const result = await verifier.verify(token, body);
   if (!result.ok) return result;
-  const { claims, permissions, recordedByGateway } = result.credential;
+  const { claims, permissions, recordedByGateway, relatives } = result.credential;
   const principal = fromClaims(claims.prn);
   if (!principal) return { ok: false, reason: 'PRINCIPAL_REQUIRED', problem: 'names no valid principal' };
   return {
@@ -92,6 +98,7 @@ export async function verifyCaller(headers: Headers, body: Uint8Array | string, 
       credentialed: true,
       recordedByGateway,
       permissions,
+      relatives: new Set(relatives),
     },
   };
 }

@@ -17,6 +17,9 @@ import { createLocalJWKSet, decodeJwt, errors, jwtVerify, type JWK, type JWTPayl
  *   bh    base64url SHA-256 of the exact HTTP request body bytes: it cannot be used for another operation
  *   prn   the person the call is made for (required)            rec  "gateway": the gateway records the
  *         accesses (honoured only from an issuer the trust file allows it, i.e. the gateway)
+ *   rel   a citizen's parents and children that an agency named earlier in the same client request (citizen
+ *         self-service, lib/access/policy.ts): persons whose names and codes this call may serve the citizen
+ *         (honoured from the gateway only)
  * What an issuer may call is the trust file's too: the gateway any operation but the service-only ones,
  * an agency only the root fields listed for it (checked by guardSchema as each root field resolves).
  */
@@ -62,7 +65,16 @@ export interface ServiceClaims {
    * in its response (extensions.accessRecord) instead of writing them. Honoured from the gateway only.
    */
   rec?: 'gateway';
+  /**
+   * For a citizen's request: the personal codes of their parents and children that a subgraph reported earlier in
+   * the same client request (extensions.relatives), so that another subgraph may serve their names and codes.
+   * Honoured from the gateway only.
+   */
+  rel?: string[];
 }
+
+/** The most relatives a credential may name (parents and children: a handful; the bound keeps credentials small). */
+export const MAX_RELATIVES = 200;
 
 /** base64url SHA-256 of the exact bytes of a request body (a string is taken as its UTF-8 bytes). */
 export function bodyHash(body: string | Uint8Array): string {
@@ -75,6 +87,8 @@ export type PrivateServiceJwk = JWK & { kid: string };
 export interface SignOptions {
   principal: PrincipalClaims;
   recordedByGateway?: boolean;
+  /** ServiceClaims.rel: the citizen's relatives named earlier in the request. */
+  relatives?: readonly string[];
   ttlSeconds?: number;
   /** Milliseconds; for tests. */
   now?: number;
@@ -116,6 +130,7 @@ export function createCredentialSigner(issuer: string, jwk: PrivateServiceJwk, d
     const ttl = Math.min(options.ttlSeconds ?? defaults.ttlSeconds ?? DEFAULT_TTL_SECONDS, MAX_TTL_SECONDS);
     const claims: Record<string, unknown> = { bh: bodyHash(body), prn: options.principal };
     if (options.recordedByGateway) claims.rec = 'gateway';
+    if (options.relatives && options.relatives.length > 0) claims.rel = options.relatives;
     Object.assign(claims, { iss: issuer, aud: audience, iat, exp: iat + ttl, jti: options.jti ?? crypto.randomBytes(16).toString('base64url') });
     const input = `${header}.${base64url(claims)}`;
     const signature = alg === 'EdDSA' ? crypto.sign(null, Buffer.from(input), key) : crypto.sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' });
@@ -148,6 +163,8 @@ export interface VerifiedCredential {
   permissions: IssuerPermissions;
   /** The issuer asked for, and may ask for, the gateway to record the accesses. */
   recordedByGateway: boolean;
+  /** ServiceClaims.rel from the gateway; empty from anyone else. */
+  relatives: readonly string[];
 }
 
 export type CredentialRefusal =
@@ -209,6 +226,9 @@ export class ReplayCache {
 const JTI = /^[A-Za-z0-9_-]{16,128}$/;
 const BODY_HASH = /^[A-Za-z0-9_-]{43}$/;
 
+const validRelatives = (rel: unknown): rel is string[] =>
+  Array.isArray(rel) && rel.length <= MAX_RELATIVES && rel.every((code) => typeof code === 'string' && /^\d{12}$/.test(code));
+
 /** A principal of the right kind and form (lib/access/principal.ts fromClaims: each claim checked by type and value). */
 const validPrincipal = (prn: unknown): prn is PrincipalClaims => fromClaims(prn as PrincipalClaims) !== null;
 
@@ -265,12 +285,18 @@ export function createCredentialVerifier(trust: TrustFile, audience: string, opt
       if (typeof claims.bh !== 'string' || !BODY_HASH.test(claims.bh)) return refuse('CREDENTIAL_INVALID', 'no body hash');
       if (claims.bh !== bodyHash(body)) return refuse('CREDENTIAL_BODY_MISMATCH', 'signed for another request body');
       if (!validPrincipal(claims.prn)) return refuse('PRINCIPAL_REQUIRED', 'names no principal');
+      if (claims.rel !== undefined && !validRelatives(claims.rel)) return refuse('CREDENTIAL_INVALID', `rel is not a list of at most ${MAX_RELATIVES} personal codes`);
       const remembered = replays.add(`${claims.iss} ${claims.jti}`, claims.exp + tolerance, seconds);
       if (remembered === 'replayed') return refuse('CREDENTIAL_REPLAYED', 'already used');
       if (remembered === 'full') return refuse('REPLAY_CACHE_FULL', 'too many credentials in flight');
       return {
         ok: true,
-        credential: { claims, permissions: issuer.permissions, recordedByGateway: issuer.recordsAccesses && claims.rec === 'gateway' },
+        credential: {
+          claims,
+          permissions: issuer.permissions,
+          recordedByGateway: issuer.recordsAccesses && claims.rec === 'gateway',
+          relatives: claims.iss === GATEWAY_ISSUER && claims.rel ? Object.freeze([...claims.rel]) : [],
+        },
       };
     },
   };

@@ -28,8 +28,9 @@ export const POLICY: Readonly<Record<Role, Partial<Record<Purpose, readonly Clas
   INVESTIGATOR: { POLICE_CASE: [...PERSON, 'SENSITIVE'], COURT_ORDER: [...PERSON, 'SENSITIVE'] },
   ANALYST: { STATISTICS: ['REFERENCE', 'AGGREGATE'] },
   AUDITOR: { AUDIT: ['REFERENCE', 'AUDIT'] },
-  // Their own record, sensitive fields included, and their own access log; nobody else's (no RELATIONSHIPS).
-  CITIZEN: { OWN_DATA: ['REFERENCE', 'BASIC_IDENTITY', 'RESIDENCE', 'SENSITIVE', 'AUDIT'] },
+  // Their own record, sensitive fields and relationships included, and their own access log; of their parents
+  // and children only what CITIZEN_SELF_SERVICE lets through (names and codes), of anyone else nothing.
+  CITIZEN: { OWN_DATA: ['REFERENCE', 'BASIC_IDENTITY', 'RESIDENCE', 'SENSITIVE', 'RELATIONSHIPS', 'AUDIT'] },
 };
 
 /** Roles that may send free-form (ad hoc) documents instead of trusted document ids. */
@@ -44,6 +45,38 @@ export const CASE_PURPOSES: readonly Purpose[] = ['POLICE_CASE', 'COURT_ORDER'];
  * subgraphs the records they resolve, `_entities` included).
  */
 export const CITIZEN_ROOT_FIELDS: readonly string[] = ['citizen', 'myAccessLog'];
+
+/**
+ * Citizen self-service (role CITIZEN, purpose OWN_DATA): what a citizen may read beyond their own record.
+ * Their own record is theirs whole (sensitive fields, their residences, their household membership and its
+ * address, their cards, their own birth registration). Their parents and children, the persons their birth
+ * registration and their children's name them with, they see by name and personal code only: enough to
+ * recognise them and to spot an error to report, nothing of the relatives' own data (dates, addresses, cards,
+ * sensitive fields), and nothing onward from them (a parent's parents, a child's household). Other members of
+ * their household are not their relatives in this sense: the household's head and member list are refused.
+ * Every read of a relative's name is audited under the relative's code too, so it shows in their access log.
+ *
+ * As coordinates (Type.field) of the supergraph, read by the gateway (a whole-document check before any
+ * subgraph is called, gateway/citizen-self-service.ts) and by each subgraph (field by field, person by person,
+ * lib/access/subgraph-access.ts).
+ */
+export const CITIZEN_SELF_SERVICE = {
+  /** Fields that lead from the citizen's own record to a parent or child. */
+  relativeEdges: ['Citizen.parents', 'Citizen.children', 'Parent.citizen'],
+  /** All a citizen may see of a parent or child. */
+  relativeFields: ['Citizen.personalCode', 'Citizen.fullName'],
+  /** Fields a citizen may not ask even on their own record: they lead to other persons who are not their relatives. */
+  deniedFields: ['Household.head', 'Household.members'],
+} as const satisfies Record<string, readonly string[]>;
+
+/**
+ * Root fields only some roles may ask, whatever their classifications allow: a citizen's own access log is the
+ * calling citizen's, the audit log is for auditors. The gateway refuses anyone else before any subgraph is called.
+ */
+export const ROOT_FIELD_ROLES: Readonly<Record<string, readonly Role[]>> = {
+  myAccessLog: ['CITIZEN'],
+  auditLog: ['AUDITOR'],
+};
 
 // Own keys only: a purpose named "constructor" or "__proto__" is no purpose.
 export const isPurpose = (value: unknown): value is Purpose => typeof value === 'string' && Object.hasOwn(PURPOSES, value);

@@ -13,7 +13,7 @@ import { callerFrom, verifyCaller, type Caller } from '../caller';
 import type { CredentialVerifier } from '../service-auth';
 import type { AuditEntry, AuditSink } from './audit-entry';
 import type { Classification } from './classification';
-import { allowedClassifications, CITIZEN_ROOT_FIELDS as POLICY_CITIZEN_ROOT_FIELDS, forbidden, mayWrite } from './policy';
+import { allowedClassifications, CITIZEN_ROOT_FIELDS as POLICY_CITIZEN_ROOT_FIELDS, CITIZEN_SELF_SERVICE, forbidden, mayWrite } from './policy';
 import type { ClassificationMap } from './schema-classification';
 
 /**
@@ -39,6 +39,12 @@ export interface AccessRecord {
   /** What this subgraph refused, and whose data it was asked for: recorded like the accesses. */
   refusals: Refusal[];
   allowed?: ReadonlySet<Classification>;
+  /**
+   * A citizen's parents and children this subgraph served them through a relative edge of their own record
+   * (citizen self-service): their names and codes may be served, and the gateway passes them on to the other
+   * subgraphs of the request (RELATIVES_EXTENSION, ServiceClaims.rel).
+   */
+  relatives: Set<string>;
 }
 
 export interface Refusal {
@@ -60,7 +66,7 @@ export interface GuardedContext {
   access: AccessRecord;
 }
 
-export const newAccessRecord = (): AccessRecord => ({ persons: new Map(), operations: new Set(), wrote: false, owners: new WeakMap(), refusals: [] });
+export const newAccessRecord = (): AccessRecord => ({ persons: new Map(), operations: new Set(), wrote: false, owners: new WeakMap(), refusals: [], relatives: new Set() });
 
 /** The raw body bytes of a request, kept by the body parser (lib/subgraph-server.ts) for the credential's body hash. */
 export const rawBodyOf = (req: express.Request): Buffer => (req as { rawBody?: Buffer }).rawBody ?? Buffer.alloc(0);
@@ -106,6 +112,9 @@ export function sealMiddleware(verifier: CredentialVerifier | null, sealed: bool
 const CITIZEN_TYPE = 'Citizen';
 /** Root fields a citizen may ask, each for their own record only (lib/access/policy.ts), and entity resolution. */
 const CITIZEN_ROOT_FIELDS = new Set([...POLICY_CITIZEN_ROOT_FIELDS, '_entities']);
+const RELATIVE_EDGES: ReadonlySet<string> = new Set(CITIZEN_SELF_SERVICE.relativeEdges);
+const RELATIVE_FIELDS: ReadonlySet<string> = new Set(CITIZEN_SELF_SERVICE.relativeFields);
+const CITIZEN_DENIED_FIELDS: ReadonlySet<string> = new Set(CITIZEN_SELF_SERVICE.deniedFields);
 
 /** A personal code as the audit store keeps it (12 digits); anything else a caller sent names no one. */
 const isCode = (value: unknown): value is string => typeof value === 'string' && /^\d{12}$/.test(value);
@@ -229,26 +238,41 @@ export function guardSchema(
             });
           }
           if (principal.role === 'CITIZEN') {
+            const self = principal.personalCode!;
+            // Relatives: named by this subgraph through a relative edge of the citizen's own record, or by an
+            // earlier subgraph of the same request (the gateway's credential).
+            const isRelative = (code: string) => access.relatives.has(code) || caller.relatives?.has(code) === true;
             if (isRoot && !CITIZEN_ROOT_FIELDS.has(field.name)) throw refuse('NOT_OWN_RECORD', 'A citizen may only ask for their own record.');
-            if (isRoot && 'personalCode' in args && args.personalCode !== principal.personalCode) {
+            if (isRoot && 'personalCode' in args && args.personalCode !== self) {
               throw refuse('NOT_OWN_RECORD', 'A citizen may only ask for their own record.');
             }
-            // Entity resolution (`__resolveReference`) for anyone else's record is refused before it runs.
+            if (CITIZEN_DENIED_FIELDS.has(where)) throw refuse('NOT_OWN_RECORD', `${where} leads to persons other than the citizen's parents and children.`, persons, { field: where });
+            // Entity resolution (`__resolveReference`) for anyone but themself or a relative is refused before it runs.
             if (field.name === '_entities') {
               const representations = (Array.isArray(args.representations) ? args.representations : []) as { __typename?: unknown; personalCode?: unknown }[];
-              const others = representations.filter((r) => r?.__typename !== CITIZEN_TYPE || r.personalCode !== principal.personalCode);
+              const others = representations.filter(
+                (r) => r?.__typename !== CITIZEN_TYPE || !isCode(r.personalCode) || (r.personalCode !== self && !isRelative(r.personalCode)),
+              );
               if (others.length > 0) {
                 throw refuse('NOT_OWN_RECORD', 'A citizen may only see their own record.', others.map((r) => r?.personalCode).filter(isCode));
               }
             }
-            // Their own data, which may be shared with others (their household's address is every member's).
-            if (persons.length > 0 && !persons.includes(principal.personalCode!)) throw refuse('NOT_OWN_RECORD', 'A citizen may only see their own record.');
+            // Their own data, which may be shared with others (their household's address is every member's); of a
+            // parent or child, the name and code only.
+            if (persons.length > 0 && !persons.includes(self) && !(RELATIVE_FIELDS.has(where) && persons.every(isRelative))) {
+              throw refuse('NOT_OWN_RECORD', 'A citizen may only see their own record, and the names and codes of their parents and children.');
+            }
           }
         }
         note(access, persons, classification);
+        // Checked above: a relative edge resolves only on the citizen's own record; what it returns are their relatives.
+        const namesRelatives = principal?.role === 'CITIZEN' && RELATIVE_EDGES.has(where);
         const noteResult = (value: unknown) => {
-          if (returnsCitizen) note(access, citizensIn(value), classification);
-          else adopt(value, persons, access);
+          if (returnsCitizen) {
+            const citizens = citizensIn(value);
+            note(access, citizens, classification);
+            if (namesRelatives) for (const code of citizens) access.relatives.add(code);
+          } else adopt(value, persons, access);
           return value;
         };
         const result = original(parent, args, ctx, info);
@@ -308,6 +332,31 @@ export function auditEntries(ctx: GuardedContext, agency: string, outcome: Audit
     classes: [],
   }));
   return [...reads, ...refusals];
+}
+
+/**
+ * Where a subgraph names, for the gateway, the parents and children it served a citizen through their own
+ * record (AccessRecord.relatives): the gateway takes them off the response and names them in the credentials
+ * of the request's later subgraph calls (ServiceClaims.rel), so that residents may serve a parent's name that
+ * the birth registry named. Never passed on to the client.
+ */
+export const RELATIVES_EXTENSION = 'relatives';
+
+export function relativesPlugin<Context extends GuardedContext>(): ApolloServerPlugin<Context> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ contextValue, response }) {
+          const { caller, access } = contextValue;
+          // Only to the gateway (a credential of its own), only for a citizen's request.
+          if (!caller.credentialed || caller.service !== null || caller.principal?.role !== 'CITIZEN' || access.relatives.size === 0) return;
+          if (response.body.kind === 'single') {
+            response.body.singleResult.extensions = { ...response.body.singleResult.extensions, [RELATIVES_EXTENSION]: [...access.relatives].sort() };
+          }
+        },
+      };
+    },
+  };
 }
 
 /** Where a subgraph puts its access record when the gateway records it (ServiceClaims.rec). */

@@ -76,3 +76,29 @@ export async function livingCardHoldersWithBirth(f: Fixtures, salt: string, coun
   if (rows.length < count) throw new Error(`The seeded population has only ${rows.length} living card holders with a birth registration.`);
   return rows.map((r) => r.code);
 }
+
+/**
+ * A living citizen whose birth registration names two citizen parents and who is named as father or mother
+ * on other birth registrations (their children), with the codes of all of them; picked in an order of its own for `salt`.
+ */
+export async function citizenWithParentsAndChildren(f: Fixtures, salt: string): Promise<{ code: string; parents: string[]; children: string[] }> {
+  const { rows } = await f.birthRegistry.query<{ code: string; parents: string[]; children: string[] }>(
+    `SELECT own.so_dinh_danh_tre AS code, ARRAY[own.so_dinh_danh_cha, own.so_dinh_danh_me] AS parents,
+            array_agg(DISTINCT child.so_dinh_danh_tre) AS children
+       FROM dang_ky_khai_sinh own
+       JOIN dang_ky_khai_sinh child ON (child.so_dinh_danh_cha = own.so_dinh_danh_tre OR child.so_dinh_danh_me = own.so_dinh_danh_tre)
+                                    AND child.so_dinh_danh_tre IS NOT NULL
+      WHERE own.so_dinh_danh_tre IS NOT NULL AND own.so_dinh_danh_cha IS NOT NULL AND own.so_dinh_danh_me IS NOT NULL
+      GROUP BY own.so_dinh_danh_tre, own.so_dinh_danh_cha, own.so_dinh_danh_me
+      ORDER BY md5(own.so_dinh_danh_tre || $1) LIMIT 50`,
+    [salt],
+  );
+  const { rows: living } = await f.residents.query<{ code: string }>(
+    `SELECT so_dinh_danh AS code FROM cong_dan WHERE ngay_mat IS NULL AND so_dinh_danh = ANY($1)`,
+    [rows.map((r) => r.code)],
+  );
+  const alive = new Set(living.map((r) => r.code));
+  const found = rows.find((r) => alive.has(r.code));
+  if (!found) throw new Error('The seeded population has no living citizen with two citizen parents and a child.');
+  return { code: found.code, parents: [...found.parents].sort(), children: [...found.children].sort() };
+}
