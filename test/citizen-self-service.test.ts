@@ -24,7 +24,8 @@ let me: { code: string; parents: string[]; children: string[] };
 let citizen: Record<string, string>;
 
 beforeAll(async () => {
-  federation = await startFederation();
+  // A generous subgraph timeout: these tests are about what is served, not how fast, on a busy machine.
+  federation = await startFederation({ gatewayEnv: { SUBGRAPH_TIMEOUT_MS: '30000' } });
   f = openFixtures();
   audit = new Pool({ connectionString: testDatabases().auditUrl, max: 2 });
   me = await citizenWithParentsAndChildren(f, 'citizen-self-service');
