@@ -1,5 +1,7 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { generatePersistedQueryManifest } from '@apollo/generate-persisted-query-manifest';
 import { parse, type DocumentNode } from 'graphql';
 import { ApolloClient, ApolloLink, CombinedGraphQLErrors, HttpLink, InMemoryCache, ServerError } from '@apollo/client';
 import { PersistedQueryLink } from '@apollo/client/link/persisted-queries';
@@ -20,17 +22,32 @@ let federation: TestFederation;
 let f: Fixtures;
 let me: { code: string; parents: string[]; children: string[] };
 const manifest = readManifest(OPERATIONS_MANIFEST);
+/** A second frontend application, its manifest made by the generator from its own source, with ids of its own. */
+let portal: TrustedDocumentsManifest;
+const PORTAL_OPERATION = `# The citizen portal's family page.
+query PortalFamily($code: PersonalCode!) { citizen(personalCode: $code) { personalCode children { personalCode fullName } } }`;
 
 /** What the frontend's source holds: the operation files as written (the client transforms them itself). */
 const operation = (name: string): DocumentNode => parse(fs.readFileSync(path.join(OPERATIONS_DIR, `${name}.graphql`), 'utf8'));
 
 beforeAll(async () => {
+  // The gateway's folder of client manifests: the project's own, and the portal's, as its build wrote it.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trusted-documents-'));
+  fs.writeFileSync(path.join(dir, 'portal-source.graphql'), PORTAL_OPERATION);
+  portal = (await generatePersistedQueryManifest(
+    { documents: [path.join(dir, 'portal-source.graphql')], createOperationId: (body, { operationName }) => `portal/${operationName}/${sha256Hex(body).slice(0, 16)}` },
+    undefined,
+  )) as TrustedDocumentsManifest;
+  const manifests = path.join(dir, 'manifests');
+  fs.mkdirSync(manifests);
+  fs.copyFileSync(OPERATIONS_MANIFEST, path.join(manifests, 'operations.json'));
+  fs.writeFileSync(path.join(manifests, 'citizen-portal.json'), JSON.stringify(portal));
   const production = await productionGateway();
   federation = await startFederation({
     serviceKeys: production.serviceKeys,
     // Production as configured there (trusted documents required by default); a generous subgraph timeout so that a
     // busy test machine does not turn an answer into AGENCY_UNAVAILABLE.
-    gatewayEnv: { ...production.env, SUBGRAPH_TIMEOUT_MS: '30000' },
+    gatewayEnv: { ...production.env, TRUSTED_DOCUMENTS_DIR: manifests, SUBGRAPH_TIMEOUT_MS: '30000' },
   });
   f = openFixtures();
   me = await citizenWithParentsAndChildren(f, 'apollo-client');
@@ -159,6 +176,13 @@ describe('Apollo Client 4 against the gateway in production mode', () => {
     for (const child of me.children) expect(Object.keys(cache[citizenKey(child)]).sort()).toEqual(['__typename', 'fullName', 'personalCode']);
     const log = ((await client.query({ query: operation('MyAccessLog'), variables: { first: 5 } })).data as any).myAccessLog;
     expect(log.entries.length).toBeGreaterThan(0);
+  });
+
+  it('runs another application’s operation by the id its own manifest gives it, beside the project’s', async () => {
+    const { client, sent } = await apolloClient(PERSONAS.citizen(me.code), portal);
+    const { data } = await client.query({ query: parse(PORTAL_OPERATION), variables: { code: me.code } });
+    expect((data as any).citizen.children.map((c: any) => c.personalCode).sort()).toEqual(me.children);
+    expect(sent[0].extensions.persistedQuery.sha256Hash).toMatch(/^portal\/PortalFamily\/[0-9a-f]{16}$/);
   });
 
   it('refuses an id no deployed manifest holds with TRUSTED_DOCUMENT_UNKNOWN, and the client does not fall back to the text', async () => {

@@ -119,7 +119,7 @@ describe('the audit trail', () => {
     expect(found.data.auditLog.entries[0]).toMatchObject({ personalCode: code, agency: 'national-id', subject: 'test:clerk', purpose: 'SERVICE_COUNTER', action: 'READ' });
     expect(found.data.auditLog.entries[0].hash).toMatch(/^[0-9a-f]{64}$/);
     const clerkTries = await federation.query<any>(`{ auditLog(first: 1) { entries { subject } } }`, {}, await bearer(PERSONAS.clerk));
-    expect(clerkTries.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'FIELDS_NOT_ALLOWED' });
+    expect(clerkTries.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'ROLE_NOT_ALLOWED', field: 'auditLog' });
   });
 });
 

@@ -68,10 +68,17 @@ describe('service credentials', () => {
         claims: { iss: 'birth-registry', aud: 'residents', iat: now / 1000, exp: now / 1000 + 10, jti: expect.stringMatching(/^[\w-]{22}$/), bh: bodyHash(BODY), prn: principal },
         permissions: ['Mutation.createCitizenAtBirth', 'Query.citizens'],
         recordedByGateway: false,
+        relatives: [],
       },
     });
     const gateway = await verifier().verify(await sign('gateway', 'residents', BODY, { recordedByGateway: true }), BODY);
     expect(gateway).toMatchObject({ ok: true, credential: { permissions: '*', recordedByGateway: true } });
+    // A citizen's relatives (citizen self-service) are honoured when the gateway names them, ignored from an agency.
+    const relatives = ['001200342514', '080074895486'];
+    expect(await verifier().verify(await sign('gateway', 'residents', BODY, { relatives }), BODY)).toMatchObject({ ok: true, credential: { relatives } });
+    expect(await verifier().verify(await sign('birth-registry', 'residents', BODY, { relatives }), BODY)).toMatchObject({ ok: true, credential: { relatives: [] } });
+    const tooMany = Array.from({ length: 201 }, (_, i) => `0012${String(i).padStart(8, '0')}`);
+    expect(await verifier().verify(await sign('gateway', 'residents', BODY, { relatives: tooMany }), BODY)).toMatchObject({ ok: false, reason: 'CREDENTIAL_INVALID' });
   });
 
   it('refuses an issuer the trust file does not name, and a key it does not list for the issuer (same kid)', async () => {
