@@ -26,7 +26,7 @@ const policyOptions = { classifications: readClassifications(sdl), mutationOwner
 const schema = composeApiSchema();
 const OWN = '001200342514';
 
-const rolesOf = (purposes: Partial<Record<Purpose, unknown>>) => Object.keys(purposes) as Purpose[];
+const purposesOf = (purposes: Partial<Record<Purpose, unknown>>) => Object.keys(purposes) as Purpose[];
 /** A caller of each role for a purpose: a clerk or registrar of the agency that owns what they write (residents by default). */
 const principalFor = (role: Role, purpose: Purpose, agency = 'residents'): Principal => ({
   subject: `screens:${role.toLowerCase()}`,
@@ -47,7 +47,7 @@ function whoMayRun(name: string): string {
   const owner = definition.operation === 'mutation' ? policyOptions.mutationOwners.get((definition.selectionSet.selections[0] as FieldNode).name.value) : undefined;
   const allowed: string[] = [];
   for (const [role, purposes] of Object.entries(POLICY) as [Role, Partial<Record<Purpose, unknown>>][]) {
-    const ok = rolesOf(purposes).filter((purpose) => {
+    const ok = purposesOf(purposes).filter((purpose) => {
       try {
         checkOperation(principalFor(role, purpose, owner), schema, document, definition, variables, policyOptions);
         return true;
@@ -132,7 +132,7 @@ describe("each screen's operation, sent by id (trusted documents required)", () 
     async (name) => {
       const allowed = new Map(whoMayRun(name).split(/, (?=[A-Z]+ \()/).map((entry) => [entry.split(' ')[0] as Role, entry.slice(entry.indexOf('(') + 1, -1).split(', ') as Purpose[]]));
       for (const [role, purposes] of Object.entries(POLICY) as [Role, Partial<Record<Purpose, unknown>>][]) {
-        for (const purpose of allowed.get(role) ?? [rolesOf(purposes)[0]]) {
+        for (const purpose of allowed.get(role) ?? [purposesOf(purposes)[0]]) {
           const requestId = `screens-${name}-${role}-${purpose}-${Date.now()}`;
           const { status, body } = await run(name, role, purpose, requestId);
           if (allowed.has(role)) {
