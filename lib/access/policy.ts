@@ -44,6 +44,15 @@ export const CASE_PURPOSES: readonly Purpose[] = ['POLICE_CASE', 'COURT_ORDER'];
  * subgraphs the records they resolve, `_entities` included).
  */
 export const CITIZEN_ROOT_FIELDS: readonly string[] = ['citizen', 'myAccessLog'];
+/**
+ * Root fields that serve one role only, whatever their classification would allow: the access log a citizen
+ * reads is their own, and only auditors search everyone's (the residents subgraph checks both).
+ */
+export const ROOT_FIELD_ROLES: Readonly<Record<string, readonly Role[]>> = { myAccessLog: ['CITIZEN'], auditLog: ['AUDITOR'] };
+
+/** Whether a role may ask a root field that ROOT_FIELD_ROLES reserves (any role may ask the others). */
+export const mayAskRootField = (role: Role, field: string): boolean =>
+  !Object.hasOwn(ROOT_FIELD_ROLES, field) || ROOT_FIELD_ROLES[field].includes(role);
 
 // Own keys only: a purpose named "constructor" or "__proto__" is no purpose.
 export const isPurpose = (value: unknown): value is Purpose => typeof value === 'string' && Object.hasOwn(PURPOSES, value);
