@@ -5,6 +5,7 @@ import {
   parse,
   printSchema,
   visit,
+  type DefinitionNode,
   type FieldDefinitionNode,
   type GraphQLSchema,
   type ObjectTypeDefinitionNode,
@@ -55,8 +56,12 @@ export function apiSchemaText(composition: Composition = compose()): string {
       return { ...node, description };
     },
   });
+  // Types by name, as the gateway's own API schema lists them (Supergraph.build(...).apiSchema()): the file
+  // does not reorder when a subgraph is added or renamed, and a reader finds a type where they expect it.
+  const byName = (definition: DefinitionNode) => ('name' in definition && definition.name ? definition.name.value : '');
+  const sorted = { ...annotated, definitions: [...annotated.definitions].sort((a, b) => (byName(a) < byName(b) ? -1 : byName(a) > byName(b) ? 1 : 0)) };
   // graphql-js indents the blank lines of block strings too; they are blank either way (block string dedent).
-  return `${HEADER}\n${printSchema(buildASTSchema(annotated)).replace(/[ \t]+$/gm, '')}\n`;
+  return `${HEADER}\n${printSchema(buildASTSchema(sorted)).replace(/[ \t]+$/gm, '')}\n`;
 }
 
 /** The published file as a schema (for codegen, tests and tools). */
