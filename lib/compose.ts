@@ -39,23 +39,29 @@ export function readSupergraphConfig(file = SUPERGRAPH_YAML): SubgraphEntry[] {
   });
 }
 
-export function composeSupergraph(entries = readSupergraphConfig()): string {
-  const result = composeServices(
-    entries.map((entry) => ({ name: entry.name, url: entry.routingUrl, typeDefs: parse(fs.readFileSync(entry.schemaFile, 'utf8')) })),
-  );
-  if (result.errors) {
-    throw new CompositionError(result.errors.map((error) => error.message.replace(/\n/g, ' ')));
-  }
-  return `${result.supergraphSdl.trimEnd()}\n`;
+/** One composition of the subgraphs: the supergraph's SDL and its API schema. */
+export interface Composition {
+  supergraphSdl: string;
+  /** The API schema clients see (the supergraph without federation machinery or @inaccessible elements). */
+  apiSchema: GraphQLSchema;
+  /** Composition's hints (e.g. INCONSISTENT_DESCRIPTION): composed anyway, but worth fixing. */
+  hints: { code: string; message: string }[];
 }
 
-/** The API schema clients see (the supergraph without federation machinery or @inaccessible elements). */
-export function composeApiSchema(entries = readSupergraphConfig()): GraphQLSchema {
+export function compose(entries = readSupergraphConfig()): Composition {
   const result = composeServices(
     entries.map((entry) => ({ name: entry.name, url: entry.routingUrl, typeDefs: parse(fs.readFileSync(entry.schemaFile, 'utf8')) })),
   );
   if (result.errors) {
     throw new CompositionError(result.errors.map((error) => error.message.replace(/\n/g, ' ')));
   }
-  return result.schema.toAPISchema().toGraphQLJSSchema();
+  return {
+    supergraphSdl: `${result.supergraphSdl.trimEnd()}\n`,
+    apiSchema: result.schema.toAPISchema().toGraphQLJSSchema(),
+    hints: result.hints.map((hint) => ({ code: hint.definition.code, message: hint.message })),
+  };
 }
+
+export const composeSupergraph = (entries = readSupergraphConfig()): string => compose(entries).supergraphSdl;
+
+export const composeApiSchema = (entries = readSupergraphConfig()): GraphQLSchema => compose(entries).apiSchema;

@@ -1,12 +1,15 @@
-import fs from 'node:fs';
-import { composeSupergraph, CompositionError, SUPERGRAPH_GRAPHQL } from '../lib/compose';
+import { apiSchemaText, API_SCHEMA_GRAPHQL } from '../lib/api-schema';
+import { compose, CompositionError, SUPERGRAPH_GRAPHQL } from '../lib/compose';
+import { writeGenerated } from './generated-file';
 
-/** npm run compose: supergraph.yaml -> supergraph.graphql (commit the result). */
+/**
+ * npm run compose: supergraph.yaml -> supergraph.graphql, and the published API schema that follows from it
+ * (schema/citizen-graph.graphql, exactly as `npm run schema` writes it). Commit both.
+ */
 try {
-  const sdl = composeSupergraph();
-  const changed = !fs.existsSync(SUPERGRAPH_GRAPHQL) || fs.readFileSync(SUPERGRAPH_GRAPHQL, 'utf8') !== sdl;
-  if (changed) fs.writeFileSync(SUPERGRAPH_GRAPHQL, sdl);
-  console.log(`supergraph.graphql ${changed ? 'written' : 'unchanged'}`);
+  const composition = compose();
+  writeGenerated(SUPERGRAPH_GRAPHQL, composition.supergraphSdl);
+  writeGenerated(API_SCHEMA_GRAPHQL, apiSchemaText(composition));
 } catch (error) {
   console.error(error instanceof CompositionError ? error.message : error);
   process.exit(1);

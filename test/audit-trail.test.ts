@@ -120,6 +120,10 @@ describe('the audit trail', () => {
     expect(found.data.auditLog.entries[0].hash).toMatch(/^[0-9a-f]{64}$/);
     const clerkTries = await federation.query<any>(`{ auditLog(first: 1) { entries { subject } } }`, {}, await bearer(PERSONAS.clerk));
     expect(clerkTries.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'ROLE_NOT_ALLOWED', field: 'auditLog' });
+    // The auditor's role allows AUDIT data, but myAccessLog is a citizen's own log (policy.ts ROOT_FIELD_ROLES).
+    const auditorsOwnLog = await federation.query<any>(`{ myAccessLog(first: 1) { entries { agency } } }`, {}, auditor);
+    expect(auditorsOwnLog.data?.myAccessLog ?? null).toBeNull();
+    expect(auditorsOwnLog.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'ROLE_NOT_ALLOWED' });
   });
 });
 

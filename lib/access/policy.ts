@@ -45,6 +45,19 @@ export const CASE_PURPOSES: readonly Purpose[] = ['POLICE_CASE', 'COURT_ORDER'];
  * subgraphs the records they resolve, `_entities` included).
  */
 export const CITIZEN_ROOT_FIELDS: readonly string[] = ['citizen', 'myAccessLog'];
+/**
+ * Root fields only some roles may ask, whatever their classifications allow: a citizen's own access log is the
+ * calling citizen's, the audit log is for auditors. The gateway refuses anyone else before any subgraph is called,
+ * and the residents subgraph checks again; the published schema's classification lines say the same.
+ */
+export const ROOT_FIELD_ROLES: Readonly<Record<string, readonly Role[]>> = {
+  myAccessLog: ['CITIZEN'],
+  auditLog: ['AUDITOR'],
+};
+
+/** Whether a role may ask a root field that ROOT_FIELD_ROLES reserves (any role may ask the others). */
+export const mayAskRootField = (role: Role, field: string): boolean =>
+  !Object.hasOwn(ROOT_FIELD_ROLES, field) || ROOT_FIELD_ROLES[field].includes(role);
 
 /**
  * Citizen self-service (role CITIZEN, purpose OWN_DATA): what a citizen may read beyond their own record.
@@ -68,15 +81,6 @@ export const CITIZEN_SELF_SERVICE = {
   /** Fields a citizen may not ask even on their own record: they lead to other persons who are not their relatives. */
   deniedFields: ['Household.head', 'Household.members'],
 } as const satisfies Record<string, readonly string[]>;
-
-/**
- * Root fields only some roles may ask, whatever their classifications allow: a citizen's own access log is the
- * calling citizen's, the audit log is for auditors. The gateway refuses anyone else before any subgraph is called.
- */
-export const ROOT_FIELD_ROLES: Readonly<Record<string, readonly Role[]>> = {
-  myAccessLog: ['CITIZEN'],
-  auditLog: ['AUDITOR'],
-};
 
 // Own keys only: a purpose named "constructor" or "__proto__" is no purpose.
 export const isPurpose = (value: unknown): value is Purpose => typeof value === 'string' && Object.hasOwn(PURPOSES, value);
