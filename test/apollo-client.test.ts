@@ -47,7 +47,7 @@ beforeAll(async () => {
     serviceKeys: production.serviceKeys,
     // Production as configured there (trusted documents required by default); a generous subgraph timeout so that a
     // busy test machine does not turn an answer into AGENCY_UNAVAILABLE.
-    gatewayEnv: { ...production.env, TRUSTED_DOCUMENTS_DIR: manifests, SUBGRAPH_TIMEOUT_MS: '30000' },
+    gatewayEnv: { ...production.env, TRUSTED_DOCUMENTS_DIR: manifests },
   });
   f = openFixtures();
   me = await citizenWithParentsAndChildren(f, 'apollo-client');

@@ -211,15 +211,18 @@ describe('nothing delivered goes unrecorded', () => {
         }),
     );
     const responses = await Promise.all(burst);
-    const delivered = responses.map((r, i) => ({ id: ids[i], code: subjects[i], name: r?.data?.citizen?.fullName ?? null })).filter((r) => r.name !== null);
+    // What each response delivered, agency by agency: on a busy machine an agency may time out (its part is then
+    // null with AGENCY_UNAVAILABLE, and nothing of it was served, so there is nothing of it to record).
+    const delivered = responses
+      .map((r, i) => ({ id: ids[i], code: subjects[i], name: r?.data?.citizen?.fullName ?? null, cards: Array.isArray(r?.data?.citizen?.identityCards) }))
+      .filter((r) => r.name !== null);
     const lost = responses.length - delivered.length;
     // The kill landed inside the burst: some answers came, some did not.
     expect(delivered.length).toBeGreaterThan(0);
     expect(lost).toBeGreaterThan(0);
     const { rows } = await audit.query(`SELECT request_id, agency, unnest(persons) AS personal_code FROM audit_log WHERE request_id = ANY($1)`, [delivered.map((d) => d.id)]);
     const recorded = new Set(rows.map((r) => `${r.request_id}/${r.agency}/${r.personal_code}`));
-    for (const agency of ['residents', 'national-id']) {
-      expect(delivered.filter((d) => !recorded.has(`${d.id}/${agency}/${d.code}`))).toEqual([]);
-    }
+    expect(delivered.filter((d) => !recorded.has(`${d.id}/residents/${d.code}`))).toEqual([]);
+    expect(delivered.filter((d) => d.cards && !recorded.has(`${d.id}/national-id/${d.code}`))).toEqual([]);
   }, 60_000);
 });

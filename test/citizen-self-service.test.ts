@@ -25,7 +25,7 @@ let citizen: Record<string, string>;
 
 beforeAll(async () => {
   // A generous subgraph timeout: these tests are about what is served, not how fast, on a busy machine.
-  federation = await startFederation({ gatewayEnv: { SUBGRAPH_TIMEOUT_MS: '30000' } });
+  federation = await startFederation();
   f = openFixtures();
   audit = new Pool({ connectionString: testDatabases().auditUrl, max: 2 });
   me = await citizenWithParentsAndChildren(f, 'citizen-self-service');

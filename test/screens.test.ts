@@ -86,7 +86,7 @@ describe("each screen's operation, sent by id (trusted documents required)", () 
 
   beforeAll(async () => {
     // A generous subgraph timeout: this is about who may run what, and a busy test machine must not turn an answer into AGENCY_UNAVAILABLE.
-    federation = await startFederation({ gatewayEnv: { TRUSTED_DOCUMENTS: 'required', SUBGRAPH_TIMEOUT_MS: '30000' } });
+    federation = await startFederation({ gatewayEnv: { TRUSTED_DOCUMENTS: 'required' } });
     f = openFixtures();
     audit = new Pool({ connectionString: testDatabases().auditUrl, max: 2 });
     me = (await citizenWithParentsAndChildren(f, 'screens')).code;

@@ -134,6 +134,9 @@ export async function startFederation(options: FederationOptions = {}): Promise<
       SUBGRAPH_RESIDENTS_URL: await routed('residents'),
       SUBGRAPH_NATIONAL_ID_URL: await routed('national-id'),
       SUBGRAPH_BIRTH_REGISTRY_URL: await routed('birth-registry'),
+      // Ample on a busy machine (CI beside a bench): a slow answer must not turn into AGENCY_UNAVAILABLE. Tests of
+      // the timeout itself set their own.
+      SUBGRAPH_TIMEOUT_MS: '30000',
       ...options.gatewayEnv,
     }),
   );

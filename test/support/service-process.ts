@@ -44,6 +44,7 @@ export function startGatewayProcess(federation: TestFederation, env: Record<stri
     SUBGRAPH_RESIDENTS_URL: federation.subgraphUrls.residents,
     SUBGRAPH_NATIONAL_ID_URL: federation.subgraphUrls['national-id'],
     SUBGRAPH_BIRTH_REGISTRY_URL: federation.subgraphUrls['birth-registry'],
+    SUBGRAPH_TIMEOUT_MS: '30000', // as test/support/federation.ts
     ...env,
   });
 }
