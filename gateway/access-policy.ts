@@ -1,6 +1,7 @@
 import {
   getNamedType,
   GraphQLError,
+  isIntrospectionType,
   Kind,
   TypeInfo,
   valueFromAST,
@@ -101,12 +102,15 @@ export function checkOperation(
   const denied = new Set<string>();
   const typeInfo = new TypeInfo(schema);
   // The whole document: fragments are part of the operation (validation already refused unused ones).
+  // Introspection (__schema, __type, __typename, and every field of the __Schema, __Type, ... types) describes
+  // the schema, never a person: it needs no classification. Whether it is answered at all is the INTROSPECTION
+  // setting's (Apollo's validation refuses it when off); the data fields beside it are checked as always.
   visit(
     document,
     visitWithTypeInfo(typeInfo, {
       Field(node) {
         const parent = typeInfo.getParentType();
-        if (!parent || node.name.value.startsWith('__')) return;
+        if (!parent || node.name.value.startsWith('__') || isIntrospectionType(getNamedType(parent))) return;
         const classification: Classification | undefined = options.classifications.get(`${getNamedType(parent).name}.${node.name.value}`);
         if (!classification || !allowed.has(classification)) denied.add(`${parent.name}.${node.name.value}`);
       },

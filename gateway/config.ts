@@ -23,7 +23,9 @@ import type { TrustedDocumentsMode } from './trusted-documents';
  *   SUBGRAPH_MAX_SOCKETS                kept-alive connections per subgraph (64)
  *   SUBGRAPH_DEDUPLICATE                identical reads in flight share one subgraph call (on)
  *   GRAPHQL_IDE                         serve the built-in GraphQL IDE at / (on outside production)
- *   INTROSPECTION                       allow introspection (on outside production)
+ *   INTROSPECTION                       answer introspection (__schema, __type) to callers with a valid token and purpose,
+ *                                       whatever their role: it describes the schema, never a person (on outside production;
+ *                                       off in production, where, when turned on, trusted documents still decide who may send it)
  *   AUTHENTICATION                      bearer tokens required (on); off only against unsealed subgraphs (benchmarks)
  *   AUTH_JWKS_FILE | AUTH_JWKS_URL      the keys that sign tokens (.data/keys/jwks.json, made by npm start, in development)
  *   AUTH_ISSUER, AUTH_AUDIENCE          the tokens' iss and aud (citizen-graph-dev, citizen-graph in development)
