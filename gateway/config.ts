@@ -12,6 +12,7 @@ import { TRUSTED_DOCUMENTS_DIR } from '../lib/trusted-documents';
 import { DEFAULT_FIELD_WEIGHTS, type OperationLimits } from './operation-limits';
 import type { RateLimit } from './rate-limit';
 import type { TrustedDocumentsMode } from './trusted-documents';
+import { corsOriginProblem, type CorsOrigins } from './cors';
 
 /**
  * The gateway's whole configuration, read and validated once at start-up.
@@ -46,6 +47,9 @@ import type { TrustedDocumentsMode } from './trusted-documents';
  *   AUDIT_CHECKPOINT_INTERVAL_MS        how often the head is checkpointed while it moves (5000; 0: only at shutdown)
  *   FIELD_SUGGESTIONS                   "Did you mean ...?" in validation errors (on outside production)
  *   REQUEST_BODY_LIMIT                  largest request body; larger gets HTTP 413 (256kb)
+ *   CORS_ORIGINS                        the origins of browser applications allowed to call /graphql from another origin,
+ *                                       comma-separated, exactly as browsers send them (https://app.example.gov.vn); none by
+ *                                       default; `*` (any origin) outside production only; production takes https origins only
  * Operation limits (gateway/operation-limits.ts: the cost model), checked before any subgraph is called:
  *   OPERATION_MAX_DEPTH                 deepest nesting of fields (10)
  *   OPERATION_MAX_ALIASES               aliased fields, fragments expanded (15)
@@ -78,6 +82,8 @@ export interface GatewayConfig {
   introspection: boolean;
   fieldSuggestions: boolean;
   bodyLimit: string;
+  /** Origins whose pages may call /graphql (gateway/cors.ts); '*': any (development only). */
+  corsOrigins: CorsOrigins;
   /** Null: authentication off. */
   authentication: AuthenticationConfig | null;
   /** The gateway's private key for subgraph credentials; null (development only): none made yet. */
@@ -121,6 +127,7 @@ export function readConfig(env: Env = process.env): GatewayConfig {
     introspection: read.boolean('INTROSPECTION', !read.production),
     fieldSuggestions: read.boolean('FIELD_SUGGESTIONS', !read.production),
     bodyLimit: read.string('REQUEST_BODY_LIMIT', '256kb') || '256kb',
+    corsOrigins: readCorsOrigins(read, env),
     authentication: read.boolean('AUTHENTICATION', true) ? readAuthentication(read) : null,
     serviceKey: readServiceKey(read, env.GATEWAY_SERVICE_KEY_FILE !== undefined ? 'GATEWAY_SERVICE_KEY_FILE' : 'SERVICE_KEY_FILE', 'gateway'),
     credentialTtlSeconds: read.integer('SERVICE_CREDENTIAL_TTL_S', 10, { min: 1, max: 60 }),
@@ -200,6 +207,21 @@ function readLimits(read: EnvReader, env: Env): OperationLimits {
   }
   Object.freeze(limits.fieldWeights);
   return Object.freeze(limits);
+}
+
+function readCorsOrigins(read: EnvReader, env: Env): CorsOrigins {
+  const entries = [...new Set((env.CORS_ORIGINS ?? '').split(',').map((entry) => entry.trim()).filter(Boolean))];
+  if (entries.includes('*')) {
+    // Any site's pages could then use a token they get hold of from inside the user's browser and network.
+    read.refuseInProduction(true, "CORS_ORIGINS=* lets every web site's pages call the gateway: list the origins of the frontends instead");
+    if (entries.length > 1) read.problem('CORS_ORIGINS is either * or a list of origins, not both.');
+    return '*';
+  }
+  for (const entry of entries) {
+    const problem = corsOriginProblem(entry, read.production);
+    if (problem) read.problem(problem);
+  }
+  return Object.freeze(entries);
 }
 
 function readMode(read: EnvReader, env: Env): TrustedDocumentsMode {

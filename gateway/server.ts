@@ -32,6 +32,7 @@ import { accessRecordPlugin } from './access-records';
 import { accessPolicyPlugin } from './access-policy';
 import { readClassifications, readMutationOwners } from '../lib/access/schema-classification';
 import { ideRouter } from './ide';
+import { corsHandlers } from './cors';
 
 /**
  * The gateway: @apollo/gateway over the committed, statically composed supergraph (no subgraph
@@ -139,6 +140,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
   if (config.ide) app.use(ideRouter());
   app.use(
     '/graphql',
+    ...corsHandlers(config.corsOrigins),
     express.json({ limit: config.bodyLimit }),
     documents.resolve,
     expressMiddleware(apollo, { context: admitted((req, res) => requestContext(req, res, authenticate), rateLimit(config.rateLimit), documents.check) }),

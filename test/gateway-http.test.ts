@@ -53,6 +53,15 @@ describe('air-gapped operation', () => {
 });
 
 describe('HTTP hygiene', () => {
+  it('allows no cross-origin access by default (CORS_ORIGINS empty): a preflight gets 403 and no Access-Control-* header', async () => {
+    const response = await fetch(federation.gatewayUrl, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://localhost:3000', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+    });
+    expect(response.status).toBe(403);
+    expect([...response.headers.keys()].filter((name) => name.startsWith('access-control-'))).toEqual([]);
+  });
+
   it('refuses batched requests and requests without a JSON content type (CSRF prevention)', async () => {
     const token = await bearer(PERSONAS.investigator);
     const batched = await fetch(federation.gatewayUrl, {
