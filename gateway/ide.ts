@@ -1,10 +1,13 @@
 import path from 'node:path';
 import express from 'express';
+import { EXAMPLE_PERSONAL_CODE, ideExamples } from './ide-examples';
 
 /**
  * The GraphQL IDE (GraphiQL), served entirely from this process: Apollo's default landing page loads
  * from a CDN, which a government network blocks. The page, its bootstrap script and the React and
  * GraphiQL bundles all come from the project and node_modules, under a CSP that allows nothing else.
+ * The page asks for a bearer token (kept in the tab's sessionStorage, sent with every request) and opens
+ * with the example of the token's role and purpose (gateway/ide-examples.ts, served as /ide/examples.json).
  */
 // Package folders, not require.resolve of the files: the packages' "exports" do not list their UMD bundles.
 const inPackage = (name: string, file: string) => path.join(path.dirname(require.resolve(`${name}/package.json`)), file);
@@ -24,9 +27,11 @@ const CSP = [
   "connect-src 'self'",
 ].join('; ');
 
-export function ideRouter(): express.Router {
+export function ideRouter(supergraphSdl: string): express.Router {
   const router = express.Router();
   const page = path.join(__dirname, 'ide', 'index.html');
+  const examples = JSON.stringify({ examples: ideExamples(supergraphSdl), examplePersonalCode: EXAMPLE_PERSONAL_CODE });
+  router.get('/ide/examples.json', (_req, res) => void res.type('application/json').send(examples));
   router.get(['/', '/ide'], (_req, res) => {
     res.set('Content-Security-Policy', CSP).sendFile(page);
   });

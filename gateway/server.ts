@@ -137,7 +137,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
   const app = express();
   app.disable('x-powered-by');
   app.use(healthRouter(subgraphUrls, Math.min(config.subgraphTimeoutMs, 2000), config.subgraphTls));
-  if (config.ide) app.use(ideRouter());
+  if (config.ide) app.use(ideRouter(supergraphSdl));
   app.use(
     '/graphql',
     ...corsHandlers(config.corsOrigins),

@@ -109,7 +109,8 @@ function printWelcome(code: string | null, token: string, elapsedMs: number) {
     `Citizen Graph is running (${(elapsedMs / 1000).toFixed(1)} s).`,
     '',
     `  GraphQL endpoint        ${base}/graphql`,
-    `  GraphQL IDE             ${base}/`,
+    // ?code= puts a seeded citizen in the IDE's example variables (paste the token below into its token field).
+    `  GraphQL IDE             ${base}/${code ? `?code=${code}` : ''}`,
     `  Health                  ${base}/health/live   ${base}/health/ready`,
     ...AGENCIES.map((a) => `  ${(a.id + ' subgraph').padEnd(23)} http://127.0.0.1:${a.defaultPort}/graphql  (${a.title})`),
     '',

@@ -9,7 +9,7 @@ import { bearer, mintToken, PERSONAS } from './support/tokens';
 import { productionGateway } from './support/service-credentials';
 import { testDatabases } from './support/databases';
 import { citizenWithEverything, one, openFixtures } from './support/fixtures';
-import { chromiumExecutable, launchBrowser, servePage, type PageServer } from './support/browser';
+import { BROWSER_TEST_TIMEOUT_MS, chromiumExecutable, launchBrowser, newContext, servePage, type PageServer } from './support/browser';
 
 /**
  * Cross-origin access (CORS_ORIGINS): a single-page application on an allowed origin calls the gateway from a
@@ -19,6 +19,8 @@ import { chromiumExecutable, launchBrowser, servePage, type PageServer } from '.
 const NOTHING = { residents: 0, 'national-id': 0, 'birth-registry': 0 };
 const ELSEWHERE = 'https://app.example.gov.vn';
 const NAME_QUERY = `query Name($c: PersonalCode!) { citizen(personalCode: $c) { fullName } }`;
+
+jest.setTimeout(BROWSER_TEST_TIMEOUT_MS);
 
 let browser: Browser;
 let allowedSite: PageServer;
@@ -220,16 +222,18 @@ describe('from a page in a real browser (headless Chromium)', () => {
     );
 
   async function open(site: PageServer): Promise<{ page: Page; console: string[] }> {
-    const page = await browser.newPage();
+    const page = await (await newContext(browser)).newPage();
     const console: string[] = [];
     page.on('console', (message) => console.push(message.text()));
     await page.goto(`${site.origin}/`);
     return { page, console };
   }
 
-  it('uses the Chromium found on this machine', () => {
+  it('uses the Chromium found on this machine, and says how to get one when there is none', () => {
     expect(browser.isConnected()).toBe(true);
     expect(chromiumExecutable()).toMatch(/chrom/);
+    expect(() => chromiumExecutable({}, ['/nonexistent/chromium'])).toThrow(/No Chromium found .*apt-get install -y chromium.*CHROMIUM_PATH/);
+    expect(() => chromiumExecutable({ CHROMIUM_PATH: '/nonexistent/chromium' })).toThrow(/CHROMIUM_PATH names \/nonexistent\/chromium, which is not an executable/);
   });
 
   it('a page of the allowed origin gets the data, and can read the request id', async () => {
@@ -240,7 +244,7 @@ describe('from a page in a real browser (headless Chromium)', () => {
       expect(answer).toEqual({ status: 200, requestId: `${subject}-1`, body: { data: { citizen: { fullName } } } });
       expect(await recordsOf(subject)).toContainEqual(expect.objectContaining({ action: 'READ', persons: [code] }));
     } finally {
-      await page.close();
+      await page.context().close();
     }
   });
 
@@ -258,7 +262,7 @@ describe('from a page in a real browser (headless Chromium)', () => {
       // Not even a refusal: the request itself never reached the gateway.
       expect(await recordsOf(subject)).toEqual([]);
     } finally {
-      await page.close();
+      await page.context().close();
     }
   });
 
@@ -275,7 +279,7 @@ describe('from a page in a real browser (headless Chromium)', () => {
       expect(answer.status).toBe(400);
       expect(answer.text).toMatch(/CSRF/);
     } finally {
-      await page.close();
+      await page.context().close();
     }
   });
 });

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 
 /**
  * A real headless Chromium for the tests that need a browser (CORS, the IDE), driven with playwright-core.
@@ -10,16 +10,16 @@ import { chromium, type Browser } from 'playwright-core';
  */
 const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/lib/chromium/chromium', '/usr/bin/google-chrome'];
 
-export function chromiumExecutable(env: NodeJS.ProcessEnv = process.env): string {
+export function chromiumExecutable(env: NodeJS.ProcessEnv = process.env, candidates: readonly string[] = CANDIDATES): string {
   const given = env.CHROMIUM_PATH?.trim();
   if (given) {
     if (isExecutable(given)) return given;
     throw new Error(`CHROMIUM_PATH names ${given}, which is not an executable file. Point it at a Chromium or Chrome binary, or unset it to use Debian's chromium package.`);
   }
-  const found = CANDIDATES.find(isExecutable);
+  const found = candidates.find(isExecutable);
   if (found) return found;
   throw new Error(
-    `No Chromium found (looked for ${CANDIDATES.join(', ')}). The browser tests need one: install Debian's package ` +
+    `No Chromium found (looked for ${candidates.join(', ')}). The browser tests need one: install Debian's package ` +
       '(`apt-get update && apt-get install -y chromium`; .ci/run does this) or set CHROMIUM_PATH to a Chromium or Chrome binary.',
   );
 }
@@ -41,6 +41,22 @@ export async function launchBrowser(): Promise<Browser> {
   } catch (error) {
     throw new Error(`Chromium at ${executablePath} did not start: ${(error as Error).message}`);
   }
+}
+
+/**
+ * How long a page may take to load or to show what a test waits for. A deadline, not a measure: the IDE's
+ * scripts are 4 MB, and a machine shared with other work can be slow to parse them. Tests of these files
+ * need a jest timeout above it (BROWSER_TEST_TIMEOUT_MS).
+ */
+export const BROWSER_WAIT_MS = 90_000;
+export const BROWSER_TEST_TIMEOUT_MS = 4 * BROWSER_WAIT_MS;
+
+/** A fresh browser profile (no cookies, no storage) whose waits use BROWSER_WAIT_MS. */
+export async function newContext(browser: Browser): Promise<BrowserContext> {
+  const context = await browser.newContext();
+  context.setDefaultTimeout(BROWSER_WAIT_MS);
+  context.setDefaultNavigationTimeout(BROWSER_WAIT_MS);
+  return context;
 }
 
 /** A plain HTTP server serving one HTML page at /, on a port of its own: a web application of another origin. */
