@@ -35,6 +35,8 @@ export function ideRouter(supergraphSdl: string): express.Router {
   router.get(['/', '/ide'], (_req, res) => {
     res.set('Content-Security-Policy', CSP).sendFile(page);
   });
+  // No icon: an empty answer rather than a 404 in every browser console.
+  router.get('/favicon.ico', (_req, res) => void res.status(204).end());
   router.get('/ide/start.js', (_req, res) => res.sendFile(path.join(__dirname, 'ide', 'start.js')));
   router.get('/ide/assets/:file', (req, res) => {
     const file = ASSETS[req.params.file];
