@@ -111,6 +111,7 @@ describe('the IDE in headless Chromium', () => {
       const token = await mintToken(PERSONAS.clerk);
       await pasteToken(page, token);
       expect(await page.textContent('#caller')).toMatch(/CLERK of residents/);
+      expect(await page.isVisible('#purpose')).toBe(false); // one purpose: nothing to choose
 
       // A clerk at a service counter: the unified view without the sensitive fields, and the page's code in the variables.
       expect(await editorWhen(page, QUERY_EDITOR, (text) => text.includes('query CounterCitizen'))).toMatch(/citizen\(personalCode: \$code\)/);
