@@ -173,6 +173,7 @@ describe('the IDE in headless Chromium', () => {
       await page.click('.graphiql-execute-button');
       const response = JSON.parse(await editorWhen(page, RESPONSE, (text) => text.includes('"data"') || text.includes('"errors"')));
       expect(response.errors).toBeUndefined();
+      expect(response.data.citizen.personalCode).toBe(own);
       expect(problems).toEqual([]);
     } finally {
       await context.close();
@@ -240,8 +241,10 @@ describe("the IDE's default documents (plain HTTP)", () => {
     }
   });
 
-  it('gives staff the unified view they may see, an analyst statistics, and the operations others add when they exist', async () => {
+  it('gives staff the unified view they may see, a citizen their own record, an auditor the audit log, an analyst statistics', async () => {
     const all = await examples();
+    expect(all['CITIZEN:OWN_DATA'].name).toBe('MyRecord');
+    expect(all['AUDITOR:AUDIT'].name).toBe('AuditLog');
     expect(all['CLERK:SERVICE_COUNTER'].name).toBe('CounterCitizen');
     expect(all['REGISTRAR:CIVIL_REGISTRATION'].name).toBe('UnifiedCitizen');
     expect(all['INVESTIGATOR:COURT_ORDER'].name).toBe('UnifiedCitizen');
