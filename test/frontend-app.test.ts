@@ -7,6 +7,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import * as esbuild from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
+import frontendCodegen from '../examples/frontend/codegen';
 import { ROOT } from '../lib/compose';
 import { OPERATIONS_MANIFEST, readManifest } from '../lib/trusted-documents';
 import { BROWSER_TEST_TIMEOUT_MS, BROWSER_WAIT_MS, launchBrowser } from './support/browser';
@@ -24,7 +25,6 @@ import { mintToken, PERSONAS } from './support/tokens';
 jest.setTimeout(BROWSER_TEST_TIMEOUT_MS);
 
 const EXAMPLE = path.join(ROOT, 'examples', 'frontend');
-const GENERATED = path.join(EXAMPLE, 'src', 'gql', 'graphql.ts');
 const manifest = readManifest(OPERATIONS_MANIFEST);
 const idOf = (name: string) => manifest.operations.find((o) => o.name === name)!.id;
 
@@ -35,11 +35,18 @@ let f: Fixtures;
 let me: { code: string; parents: string[]; children: string[] };
 const nameOf = async (code: string) => (await one<{ name: string }>(f.residents, 'SELECT ho_ten AS name FROM cong_dan WHERE so_dinh_danh = $1', [code])).name;
 
-/** The README's codegen command, as a developer runs it (without jest's NODE_ENV=test); only when its output is missing. */
-async function generateTypedDocuments(): Promise<void> {
-  if (fs.existsSync(GENERATED)) return;
+/**
+ * The example's codegen (examples/frontend/codegen.ts, the README's command) into a folder of this test's own:
+ * test/frontend-codegen.test.ts deletes and rewrites examples/frontend/src/gql/ while other test files run.
+ */
+async function generateTypedDocuments(): Promise<string> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'frontend-app-gql-'));
+  const config = { ...frontendCodegen, generates: { [path.join(dir, 'gql/')]: Object.values(frontendCodegen.generates)[0] } };
+  fs.writeFileSync(path.join(dir, 'codegen.json'), JSON.stringify(config));
+  // As a developer runs it: without jest's NODE_ENV=test, under which it prints no errors.
   const { NODE_ENV: _jest, ...env } = process.env;
-  await promisify(execFile)(path.join(ROOT, 'node_modules', '.bin', 'graphql-codegen'), ['--config', 'examples/frontend/codegen.ts'], { cwd: ROOT, env });
+  await promisify(execFile)(path.join(ROOT, 'node_modules', '.bin', 'graphql-codegen'), ['--config', path.join(dir, 'codegen.json')], { cwd: ROOT, env });
+  return path.join(dir, 'gql', 'graphql.ts');
 }
 
 /**
@@ -66,7 +73,7 @@ async function serveApp(bundle: string): Promise<{ origin: string; close(): Prom
 }
 
 beforeAll(async () => {
-  await generateTypedDocuments();
+  const generated = await generateTypedDocuments();
   const built = await esbuild.build({
     entryPoints: [path.join(EXAMPLE, 'src', 'app.ts')],
     bundle: true,
@@ -75,6 +82,8 @@ beforeAll(async () => {
     write: false,
     define: { 'process.env.NODE_ENV': '"production"' },
     logLevel: 'silent',
+    // The app's `./gql/graphql` is the typed documents generated above.
+    plugins: [{ name: 'generated-documents', setup: (build) => build.onResolve({ filter: /^\.\/gql\/graphql$/ }, () => ({ path: generated })) }],
   });
   site = await serveApp(built.outputFiles[0].text);
   const production = await productionGateway();
