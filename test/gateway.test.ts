@@ -184,6 +184,24 @@ describe('lookup by identity card number', () => {
     expect(response.data.citizenByIdentityCard.fullName).toBe(core.ho_ten);
   });
 
+  it('lists each legacy ID number once, though a CMND keeps its number through renewals and replacements', async () => {
+    // A holder with several CMND rows of one number (the generator renews and replaces CMNDs under their number).
+    const renewed = await one<{ code: string; number: string }>(
+      f.nationalId,
+      `SELECT so_dinh_danh AS code, so_the AS number FROM the_can_cuoc WHERE loai_the = 'CMND'
+        GROUP BY so_dinh_danh, so_the HAVING count(*) > 1 ORDER BY so_dinh_danh LIMIT 1`,
+    );
+    const { rows } = await f.nationalId.query<{ number: string }>(
+      `SELECT DISTINCT so_the AS number FROM the_can_cuoc WHERE loai_the = 'CMND' AND so_dinh_danh = $1`,
+      [renewed.code],
+    );
+    const response = await federation.query<any>(BY_IDENTITY_CARD, { number: renewed.number });
+    expect(response.errors).toBeUndefined();
+    const numbers: string[] = response.data.citizenByIdentityCard.legacyIdNumbers;
+    expect(numbers).toHaveLength(new Set(numbers).size);
+    expect([...numbers].sort()).toEqual(rows.map((r) => r.number).sort());
+  });
+
   it('finds the citizen behind a 12-digit chip card number', async () => {
     const chip = await one<{ number: string; code: string }>(
       f.nationalId,

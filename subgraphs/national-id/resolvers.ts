@@ -60,8 +60,10 @@ export const resolvers: Resolvers = {
     __resolveReference: (reference) => reference,
     identityCard: async (citizen, _args, ctx) => (await cardsOf(citizen, ctx)).find((card) => effectiveStatus(card) === 'VALID') ?? null,
     identityCards: (citizen, _args, ctx) => cardsOf(citizen, ctx),
-    legacyIdNumbers: async (citizen, _args, ctx) =>
-      (await cardsOf(citizen, ctx)).filter((card) => card.kind === 'CMND').map((card) => card.number),
+    // A CMND keeps its number through renewals and replacements: each number once, newest card first.
+    legacyIdNumbers: async (citizen, _args, ctx) => [
+      ...new Set((await cardsOf(citizen, ctx)).filter((card) => card.kind === 'CMND').map((card) => card.number)),
+    ],
   },
 
   Mutation: cardMutations(effectiveStatus),
