@@ -29,9 +29,10 @@ describe('when the National ID Center is down', () => {
     await federation?.stop();
   });
 
-  it('still returns the residents and birth registry data, with an error naming the missing part', async () => {
+  it('still returns the residents and birth registry data (HTTP 200), with an error for each field left null, by path', async () => {
     const code = await citizenWithEverything(f);
     const response = await federation.query<any>(UNIFIED_CITIZEN, { code });
+    expect(response.status).toBe(200);
     const citizen = response.data!.citizen;
     expect(citizen.personalCode).toBe(code);
     expect(typeof citizen.fullName).toBe('string');
@@ -40,10 +41,16 @@ describe('when the National ID Center is down', () => {
     expect(citizen.identityCard).toBeNull();
     expect(citizen.identityCards).toBeNull();
 
-    expect(response.errors).toHaveLength(1);
-    const [error] = response.errors!;
-    expect(error.extensions).toEqual({ code: 'AGENCY_UNAVAILABLE', agency: 'National ID Center' });
-    expect(error.message).toMatch(/National ID Center did not answer.*identity cards.*missing/);
+    // One error per field the agency left null, each with its path, as GraphQL reports any field error.
+    expect(response.errors!.map((e) => e.path)).toEqual([
+      ['citizen', 'identityCard'],
+      ['citizen', 'identityCards'],
+      ['citizen', 'legacyIdNumbers'],
+    ]);
+    for (const error of response.errors!) {
+      expect(error.extensions).toEqual({ code: 'AGENCY_UNAVAILABLE', reason: 'AGENCY_UNREACHABLE', agency: 'National ID Center' });
+      expect(error.message).toMatch(/National ID Center did not answer.*identity cards.*missing/);
+    }
     expect(JSON.stringify(response)).not.toMatch(/127\.0\.0\.1|http:|ECONNREFUSED|national-id|serviceName/);
   });
 
@@ -91,6 +98,11 @@ describe('when the birth registry does not answer in time', () => {
     expect(response.data!.citizen.fullName).toEqual(expect.any(String));
     expect(response.data!.citizen.identityCard.status).toBe('VALID');
     expect(response.data!.citizen.birthRegistration).toBeNull();
-    expect(response.errors!.map((e) => e.extensions)).toEqual([{ code: 'AGENCY_UNAVAILABLE', agency: 'Birth registry' }]);
+    const unavailable = { code: 'AGENCY_UNAVAILABLE', reason: 'AGENCY_UNREACHABLE', agency: 'Birth registry' };
+    expect(response.errors!.map((e) => [e.path, e.extensions])).toEqual([
+      [['citizen', 'birthRegistration'], unavailable],
+      [['citizen', 'parents'], unavailable],
+      [['citizen', 'children'], unavailable],
+    ]);
   });
 });
