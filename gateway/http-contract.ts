@@ -3,6 +3,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { ErrorCode } from '../lib/graphql/errors';
 import { fieldsLeftNull, withAgencyPaths, type FieldOwners } from './agency-paths';
 import type { GatewayContext } from './data-source';
+import { rootFields } from './access-policy';
 
 /**
  * The gateway's answers as GraphQL over HTTP says (https://graphql.github.io/graphql-over-http/), for
@@ -17,8 +18,9 @@ import type { GatewayContext } from './data-source';
  *   ran (an unknown province in a search, too many codes), they come back from @apollo/gateway as field
  *   errors beside `data: null` or a null field; the gateway answers them exactly like those it finds before
  *   running anything: HTTP 400/403/401, the refusals' errors, no `data` (the request is refused whole, as the
- *   access policy refuses it). The one exception is a mutation that has already written something (an earlier
- *   root field of the same operation answered): its `data` stays, HTTP 200, so the client sees what was done.
+ *   access policy refuses it). The one exception is a mutation operation of several writes: each runs and
+ *   commits on its own, so an earlier one may be done when a later one is refused; its refusal stays a field
+ *   error beside the `data` there is, HTTP 200, so the client does not read "nothing was done".
  * - Anything else that ran is 200 with `data` and `errors`: partial answers (an agency down, each field it left
  *   null named by path: gateway/agency-paths.ts) and business refusals of a write (NOT_FOUND, CONFLICT).
  */
@@ -91,8 +93,10 @@ export function httpContractPlugin(options: { fieldOwners: FieldOwners }): Apoll
           }
 
           const refusals = errors.filter((error) => REFUSED_WHOLE.has(codeOf(error) ?? ''));
-          const wrote = operation?.operation === 'mutation' && result.data !== null && Object.values(result.data).some((value) => value !== null);
-          if (refusals.length > 0 && !wrote) {
+          // Writes run one after the other, each committed on its own: in an operation of several, an earlier
+          // one may be done when a later one is refused (and a non-null field's error may null all of `data`).
+          const severalWrites = operation?.operation === 'mutation' && !!document && rootFields(document, operation.selectionSet).length > 1;
+          if (refusals.length > 0 && !severalWrites) {
             // A request error: no data, so no path into it (nor the subgraph's own document locations).
             const errors = refusals.map(({ path: _path, locations: _locations, ...error }) => error);
             response.body.singleResult = { errors, ...(result.extensions ? { extensions: result.extensions } : {}) };

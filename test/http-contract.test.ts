@@ -214,6 +214,32 @@ describe.each([RESPONSE_JSON, 'application/json'])('accepting %s', (accept) => {
   });
 });
 
+describe('a mutation operation of several writes', () => {
+  it('keeps a later refusal a field error (HTTP 200): an earlier write was already done, and the client must not read "nothing was done"', async () => {
+    const { code: mover } = await one<{ code: string }>(
+      f.residents,
+      `SELECT so_dinh_danh AS code FROM cong_dan WHERE ngay_mat IS NULL AND ngay_sinh < '2000-01-01' ORDER BY so_dinh_danh DESC OFFSET 17 LIMIT 1`,
+    );
+    const before = await f.residents.query(`SELECT count(*)::int AS n FROM dang_ky_cu_tru WHERE so_dinh_danh = $1 AND loai_cu_tru = 'TAM_TRU'`, [mover]);
+    const sent = await send(RESPONSE_JSON, {
+      body: {
+        query: `mutation ($c: PersonalCode!) {
+          done: registerTemporaryResidence(personalCode: $c, from: "2025-03-01",
+            address: { provinceCode: "031", district: "Quận Lê Chân", ward: "Phường An Biên", street: "Số 12 ngõ 34 Tô Hiệu" }) { personalCode }
+          refused: recordDeath(input: { personalCode: $c, dateOfDeath: "2999-01-01", deathRegistration: "KT-2999/2" }) { personalCode }
+        }`,
+        variables: { c: mover },
+      },
+      headers: await as(PERSONAS.registrar('residents')),
+    });
+    expect(sent.status).toBe(200);
+    expect(sent.body).toHaveProperty('data');
+    expect(sent.body.errors!.map((e) => [e.path, e.extensions?.code, e.extensions?.reason])).toEqual([[['refused'], 'BAD_USER_INPUT', 'DATE_IN_FUTURE']]);
+    const after = await f.residents.query(`SELECT count(*)::int AS n FROM dang_ky_cu_tru WHERE so_dinh_danh = $1 AND loai_cu_tru = 'TAM_TRU'`, [mover]);
+    expect(after.rows[0].n).toBe(before.rows[0].n + 1);
+  });
+});
+
 describe('messages in the caller\'s language (Accept-Language)', () => {
   const badCode = async (acceptLanguage?: string) => {
     const sent = await fetch(federation.gatewayUrl, {
