@@ -178,7 +178,7 @@ export const MESSAGES = {
   ),
   RATE_LIMITED: say<{ perSecond: number; burst: number; retryAfterSeconds: number }>(
     (p) => `Too many requests: at most ${p.perSecond} a second (bursts of ${p.burst}). Retry in ${p.retryAfterSeconds} s.`,
-    (p) => `Quá nhiều yêu cầu: tối đa ${p.perSecond} yêu cầu mỗi giây (dồn tối đa ${p.burst}). Hãy thử lại sau ${p.retryAfterSeconds} giây.`,
+    (p) => `Quá nhiều yêu cầu: tối đa ${p.perSecond} yêu cầu mỗi giây (tối đa ${p.burst} yêu cầu liên tiếp). Hãy thử lại sau ${p.retryAfterSeconds} giây.`,
   ),
   RATE_LIMITED_SHORT: say<{ retryAfterSeconds: number }>(
     (p) => `Too many requests. Retry in ${p.retryAfterSeconds} s.`,
@@ -272,15 +272,15 @@ export const MESSAGES = {
   ),
   PURPOSE_NOT_ALLOWED: say<{ role: string; purpose: string; purposes: string }>(
     (p) => `The role ${p.role} may not act for the purpose ${p.purpose}; it may for ${p.purposes}.`,
-    (p) => `Vai trò ${p.role} không được hành động vì mục đích ${p.purpose}; vai trò này được phép với ${p.purposes}.`,
+    (p) => `Vai trò ${p.role} không được truy cập với mục đích ${p.purpose}; vai trò này chỉ được dùng các mục đích ${p.purposes}.`,
   ),
   CASE_REFERENCE_REQUIRED: say<{ purpose: string }>(
     (p) => `Acting for ${p.purpose} needs the reference of the case or court order: the token's "case_ref" claim or the x-case-reference header.`,
-    (p) => `Hành động vì mục đích ${p.purpose} cần số hồ sơ vụ án hoặc quyết định của tòa án: trường "case_ref" của token hoặc tiêu đề x-case-reference.`,
+    (p) => `Truy cập với mục đích ${p.purpose} cần số hồ sơ vụ án hoặc quyết định của tòa án: trường "case_ref" của token hoặc tiêu đề x-case-reference.`,
   ),
   FIELDS_NOT_ALLOWED: say<{ role: string; purpose: string; fields: string }>(
     (p) => `The role ${p.role} acting for ${p.purpose} may not see ${p.fields}. Nothing was fetched.`,
-    (p) => `Vai trò ${p.role} với mục đích ${p.purpose} không được xem ${p.fields}. Không dữ liệu nào đã được lấy.`,
+    (p) => `Vai trò ${p.role} với mục đích ${p.purpose} không được xem ${p.fields}. Chưa có dữ liệu nào được truy xuất.`,
   ),
   WRITE_NOT_ALLOWED: say<{ owner: string | null; field: string }>(
     (p) => `Only a registrar of the ${p.owner ?? 'owning'} agency, acting for CIVIL_REGISTRATION, may call ${p.field}.`,
@@ -328,7 +328,7 @@ export const MESSAGES = {
   ),
   PRINCIPAL_REQUIRED: say(
     () => 'The credential of this call names no one it is made for, so nothing is answered.',
-    () => 'Chứng thực của lần gọi này không nêu người được phục vụ, nên không có gì được trả lời.',
+    () => 'Chứng thực của lần gọi này không nêu rõ gọi thay cho ai, nên không có dữ liệu nào được trả lời.',
   ),
   NOT_A_CITIZEN: say(
     () => 'myAccessLog is the log of the citizen calling; other roles search auditLog.',
@@ -402,7 +402,7 @@ export const MESSAGES = {
   ),
   AUDIT_UNAVAILABLE: say(
     () => 'The access could not be recorded, so no data is returned. Retry later.',
-    () => 'Không ghi được nhật ký truy cập, nên không dữ liệu nào được trả về. Hãy thử lại sau.',
+    () => 'Không ghi được nhật ký truy cập, nên không có dữ liệu nào được trả về. Hãy thử lại sau.',
   ),
   INTERNAL_SERVER_ERROR: say(
     () => 'Internal error. It has been logged; retry later or contact the operator.',
@@ -456,7 +456,7 @@ export const MESSAGES = {
   ),
   DATE_BEFORE: say<{ argument: string; date: string; what: LandmarkKey; whatParams?: { number: string }; earliest: string }>(
     (p) => `${p.argument} ${p.date} is before ${LANDMARKS[p.what].en(p.whatParams as never)} (${p.earliest}).`,
-    (p) => `${p.argument} ${p.date} trước ${LANDMARKS[p.what].vi(p.whatParams as never)} (${p.earliest}).`,
+    (p) => `${p.argument} ${p.date} sớm hơn ${LANDMARKS[p.what].vi(p.whatParams as never)} (${p.earliest}).`,
   ),
   TOO_MANY_VALUES: say<{ argument: string; maximum: number; actual: number }>(
     (p) => `${p.argument} takes at most ${p.maximum} values; got ${p.actual}.`,
@@ -542,7 +542,7 @@ export const MESSAGES = {
   ),
   PARENT_DECEASED: say<{ code: string; role: ParentRole; died: string }>(
     (p) => `The ${p.role} (${p.code}) died on ${p.died}, before this birth could be theirs.`,
-    (p) => `Người ${PARENT_WORDS[p.role]} (${p.code}) đã mất ngày ${p.died}, trước khi có thể sinh ra trẻ này.`,
+    (p) => `Người ${PARENT_WORDS[p.role]} (${p.code}) đã mất ngày ${p.died}, trước khi trẻ này có thể là con của họ.`,
   ),
   CARD_KIND_LEGACY: say(
     () => 'A legacy ID card (CMND, 9 digits) is never issued again: issue a chip card (CHIP_ID), whose number is the personal code.',
@@ -574,7 +574,7 @@ export const MESSAGES = {
   ),
   DEATH_ALREADY_RECORDED: say<{ code: string; died: string }>(
     (p) => `The death of ${p.code} was already recorded (${p.died}).`,
-    (p) => `Việc công dân ${p.code} đã mất đã được ghi nhận (${p.died}).`,
+    (p) => `Công dân ${p.code} đã được ghi nhận là đã mất (${p.died}).`,
   ),
   NO_VALID_CARD: say<{ code: string }>(
     (p) => `The citizen ${p.code} has no valid identity card.`,
