@@ -17,7 +17,7 @@ import {
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { AuditEntry, AuditSink } from '../lib/access/audit-entry';
 import type { Classification } from '../lib/access/classification';
-import { allowedClassifications, CITIZEN_ROOT_FIELDS, forbidden, mayWrite, ROOT_FIELD_ROLES } from '../lib/access/policy';
+import { allowedClassifications, CITIZEN_ROOT_FIELDS, forbidden, forbiddenError, mayWrite, ROOT_FIELD_ROLES } from '../lib/access/policy';
 import type { Principal } from '../lib/access/principal';
 import type { ClassificationMap } from '../lib/access/schema-classification';
 import type { GatewayContext } from './data-source';
@@ -57,7 +57,7 @@ export function accessPolicyPlugin(options: AccessPolicyOptions): ApolloServerPl
           if (!principal || !operation) return;
           if (contextValue.purposeRefusal) {
             const { reason, message } = contextValue.purposeRefusal;
-            const refusal = refused(forbidden(reason, message));
+            const refusal = refused(forbiddenError(reason, message));
             await auditRefusal(principal, document, operation, request.variables ?? {}, refusal, options);
             throw refusal;
           }
@@ -118,20 +118,12 @@ export function checkOperation(
   );
   if (denied.size > 0) {
     const fields = [...denied].sort();
-    throw forbidden(
-      'FIELDS_NOT_ALLOWED',
-      `The role ${principal.role} acting for ${principal.purpose} may not see ${fields.join(', ')}. Nothing was fetched.`,
-      { deniedFields: fields },
-    );
+    throw forbidden('FIELDS_NOT_ALLOWED', { role: principal.role, purpose: String(principal.purpose), fields: fields.join(', ') }, { deniedFields: fields });
   }
   if (principal.role === 'CITIZEN' && rootType) {
     const beyond = citizenSelfServiceDenials(schema, document, operation.selectionSet, rootType);
     if (beyond.length > 0) {
-      throw forbidden(
-        'NOT_OWN_RECORD',
-        `A citizen sees their own record, and of their parents and children the name and personal code only; not ${beyond.join(', ')}. Nothing was fetched.`,
-        { deniedFields: beyond },
-      );
+      throw forbidden('BEYOND_RELATIVES', { fields: beyond.join(', ') }, { reason: 'NOT_OWN_RECORD', deniedFields: beyond });
     }
   }
 }
@@ -179,20 +171,20 @@ function checkRootField(
   if (kind === 'mutation') {
     const owner = options.mutationOwners.get(name);
     if (!owner || !mayWrite(principal, owner)) {
-      throw forbidden('WRITE_NOT_ALLOWED', `Only a registrar of the ${owner ?? 'owning'} agency, acting for CIVIL_REGISTRATION, may call ${name}.`, { field: name });
+      throw forbidden('WRITE_NOT_ALLOWED', { owner: owner ?? null, field: name }, { field: name });
     }
     return;
   }
   const roles = Object.hasOwn(ROOT_FIELD_ROLES, name) ? ROOT_FIELD_ROLES[name] : undefined;
   if (roles && !roles.includes(principal.role)) {
-    throw forbidden('ROLE_NOT_ALLOWED', `${name} is for the role${roles.length > 1 ? 's' : ''} ${roles.join(', ')} only.`, { field: name });
+    throw forbidden('ROLE_NOT_ALLOWED', { field: name, roles: [...roles] }, { field: name });
   }
   if (principal.role !== 'CITIZEN') return;
-  if (!CITIZEN_ROOT_FIELDS.includes(name)) throw forbidden('NOT_OWN_RECORD', `A citizen may ask for their own record and access log only, not ${name}.`);
+  if (!CITIZEN_ROOT_FIELDS.includes(name)) throw forbidden('NOT_OWN_ROOT_FIELD', { field: name }, { reason: 'NOT_OWN_RECORD' });
   const argument = field.arguments?.find((a) => a.name.value === 'personalCode');
   const definition = argumentDefinitions.find((a) => a.name === 'personalCode');
   if (argument && definition && valueFromAST(argument.value, definition.type, variables) !== principal.personalCode) {
-    throw forbidden('NOT_OWN_RECORD', 'A citizen may only ask for their own record.');
+    throw forbidden('NOT_OWN_RECORD', {});
   }
 }
 

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GatewayContext } from './data-source';
+import { withStatus } from './http-contract';
 
 /**
  * Checks that run on every GraphQL request once its context (the caller) is known and before the
@@ -11,8 +12,13 @@ export type AdmissionCheck = (context: GatewayContext, req: IncomingMessage) => 
 
 export function admitted(build: (req: IncomingMessage, res: ServerResponse) => GatewayContext | Promise<GatewayContext>, ...checks: AdmissionCheck[]) {
   return async ({ req, res }: { req: IncomingMessage; res: ServerResponse }): Promise<GatewayContext> => {
-    const context = await build(req, res);
-    for (const check of checks) check(context, req);
-    return context;
+    try {
+      const context = await build(req, res);
+      for (const check of checks) check(context, req);
+      return context;
+    } catch (error) {
+      // A refusal whose thrower set no status gets its code's (gateway/http-contract.ts), never a 500.
+      throw withStatus(error);
+    }
   };
 }

@@ -6,6 +6,7 @@ import type { Principal } from '../lib/access/principal';
 import { isPurpose } from '../lib/access/policy';
 import { CASE_REFERENCE_PATTERN, ClaimsError, readTokenClaims, type TokenClaims } from './token-claims';
 import type { RefusalLog } from '../lib/refusal-log';
+import { message } from '../lib/i18n/messages';
 
 /**
  * Bearer tokens (JWT), verified at the gateway with jose: the signature against the configured JWKS (a file,
@@ -35,8 +36,8 @@ const ALGORITHMS = ['ES256', 'ES384', 'RS256', 'PS256', 'EdDSA'];
 /** The longest bearer token accepted: anything longer is refused before it is decoded. */
 const MAX_TOKEN_LENGTH = 8192;
 
-export function unauthenticated(reason: string, message: string, details: Record<string, unknown> = {}): GraphQLError {
-  return new GraphQLError(message, {
+export function unauthenticated(reason: string, text: string, details: Record<string, unknown> = {}): GraphQLError {
+  return new GraphQLError(text, {
     extensions: { code: 'UNAUTHENTICATED', reason, ...details, http: { status: 401, headers: new Map([['www-authenticate', 'Bearer']]) } },
   });
 }
@@ -96,9 +97,9 @@ export function createAuthenticator(config: AuthenticationConfig, log: RefusalLo
   return async (req, requestId) => {
     try {
       const header = req.headers.authorization;
-      if (!header) throw unauthenticated('TOKEN_MISSING', 'A bearer token is required: send Authorization: Bearer <token>.');
+      if (!header) throw unauthenticated('TOKEN_MISSING', message('TOKEN_MISSING'));
       const match = header.length <= MAX_TOKEN_LENGTH ? /^Bearer\s+([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)\s*$/.exec(header) : null;
-      if (!match) throw unauthenticated('TOKEN_MALFORMED', 'The Authorization header must be "Bearer" followed by a JWT.');
+      if (!match) throw unauthenticated('TOKEN_MALFORMED', message('TOKEN_MALFORMED'));
       return authenticated(await verify(match[1]), req, requestId);
     } catch (error) {
       if (error instanceof GraphQLError) log(String(error.extensions.reason), req);
@@ -108,13 +109,13 @@ export function createAuthenticator(config: AuthenticationConfig, log: RefusalLo
 }
 
 function tokenRefusal(error: unknown): GraphQLError {
-  if (error instanceof errors.JWTExpired) return unauthenticated('TOKEN_EXPIRED', 'The token has expired; get a new one.');
+  if (error instanceof errors.JWTExpired) return unauthenticated('TOKEN_EXPIRED', message('TOKEN_EXPIRED'));
   if (error instanceof errors.JWTClaimValidationFailed) {
     const reason = CLAIM_REFUSALS.get(error.claim) ?? 'TOKEN_CLAIMS';
-    return unauthenticated(reason, `The token's "${error.claim.slice(0, 20)}" claim is missing or not acceptable here.`, { claim: error.claim.slice(0, 20) });
+    return unauthenticated(reason, message('TOKEN_CLAIM_REFUSED', { claim: error.claim.slice(0, 20) }), { claim: error.claim.slice(0, 20) });
   }
-  if (error instanceof errors.JWKSTimeout) return unauthenticated('KEYS_UNAVAILABLE', 'The keys to verify tokens could not be fetched; retry later.');
-  return unauthenticated('TOKEN_INVALID', 'The token is not valid (signature, algorithm or format).');
+  if (error instanceof errors.JWKSTimeout) return unauthenticated('KEYS_UNAVAILABLE', message('KEYS_UNAVAILABLE'));
+  return unauthenticated('TOKEN_INVALID', message('TOKEN_INVALID'));
 }
 
 const CLAIM_REFUSALS = new Map([
@@ -138,7 +139,7 @@ function authenticated(claims: TokenClaims, req: IncomingMessage, requestId: str
     else if (claims.purposes.length > 0 || isPurpose(asked)) {
       purposeRefusal = {
         reason: 'PURPOSE_NOT_IN_TOKEN',
-        message: `The x-purpose header can only choose among the purposes the token allows (${claims.purposes.join(', ') || 'none'}), not "${asked.slice(0, 40)}".`,
+        message: message('PURPOSE_NOT_IN_TOKEN', { purposes: claims.purposes.join(', '), asked: asked.slice(0, 40) }),
       };
     } else purpose = asked; // not a purpose at all: the policy says so (PURPOSE_UNKNOWN)
   }
@@ -146,9 +147,9 @@ function authenticated(claims: TokenClaims, req: IncomingMessage, requestId: str
   const caseHeader = headerValue(req, CASE_REFERENCE_HEADER);
   if (caseHeader !== null && !purposeRefusal) {
     if (caseReference !== null && caseHeader !== caseReference) {
-      purposeRefusal = { reason: 'CASE_REFERENCE_MISMATCH', message: 'The x-case-reference header differs from the case reference the token carries.' };
+      purposeRefusal = { reason: 'CASE_REFERENCE_MISMATCH', message: message('CASE_REFERENCE_MISMATCH') };
     } else if (!CASE_REFERENCE_PATTERN.test(caseHeader)) {
-      purposeRefusal = { reason: 'CASE_REFERENCE_INVALID', message: 'The x-case-reference header must be 1 to 64 letters, digits, spaces or . _ : / -.' };
+      purposeRefusal = { reason: 'CASE_REFERENCE_INVALID', message: message('CASE_REFERENCE_INVALID') };
     } else caseReference = caseHeader;
   }
   const principal: Principal = {

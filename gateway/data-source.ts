@@ -15,6 +15,8 @@ import { findAgency } from '../lib/agencies';
 import { ErrorCode } from '../lib/graphql/errors';
 import { takeAccessRecord, type AccessRecordContext } from './access-records';
 import { takeRelatives, type RelativesContext } from './citizen-self-service';
+import { currentLanguage, type Language } from '../lib/i18n/language';
+import { message } from '../lib/i18n/messages';
 
 /**
  * How the gateway calls one subgraph: HTTP keep-alive with a bounded number of sockets (no TCP and
@@ -145,12 +147,15 @@ function isQuery(body: unknown): boolean {
   return typeof body === 'string' && QUERY_BODY.test(body);
 }
 
+/**
+ * A subgraph the gateway could not get an answer from. The error has no path here: the gateway gives it the
+ * path of each field the agency left null before the answer leaves (gateway/agency-paths.ts).
+ */
 export function agencyUnavailable(name: string): GraphQLError {
   const known = findAgency(name);
-  const message = known
-    ? `The ${known.title} did not answer, so its data (${known.holds}) is missing from this response. The rest is complete; retry later for the missing part.`
-    : `One of the agencies did not answer, so part of this response is missing. Retry later.`;
-  return new GraphQLError(message, { extensions: { code: ErrorCode.AGENCY_UNAVAILABLE, agency: known?.title ?? 'unknown' } });
+  return new GraphQLError(message('AGENCY_UNREACHABLE', { agency: known?.id }), {
+    extensions: { code: ErrorCode.AGENCY_UNAVAILABLE, reason: 'AGENCY_UNREACHABLE', agency: known?.title ?? 'unknown' },
+  });
 }
 
 /**
@@ -169,6 +174,8 @@ export interface GatewayContext extends AccessRecordContext, RelativesContext {
   clientAddress?: string;
   /** The manifest id of the operation when it is a trusted document (gateway/trusted-documents.ts). */
   trustedDocumentId?: string;
+  /** The client's language (Accept-Language), passed on to every subgraph call so that their messages speak it too. */
+  language?: Language;
 }
 
 export async function requestContext(req: IncomingMessage, res: ServerResponse, authenticate: Authenticate | null): Promise<GatewayContext> {
@@ -177,10 +184,11 @@ export async function requestContext(req: IncomingMessage, res: ServerResponse, 
   res.setHeader(CALLER_HEADERS.requestId, requestId);
   const clientAddress = req.socket?.remoteAddress;
   const address = clientAddress ? { clientAddress } : {};
-  if (authenticate) return { requestId, ...(await authenticate(req, requestId)), ...address };
+  const language = currentLanguage();
+  if (authenticate) return { requestId, language, ...(await authenticate(req, requestId)), ...address };
   // Authentication off (development against unsealed subgraphs, benchmarks): the caller names the actor.
   const actor = req.headers[CALLER_HEADERS.actor];
-  return { requestId, ...(typeof actor === 'string' ? { actor } : {}), ...address };
+  return { requestId, language, ...(typeof actor === 'string' ? { actor } : {}), ...address };
 }
 
 export class AgencyDataSource extends RemoteGraphQLDataSource<GatewayContext> {
@@ -201,6 +209,7 @@ export class AgencyDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     headers?.delete(CREDENTIAL_REQUEST_HEADER);
     if (!headers || !context?.requestId) return;
     headers.set(CALLER_HEADERS.requestId, context.requestId);
+    headers.set('accept-language', context.language ?? currentLanguage());
     if (context.principal) {
       // The seal: the fetcher signs a credential for this subgraph alone, over this call's exact body,
       // naming the caller, role, purpose and request id.

@@ -17,6 +17,7 @@ import {
 import type { ApolloServerPlugin } from '@apollo/server';
 import { badInput, UserInputError } from '../lib/graphql/errors';
 import { INPUT_SCALAR_VALIDATORS } from '../lib/graphql/scalars';
+import { message } from '../lib/i18n/messages';
 
 /**
  * The gateway serves the supergraph's API schema, where PersonalCode and Date are opaque custom
@@ -37,7 +38,7 @@ export function inputValidationPlugin(): ApolloServerPlugin {
             const [first, ...rest] = errors;
             throw rest.length === 0
               ? first
-              : badInput(`${errors.length} inputs are invalid: ${errors.map((e) => e.message).join(' ')}`, { problems: errors.length });
+              : badInput(message('INPUTS_INVALID', { count: errors.length, problems: errors.map((e) => e.message).join(' ') }), { problems: errors.length });
           }
         },
       };
@@ -58,9 +59,10 @@ export function validateOperationInputs(
   variables: Record<string, unknown>,
 ) {
   const errors: ReturnType<typeof badInput>[] = [];
-  const check = (type: GraphQLInputType | null | undefined, value: unknown, where: Record<string, unknown>, label: string) => {
+  /** `label` names the place in the message: the variable (with its path inside an input object) or the argument. */
+  const check = (type: GraphQLInputType | null | undefined, value: unknown, where: Record<string, unknown>, label: { variable?: string; argument?: string }) => {
     if (typeof value === 'string' && value.length > MAX_STRING_INPUT) {
-      errors.push(badInput(`${label} is ${value.length} characters long; at most ${MAX_STRING_INPUT} are accepted.`, { ...where, reason: 'STRING_TOO_LONG' }));
+      errors.push(badInput(message('STRING_TOO_LONG', { where: label, length: value.length, maximum: MAX_STRING_INPUT }), { ...where, reason: 'STRING_TOO_LONG' }));
       return;
     }
     const validate = scalarValidator(type);
@@ -69,7 +71,7 @@ export function validateOperationInputs(
       validate(value);
     } catch (error) {
       if (!(error instanceof UserInputError)) throw error;
-      errors.push(badInput(`${label}: ${error.message}`, { ...where, ...error.details }));
+      errors.push(badInput(message('INPUT_PROBLEM', { where: label, problem: error.message }), { ...where, ...error.details }));
     }
   };
 
@@ -77,7 +79,7 @@ export function validateOperationInputs(
     const type = typeFromAST(schema, definition.type) as GraphQLInputType | undefined;
     const name = definition.variable.name.value;
     forEachLeaf(type, Object.hasOwn(variables, name) ? variables[name] : undefined, name, (itemType, item, path) =>
-      check(itemType, item, path === name ? { variable: name } : { variable: name, field: path }, `Variable $${path}`),
+      check(itemType, item, path === name ? { variable: name } : { variable: name, field: path }, { variable: path }),
     );
   }
 
@@ -88,7 +90,7 @@ export function validateOperationInputs(
       enter(node: ValueNode | { kind: string }) {
         if (node.kind !== Kind.STRING && node.kind !== Kind.INT && node.kind !== Kind.FLOAT) return;
         const argument = typeInfo.getArgument()?.name;
-        check(typeInfo.getInputType(), (node as { value: string }).value, argument ? { argument } : {}, argument ? `Argument ${argument}` : 'Input');
+        check(typeInfo.getInputType(), (node as { value: string }).value, argument ? { argument } : {}, argument ? { argument } : {});
       },
     }),
   );

@@ -18,6 +18,7 @@ import {
 } from 'graphql';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { ErrorCode } from '../lib/graphql/errors';
+import { message } from '../lib/i18n/messages';
 import type { GatewayContext } from './data-source';
 
 /**
@@ -86,8 +87,8 @@ export interface OperationMeasure {
   cost: number;
 }
 
-export function limitExceeded(limit: LimitName, maximum: number, actual: number | undefined, message: string): GraphQLError {
-  return new GraphQLError(message, {
+export function limitExceeded(limit: LimitName, maximum: number, actual: number | undefined, text: string): GraphQLError {
+  return new GraphQLError(text, {
     extensions: { code: ErrorCode.OPERATION_LIMIT_EXCEEDED, limit, maximum, ...(actual === undefined ? {} : { actual }), http: { status: 400 } },
   });
 }
@@ -110,28 +111,22 @@ export function operationLimitsPlugin(limits: OperationLimits): ApolloServerPlug
 /** The first limit the measure exceeds, as the error to send, or null. */
 export function checkLimits(measure: OperationMeasure, limits: OperationLimits, trusted: boolean): GraphQLError | null {
   if (measure.depth > limits.maxDepth) {
-    return limitExceeded('depth', limits.maxDepth, measure.depth, `The operation nests fields ${measure.depth} deep; at most ${limits.maxDepth} is allowed.`);
+    return limitExceeded('depth', limits.maxDepth, measure.depth, message('LIMIT_DEPTH', { actual: measure.depth, maximum: limits.maxDepth }));
   }
   if (measure.aliases > limits.maxAliases) {
-    return limitExceeded('aliases', limits.maxAliases, measure.aliases, `The operation uses ${measure.aliases} aliases; at most ${limits.maxAliases} are allowed.`);
+    return limitExceeded('aliases', limits.maxAliases, measure.aliases, message('LIMIT_ALIASES', { actual: measure.aliases, maximum: limits.maxAliases }));
   }
   if (measure.directives > limits.maxDirectives) {
     return limitExceeded(
       'directives',
       limits.maxDirectives,
       measure.directives,
-      `The operation uses ${measure.directives} directives; at most ${limits.maxDirectives} are allowed.`,
+      message('LIMIT_DIRECTIVES', { actual: measure.directives, maximum: limits.maxDirectives }),
     );
   }
   const maxCost = trusted ? limits.maxCost : Math.min(limits.maxCost, limits.maxCostAdHoc);
   if (measure.cost > maxCost) {
-    const kind = trusted ? 'a trusted document' : 'a free-form document';
-    return limitExceeded(
-      'cost',
-      maxCost,
-      measure.cost,
-      `The operation's estimated cost is ${measure.cost}; at most ${maxCost} is allowed for ${kind}. Ask for fewer items (first, fewer codes) or fewer nested lists.`,
-    );
+    return limitExceeded('cost', maxCost, measure.cost, message('LIMIT_COST', { actual: measure.cost, maximum: maxCost, trusted }));
   }
   return null;
 }
@@ -145,7 +140,7 @@ export function tokenLimitError(formatted: GraphQLFormattedError): GraphQLFormat
   if (!match || formatted.extensions?.code !== 'GRAPHQL_PARSE_FAILED') return formatted;
   const maximum = Number(match[1]);
   return {
-    message: `The operation has more than ${maximum} tokens; at most ${maximum} are allowed.`,
+    message: message('LIMIT_TOKENS', { maximum }),
     extensions: { code: ErrorCode.OPERATION_LIMIT_EXCEEDED, limit: 'tokens', maximum },
   };
 }

@@ -1,5 +1,6 @@
 import { GraphQLError } from 'graphql';
 import type { ApolloServerPlugin } from '@apollo/server';
+import { message } from '../lib/i18n/messages';
 
 /**
  * Requests whose operation the gateway cannot run, refused as the client's mistake (HTTP 400) before any
@@ -15,12 +16,12 @@ export function operationResolutionPlugin(): ApolloServerPlugin {
           if (!operation) {
             const name = typeof request.operationName === 'string' ? request.operationName.slice(0, 100) : null;
             throw new GraphQLError(
-              name ? `The document has no operation named "${name}".` : 'The document has several operations: name the one to run with operationName.',
+              name ? message('OPERATION_NOT_FOUND', { name }) : message('OPERATION_NAME_REQUIRED'),
               { extensions: { code: 'OPERATION_RESOLUTION_FAILURE', http: { status: 400 } } },
             );
           }
           if (operation.operation === 'subscription') {
-            throw new GraphQLError('Citizen Graph has no subscriptions; send a query or a mutation.', {
+            throw new GraphQLError(message('SUBSCRIPTION_NOT_SUPPORTED'), {
               extensions: { code: 'OPERATION_NOT_SUPPORTED', http: { status: 400 } },
             });
           }

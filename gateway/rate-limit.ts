@@ -1,6 +1,7 @@
 import { GraphQLError } from 'graphql';
 import { HeaderMap } from '@apollo/server';
 import { ErrorCode } from '../lib/graphql/errors';
+import { message } from '../lib/i18n/messages';
 import type { AdmissionCheck } from './admission';
 import type { GatewayContext } from './data-source';
 
@@ -72,7 +73,7 @@ export function rateLimit(limit: RateLimit): AdmissionCheck {
   return (context) => {
     const taken = buckets.take(callerKey(context));
     if (taken.allowed) return;
-    throw new GraphQLError(`Too many requests: at most ${limit.perSecond} a second (bursts of ${limit.burst}). Retry in ${taken.retryAfterSeconds} s.`, {
+    throw new GraphQLError(message('RATE_LIMITED', { perSecond: limit.perSecond, burst: limit.burst, retryAfterSeconds: taken.retryAfterSeconds }), {
       extensions: {
         code: ErrorCode.RATE_LIMITED,
         retryAfterSeconds: taken.retryAfterSeconds,

@@ -19,7 +19,10 @@ import { operationLimitsPlugin, tokenLimitError } from './operation-limits';
 import { trustedDocuments } from './trusted-documents';
 import { rateLimit } from './rate-limit';
 import { admitted } from './admission';
-import { requestBodyErrors } from './request-body';
+import { requestBodyErrors } from '../lib/graphql/request-body';
+import { callersLanguage } from '../lib/i18n/language';
+import { httpContractPlugin } from './http-contract';
+import { readFieldOwners } from './agency-paths';
 import { healthRouter } from './health';
 import { createAuthenticator } from './authentication';
 import { createRefusalLog } from '../lib/refusal-log';
@@ -120,6 +123,8 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
+      // First among the willSendResponse hooks: the status and shape of the answer (GraphQL over HTTP).
+      httpContractPlugin({ fieldOwners: readFieldOwners(supergraphSdl) }),
       operationResolutionPlugin(),
       operationLimitsPlugin(config.limits),
       inputValidationPlugin(),
@@ -142,9 +147,12 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
     '/graphql',
     ...corsHandlers(config.corsOrigins),
     express.json({ limit: config.bodyLimit }),
+    // Messages in the caller's language (Accept-Language) from here on; after the body parser, whose stream
+    // events would lose it.
+    callersLanguage(),
     documents.resolve,
     expressMiddleware(apollo, { context: admitted((req, res) => requestContext(req, res, authenticate), rateLimit(config.rateLimit), documents.check) }),
-    requestBodyErrors(config.bodyLimit),
+    requestBodyErrors(config.bodyLimit, log),
   );
   httpServer.on('request', app);
 

@@ -2,6 +2,7 @@ import type { JWTPayload } from 'jose';
 import { isPurpose, type Purpose } from '../lib/access/policy';
 import { isRole, SUBJECT_PATTERN, type Principal } from '../lib/access/principal';
 import { isPersonalCode } from '../lib/personal-code';
+import { message } from '../lib/i18n/messages';
 
 /**
  * The schema of a bearer token's claims, checked by type and value after its signature: anything a
@@ -23,9 +24,9 @@ import { isPersonalCode } from '../lib/personal-code';
 export class ClaimsError extends Error {
   constructor(
     readonly claim: string,
-    message: string,
+    text: string,
   ) {
-    super(message);
+    super(text);
     this.name = 'ClaimsError';
   }
 }
@@ -45,8 +46,8 @@ export interface TokenClaims {
   caseReference: string | null;
 }
 
-const fail = (claim: string, message: string): never => {
-  throw new ClaimsError(claim, message);
+const fail = (claim: string, text: string): never => {
+  throw new ClaimsError(claim, text);
 };
 
 const has = (payload: JWTPayload, claim: string) => Object.hasOwn(payload, claim) && payload[claim] !== undefined;
@@ -54,39 +55,39 @@ const has = (payload: JWTPayload, claim: string) => Object.hasOwn(payload, claim
 export function readTokenClaims(payload: JWTPayload, options: { maxLifetimeS: number }): TokenClaims {
   const { sub, role } = payload;
   if (typeof sub !== 'string' || !SUBJECT_PATTERN.test(sub)) {
-    fail('sub', 'The token\'s "sub" must be 1 to 100 letters, digits, spaces or . _ : @ / -, starting with a letter or digit.');
+    fail('sub', message('CLAIM_SUB'));
   }
-  if (!isRole(role)) fail('role', 'The token has no known "role" claim.');
+  if (!isRole(role)) fail('role', message('CLAIM_ROLE'));
   const validRole = role as Principal['role'];
-  if (typeof payload.iat !== 'number' || typeof payload.exp !== 'number') fail('iat', 'The token must say when it was issued ("iat") and when it expires ("exp").');
+  if (typeof payload.iat !== 'number' || typeof payload.exp !== 'number') fail('iat', message('CLAIM_TIMES'));
   if (payload.exp! - payload.iat! > options.maxLifetimeS) {
-    fail('exp', `The token lives ${payload.exp! - payload.iat!} s; at most ${options.maxLifetimeS} s are accepted.`);
+    fail('exp', message('CLAIM_LIFETIME', { lifetime: payload.exp! - payload.iat!, maximum: options.maxLifetimeS }));
   }
 
   const needsAgency = validRole === 'CLERK' || validRole === 'REGISTRAR' || validRole === 'INVESTIGATOR';
   let agency: string | null = null;
   if (needsAgency) {
     if (typeof payload.agency !== 'string' || !AGENCY.test(payload.agency)) {
-      fail('agency', `A ${validRole.toLowerCase()}'s token must name their "agency" (lower-case letters, digits and -).`);
+      fail('agency', message('CLAIM_AGENCY_REQUIRED', { role: validRole }));
     }
     agency = payload.agency as string;
   } else if (has(payload, 'agency')) {
-    fail('agency', `A ${validRole.toLowerCase()}'s token must not name an "agency".`);
+    fail('agency', message('CLAIM_AGENCY_FORBIDDEN', { role: validRole }));
   }
 
   let personalCode: string | null = null;
   if (validRole === 'CITIZEN') {
-    if (!isPersonalCode(payload.personal_code)) fail('personal_code', 'A citizen\'s token must carry their "personal_code" (12 digits).');
+    if (!isPersonalCode(payload.personal_code)) fail('personal_code', message('CLAIM_PERSONAL_CODE_REQUIRED'));
     personalCode = payload.personal_code as string;
   } else if (has(payload, 'personal_code')) {
-    fail('personal_code', 'Only a citizen\'s token carries a "personal_code".');
+    fail('personal_code', message('CLAIM_PERSONAL_CODE_FORBIDDEN'));
   }
 
   const purposes = readPurposes(payload.purpose);
   let caseReference: string | null = null;
   if (has(payload, 'case_ref')) {
     if (typeof payload.case_ref !== 'string' || !CASE_REFERENCE_PATTERN.test(payload.case_ref)) {
-      fail('case_ref', 'The token\'s "case_ref" must be 1 to 64 letters, digits, spaces or . _ : / -.');
+      fail('case_ref', message('CLAIM_CASE_REF'));
     }
     caseReference = payload.case_ref as string;
   }
@@ -97,7 +98,7 @@ function readPurposes(claim: unknown): readonly Purpose[] {
   if (claim === undefined || claim === null) return [];
   const list = Array.isArray(claim) ? claim : [claim];
   if (list.length === 0 || list.length > PURPOSES_PER_TOKEN || !list.every(isPurpose)) {
-    fail('purpose', 'The token\'s "purpose" must be a purpose of use, or a list of them (SERVICE_COUNTER, CIVIL_REGISTRATION, …).');
+    fail('purpose', message('CLAIM_PURPOSE'));
   }
   return [...new Set(list as Purpose[])];
 }

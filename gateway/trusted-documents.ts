@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { RequestHandler } from 'express';
 import { GraphQLError } from 'graphql';
 import { ErrorCode } from '../lib/graphql/errors';
+import { message } from '../lib/i18n/messages';
 import { loadTrustedDocuments, normaliseDocumentId, sha256Hex, type KnownDocument } from '../lib/trusted-documents';
 import type { GatewayContext } from './data-source';
 import { AD_HOC_ROLES } from '../lib/access/policy';
@@ -73,15 +74,13 @@ export function trustedDocuments(options: { mode: TrustedDocumentsMode; dir: str
     }
     if (resolution) {
       throw new GraphQLError(
-        resolution.mismatch
-          ? `The query sent with document id ${resolution.unknown} is not that document's text. Send the id alone.`
-          : `No trusted document has the id ${resolution.unknown}. Send the id of an operation of the manifests this gateway was deployed with (its TRUSTED_DOCUMENTS_DIR).`,
+        message(resolution.mismatch ? 'TRUSTED_DOCUMENT_MISMATCH' : 'TRUSTED_DOCUMENT_UNKNOWN', { id: resolution.unknown }),
         { extensions: { code: ErrorCode.TRUSTED_DOCUMENT_UNKNOWN, documentId: resolution.unknown, http: { status: 400 } } },
       );
     }
     if (options.mode === 'required' && !allowsAdHocQueries(context)) {
       throw new GraphQLError(
-        'This gateway runs only trusted documents for your role: send the id of a known operation (documentId, or extensions.persistedQuery.sha256Hash) instead of a query text.',
+        message('TRUSTED_DOCUMENT_REQUIRED'),
         { extensions: { code: ErrorCode.TRUSTED_DOCUMENT_REQUIRED, http: { status: 400 } } },
       );
     }

@@ -8,6 +8,8 @@ export interface Agency {
   title: string;
   /** What a client misses when it is down, in plain words. */
   holds: string;
+  /** The same two in Vietnamese, for clients that ask for it (lib/i18n/messages.ts). */
+  vi: { title: string; holds: string };
   /** Database name in the embedded PostgreSQL. */
   database: string;
   /** Prefix of its environment variables: <PREFIX>_DATABASE_URL, <PREFIX>_PORT. */
@@ -23,6 +25,7 @@ export const AGENCIES: readonly Agency[] = [
     id: 'residents',
     title: 'Resident Information Center',
     holds: 'core records, residence and households',
+    vi: { title: 'Trung tâm Thông tin dân cư', holds: 'hồ sơ công dân, nơi cư trú và hộ gia đình' },
     database: 'residents',
     envPrefix: 'RESIDENTS',
     defaultPort: 4001,
@@ -32,6 +35,7 @@ export const AGENCIES: readonly Agency[] = [
     id: 'national-id',
     title: 'National ID Center',
     holds: 'identity cards',
+    vi: { title: 'Trung tâm Căn cước quốc gia', holds: 'thẻ căn cước' },
     database: 'national_id',
     envPrefix: 'NATIONAL_ID',
     defaultPort: 4002,
@@ -41,6 +45,7 @@ export const AGENCIES: readonly Agency[] = [
     id: 'birth-registry',
     title: 'Birth registry',
     holds: 'birth registrations, parents and children',
+    vi: { title: 'Cơ quan Đăng ký khai sinh', holds: 'đăng ký khai sinh, cha mẹ và con' },
     database: 'birth_registry',
     envPrefix: 'BIRTH_REGISTRY',
     defaultPort: 4003,

@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { DomainError } from './graphql/errors';
+import { unauthenticatedCaller } from './graphql/errors';
 import { GATEWAY_ISSUER, SERVICE_SCHEME, type CredentialRefusal, type CredentialVerifier, type IssuerPermissions } from './service-auth';
 import { fromClaims, SUBJECT_PATTERN, type Principal } from './access/principal';
 
@@ -106,14 +106,10 @@ export async function verifyCaller(headers: Headers, body: Uint8Array | string, 
 /** The actor of a write; a write without one is refused before anything is read or written. */
 export function requireActor(caller: Caller): string {
   if (caller.actor === null) {
-    throw new DomainError('UNAUTHENTICATED', 'ACTOR_REQUIRED', `Writes must say who makes them: send the ${CALLER_HEADERS.actor} header.`);
+    throw unauthenticatedCaller('ACTOR_REQUIRED', { header: CALLER_HEADERS.actor });
   }
   if (!SUBJECT_PATTERN.test(caller.actor)) {
-    throw new DomainError(
-      'UNAUTHENTICATED',
-      'ACTOR_INVALID',
-      `The ${CALLER_HEADERS.actor} header must be 1 to 100 letters, digits, spaces or . _ : @ / -, starting with a letter or digit.`,
-    );
+    throw unauthenticatedCaller('ACTOR_INVALID', { header: CALLER_HEADERS.actor });
   }
   return caller.actor;
 }
@@ -121,7 +117,7 @@ export function requireActor(caller: Caller): string {
 /** Operations only another agency's service may call (with a valid credential for this subgraph). */
 export function requireService(caller: Caller, allowed: readonly string[]): string {
   if (caller.service === null || !allowed.includes(caller.service)) {
-    throw new DomainError('UNAUTHENTICATED', 'SERVICE_CREDENTIAL_REQUIRED', 'This operation is only for the services of other agencies.');
+    throw unauthenticatedCaller('SERVICE_CREDENTIAL_REQUIRED', {});
   }
   return caller.service;
 }

@@ -1,4 +1,5 @@
 import { isProvinceCode } from './provinces';
+import { message } from './i18n/messages';
 
 /**
  * The 12-digit personal identification code: PPP G YY RRRRRR (see DESIGN.md).
@@ -36,22 +37,16 @@ const TWELVE_DIGITS = /^\d{12}$/;
 /** Parses a personal code or throws a PersonalCodeError that says which part is wrong. */
 export function parsePersonalCode(input: unknown): PersonalCodeParts {
   if (typeof input !== 'string') {
-    throw new PersonalCodeError('format', `A personal code is a string of 12 digits; got ${typeof input}.`);
+    throw new PersonalCodeError('format', message('PERSONAL_CODE_TYPE', { type: typeof input }));
   }
   if (!TWELVE_DIGITS.test(input)) {
     const shown = input.length > 20 ? `${input.slice(0, 20)}…` : input;
-    throw new PersonalCodeError(
-      'format',
-      `A personal code is exactly 12 digits (PPP G YY RRRRRR); got "${shown}" (${input.length} characters).`,
-    );
+    throw new PersonalCodeError('format', message('PERSONAL_CODE_FORMAT', { shown, length: input.length }));
   }
   const provinceCode = input.slice(0, 3);
   const registeredAbroad = provinceCode[0] !== '0';
   if (!registeredAbroad && !isProvinceCode(provinceCode)) {
-    throw new PersonalCodeError(
-      'province',
-      `Personal code "${input}" starts with "${provinceCode}", which is not a province code of the national code table.`,
-    );
+    throw new PersonalCodeError('province', message('PERSONAL_CODE_PROVINCE', { code: input, province: provinceCode }));
   }
   const g = Number(input[3]);
   const yy = Number(input.slice(4, 6));
@@ -78,7 +73,7 @@ export function isPersonalCode(input: unknown): input is string {
 export function centuryDigit(sex: Sex, birthYear: number): number {
   const century = Math.floor(birthYear / 100);
   if (century < 19 || century > 23) {
-    throw new PersonalCodeError('century', `Year of birth ${birthYear} is outside the years a personal code covers (1900–2399).`);
+    throw new PersonalCodeError('century', message('PERSONAL_CODE_CENTURY', { year: birthYear }));
   }
   return (century - 19) * 2 + (sex === 'FEMALE' ? 1 : 0);
 }
@@ -92,16 +87,35 @@ export function personalCodePrefix(provinceCode: string, sex: Sex, birthYear: nu
  * Where a record disagrees with what its code says. An empty list means consistent.
  * A disagreement is not an error: the code may predate a correction; frontends show it for review.
  */
-export function codeDiscrepancies(code: string, record: { sex?: Sex | null; dateOfBirth?: Date | null }): string[] {
+export interface CodeDiscrepancy {
+  /** Stable: a frontend may translate from it (SEX_MISMATCH, BIRTH_YEAR_MISMATCH). */
+  code: 'SEX_MISMATCH' | 'BIRTH_YEAR_MISMATCH';
+  /** In the caller's language (lib/i18n/messages.ts). */
+  message: string;
+  codeSays: string;
+  recordSays: string;
+}
+
+export function codeDiscrepancies(code: string, record: { sex?: Sex | null; dateOfBirth?: Date | null }): CodeDiscrepancy[] {
   const parts = parsePersonalCode(code);
-  const found: string[] = [];
+  const found: CodeDiscrepancy[] = [];
   if (record.sex && record.sex !== parts.sex) {
-    found.push(`The code says ${parts.sex.toLowerCase()} (digit G = ${code[3]}); the record says ${record.sex.toLowerCase()}.`);
+    found.push({
+      code: 'SEX_MISMATCH',
+      message: message('SEX_MISMATCH', { codeSex: parts.sex, digit: code[3], recordSex: record.sex }),
+      codeSays: parts.sex,
+      recordSays: record.sex,
+    });
   }
   if (record.dateOfBirth) {
     const year = record.dateOfBirth.getUTCFullYear();
     if (year !== parts.birthYear) {
-      found.push(`The code says born in ${parts.birthYear} (G YY = ${code.slice(3, 6)}); the record says ${year}.`);
+      found.push({
+        code: 'BIRTH_YEAR_MISMATCH',
+        message: message('BIRTH_YEAR_MISMATCH', { codeYear: parts.birthYear, digits: code.slice(3, 6), recordYear: year }),
+        codeSays: String(parts.birthYear),
+        recordSays: String(year),
+      });
     }
   }
   return found;

@@ -1,3 +1,4 @@
+import { currentLanguage } from './i18n/language';
 import { agency, type Agency } from './agencies';
 import { toClaims } from './access/principal';
 import { CALLER_HEADERS, type Caller } from './caller';
@@ -61,6 +62,8 @@ export class ServiceClient {
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       [CALLER_HEADERS.requestId]: caller.requestId,
+      // The other agency's refusals, passed on to the client, speak the client's language too.
+      'accept-language': currentLanguage(),
     };
     if (signer && caller.principal) {
       headers.authorization = `${SERVICE_SCHEME} ${await signer.sign(to, payload, { principal: toClaims(caller.principal) })}`;

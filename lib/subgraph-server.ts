@@ -13,6 +13,8 @@ import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/dis
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { formatClientError } from './graphql/format-error';
+import { requestBodyErrors } from './graphql/request-body';
+import { callersLanguage } from './i18n/language';
 
 /**
  * What every agency subgraph shares: Apollo Server over the SDL-first schema, masked errors, a health
@@ -65,7 +67,8 @@ export async function createSubgraphServer<Context extends object>(
     schema: (definition.transformSchema ?? ((schema) => schema))(
       buildSubgraphSchema({ typeDefs, resolvers: definition.resolvers as GraphQLResolverMap<unknown> }),
     ),
-    formatError: (formatted, error) => formatClientError(formatted, error, log),
+    // A failure of this agency's database is reported as this agency being unavailable (lib/agencies.ts id = name).
+    formatError: (formatted, error) => formatClientError(formatted, error, log, { agency: definition.name }),
     includeStacktraceInErrorResponses: false,
     // The process stops the server itself on SIGTERM/SIGINT (lib/run-subgraph.ts). Apollo's own handler would
     // stop it first, and a second stop() waits on a barrier that @apollo/server 5.5 never resolves on success:
@@ -105,16 +108,13 @@ export async function createSubgraphServer<Context extends object>(
       limit: options.bodyLimit ?? '1mb',
       verify: (req, _res, buf) => void ((req as { rawBody?: Buffer }).rawBody = buf),
     }),
+    // Messages in the caller's language: the gateway passes its client's on (gateway/data-source.ts).
+    callersLanguage(),
     definition.gate ?? ((_req, _res, next) => next()),
     expressMiddleware(apollo, { context: async ({ req, res }) => definition.createContext(req.headers, res.locals) }),
   );
   // A body that is not JSON (or too large): a JSON answer, nothing else (no stack, no HTML page).
-  app.use('/graphql', (error: { status?: number; type?: string }, _req: express.Request, res: express.Response, next: express.NextFunction) => {
-    if (res.headersSent) return next(error);
-    const status = error.status && error.status >= 400 && error.status < 500 ? error.status : 500;
-    if (status === 500) log('request failed', error);
-    res.status(status).json({ errors: [{ message: status === 500 ? 'Internal server error.' : 'The request body could not be read as JSON.', extensions: { code: status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST' } }] });
-  });
+  app.use('/graphql', requestBodyErrors(options.bodyLimit ?? '1mb', log));
   httpServer.on('request', app);
 
   return {

@@ -16,23 +16,53 @@ import { CASE_REFERENCE_PATTERN } from '../gateway/token-claims';
 const USAGE =
   'usage: npm run token -- --role CLERK|REGISTRAR|INVESTIGATOR|ANALYST|AUDITOR|CITIZEN [--agency A] [--purpose P[,P2]] [--sub NAME] [--personal-code CODE] [--case-ref REF] [--expires-in S]';
 
+/** The usage, and the purposes each role may act for (from the policy, so it never goes stale). */
+function help(): string {
+  const purposes = Object.entries(POLICY).map(([role, allowed]) => `  ${role.padEnd(13)}${Object.keys(allowed).join(', ')}`);
+  return [
+    USAGE,
+    '',
+    'Prints a development bearer token signed with the keys in .data/keys. --agency is required for CLERK,',
+    'REGISTRAR and INVESTIGATOR, --personal-code for CITIZEN; POLICE_CASE and COURT_ORDER take --case-ref.',
+    '',
+    'Purposes each role may act for:',
+    ...purposes,
+  ].join('\n');
+}
+
+/** Bad arguments: one line on stderr, exit code 2 (the usage is one --help away). */
+class UsageError extends Error {}
+
+function readArguments() {
+  try {
+    return parseArgs({
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        role: { type: 'string' },
+        agency: { type: 'string' },
+        purpose: { type: 'string' },
+        sub: { type: 'string' },
+        'personal-code': { type: 'string' },
+        'case-ref': { type: 'string' },
+        'expires-in': { type: 'string', default: '3600' },
+      },
+      strict: true,
+    }).values;
+  } catch (error) {
+    // node:util's parse errors (unknown option, missing value, stray argument) are the user's, not a fault.
+    throw new UsageError((error as Error).message);
+  }
+}
+
 async function main() {
-  const { values } = parseArgs({
-    options: {
-      role: { type: 'string' },
-      agency: { type: 'string' },
-      purpose: { type: 'string' },
-      sub: { type: 'string' },
-      'personal-code': { type: 'string' },
-      'case-ref': { type: 'string' },
-      'expires-in': { type: 'string', default: '3600' },
-    },
-    strict: true,
-  });
+  const values = readArguments();
+  if (values.help) {
+    console.log(help());
+    return;
+  }
   const role = values.role?.toUpperCase();
-  const fail = (message: string) => {
-    console.error(`${message}\n${USAGE}`);
-    process.exit(2);
+  const fail = (message: string): never => {
+    throw new UsageError(message);
   };
   if (!isRole(role)) return fail(`--role must be one of ${Object.keys(POLICY).join(', ')}.`);
   if (['CLERK', 'REGISTRAR', 'INVESTIGATOR'].includes(role) && !values.agency) return fail(`--agency is required for ${role}.`);
@@ -59,4 +89,11 @@ async function main() {
   console.log(token);
 }
 
-void main();
+main().catch((error: unknown) => {
+  if (error instanceof UsageError) {
+    console.error(`token: ${error.message} (npm run token -- --help shows the usage)`);
+    process.exit(2);
+  }
+  console.error(`token: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

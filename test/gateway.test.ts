@@ -65,7 +65,7 @@ describe('the unified view of one citizen', () => {
     });
     // Consistency across agencies, as the birth registry and the population database record it.
     expect(citizen.birthRegistration.childDateOfBirth).toBe(citizen.dateOfBirth);
-    expect(citizen.personalCodeCheck).toMatchObject({ provinceCode: birth.ma_tinh_dang_ky, consistent: true, discrepancies: [] });
+    expect(citizen.personalCodeCheck).toMatchObject({ provinceCode: birth.ma_tinh_dang_ky, consistent: true, discrepancyDetails: [] });
     expect(citizen.parents.map((p: any) => p.personalCode).sort()).toEqual([birth.so_dinh_danh_cha, birth.so_dinh_danh_me].sort());
   });
 
@@ -85,20 +85,36 @@ describe('the unified view of one citizen', () => {
     expect(response.data).toEqual({ citizen: null });
   });
 
-  it('flags a record whose sex or year of birth disagrees with its code', async () => {
-    const row = await one<{ code: string }>(
+  it('flags a record whose sex or year of birth disagrees with its code, each discrepancy with a stable code', async () => {
+    const row = await one<{ code: string; year_differs: boolean; sex_differs: boolean }>(
       f.residents,
-      `SELECT so_dinh_danh AS code FROM cong_dan
+      `SELECT so_dinh_danh AS code,
+              substr(so_dinh_danh, 5, 2)::int <> extract(year FROM ngay_sinh)::int % 100 AS year_differs,
+              (substr(so_dinh_danh, 4, 1)::int % 2) <> (gioi_tinh - 1) AS sex_differs
+         FROM cong_dan
         WHERE substr(so_dinh_danh, 5, 2)::int <> extract(year FROM ngay_sinh)::int % 100
            OR (substr(so_dinh_danh, 4, 1)::int % 2) <> (gioi_tinh - 1)
         ORDER BY so_dinh_danh LIMIT 1`,
     );
-    const response = await federation.query<any>(
-      `query($code: PersonalCode!) { citizen(personalCode: $code) { personalCodeCheck { consistent discrepancies } } }`,
-      { code: row.code },
+    const query = `query($code: PersonalCode!) {
+      citizen(personalCode: $code) { personalCodeCheck { consistent discrepancies discrepancyDetails { code message codeSays recordSays } } }
+    }`;
+    const response = await federation.query<any>(query, { code: row.code });
+    const check = response.data.citizen.personalCodeCheck;
+    expect(check.consistent).toBe(false);
+    const codes = [...(row.sex_differs ? ['SEX_MISMATCH'] : []), ...(row.year_differs ? ['BIRTH_YEAR_MISMATCH'] : [])];
+    expect(check.discrepancyDetails.map((d: any) => d.code)).toEqual(codes);
+    for (const detail of check.discrepancyDetails) expect(detail.message).toMatch(/the code says .* the record says/i);
+    // The deprecated list of sentences is the same messages, for clients built before the codes.
+    expect(check.discrepancies).toEqual(check.discrepancyDetails.map((d: any) => d.message));
+
+    // The codes do not depend on the language; the messages are the caller's.
+    const vi = await federation.query<any>(query, { code: row.code }, { ...(await bearer(PERSONAS.investigator)), 'accept-language': 'vi-VN' });
+    const viCheck = vi.data.citizen.personalCodeCheck;
+    expect(viCheck.discrepancyDetails.map((d: any) => [d.code, d.codeSays, d.recordSays])).toEqual(
+      check.discrepancyDetails.map((d: any) => [d.code, d.codeSays, d.recordSays]),
     );
-    expect(response.data.citizen.personalCodeCheck.consistent).toBe(false);
-    expect(response.data.citizen.personalCodeCheck.discrepancies.join(' ')).toMatch(/the code says .* the record says/i);
+    for (const detail of viCheck.discrepancyDetails) expect(detail.message).toMatch(/^Số định danh ghi .*; hồ sơ ghi /);
   });
 });
 
@@ -182,6 +198,24 @@ describe('lookup by identity card number', () => {
     expect(response.data.citizenByIdentityCard.legacyIdNumbers).toContain(legacy.number);
     const core = await one<any>(f.residents, 'SELECT ho_ten FROM cong_dan WHERE so_dinh_danh = $1', [legacy.code]);
     expect(response.data.citizenByIdentityCard.fullName).toBe(core.ho_ten);
+  });
+
+  it('lists each legacy ID number once, though a CMND keeps its number through renewals and replacements', async () => {
+    // A holder with several CMND rows of one number (the generator renews and replaces CMNDs under their number).
+    const renewed = await one<{ code: string; number: string }>(
+      f.nationalId,
+      `SELECT so_dinh_danh AS code, so_the AS number FROM the_can_cuoc WHERE loai_the = 'CMND'
+        GROUP BY so_dinh_danh, so_the HAVING count(*) > 1 ORDER BY so_dinh_danh LIMIT 1`,
+    );
+    const { rows } = await f.nationalId.query<{ number: string }>(
+      `SELECT DISTINCT so_the AS number FROM the_can_cuoc WHERE loai_the = 'CMND' AND so_dinh_danh = $1`,
+      [renewed.code],
+    );
+    const response = await federation.query<any>(BY_IDENTITY_CARD, { number: renewed.number });
+    expect(response.errors).toBeUndefined();
+    const numbers: string[] = response.data.citizenByIdentityCard.legacyIdNumbers;
+    expect(numbers).toHaveLength(new Set(numbers).size);
+    expect([...numbers].sort()).toEqual(rows.map((r) => r.number).sort());
   });
 
   it('finds the citizen behind a 12-digit chip card number', async () => {

@@ -2,6 +2,9 @@ import net from 'node:net';
 import { startFederation, type TestFederation } from './support/federation';
 import { citizenWithEverything, openFixtures, type Fixtures } from './support/fixtures';
 import { UNIFIED_CITIZEN } from './support/queries';
+import { startTcpProxy, throughProxy, type TcpProxy } from './support/tcp-proxy';
+import { testDatabases } from './support/databases';
+import { bearer, PERSONAS } from './support/tokens';
 
 /**
  * One agency down or too slow: the others' data is still returned, with an error that names what is
@@ -29,9 +32,10 @@ describe('when the National ID Center is down', () => {
     await federation?.stop();
   });
 
-  it('still returns the residents and birth registry data, with an error naming the missing part', async () => {
+  it('still returns the residents and birth registry data (HTTP 200), with an error for each field left null, by path', async () => {
     const code = await citizenWithEverything(f);
     const response = await federation.query<any>(UNIFIED_CITIZEN, { code });
+    expect(response.status).toBe(200);
     const citizen = response.data!.citizen;
     expect(citizen.personalCode).toBe(code);
     expect(typeof citizen.fullName).toBe('string');
@@ -40,10 +44,16 @@ describe('when the National ID Center is down', () => {
     expect(citizen.identityCard).toBeNull();
     expect(citizen.identityCards).toBeNull();
 
-    expect(response.errors).toHaveLength(1);
-    const [error] = response.errors!;
-    expect(error.extensions).toEqual({ code: 'AGENCY_UNAVAILABLE', agency: 'National ID Center' });
-    expect(error.message).toMatch(/National ID Center did not answer.*identity cards.*missing/);
+    // One error per field the agency left null, each with its path, as GraphQL reports any field error.
+    expect(response.errors!.map((e) => e.path)).toEqual([
+      ['citizen', 'identityCard'],
+      ['citizen', 'identityCards'],
+      ['citizen', 'legacyIdNumbers'],
+    ]);
+    for (const error of response.errors!) {
+      expect(error.extensions).toEqual({ code: 'AGENCY_UNAVAILABLE', reason: 'AGENCY_UNREACHABLE', agency: 'National ID Center' });
+      expect(error.message).toMatch(/National ID Center did not answer.*identity cards.*missing/);
+    }
     expect(JSON.stringify(response)).not.toMatch(/127\.0\.0\.1|http:|ECONNREFUSED|national-id|serviceName/);
   });
 
@@ -91,6 +101,75 @@ describe('when the birth registry does not answer in time', () => {
     expect(response.data!.citizen.fullName).toEqual(expect.any(String));
     expect(response.data!.citizen.identityCard.status).toBe('VALID');
     expect(response.data!.citizen.birthRegistration).toBeNull();
-    expect(response.errors!.map((e) => e.extensions)).toEqual([{ code: 'AGENCY_UNAVAILABLE', agency: 'Birth registry' }]);
+    const unavailable = { code: 'AGENCY_UNAVAILABLE', reason: 'AGENCY_UNREACHABLE', agency: 'Birth registry' };
+    expect(response.errors!.map((e) => [e.path, e.extensions])).toEqual([
+      [['citizen', 'birthRegistration'], unavailable],
+      [['citizen', 'parents'], unavailable],
+      [['citizen', 'children'], unavailable],
+    ]);
+  });
+});
+
+describe("when the National ID Center's database is down", () => {
+  let federation: TestFederation;
+  let proxy: TcpProxy;
+
+  beforeAll(async () => {
+    // The national-id subgraph reaches its (real) PostgreSQL through a relay this test can take away.
+    const url = new URL(testDatabases().serviceUrls['national-id'].database!);
+    proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port) });
+    federation = await startFederation({ subgraphEnv: { NATIONAL_ID_DATABASE_URL: throughProxy(url.toString(), proxy) } });
+  });
+
+  afterAll(async () => {
+    await federation?.stop();
+    await proxy?.stop();
+  });
+
+  it('reports AGENCY_UNAVAILABLE (not an internal error) for each field left null, by path, and returns the rest', async () => {
+    const code = await citizenWithEverything(f);
+    const before = await federation.query<any>(UNIFIED_CITIZEN, { code });
+    expect(before.errors).toBeUndefined();
+    expect(before.data!.citizen.identityCard.status).toBe('VALID');
+
+    // PostgreSQL ends the subgraph's sessions (as when it restarts), and its port now refuses connections.
+    const ports = proxy.upstreamPorts();
+    expect(ports.length).toBeGreaterThan(0);
+    await proxy.stopListening();
+    const { rows } = await f.nationalId.query<{ ended: boolean }>(
+      'SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity WHERE client_port = ANY($1::int[])',
+      [ports],
+    );
+    expect(rows.length).toBeGreaterThan(0);
+
+    const response = await federation.query<any>(UNIFIED_CITIZEN, { code });
+    expect(response.status).toBe(200);
+    const citizen = response.data!.citizen;
+    expect(typeof citizen.fullName).toBe('string');
+    expect(citizen.birthRegistration.registrationNumber).toEqual(expect.any(String));
+    expect(citizen.identityCard).toBeNull();
+    expect(citizen.identityCards).toBeNull();
+    expect(citizen.legacyIdNumbers).toBeNull();
+
+    expect(response.errors!.map((e) => e.path)).toEqual([
+      ['citizen', 'identityCard'],
+      ['citizen', 'identityCards'],
+      ['citizen', 'legacyIdNumbers'],
+    ]);
+    for (const error of response.errors!) {
+      expect(error.extensions).toEqual({ code: 'AGENCY_UNAVAILABLE', reason: 'AGENCY_DATABASE_UNAVAILABLE', agency: 'National ID Center' });
+      expect(error.message).toMatch(/National ID Center could not reach its database.*identity cards/);
+    }
+    expect(JSON.stringify(response)).not.toMatch(/ECONNREFUSED|terminat|127\.0\.0\.1|postgres|SELECT|prisma/i);
+  });
+
+  it('says so in Vietnamese to a client that asks for it', async () => {
+    const code = await citizenWithEverything(f);
+    const response = await federation.query<any>(UNIFIED_CITIZEN, { code }, { ...(await bearer(PERSONAS.investigator)), 'accept-language': 'vi' });
+    expect(response.errors!.length).toBeGreaterThan(0);
+    for (const error of response.errors!) {
+      expect(error.extensions).toMatchObject({ code: 'AGENCY_UNAVAILABLE', reason: 'AGENCY_DATABASE_UNAVAILABLE' });
+      expect(error.message).toMatch(/^Trung tâm Căn cước quốc gia không truy cập được cơ sở dữ liệu/);
+    }
   });
 });

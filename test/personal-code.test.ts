@@ -54,8 +54,11 @@ describe('personal code', () => {
     const born2003 = new Date(Date.UTC(2003, 4, 1));
     expect(codeDiscrepancies('031303123456', { sex: 'FEMALE', dateOfBirth: born2003 })).toEqual([]);
     const found = codeDiscrepancies('031303123456', { sex: 'MALE', dateOfBirth: new Date(Date.UTC(2004, 0, 1)) });
-    expect(found).toHaveLength(2);
-    expect(found[0]).toMatch(/code says female.*record says male/);
-    expect(found[1]).toMatch(/born in 2003.*record says 2004/);
+    expect(found.map((d) => [d.code, d.codeSays, d.recordSays])).toEqual([
+      ['SEX_MISMATCH', 'FEMALE', 'MALE'],
+      ['BIRTH_YEAR_MISMATCH', '2003', '2004'],
+    ]);
+    expect(found[0].message).toMatch(/code says female.*record says male/);
+    expect(found[1].message).toMatch(/born in 2003.*record says 2004/);
   });
 });

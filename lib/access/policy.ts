@@ -1,4 +1,5 @@
 import { GraphQLError } from 'graphql';
+import { message, type MessageKey, type MessageParams } from '../i18n/messages';
 import type { Classification } from './classification';
 import type { Principal, Role } from './principal';
 
@@ -85,8 +86,15 @@ export const CITIZEN_SELF_SERVICE = {
 // Own keys only: a purpose named "constructor" or "__proto__" is no purpose.
 export const isPurpose = (value: unknown): value is Purpose => typeof value === 'string' && Object.hasOwn(PURPOSES, value);
 
-export function forbidden(reason: string, message: string, details: Record<string, unknown> = {}): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: 'FORBIDDEN', reason, ...details } });
+/** A refusal by the policy: FORBIDDEN with a stable reason and a message already in the caller's language. */
+export function forbiddenError(reason: string, text: string, details: Record<string, unknown> = {}): GraphQLError {
+  return new GraphQLError(text, { extensions: { code: 'FORBIDDEN', reason, ...details } });
+}
+
+/** The same with the message of `key` (lib/i18n/messages.ts); the reason is the key unless `details.reason` names another. */
+export function forbidden<K extends MessageKey>(key: K, params: MessageParams<K>, details: Record<string, unknown> & { reason?: string } = {}): GraphQLError {
+  const { reason = key, ...rest } = details;
+  return forbiddenError(reason, message(key, params as never), rest);
 }
 
 const purposesOf = (role: Role) => Object.keys(POLICY[role]).join(', ');
@@ -98,20 +106,17 @@ const purposesOf = (role: Role) => Object.keys(POLICY[role]).join(', ');
 export function allowedClassifications(principal: Principal): ReadonlySet<Classification> {
   const { role, purpose } = principal;
   if (purpose === null) {
-    throw forbidden('PURPOSE_REQUIRED', `Every request needs a purpose of use, carried by the token (its "purpose" claim): one of ${purposesOf(role)}.`);
+    throw forbidden('PURPOSE_REQUIRED', { purposes: purposesOf(role) });
   }
   if (!isPurpose(purpose)) {
-    throw forbidden('PURPOSE_UNKNOWN', `"${purpose.slice(0, 40)}" is not a purpose of use; the purposes are ${Object.keys(PURPOSES).join(', ')}.`);
+    throw forbidden('PURPOSE_UNKNOWN', { purpose: purpose.slice(0, 40), purposes: Object.keys(PURPOSES).join(', ') });
   }
   const allowed = Object.hasOwn(POLICY[role], purpose) ? POLICY[role][purpose] : undefined;
   if (!allowed) {
-    throw forbidden('PURPOSE_NOT_ALLOWED', `The role ${role} may not act for the purpose ${purpose}; it may for ${purposesOf(role)}.`);
+    throw forbidden('PURPOSE_NOT_ALLOWED', { role, purpose, purposes: purposesOf(role) });
   }
   if (CASE_PURPOSES.includes(purpose) && !principal.caseReference) {
-    throw forbidden(
-      'CASE_REFERENCE_REQUIRED',
-      `Acting for ${purpose} needs the reference of the case or court order: the token's "case_ref" claim or the x-case-reference header.`,
-    );
+    throw forbidden('CASE_REFERENCE_REQUIRED', { purpose });
   }
   return new Set(allowed);
 }

@@ -13,7 +13,9 @@ import { callerFrom, verifyCaller, type Caller } from '../caller';
 import type { CredentialVerifier } from '../service-auth';
 import type { AuditEntry, AuditSink } from './audit-entry';
 import type { Classification } from './classification';
-import { allowedClassifications, CITIZEN_ROOT_FIELDS as POLICY_CITIZEN_ROOT_FIELDS, CITIZEN_SELF_SERVICE, forbidden, mayWrite } from './policy';
+import { allowedClassifications, CITIZEN_ROOT_FIELDS as POLICY_CITIZEN_ROOT_FIELDS, CITIZEN_SELF_SERVICE, forbiddenError, mayWrite } from './policy';
+import { languageOf } from '../i18n/language';
+import { message, messageIn } from '../i18n/messages';
 import type { ClassificationMap } from './schema-classification';
 
 /**
@@ -83,7 +85,7 @@ const unauthenticated = (res: express.Response, reason: string, message: string,
 export function sealMiddleware(verifier: CredentialVerifier | null, sealed: boolean, log: RefusalLog = createRefusalLog()): express.RequestHandler {
   return (req, res, next) => {
     if (sealed && req.method !== 'POST') {
-      unauthenticated(res, 'CREDENTIAL_REQUIRED', 'This subgraph answers only POST requests whose body a credential covers.');
+      unauthenticated(res, 'CREDENTIAL_REQUIRED', messageIn(languageOf(req), 'CREDENTIAL_POST_ONLY'));
       return;
     }
     verifyCaller(req.headers, rawBodyOf(req), verifier).then(
@@ -91,12 +93,12 @@ export function sealMiddleware(verifier: CredentialVerifier | null, sealed: bool
         if (sealed && !(result.ok && result.caller.credentialed)) {
           log(result.ok ? 'CREDENTIAL_REQUIRED' : result.reason, req);
           if (!result.ok && result.reason === 'REPLAY_CACHE_FULL') {
-            unauthenticated(res, result.reason, 'This subgraph has too many credentials in flight; retry shortly.', 503);
+            unauthenticated(res, result.reason, messageIn(languageOf(req), 'REPLAY_CACHE_FULL'), 503);
           } else {
             unauthenticated(
               res,
               result.ok ? 'CREDENTIAL_REQUIRED' : result.reason,
-              'This subgraph answers only the Citizen Graph gateway and agency services: a valid credential for it, for this request, is required.',
+              messageIn(languageOf(req), 'CREDENTIAL_REQUIRED'),
             );
           }
           return;
@@ -207,22 +209,22 @@ export function guardSchema(
         // A citizen's root fields are all about themselves (their record, their access log).
         const own = isRoot && principal?.role === 'CITIZEN' && principal.personalCode ? [principal.personalCode] : [];
         const persons = isRoot ? [...new Set([...own, ...codesAsked(args)])] : personsOf(type.name, parent, access, subjects);
-        const refuse = (reason: string, message: string, refused: readonly string[] = persons, details: Record<string, unknown> = {}) => {
+        const refuse = (reason: string, text: string, refused: readonly string[] = persons, details: Record<string, unknown> = {}) => {
           access.refusals.push({ field: where, reason, persons: [...new Set(refused)] });
-          return forbidden(reason, message, details);
+          return forbiddenError(reason, text, details);
         };
         if (isRoot) access.operations.add(field.name);
         // What the credential's issuer may call (its trust file entry): an agency only the root fields listed.
         if (isRoot && caller.permissions !== null && caller.permissions !== '*' && !caller.permissions.includes(where)) {
-          throw refuse('OPERATION_NOT_ALLOWED', `The calling service (${caller.service ?? 'unknown'}) may not call ${where}.`, persons, { field: where });
+          throw refuse('OPERATION_NOT_ALLOWED', message('OPERATION_NOT_ALLOWED', { service: caller.service ?? 'unknown', field: where }), persons, { field: where });
         }
         if (!principal && caller.credentialed) {
-          throw refuse('PRINCIPAL_REQUIRED', 'The credential of this call names no one it is made for, so nothing is answered.');
+          throw refuse('PRINCIPAL_REQUIRED', message('PRINCIPAL_REQUIRED'));
         }
         if (isWrite) {
           access.wrote = true;
           if (serviceOnly ? caller.service === null : principal !== null && !mayWrite(principal, options.agency)) {
-            throw refuse('WRITE_NOT_ALLOWED', `Only a registrar of this agency, acting for CIVIL_REGISTRATION, may make this change (${field.name}).`);
+            throw refuse('WRITE_NOT_ALLOWED', message('WRITE_NOT_ALLOWED_HERE', { field: field.name }));
           }
         }
         if (principal) {
@@ -233,7 +235,7 @@ export function guardSchema(
             throw refuse(reason, (error as Error).message);
           }
           if (classification && !access.allowed.has(classification)) {
-            throw refuse('FIELD_NOT_ALLOWED', `${where} is ${classification} data, which the role ${principal.role} may not see for ${principal.purpose}.`, persons, {
+            throw refuse('FIELD_NOT_ALLOWED', message('FIELD_NOT_ALLOWED', { field: where, classification, role: principal.role, purpose: principal.purpose }), persons, {
               field: where,
             });
           }
@@ -242,11 +244,11 @@ export function guardSchema(
             // Relatives: named by this subgraph through a relative edge of the citizen's own record, or by an
             // earlier subgraph of the same request (the gateway's credential).
             const isRelative = (code: string) => access.relatives.has(code) || caller.relatives?.has(code) === true;
-            if (isRoot && !CITIZEN_ROOT_FIELDS.has(field.name)) throw refuse('NOT_OWN_RECORD', 'A citizen may only ask for their own record.');
+            if (isRoot && !CITIZEN_ROOT_FIELDS.has(field.name)) throw refuse('NOT_OWN_RECORD', message('NOT_OWN_RECORD'));
             if (isRoot && 'personalCode' in args && args.personalCode !== self) {
-              throw refuse('NOT_OWN_RECORD', 'A citizen may only ask for their own record.');
+              throw refuse('NOT_OWN_RECORD', message('NOT_OWN_RECORD'));
             }
-            if (CITIZEN_DENIED_FIELDS.has(where)) throw refuse('NOT_OWN_RECORD', `${where} leads to persons other than the citizen's parents and children.`, persons, { field: where });
+            if (CITIZEN_DENIED_FIELDS.has(where)) throw refuse('NOT_OWN_RECORD', message('NOT_OWN_RELATIVES_FIELD', { field: where }), persons, { field: where });
             // Entity resolution (`__resolveReference`) for anyone but themself or a relative is refused before it runs.
             if (field.name === '_entities') {
               const representations = (Array.isArray(args.representations) ? args.representations : []) as { __typename?: unknown; personalCode?: unknown }[];
@@ -254,13 +256,13 @@ export function guardSchema(
                 (r) => r?.__typename !== CITIZEN_TYPE || !isCode(r.personalCode) || (r.personalCode !== self && !isRelative(r.personalCode)),
               );
               if (others.length > 0) {
-                throw refuse('NOT_OWN_RECORD', 'A citizen may only see their own record.', others.map((r) => r?.personalCode).filter(isCode));
+                throw refuse('NOT_OWN_RECORD', message('NOT_OWN_RECORD_SEEN'), others.map((r) => r?.personalCode).filter(isCode));
               }
             }
             // Their own data, which may be shared with others (their household's address is every member's); of a
             // parent or child, the name and code only.
             if (persons.length > 0 && !persons.includes(self) && !(RELATIVE_FIELDS.has(where) && persons.every(isRelative))) {
-              throw refuse('NOT_OWN_RECORD', 'A citizen may only see their own record, and the names and codes of their parents and children.');
+              throw refuse('NOT_OWN_RECORD', message('NOT_OWN_RECORD_RELATIVES'));
             }
           }
         }
@@ -408,7 +410,7 @@ export function auditPlugin<Context extends GuardedContext>(agency: string, sink
 export function withholdUnrecorded(response: GraphQLResponse): void {
   if (response.body.kind === 'single') {
     response.body.singleResult = {
-      errors: [{ message: 'The access could not be recorded, so no data is returned. Retry later.', extensions: { code: 'AUDIT_UNAVAILABLE' } }],
+      errors: [{ message: message('AUDIT_UNAVAILABLE'), extensions: { code: 'AUDIT_UNAVAILABLE' } }],
     };
   }
   response.http.status = 503;

@@ -1,3 +1,4 @@
+import { message } from '../i18n/messages';
 import type { Pool } from 'pg';
 import type { AuditEntry } from '../access/audit-entry';
 import { RECORD_COLUMNS, rowToRecord, type AuditRecord, type RecordRow } from './chain';
@@ -27,11 +28,11 @@ export interface AuditPage<T> {
 export class AuditSearchError extends Error {
   name = 'AuditSearchError';
   constructor(
-    message: string,
+    text: string,
     readonly argument: string,
     readonly reason: 'BAD_CURSOR' | 'TOO_MANY_VALUES' | 'DATE_INVALID' | 'PERSONAL_CODE_FORMAT',
   ) {
-    super(message);
+    super(text);
   }
 }
 
@@ -50,7 +51,7 @@ function decodeCursor(cursor: string): { at: Date; seq: number } {
   } catch {
     // falls through to the error below
   }
-  throw new AuditSearchError('`after` is not a cursor this log returned.', 'after', 'BAD_CURSOR');
+  throw new AuditSearchError(message('BAD_CURSOR', { argument: 'after' }), 'after', 'BAD_CURSOR');
 }
 
 /**
@@ -61,15 +62,15 @@ function decodeCursor(cursor: string): { at: Date; seq: number } {
  */
 export async function searchAuditLog(pool: Pool, filter: AuditFilter): Promise<AuditPage<AuditRecord>> {
   if (!Number.isInteger(filter.first) || filter.first < 1 || filter.first > MAX_PAGE_SIZE) {
-    throw new AuditSearchError(`\`first\` must be a whole number from 1 to ${MAX_PAGE_SIZE}; got ${filter.first}.`, 'first', 'TOO_MANY_VALUES');
+    throw new AuditSearchError(message('AUDIT_PAGE_SIZE', { maximum: MAX_PAGE_SIZE, actual: filter.first }), 'first', 'TOO_MANY_VALUES');
   }
   if (filter.personalCode !== undefined && !/^[0-9]{12}$/.test(filter.personalCode)) {
-    throw new AuditSearchError('`personalCode` must be 12 digits.', 'personalCode', 'PERSONAL_CODE_FORMAT');
+    throw new AuditSearchError(message('AUDIT_PERSONAL_CODE_FORMAT'), 'personalCode', 'PERSONAL_CODE_FORMAT');
   }
   for (const name of ['from', 'to'] as const) {
     const value = filter[name];
     if (value !== undefined && !(value instanceof Date && !Number.isNaN(value.getTime()))) {
-      throw new AuditSearchError(`\`${name}\` must be a valid time.`, name, 'DATE_INVALID');
+      throw new AuditSearchError(message('TIME_INVALID', { argument: name }), name, 'DATE_INVALID');
     }
   }
   const where: string[] = [];

@@ -1,10 +1,11 @@
-import { UserInputError } from './errors';
+import { inputError } from './errors';
+import type { LandmarkKey } from '../i18n/messages';
 import { isProvinceCode } from '../provinces';
 
 /** Checks shared by the subgraphs' root fields; each error says which argument and what was expected. */
 export function boundedList<T>(values: readonly T[], max: number, argument: string): readonly T[] {
   if (values.length > max) {
-    throw new UserInputError(`${argument} takes at most ${max} values; got ${values.length}.`, { argument, reason: 'TOO_MANY_VALUES' });
+    throw inputError('TOO_MANY_VALUES', { argument, maximum: max, actual: values.length }, { argument });
   }
   return values;
 }
@@ -12,17 +13,14 @@ export function boundedList<T>(values: readonly T[], max: number, argument: stri
 export function pageSize(first: number | null | undefined, max: number, argument = 'first'): number {
   const size = first ?? 20;
   if (!Number.isInteger(size) || size < 1 || size > max) {
-    throw new UserInputError(`${argument} must be from 1 to ${max}; got ${size}.`, { argument, reason: 'PAGE_SIZE' });
+    throw inputError('PAGE_SIZE', { argument, maximum: max, actual: size }, { argument });
   }
   return size;
 }
 
 export function provinceCodeArgument(value: string, argument: string): string {
   if (!isProvinceCode(value)) {
-    throw new UserInputError(
-      `${argument} "${value}" is not a province code of the national code table (three digits, e.g. "001" for Hà Nội).`,
-      { argument, reason: 'UNKNOWN_PROVINCE' },
-    );
+    throw inputError('UNKNOWN_PROVINCE', { argument, value: value.slice(0, 20) }, { argument });
   }
   return value;
 }
@@ -36,18 +34,19 @@ export function today(now = new Date()): Date {
 /** A date of an event that has happened (a birth, a move, an issue date): not after today. */
 export function notInFuture(date: Date, argument: string): Date {
   if (date.getTime() > today().getTime()) {
-    throw new UserInputError(`${argument} ${date.toISOString().slice(0, 10)} is in the future.`, { argument, reason: 'DATE_IN_FUTURE' });
+    throw inputError('DATE_IN_FUTURE', { argument, date: date.toISOString().slice(0, 10) }, { argument });
   }
   return date;
 }
 
-/** A date that cannot come before another (a residence before the person's birth, say). */
-export function notBefore(date: Date, earliest: Date, argument: string, reason: string, what: string): Date {
+/**
+ * A date that cannot come before another (a residence before the person's birth, say): `what` names the other
+ * date (lib/i18n/messages.ts' LANDMARKS), `reason` is the stable code of the refusal.
+ */
+export function notBefore(date: Date, earliest: Date, argument: string, reason: string, what: LandmarkKey, whatParams?: { number: string }): Date {
   if (date.getTime() < earliest.getTime()) {
-    throw new UserInputError(
-      `${argument} ${date.toISOString().slice(0, 10)} is before ${what} (${earliest.toISOString().slice(0, 10)}).`,
-      { argument, reason },
-    );
+    const day = (d: Date) => d.toISOString().slice(0, 10);
+    throw inputError('DATE_BEFORE', { argument, date: day(date), what, whatParams, earliest: day(earliest) }, { argument, reason });
   }
   return date;
 }
@@ -55,9 +54,9 @@ export function notBefore(date: Date, earliest: Date, argument: string, reason: 
 /** Free text an agency stores (names, addresses, authorities): trimmed, not empty, within its column's length. */
 export function requiredText(value: string, argument: string, maxLength: number): string {
   const text = value.trim().replace(/\s+/g, ' ');
-  if (text.length === 0) throw new UserInputError(`${argument} must not be empty.`, { argument, reason: 'TEXT_REQUIRED' });
+  if (text.length === 0) throw inputError('TEXT_REQUIRED', { argument }, { argument });
   if (text.length > maxLength) {
-    throw new UserInputError(`${argument} is at most ${maxLength} characters; got ${text.length}.`, { argument, reason: 'TEXT_TOO_LONG' });
+    throw inputError('TEXT_TOO_LONG', { argument, maximum: maxLength, actual: text.length }, { argument });
   }
   return text;
 }
@@ -68,10 +67,7 @@ const COUNTRY = /^[A-Z]{2}$/;
 export function countryCodeArgument(value: string, argument: string): string {
   const code = value.trim().toUpperCase();
   if (!COUNTRY.test(code)) {
-    throw new UserInputError(`${argument} is an ISO 3166 alpha-2 country code such as "VN"; got "${value.slice(0, 20)}".`, {
-      argument,
-      reason: 'NATIONALITY_FORMAT',
-    });
+    throw inputError('NATIONALITY_FORMAT', { argument, value: value.slice(0, 20) }, { argument });
   }
   return code;
 }

@@ -1,4 +1,5 @@
 import { GraphQLError } from 'graphql';
+import { message, type MessageKey, type MessageParams } from '../i18n/messages';
 
 /**
  * The error codes clients may rely on (`extensions.code`). Stable: a frontend switches on them.
@@ -60,10 +61,28 @@ export class DomainError extends Error {
   }
 }
 
-export const notFound = (reason: string, message: string, details?: Record<string, unknown>) =>
-  new DomainError('NOT_FOUND', reason, message, details);
-export const conflict = (reason: string, message: string, details?: Record<string, unknown>) =>
-  new DomainError('CONFLICT', reason, message, details);
+type Details = Record<string, unknown> & { reason?: string };
+
+/**
+ * The errors code throws on purpose, each with the message of `key` (lib/i18n/messages.ts) in the caller's
+ * language. The stable `reason` is the key, unless `details.reason` names another (a reason with several
+ * wordings, such as CITIZEN_DECEASED).
+ */
+export function inputError<K extends MessageKey>(key: K, params: MessageParams<K>, details: Details = {}): UserInputError {
+  return new UserInputError(message(key, params as never), { reason: key, ...details });
+}
+
+function domainError<K extends MessageKey>(code: ClientErrorCode, key: K, params: MessageParams<K>, details: Details = {}): DomainError {
+  const { reason = key, ...rest } = details;
+  return new DomainError(code, reason, message(key, params as never), rest);
+}
+
+export const notFound = <K extends MessageKey>(key: K, params: MessageParams<K>, details?: Details) => domainError('NOT_FOUND', key, params, details);
+export const conflict = <K extends MessageKey>(key: K, params: MessageParams<K>, details?: Details) => domainError('CONFLICT', key, params, details);
+export const unavailable = <K extends MessageKey>(key: K, params: MessageParams<K>, details?: Details) =>
+  domainError('AGENCY_UNAVAILABLE', key, params, details);
+export const unauthenticatedCaller = <K extends MessageKey>(key: K, params: MessageParams<K>, details?: Details) =>
+  domainError('UNAUTHENTICATED', key, params, details);
 
 /** Walks an error's originalError chain (graphql-js and Apollo wrap errors several times). */
 export function causes(error: unknown): unknown[] {

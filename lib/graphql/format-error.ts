@@ -1,12 +1,18 @@
 import type { GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { causes, DomainError, ErrorCode, UserInputError } from './errors';
+import { isDatabaseUnavailable } from '../database-failure';
+import { findAgency } from '../agencies';
+import { currentLanguage } from '../i18n/language';
+import { message } from '../i18n/messages';
 
 /**
  * What a client may see of an error. Deliberate errors (bad input, not allowed, agency unavailable, and
  * the GraphQL request errors graphql-js makes) keep their message and code; anything else is an internal
  * fault: the client gets "Internal error" and the full error goes to the log. No SQL, stack trace or
- * URL ever leaves this way.
+ * URL ever leaves this way. An agency's database that cannot be reached (refused, terminated, timed out)
+ * is not a fault of the request: that agency's data is missing, so the client gets AGENCY_UNAVAILABLE,
+ * with the path of the field left without it.
  */
 const CLIENT_ERROR_CODES = new Set<string>([
   ErrorCode.BAD_USER_INPUT,
@@ -26,11 +32,17 @@ const CLIENT_ERROR_CODES = new Set<string>([
   'OPERATION_RESOLUTION_FAILURE',
   'OPERATION_NOT_SUPPORTED',
   'BAD_REQUEST',
+  'AUDIT_UNAVAILABLE',
 ]);
 
 export type ErrorLogger = (message: string, error: unknown) => void;
 
-export function formatClientError(formatted: GraphQLFormattedError, error: unknown, log: ErrorLogger): GraphQLFormattedError {
+export interface FormatOptions {
+  /** The agency whose subgraph formats the error (lib/agencies.ts id): names it when its database fails. */
+  agency?: string;
+}
+
+export function formatClientError(formatted: GraphQLFormattedError, error: unknown, log: ErrorLogger, options: FormatOptions = {}): GraphQLFormattedError {
   // The originalError chain includes what unwrapResolverError would return.
   const input = causes(error).find((cause): cause is UserInputError => cause instanceof UserInputError);
   const { stacktrace: _stack, ...extensions } = formatted.extensions ?? {};
@@ -43,13 +55,55 @@ export function formatClientError(formatted: GraphQLFormattedError, error: unkno
   }
   const code = typeof extensions.code === 'string' ? extensions.code : undefined;
   if (code && CLIENT_ERROR_CODES.has(code)) {
-    return { ...formatted, extensions };
+    return localized({ ...formatted, extensions });
+  }
+  if (options.agency && isDatabaseUnavailable(error)) {
+    log('database unavailable', unwrapResolverError(error));
+    return {
+      message: message('AGENCY_DATABASE_UNAVAILABLE', { agency: options.agency }),
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: { code: ErrorCode.AGENCY_UNAVAILABLE, reason: 'AGENCY_DATABASE_UNAVAILABLE', agency: agencyTitle(options.agency) },
+    };
   }
   log('internal error', unwrapResolverError(error));
   return {
-    message: 'Internal error. It has been logged; retry later or contact the operator.',
+    message: message('INTERNAL_SERVER_ERROR'),
     locations: formatted.locations,
     path: formatted.path,
     extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
   };
+}
+
+const agencyTitle = (id: string) => findAgency(id)?.title ?? id;
+
+/** graphql-js's words for a variable it could not coerce ("Variable "$code" of required type …"). */
+const VARIABLE_NAMED = /^Variable "\$([_A-Za-z][_0-9A-Za-z]*)"/;
+
+/**
+ * Errors whose words come from graphql-js or Apollo Server (parse, validation, variables, the HTTP request):
+ * in Vietnamese, a sentence of ours carries their English detail.
+ * A variable graphql-js could not coerce is bad input like any other: it gets a reason and the variable's name.
+ */
+function localized(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  const extensions = formatted.extensions ?? {};
+  const code = extensions.code;
+  const detail = formatted.message;
+  if (code === ErrorCode.BAD_USER_INPUT && extensions.reason === undefined) {
+    const variable = VARIABLE_NAMED.exec(detail)?.[1];
+    return {
+      ...formatted,
+      message: message('VARIABLE_INVALID', { detail }),
+      extensions: { ...extensions, reason: 'VARIABLE_INVALID', ...(variable ? { variable } : {}) },
+    };
+  }
+  if (currentLanguage() === 'en') return formatted;
+  switch (code) {
+    case 'GRAPHQL_PARSE_FAILED':
+    case 'GRAPHQL_VALIDATION_FAILED':
+    case 'BAD_REQUEST':
+      return { ...formatted, message: message(code, { detail }) };
+    default:
+      return formatted;
+  }
 }

@@ -1,6 +1,6 @@
 import { GraphQLScalarType, Kind, type ValueNode } from 'graphql';
 import { parsePersonalCode, PersonalCodeError } from '../personal-code';
-import { UserInputError } from './errors';
+import { inputError, UserInputError } from './errors';
 
 /**
  * The custom scalars every subgraph declares. The gateway runs the same validators on operations
@@ -23,11 +23,11 @@ const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 export function validateDate(value: unknown): Date {
   const match = typeof value === 'string' ? ISO_DATE.exec(value) : null;
   if (!match) {
-    throw new UserInputError(`A date is written YYYY-MM-DD; got ${JSON.stringify(value)}.`, { reason: 'DATE_FORMAT' });
+    throw inputError('DATE_FORMAT', { value: String(JSON.stringify(value)).slice(0, 40) });
   }
   const date = new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])));
   if (date.toISOString().slice(0, 10) !== value) {
-    throw new UserInputError(`${value} is not a date of the calendar.`, { reason: 'DATE_INVALID' });
+    throw inputError('DATE_INVALID', { value: String(value) });
   }
   return date;
 }

@@ -5,7 +5,7 @@ import type { Principal } from '../../lib/access/principal';
 import { lockName } from '../../lib/advisory-lock';
 import { recordChange } from '../../lib/change-log';
 import { encode, SEX_CODES } from '../../lib/code-table';
-import { DomainError, UserInputError, conflict, notFound } from '../../lib/graphql/errors';
+import { conflict, inputError, notFound, unavailable } from '../../lib/graphql/errors';
 import { countryCodeArgument, notInFuture, provinceCodeArgument, requiredText, today } from '../../lib/graphql/arguments';
 import { formatDate } from '../../lib/graphql/scalars';
 import type { ResidentSummary } from '../../lib/residents-service';
@@ -66,7 +66,7 @@ function parentArgument(parent: ParentInput | null | undefined, argument: string
   if (!parent) return null;
   if (parent.personalCode) return { personalCode: parent.personalCode, name: null, nationality: null };
   if (!parent.name || !parent.nationality) {
-    throw new UserInputError(`${argument} needs a personalCode, or a name and a nationality.`, { argument, reason: 'PARENT_IDENTITY_REQUIRED' });
+    throw inputError('PARENT_IDENTITY_REQUIRED', { argument }, { argument });
   }
   return {
     personalCode: null,
@@ -92,10 +92,7 @@ export function validateBirthInput(input: RegisterBirthInput): BirthRequestData 
 
 function idempotencyKeyArgument(value: string): string {
   if (!IDEMPOTENCY_KEY.test(value)) {
-    throw new UserInputError('input.idempotencyKey is 8 to 100 letters, digits or - _ . : (a UUID, say), made once per birth.', {
-      argument: 'input.idempotencyKey',
-      reason: 'IDEMPOTENCY_KEY_FORMAT',
-    });
+    throw inputError('IDEMPOTENCY_KEY_FORMAT', {}, { argument: 'input.idempotencyKey' });
   }
   return value;
 }
@@ -114,9 +111,7 @@ async function checkParents(data: BirthRequestData, ctx: Context): Promise<void>
     );
   } catch (error) {
     if (error instanceof AgencyUnreachableError) {
-      throw new DomainError('AGENCY_UNAVAILABLE', 'PARENTS_NOT_CONFIRMED', `The ${error.agency.title} did not answer, so the parents could not be checked; nothing was registered. Retry later with the same idempotency key.`, {
-        agency: error.agency.title,
-      });
+      throw unavailable('PARENTS_NOT_CONFIRMED', { agency: error.agency.id }, { agency: error.agency.title });
     }
     throw error;
   }
@@ -125,24 +120,22 @@ async function checkParents(data: BirthRequestData, ctx: Context): Promise<void>
     const parent = data[role]!;
     const argument = `input.${role}.personalCode`;
     const person = found.get(parent.personalCode!);
-    if (!person) throw notFound('PARENT_NOT_FOUND', `No citizen has the personal code ${parent.personalCode} given for the ${role}.`, { argument });
+    if (!person) throw notFound('PARENT_NOT_FOUND', { code: parent.personalCode!, role }, { argument });
     if (person.personalCode !== parent.personalCode) {
-      throw conflict('PERSONAL_CODE_CANCELLED', `The ${role}'s code ${parent.personalCode} was cancelled and replaced by ${person.personalCode}.`, {
-        argument,
-        currentPersonalCode: person.personalCode,
-      });
+      throw conflict(
+        'PARENT_CODE_CANCELLED',
+        { code: parent.personalCode!, role, current: person.personalCode },
+        { reason: 'PERSONAL_CODE_CANCELLED', argument, currentPersonalCode: person.personalCode },
+      );
     }
     if (person.dateOfBirth >= data.childDateOfBirth) {
-      throw new UserInputError(`The child's date of birth ${data.childDateOfBirth} is not after the ${role}'s (${person.dateOfBirth}).`, {
-        argument: 'input.childDateOfBirth',
-        reason: 'DATE_BEFORE_PARENT_BIRTH',
-      });
+      throw inputError('DATE_BEFORE_PARENT_BIRTH', { date: data.childDateOfBirth, role, parentDate: person.dateOfBirth }, { argument: 'input.childDateOfBirth' });
     }
     if (person.dateOfDeath) {
       const died = new Date(`${person.dateOfDeath}T00:00:00Z`);
       const latestBirth = role === 'mother' ? died : addMonths(died, POSTHUMOUS_MONTHS);
       if (born > latestBirth) {
-        throw conflict('PARENT_DECEASED', `The ${role} (${parent.personalCode}) died on ${person.dateOfDeath}, before this birth could be theirs.`, { argument });
+        throw conflict('PARENT_DECEASED', { code: parent.personalCode!, role, died: person.dateOfDeath }, { argument });
       }
     }
     parent.name = person.fullName;
@@ -231,9 +224,7 @@ export async function registerBirth(input: RegisterBirthInput, ctx: Context): Pr
 
 async function answerRetry(known: Recorded, fingerprint: string, ctx: Context): Promise<BirthOutcome> {
   if (known.fingerprint !== fingerprint) {
-    throw conflict('IDEMPOTENCY_KEY_REUSED', 'This idempotency key was already used to register a different birth; make a new key for each birth.', {
-      argument: 'input.idempotencyKey',
-    });
+    throw conflict('IDEMPOTENCY_KEY_REUSED', {}, { argument: 'input.idempotencyKey' });
   }
   return outcomeOf(known.status === 'CHO_CAP_SO' ? await completeBirth(known, ctx.caller, ctx) : known);
 }

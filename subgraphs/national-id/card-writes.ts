@@ -2,7 +2,7 @@ import { Prisma } from '../../prisma/national-id/generated/client';
 import { requireActor } from '../../lib/caller';
 import { lockName } from '../../lib/advisory-lock';
 import { recordChange } from '../../lib/change-log';
-import { conflict, DomainError, notFound, UserInputError } from '../../lib/graphql/errors';
+import { conflict, inputError, notFound, unavailable, type DomainError } from '../../lib/graphql/errors';
 import { notBefore, notInFuture, requiredText } from '../../lib/graphql/arguments';
 import { formatDate } from '../../lib/graphql/scalars';
 import type { ResidentSummary } from '../../lib/residents-service';
@@ -45,22 +45,13 @@ const TRANSACTION = { maxWait: 10_000, timeout: 15_000 };
 /** The kinds of card issued today: only chip cards (CCCD gắn chip) since 2021. */
 function issuedKind(kind: IdentityCardKind | null | undefined): 'CCCD_CHIP' {
   if (kind == null || kind === 'CHIP_ID') return 'CCCD_CHIP';
-  const message =
-    kind === 'LEGACY_ID'
-      ? 'A legacy ID card (CMND, 9 digits) is never issued again: issue a chip card (CHIP_ID), whose number is the personal code.'
-      : 'Citizen identity cards without a chip are no longer issued: issue a chip card (CHIP_ID).';
-  throw new UserInputError(message, { argument: 'input.kind', reason: 'CARD_KIND_NOT_ISSUED' });
+  throw inputError(kind === 'LEGACY_ID' ? 'CARD_KIND_LEGACY' : 'CARD_KIND_NO_CHIP', {}, { argument: 'input.kind', reason: 'CARD_KIND_NOT_ISSUED' });
 }
 
 /** The Resident Information Center could not be asked: a refusal the client may retry, with nothing written. */
 function residentsUnavailable(error: AgencyUnreachableError): DomainError {
   console.error(`[national-id] holder check failed: ${error.message}`);
-  return new DomainError(
-    'AGENCY_UNAVAILABLE',
-    'HOLDER_NOT_CONFIRMED',
-    `The ${error.agency.title} did not answer, so the card holder could not be confirmed and nothing was written. Retry later.`,
-    { agency: error.agency.title },
-  );
+  return unavailable('HOLDER_NOT_CONFIRMED', { agency: error.agency.id }, { agency: error.agency.title });
 }
 
 /**
@@ -90,18 +81,16 @@ async function confirmHolder(ctx: Context, personalCode: string, options: { livi
     throw error;
   }
   const argument = 'input.personalCode';
-  if (!person) throw notFound('CITIZEN_NOT_FOUND', `No citizen has the personal code ${personalCode}.`, { argument });
+  if (!person) throw notFound('CITIZEN_NOT_FOUND', { code: personalCode }, { argument });
   if (person.personalCode !== personalCode) {
     throw conflict(
-      'PERSONAL_CODE_CANCELLED',
-      `The personal code ${personalCode} was cancelled; the citizen's code is now ${person.personalCode}. Card writes name the code in force.`,
-      { argument, currentPersonalCode: person.personalCode },
+      'CARD_HOLDER_CODE_CANCELLED',
+      { code: personalCode, current: person.personalCode },
+      { reason: 'PERSONAL_CODE_CANCELLED', argument, currentPersonalCode: person.personalCode },
     );
   }
   if (options.living && person.dateOfDeath !== null) {
-    throw conflict('CITIZEN_DECEASED', `The citizen ${personalCode} died on ${person.dateOfDeath}: a deceased citizen cannot be given a card.`, {
-      argument,
-    });
+    throw conflict('CITIZEN_DECEASED_NO_CARD', { code: personalCode, died: person.dateOfDeath }, { reason: 'CITIZEN_DECEASED', argument });
   }
   return person;
 }
@@ -130,23 +119,21 @@ function actingCaller(ctx: Context) {
 /** The valid card, or the refusal a write that needs one gets. */
 function validCard(cards: IdentityCardRecord[], statusOf: StatusOf, personalCode: string): IdentityCardRecord {
   const card = cards.find((c) => statusOf(c) === 'VALID');
-  if (!card) throw conflict('NO_VALID_CARD', `The citizen ${personalCode} has no valid identity card.`, { argument: 'input.personalCode' });
+  if (!card) throw conflict('NO_VALID_CARD', { code: personalCode }, { argument: 'input.personalCode' });
   return card;
 }
 
 /** A new card is not dated before any card the holder already has (the card history stays in order). */
 function afterPreviousCards(issuedOn: Date, cards: IdentityCardRecord[]): void {
   const latest = cards[0];
-  if (latest) notBefore(issuedOn, latest.issuedOn, 'input.issuedOn', 'ISSUED_BEFORE_PREVIOUS_CARD', `the issue date of the citizen's card ${latest.number}`);
+  if (latest) notBefore(issuedOn, latest.issuedOn, 'input.issuedOn', 'ISSUED_BEFORE_PREVIOUS_CARD', 'PREVIOUS_CARD_ISSUE', { number: latest.number });
 }
 
 /** The index guard fired: another writer made a valid card first. */
 function uniqueValidCard<T>(personalCode: string) {
   return (error: unknown): T => {
     if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
-      throw conflict('CARD_ALREADY_VALID', `The citizen ${personalCode} already has a valid identity card: replace it instead.`, {
-        argument: 'input.personalCode',
-      });
+      throw conflict('CARD_ALREADY_VALID', { code: personalCode }, { argument: 'input.personalCode' });
     }
     throw error;
   };
@@ -197,7 +184,7 @@ async function confirmNewCard(ctx: Context, input: IssueIdentityCardInput | Repl
   const checked = newCardInput(input);
   const holder = await confirmHolder(ctx, input.personalCode, { living: true });
   const dateOfBirth = new Date(`${holder.dateOfBirth}T00:00:00Z`);
-  notBefore(checked.issuedOn, dateOfBirth, 'input.issuedOn', 'ISSUED_BEFORE_BIRTH', "the holder's date of birth");
+  notBefore(checked.issuedOn, dateOfBirth, 'input.issuedOn', 'ISSUED_BEFORE_BIRTH', 'HOLDER_BIRTH');
   return { holder, personalCode: input.personalCode, issuedOn: checked.issuedOn, issuingAuthority: checked.issuingAuthority, dateOfBirth };
 }
 
@@ -222,7 +209,7 @@ export function cardMutations(statusOf: StatusOf): MutationResolvers {
           if (valid) {
             throw conflict(
               'CARD_ALREADY_VALID',
-              `The citizen ${card.personalCode} already has a valid identity card (${valid.number}, issued ${formatDate(valid.issuedOn)}): replace it instead.`,
+              { code: card.personalCode, number: valid.number, issued: formatDate(valid.issuedOn) },
               { argument: 'input.personalCode' },
             );
           }
@@ -294,7 +281,7 @@ export function cardMutations(statusOf: StatusOf): MutationResolvers {
       const holder = await confirmHolder(ctx, input.personalCode, { living: false });
       const lost = await ctx.db.prisma.$transaction(async (tx) => {
         const old = validCard(await lockHolderCards(tx, holder), statusOf, input.personalCode);
-        if (lostOn) notBefore(lostOn, old.issuedOn, 'input.lostOn', 'LOST_BEFORE_ISSUE', `the card's issue date`);
+        if (lostOn) notBefore(lostOn, old.issuedOn, 'input.lostOn', 'LOST_BEFORE_ISSUE', 'CARD_ISSUE');
         const updated = await tx.identityCard.update({ where: { id: old.id }, data: { status: 'MAT', updatedAt: new Date() } });
         await recordChange(tx, caller, {
           action: 'REPORT_CARD_LOST',

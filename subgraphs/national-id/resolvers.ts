@@ -1,5 +1,5 @@
 import { DateScalar, PersonalCodeScalar, validatePersonalCode } from '../../lib/graphql/scalars';
-import { UserInputError } from '../../lib/graphql/errors';
+import { inputError } from '../../lib/graphql/errors';
 import type { IdentityCardStatus, Resolvers } from './generated/graphql';
 import { CARD_KIND, CARD_STATUS, decode } from './codes';
 import type { CitizenReference, IdentityCardRecord } from './models';
@@ -34,10 +34,7 @@ function cardNumberArgument(number: string): string {
   const trimmed = number.trim();
   if (LEGACY_ID.test(trimmed)) return trimmed;
   if (/^\d{12}$/.test(trimmed)) return validatePersonalCode(trimmed);
-  throw new UserInputError(
-    `An identity card number is 12 digits (citizen identity card or chip card) or 9 digits (legacy ID); got "${number.slice(0, 20)}".`,
-    { argument: 'number', reason: 'CARD_NUMBER_FORMAT' },
-  );
+  throw inputError('CARD_NUMBER_FORMAT', { value: number.slice(0, 20) }, { argument: 'number' });
 }
 
 export const resolvers: Resolvers = {
@@ -60,8 +57,10 @@ export const resolvers: Resolvers = {
     __resolveReference: (reference) => reference,
     identityCard: async (citizen, _args, ctx) => (await cardsOf(citizen, ctx)).find((card) => effectiveStatus(card) === 'VALID') ?? null,
     identityCards: (citizen, _args, ctx) => cardsOf(citizen, ctx),
-    legacyIdNumbers: async (citizen, _args, ctx) =>
-      (await cardsOf(citizen, ctx)).filter((card) => card.kind === 'CMND').map((card) => card.number),
+    // A CMND keeps its number through renewals and replacements: each number once, newest card first.
+    legacyIdNumbers: async (citizen, _args, ctx) => [
+      ...new Set((await cardsOf(citizen, ctx)).filter((card) => card.kind === 'CMND').map((card) => card.number)),
+    ],
   },
 
   Mutation: cardMutations(effectiveStatus),

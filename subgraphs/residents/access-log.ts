@@ -1,6 +1,6 @@
 import { forbidden, mayAskRootField } from '../../lib/access/policy';
 import { citizenAccessLog, searchAuditLog, AuditSearchError, type AuditPage } from '../../lib/audit/search';
-import { DomainError, UserInputError } from '../../lib/graphql/errors';
+import { UserInputError, unavailable } from '../../lib/graphql/errors';
 import type { Context } from './context';
 
 /**
@@ -9,7 +9,7 @@ import type { Context } from './context';
  * classification, and these check the role, since only auditors search everyone's log.
  */
 function store(ctx: Context) {
-  if (!ctx.services.auditStore) throw new DomainError('AGENCY_UNAVAILABLE', 'AUDIT_OFF', 'The access log is not kept on this deployment (AUDIT_RECORDING is off).');
+  if (!ctx.services.auditStore) throw unavailable('AUDIT_OFF', {});
   return ctx.services.auditStore;
 }
 
@@ -25,7 +25,7 @@ async function page<T>(search: () => Promise<AuditPage<T>>) {
 
 export function myAccessLog(args: { first?: number | null; after?: string | null }, ctx: Context) {
   const principal = ctx.caller.principal;
-  if (!principal || !mayAskRootField(principal.role, 'myAccessLog') || !principal.personalCode) throw forbidden('NOT_A_CITIZEN', 'myAccessLog is the log of the citizen calling; other roles search auditLog.');
+  if (!principal || !mayAskRootField(principal.role, 'myAccessLog') || !principal.personalCode) throw forbidden('NOT_A_CITIZEN', {});
   const code = principal.personalCode;
   return page(async () => {
     const result = await citizenAccessLog(store(ctx), code, { first: args.first ?? 20, after: args.after });
@@ -38,7 +38,7 @@ export function auditLog(
   args: { personalCode?: string | null; agency?: string | null; subject?: string | null; from?: Date | null; to?: Date | null; first?: number | null; after?: string | null },
   ctx: Context,
 ) {
-  if (!ctx.caller.principal || !mayAskRootField(ctx.caller.principal.role, 'auditLog')) throw forbidden('NOT_AN_AUDITOR', 'Only auditors search the audit log.');
+  if (!ctx.caller.principal || !mayAskRootField(ctx.caller.principal.role, 'auditLog')) throw forbidden('NOT_AN_AUDITOR', {});
   return page(async () => {
     const result = await searchAuditLog(store(ctx), {
       personalCode: args.personalCode ?? undefined,

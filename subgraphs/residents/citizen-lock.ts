@@ -32,14 +32,14 @@ export async function lockCitizen(
     if (former) {
       throw conflict(
         'PERSONAL_CODE_CANCELLED',
-        `The personal code ${personalCode} was cancelled and replaced by ${former.current.trim()}; make changes under the code in force.`,
+        { code: personalCode, current: former.current.trim() },
         { argument, currentPersonalCode: former.current.trim() },
       );
     }
-    throw notFound('CITIZEN_NOT_FOUND', `No citizen has the personal code ${personalCode}.`, { argument });
+    throw notFound('CITIZEN_NOT_FOUND', { code: personalCode }, { argument });
   }
   if (options.living !== false && citizen.dateOfDeath !== null) {
-    throw conflict('CITIZEN_DECEASED', `The citizen ${personalCode} died on ${formatDate(citizen.dateOfDeath)}.`, { argument });
+    throw conflict('CITIZEN_DECEASED', { code: personalCode, died: formatDate(citizen.dateOfDeath) }, { argument });
   }
   return citizen;
 }

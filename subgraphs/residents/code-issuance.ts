@@ -69,7 +69,7 @@ export async function issuePersonalCode(tx: Prisma.TransactionClient, request: C
     if (used >= BLOCK_SIZE) {
       throw conflict(
         'CODE_BLOCK_EXHAUSTED',
-        `All 1,000,000 personal codes for province ${request.provinceCode}, ${request.sex.toLowerCase()}, born ${request.dateOfBirth.getUTCFullYear()} (block ${prefix}) have been issued.`,
+        { province: request.provinceCode, sex: request.sex, year: request.dateOfBirth.getUTCFullYear(), block: prefix },
         { block: prefix },
       );
     }
@@ -83,5 +83,5 @@ export async function issuePersonalCode(tx: Prisma.TransactionClient, request: C
       LIMIT 1`;
     if (free[0] && (await tryInsert(tx, free[0].code, by))) return free[0].code;
   }
-  throw conflict('CODE_ISSUANCE_CONTENDED', `Could not issue a code in block ${prefix} now: too many concurrent issuances. Retry.`, { block: prefix });
+  throw conflict('CODE_ISSUANCE_CONTENDED', { block: prefix }, { block: prefix });
 }

@@ -2,7 +2,7 @@ import { requireService } from '../../lib/caller';
 import { lockName } from '../../lib/advisory-lock';
 import { recordChange } from '../../lib/change-log';
 import { encode, SEX_CODES } from '../../lib/code-table';
-import { UserInputError, conflict } from '../../lib/graphql/errors';
+import { conflict, inputError } from '../../lib/graphql/errors';
 import { countryCodeArgument, notBefore, notInFuture, provinceCodeArgument, requiredText } from '../../lib/graphql/arguments';
 import { formatDate } from '../../lib/graphql/scalars';
 import { parsePersonalCode } from '../../lib/personal-code';
@@ -72,16 +72,10 @@ export async function reissuePersonalCode(input: ReissuePersonalCodeInput, ctx: 
     const sex = input.sex ?? SEX[citizen.sex];
     const dateOfBirth = newDateOfBirth ?? citizen.dateOfBirth;
     if (input.reason === 'SEX_CHANGE' && sex === SEX[citizen.sex]) {
-      throw new UserInputError(`A re-issue for a sex change needs input.sex different from the record's (${SEX[citizen.sex].toLowerCase()}).`, {
-        argument: 'input.sex',
-        reason: 'SEX_UNCHANGED',
-      });
+      throw inputError('SEX_UNCHANGED', { sex: SEX[citizen.sex] }, { argument: 'input.sex' });
     }
     if (input.reason === 'BIRTH_YEAR_CORRECTION' && dateOfBirth.getUTCFullYear() === citizen.dateOfBirth.getUTCFullYear()) {
-      throw new UserInputError(`A re-issue for a birth-year correction needs input.dateOfBirth in another year than ${citizen.dateOfBirth.getUTCFullYear()}.`, {
-        argument: 'input.dateOfBirth',
-        reason: 'BIRTH_YEAR_UNCHANGED',
-      });
+      throw inputError('BIRTH_YEAR_UNCHANGED', { year: citizen.dateOfBirth.getUTCFullYear() }, { argument: 'input.dateOfBirth' });
     }
     // PPP is frozen at registration: the new code keeps the province of the old one.
     const { provinceCode } = parsePersonalCode(oldCode);
@@ -130,11 +124,13 @@ export async function recordDeath(input: RecordDeathInput, ctx: Context): Promis
   await inTransaction(ctx, async (tx) => {
     const citizen = await lockCitizen(tx, input.personalCode, 'input.personalCode', { living: false });
     if (citizen.dateOfDeath !== null) {
-      throw conflict('CITIZEN_DECEASED', `The death of ${input.personalCode} was already recorded (${formatDate(citizen.dateOfDeath)}).`, {
-        argument: 'input.personalCode',
-      });
+      throw conflict(
+        'DEATH_ALREADY_RECORDED',
+        { code: input.personalCode, died: formatDate(citizen.dateOfDeath) },
+        { reason: 'CITIZEN_DECEASED', argument: 'input.personalCode' },
+      );
     }
-    notBefore(dateOfDeath, citizen.dateOfBirth, 'input.dateOfDeath', 'DATE_BEFORE_BIRTH', 'the date of birth');
+    notBefore(dateOfDeath, citizen.dateOfBirth, 'input.dateOfDeath', 'DATE_BEFORE_BIRTH', 'BIRTH');
     await tx.citizen.update({ where: { personalCode: input.personalCode }, data: { dateOfDeath, updatedAt: new Date() } });
     // Residence registrations in force end with the person (one registered after the date of death, a
     // late-recorded death, ends on its own first day: an end never precedes a start).

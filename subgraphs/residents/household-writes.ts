@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { recordChange } from '../../lib/change-log';
 import { notBefore, notInFuture, requiredText } from '../../lib/graphql/arguments';
-import { conflict, notFound, UserInputError } from '../../lib/graphql/errors';
+import { conflict, inputError, notFound } from '../../lib/graphql/errors';
 import { lockCitizen, type LockedCitizen } from './citizen-lock';
 import type { Context } from './context';
 import type {
@@ -31,7 +31,7 @@ async function lockHousehold(tx: Tx, number: string, argument: string): Promise<
   const rows = await tx.$queryRaw<LockedHousehold[]>`
     SELECT so_ho AS "number", so_dinh_danh_chu_ho AS "headCode", ngay_lap AS "establishedOn"
       FROM ho_gia_dinh WHERE so_ho = ${number} FOR UPDATE`;
-  if (!rows[0]) throw notFound('HOUSEHOLD_NOT_FOUND', `There is no household number ${number}.`, { argument });
+  if (!rows[0]) throw notFound('HOUSEHOLD_NOT_FOUND', { number }, { argument });
   return rows[0];
 }
 
@@ -40,7 +40,7 @@ const currentMembership = (tx: Tx, personalCode: string) => tx.householdMember.f
 /** A membership cannot start before the citizen's previous one ended (history does not overlap). */
 async function notBeforePreviousMembership(tx: Tx, personalCode: string, date: Date, argument: string): Promise<void> {
   const previous = await tx.householdMember.findFirst({ where: { personalCode, to: { not: null } }, orderBy: { to: 'desc' } });
-  if (previous?.to) notBefore(date, previous.to, argument, 'DATE_BEFORE_PREVIOUS_MEMBERSHIP', 'the end of their previous household membership');
+  if (previous?.to) notBefore(date, previous.to, argument, 'DATE_BEFORE_PREVIOUS_MEMBERSHIP', 'PREVIOUS_MEMBERSHIP_END');
 }
 
 async function refuseIfMember(tx: Tx, citizen: LockedCitizen, argument: string): Promise<void> {
@@ -48,15 +48,15 @@ async function refuseIfMember(tx: Tx, citizen: LockedCitizen, argument: string):
   if (membership) {
     throw conflict(
       'ALREADY_IN_HOUSEHOLD',
-      `The citizen ${citizen.personalCode} is a member of household ${membership.householdNumber}; they must leave it first.`,
+      { code: citizen.personalCode, number: membership.householdNumber },
       { argument, householdNumber: membership.householdNumber },
     );
   }
 }
 
-function notHead(relationship: HouseholdRelationship, argument: string, instead: string): string {
+function notHead(relationship: HouseholdRelationship, argument: string, why: 'HEAD_ONE_PER_HOUSEHOLD' | 'HEAD_NO_LONGER_HEAD'): string {
   if (relationship === 'HEAD') {
-    throw new UserInputError(`${argument} cannot be HEAD: ${instead}.`, { argument, reason: 'RELATIONSHIP_HEAD_NOT_ALLOWED' });
+    throw inputError(why, { argument }, { argument, reason: 'RELATIONSHIP_HEAD_NOT_ALLOWED' });
   }
   return relationshipCode(relationship);
 }
@@ -107,20 +107,18 @@ export async function createHousehold(args: MutationCreateHouseholdArgs, ctx: Co
 export async function joinHousehold(args: MutationJoinHouseholdArgs, ctx: Context): Promise<HouseholdWithMembers> {
   const caller = actorOf(ctx);
   const number = requiredText(args.householdNumber, 'householdNumber', HOUSEHOLD_NUMBER_LENGTH);
-  const relationship = notHead(args.relationshipToHead, 'relationshipToHead', 'a household has one head; use changeHouseholdHead');
+  const relationship = notHead(args.relationshipToHead, 'relationshipToHead', 'HEAD_ONE_PER_HOUSEHOLD');
   const from = notInFuture(args.from, 'from');
   await inTransaction(ctx, async (tx) => {
     const household = await lockHousehold(tx, number, 'householdNumber');
     const citizen = await lockCitizen(tx, args.personalCode, 'personalCode');
     const members = await tx.householdMember.count({ where: { householdNumber: number, to: null } });
     if (members === 0) {
-      throw conflict('HOUSEHOLD_DISSOLVED', `Household ${number} was dissolved: it has no members and cannot be joined.`, {
-        argument: 'householdNumber',
-      });
+      throw conflict('HOUSEHOLD_DISSOLVED', { number }, { argument: 'householdNumber' });
     }
     await refuseIfMember(tx, citizen, 'personalCode');
     notBeforeBirth(from, citizen, 'from');
-    notBefore(from, household.establishedOn, 'from', 'DATE_BEFORE_ESTABLISHED', 'the household was established');
+    notBefore(from, household.establishedOn, 'from', 'DATE_BEFORE_ESTABLISHED', 'HOUSEHOLD_ESTABLISHED');
     await notBeforePreviousMembership(tx, citizen.personalCode, from, 'from');
     const member = await tx.householdMember.create({
       data: { householdNumber: number, personalCode: citizen.personalCode, relationship, from },
@@ -149,7 +147,7 @@ export async function leaveHousehold(args: MutationLeaveHouseholdArgs, ctx: Cont
     const membership = await currentMembership(tx, citizen.personalCode);
     if (!membership) {
       if (seen) throw new RetryWrite();
-      throw conflict('NOT_IN_HOUSEHOLD', `The citizen ${citizen.personalCode} is not a member of any household.`, { argument: 'personalCode' });
+      throw conflict('NOT_IN_HOUSEHOLD', { code: citizen.personalCode }, { argument: 'personalCode' });
     }
     if (membership.householdNumber !== seen?.householdNumber) throw new RetryWrite();
     const others = await tx.householdMember.count({
@@ -158,11 +156,11 @@ export async function leaveHousehold(args: MutationLeaveHouseholdArgs, ctx: Cont
     if (membership.relationship === 'CHU_HO' && others > 0) {
       throw conflict(
         'HEAD_CANNOT_LEAVE',
-        `The citizen ${citizen.personalCode} is the head of household ${membership.householdNumber}, which has ${others} other member(s): change the head first.`,
+        { code: citizen.personalCode, number: membership.householdNumber, others },
         { argument: 'personalCode', householdNumber: membership.householdNumber },
       );
     }
-    notBefore(on, membership.from, 'on', 'DATE_BEFORE_START', 'the start of their membership');
+    notBefore(on, membership.from, 'on', 'DATE_BEFORE_START', 'MEMBERSHIP_START');
     await tx.householdMember.update({ where: { id: membership.id }, data: { to: on } });
     await recordChange(tx, caller, {
       action: others === 0 ? 'DISSOLVE_HOUSEHOLD' : 'LEAVE_HOUSEHOLD',
@@ -182,13 +180,13 @@ export async function leaveHousehold(args: MutationLeaveHouseholdArgs, ctx: Cont
 export async function changeHouseholdHead(args: MutationChangeHouseholdHeadArgs, ctx: Context): Promise<HouseholdWithMembers> {
   const caller = actorOf(ctx);
   const number = requiredText(args.householdNumber, 'householdNumber', HOUSEHOLD_NUMBER_LENGTH);
-  const previousRelationship = notHead(args.previousHeadRelationship, 'previousHeadRelationship', 'the previous head is no longer the head');
+  const previousRelationship = notHead(args.previousHeadRelationship, 'previousHeadRelationship', 'HEAD_NO_LONGER_HEAD');
   const on = notInFuture(args.on, 'on');
   await inTransaction(ctx, async (tx) => {
     const household = await lockHousehold(tx, number, 'householdNumber');
     const newHeadCode = args.newHeadPersonalCode;
     if (newHeadCode === household.headCode) {
-      throw conflict('ALREADY_HEAD', `The citizen ${newHeadCode} is already the head of household ${number}.`, { argument: 'newHeadPersonalCode' });
+      throw conflict('ALREADY_HEAD', { code: newHeadCode, number }, { argument: 'newHeadPersonalCode' });
     }
     // Citizens by code: the same order as any other write that locks both.
     for (const code of [household.headCode, newHeadCode].sort()) {
@@ -198,13 +196,11 @@ export async function changeHouseholdHead(args: MutationChangeHouseholdHeadArgs,
     const members = await tx.householdMember.findMany({ where: { householdNumber: number, to: null } });
     const newHead = members.find((m) => m.personalCode === newHeadCode);
     if (!newHead) {
-      throw conflict('NOT_A_MEMBER', `The citizen ${newHeadCode} is not a current member of household ${number}.`, {
-        argument: 'newHeadPersonalCode',
-      });
+      throw conflict('NOT_A_MEMBER', { code: newHeadCode, number }, { argument: 'newHeadPersonalCode' });
     }
     const oldHead = members.find((m) => m.relationship === 'CHU_HO');
-    notBefore(on, newHead.from, 'on', 'DATE_BEFORE_START', "the start of the new head's membership");
-    if (oldHead) notBefore(on, oldHead.from, 'on', 'DATE_BEFORE_START', "the start of the previous head's membership");
+    notBefore(on, newHead.from, 'on', 'DATE_BEFORE_START', 'NEW_HEAD_MEMBERSHIP_START');
+    if (oldHead) notBefore(on, oldHead.from, 'on', 'DATE_BEFORE_START', 'PREVIOUS_HEAD_MEMBERSHIP_START');
 
     // Close before opening: at no statement are there two current heads or two current memberships.
     const closing = [newHead, ...(oldHead ? [oldHead] : [])];

@@ -1,4 +1,5 @@
 import type { Prisma } from '../../prisma/residents/generated/client';
+import type { CodeDiscrepancy } from '../../lib/personal-code';
 
 /**
  * What the residents resolvers pass around: Prisma rows with the relations one statement fetches.
@@ -43,6 +44,7 @@ export interface PersonalCodeCheckRecord {
   birthYear: number;
   consistent: boolean;
   discrepancies: string[];
+  discrepancyDetails: CodeDiscrepancy[];
 }
 
 export interface CitizenEdgeRecord {

@@ -1,6 +1,6 @@
 import { recordChange } from '../../lib/change-log';
 import { notBefore, notInFuture, today } from '../../lib/graphql/arguments';
-import { conflict, notFound, UserInputError } from '../../lib/graphql/errors';
+import { conflict, inputError, notFound } from '../../lib/graphql/errors';
 import { lockCitizen } from './citizen-lock';
 import type { Context } from './context';
 import type {
@@ -34,7 +34,7 @@ export async function registerPermanentResidence(args: MutationRegisterPermanent
       where: { personalCode: citizen.personalCode, kind: 'THUONG_TRU', status: 'HIEU_LUC' },
     });
     for (const registration of current) {
-      notBefore(from, registration.from, 'from', 'DATE_BEFORE_CURRENT_RESIDENCE', 'the start of the current permanent residence');
+      notBefore(from, registration.from, 'from', 'DATE_BEFORE_CURRENT_RESIDENCE', 'CURRENT_RESIDENCE_START');
     }
     if (current.length > 0) {
       await tx.residenceRegistration.updateMany({
@@ -64,9 +64,9 @@ export async function registerTemporaryResidence(args: MutationRegisterTemporary
   const to = args.to ?? null;
   if (to) {
     if (to.getTime() <= from.getTime()) {
-      throw new UserInputError(`to ${day(to)} must be after from ${day(from)}.`, { argument: 'to', reason: 'END_NOT_AFTER_START' });
+      throw inputError('END_NOT_AFTER_START', { to: day(to), from: day(from) }, { argument: 'to' });
     }
-    notBefore(to, today(), 'to', 'END_IN_PAST', 'today: a registration that has already ended cannot be registered');
+    notBefore(to, today(), 'to', 'END_IN_PAST', 'TODAY_ENDED');
   }
   await inTransaction(ctx, async (tx) => {
     const citizen = await lockCitizen(tx, args.personalCode, 'personalCode');
@@ -89,10 +89,7 @@ export async function registerTemporaryResidence(args: MutationRegisterTemporary
 export async function moveOut(args: MutationMoveOutArgs, ctx: Context): Promise<CitizenRecord> {
   const caller = actorOf(ctx);
   if (!/^[1-9][0-9]{0,17}$/.test(args.residenceId)) {
-    throw new UserInputError(`residenceId "${args.residenceId}" is not a residence registration id (the id of a Residence).`, {
-      argument: 'residenceId',
-      reason: 'RESIDENCE_ID_FORMAT',
-    });
+    throw inputError('RESIDENCE_ID_FORMAT', { id: args.residenceId.slice(0, 40) }, { argument: 'residenceId' });
   }
   const id = BigInt(args.residenceId);
   const on = notInFuture(args.on, 'on');
@@ -100,14 +97,12 @@ export async function moveOut(args: MutationMoveOutArgs, ctx: Context): Promise<
     const citizen = await lockCitizen(tx, args.personalCode, 'personalCode', { living: false });
     const registration = await tx.residenceRegistration.findFirst({ where: { id, personalCode: citizen.personalCode } });
     if (!registration) {
-      throw notFound('RESIDENCE_NOT_FOUND', `The citizen ${citizen.personalCode} has no residence registration ${args.residenceId}.`, {
-        argument: 'residenceId',
-      });
+      throw notFound('RESIDENCE_NOT_FOUND', { code: citizen.personalCode, id: args.residenceId }, { argument: 'residenceId' });
     }
     if (registration.status !== 'HIEU_LUC') {
-      throw conflict('RESIDENCE_NOT_ACTIVE', `The residence registration ${args.residenceId} has already ended.`, { argument: 'residenceId' });
+      throw conflict('RESIDENCE_NOT_ACTIVE', { id: args.residenceId }, { argument: 'residenceId' });
     }
-    notBefore(on, registration.from, 'on', 'DATE_BEFORE_START', "the registration's start");
+    notBefore(on, registration.from, 'on', 'DATE_BEFORE_START', 'REGISTRATION_START');
     await tx.residenceRegistration.update({ where: { id }, data: { status: 'DA_CHUYEN_DI', to: on } });
     await recordChange(tx, caller, {
       action: 'MOVE_OUT',

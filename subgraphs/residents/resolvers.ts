@@ -70,7 +70,8 @@ export const resolvers: Resolvers = {
         sex: parts.sex,
         birthYear: parts.birthYear,
         consistent: discrepancies.length === 0,
-        discrepancies,
+        discrepancies: discrepancies.map((discrepancy) => discrepancy.message),
+        discrepancyDetails: discrepancies,
       };
     },
     personalCodes: (citizen) => [citizen.personalCode, ...citizen.codeHistory.map((former) => former.code)],

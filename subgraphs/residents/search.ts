@@ -1,5 +1,5 @@
 import type { Prisma } from '../../prisma/residents/generated/client';
-import { UserInputError } from '../../lib/graphql/errors';
+import { inputError } from '../../lib/graphql/errors';
 import { literalLikeText, pageSize, provinceCodeArgument } from '../../lib/graphql/arguments';
 import type { QuerySearchCitizensArgs } from './generated/graphql';
 import type { Context } from './context';
@@ -19,7 +19,7 @@ export const encodeCursor = (personalCode: string) => Buffer.from(`c:${personalC
 function decodeCursor(cursor: string): string {
   const decoded = Buffer.from(cursor, 'base64url').toString();
   if (!/^c:\d{12}$/.test(decoded)) {
-    throw new UserInputError('`after` is not a cursor this search returned.', { argument: 'after', reason: 'BAD_CURSOR' });
+    throw inputError('BAD_CURSOR', { argument: 'after' }, { argument: 'after' });
   }
   return decoded.slice(2);
 }
@@ -28,13 +28,13 @@ export async function searchCitizens(args: QuerySearchCitizensArgs, ctx: Context
   const first = pageSize(args.first, MAX_PAGE);
   const name = args.name?.trim();
   if (!name && !args.dateOfBirth && !args.birthProvince && !args.residenceProvince) {
-    throw new UserInputError('Give at least one of name, dateOfBirth, birthProvince or residenceProvince.', { reason: 'NO_FILTER' });
+    throw inputError('NO_FILTER', {});
   }
   if (name !== undefined && name.length < 2) {
-    throw new UserInputError('name needs at least 2 characters.', { argument: 'name', reason: 'NAME_TOO_SHORT' });
+    throw inputError('NAME_TOO_SHORT', {}, { argument: 'name' });
   }
   if (name !== undefined && name.length > MAX_NAME) {
-    throw new UserInputError(`name takes at most ${MAX_NAME} characters; got ${name.length}.`, { argument: 'name', reason: 'NAME_TOO_LONG' });
+    throw inputError('NAME_TOO_LONG', { maximum: MAX_NAME, actual: name.length }, { argument: 'name' });
   }
   const where: Prisma.CitizenWhereInput = {};
   const codeFilter: Prisma.StringFilter = {};

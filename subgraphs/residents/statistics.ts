@@ -1,5 +1,5 @@
 import { provinceName } from '../../lib/provinces';
-import { UserInputError } from '../../lib/graphql/errors';
+import { inputError } from '../../lib/graphql/errors';
 import type { CitizenStatistics, StatisticsDimension } from './generated/graphql';
 import type { Context } from './context';
 import { SEX } from './codes';
@@ -14,7 +14,7 @@ const FIELDS = { PROVINCE: 'provinceCode', SEX: 'sex', BIRTH_DECADE: 'decade' } 
 export async function citizenStatistics(groupBy: readonly StatisticsDimension[], ctx: Context): Promise<CitizenStatistics> {
   const dimensions = [...new Set(groupBy)];
   if (dimensions.length === 0) {
-    throw new UserInputError('groupBy needs at least one of PROVINCE, SEX, BIRTH_DECADE.', { argument: 'groupBy', reason: 'NO_DIMENSION' });
+    throw inputError('NO_DIMENSION', {}, { argument: 'groupBy' });
   }
   const by = dimensions.map((dimension) => FIELDS[dimension]);
   const rows = await ctx.db.prisma.populationCount.groupBy({ by, _sum: { count: true }, where: { count: { gt: 0 } } });

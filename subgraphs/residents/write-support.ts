@@ -43,7 +43,7 @@ export async function inTransaction<T>(ctx: Context, work: (tx: Tx) => Promise<T
     }
   } catch (error) {
     if (error instanceof RetryWrite || isConcurrencyFailure(error)) {
-      throw conflict('CONCURRENT_CHANGE', 'Another change to the same records was being made at the same time; retry.');
+      throw conflict('CONCURRENT_CHANGE', {});
     }
     throw error;
   } finally {
@@ -93,7 +93,7 @@ export function relationshipCode(relationship: HouseholdRelationship): string {
 }
 
 export function notBeforeBirth(date: Date, citizen: { dateOfBirth: Date }, argument: string): Date {
-  return notBefore(date, citizen.dateOfBirth, argument, 'DATE_BEFORE_BIRTH', "the citizen's date of birth");
+  return notBefore(date, citizen.dateOfBirth, argument, 'DATE_BEFORE_BIRTH', 'CITIZEN_BIRTH');
 }
 
 export const day = formatDate;
