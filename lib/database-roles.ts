@@ -71,12 +71,13 @@ const AGENCY_TABLE_EXCEPTIONS: Readonly<Record<string, readonly TablePrivilege[]
 };
 
 /**
- * Functions of an agency database its service must be able to call. cg_ten_khong_dau folds a citizen's name
- * for search (prisma/residents/migrations/*_name_search): PostgreSQL calls it to fill cong_dan's generated
- * column on every INSERT and UPDATE, with the writing role's rights.
+ * Functions of an agency database its service must be able to call. For search by name
+ * (prisma/residents/migrations/*_name_search): cg_ten_khong_dau folds a citizen's name and cg_hau_to takes its
+ * word suffixes; PostgreSQL calls both on every INSERT and UPDATE of cong_dan (a generated column, expression
+ * indexes) with the writing role's rights, and the search calls cg_hau_to.
  */
 const AGENCY_FUNCTIONS: Partial<Record<Agency['id'], readonly string[]>> = {
-  residents: ['cg_ten_khong_dau'],
+  residents: ['cg_ten_khong_dau', 'cg_hau_to'],
 };
 
 export function agencyGrants(id: Agency['id']): DatabaseGrants {

@@ -31,8 +31,7 @@ export function createResidentsSubgraph(config: SubgraphConfig): Promise<AgencyS
     config,
     schemaPath: path.join(__dirname, 'schema.graphql'),
     resolvers,
-    // The folded name is for searchCitizens' filter only: no query needs it back.
-    createClient: (adapter) => new PrismaClient({ adapter, omit: { citizen: { searchName: true } } }),
+    createClient: (adapter) => new PrismaClient({ adapter }),
     createLoaders,
     serviceOnly: ['createCitizenAtBirth'],
     subjects: DATA_SUBJECTS,
