@@ -78,6 +78,25 @@ async function search(name: string, first = 100, after?: string) {
   return response.data.searchCitizens as { edges: { cursor: string; node: { personalCode: string; fullName: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
 }
 
+/**
+ * Other test files register births and re-issue codes while this one runs: answers are compared on the
+ * citizens that were there, under the same name and code, both when the population was read and now.
+ */
+async function unchanged(): Promise<Set<string>> {
+  const { rows } = await f.residents.query<{ code: string; name: string }>('SELECT so_dinh_danh AS code, ho_ten AS name FROM cong_dan');
+  const now = new Map(rows.map((r) => [r.code, r.name]));
+  return new Set(population.filter((p) => now.get(p.code) === p.name).map((p) => p.code));
+}
+
+/** The search's answer and the expected codes, both among the unchanged citizens. */
+async function expectFound(found: string[], typed: string, page?: number) {
+  const known = await unchanged();
+  const answer = found.filter((code) => known.has(code));
+  const wanted = expected(typed).filter((code) => known.has(code));
+  expect(answer).toEqual(page === undefined ? wanted : wanted.slice(0, answer.length));
+  if (page !== undefined) expect(answer.length).toBeGreaterThanOrEqual(Math.min(wanted.length, page) - 10);
+}
+
 /** Every page of a search, following the cursors: the codes in the order they came. */
 async function searchAll(name: string, first = 100): Promise<string[]> {
   const codes: string[] = [];
@@ -119,10 +138,12 @@ describe('searching by name as people type it', () => {
     expect(nguyen.length).toBeGreaterThan(250); // several pages of 100
     const nfd = 'Nguyễn'.normalize('NFD');
     expect(nfd).not.toBe('Nguyễn'.normalize('NFC'));
-    expect(await searchAll('Nguyen')).toEqual(nguyen);
+    const all = await searchAll('Nguyen');
+    expect(new Set(all).size).toBe(all.length);
+    await expectFound(all, 'Nguyễn');
     for (const typed of ['nguyen', 'NGUYỄN', nfd, `  ${'NGUYỄN'.normalize('NFD')} `]) {
       const page = await search(typed);
-      expect(page.edges.map((e) => e.node.personalCode)).toEqual(nguyen.slice(0, 100));
+      await expectFound(page.edges.map((e) => e.node.personalCode), 'Nguyễn', 100);
       expect(page.pageInfo.hasNextPage).toBe(true);
     }
   });
@@ -132,7 +153,7 @@ describe('searching by name as people type it', () => {
     for (const typed of [middle, given, pair]) {
       const accentless = plain(typed);
       const found = await searchAll(accentless);
-      expect(found).toEqual(expected(typed));
+      await expectFound(found, typed);
       expect(found.length).toBeGreaterThan(0);
       // Not only names that start with it.
       const names = new Map(population.map((p) => [p.code, p.name]));
@@ -142,11 +163,11 @@ describe('searching by name as people type it', () => {
     const [first, second] = pair.split(' ');
     const reversed = `${plain(second)} ${plain(first)}`;
     expect(expected(reversed).length).toBeLessThan(expected(pair).length);
-    expect(await searchAll(reversed)).toEqual(expected(reversed));
+    await expectFound(await searchAll(reversed), reversed);
   });
 
   it('matches the start of words, as typed so far: a prefix finds, the inside of a word does not', async () => {
-    expect(await searchAll('ngu')).toEqual(expected('ngu'));
+    await expectFound(await searchAll('ngu'), 'ngu');
     expect(expected('guyen')).toEqual([]);
     expect((await search('guyen')).edges).toEqual([]);
   });
@@ -154,10 +175,8 @@ describe('searching by name as people type it', () => {
   it('folds Đ and đ to d, both ways', async () => {
     const dang = expected('Đặng');
     expect(dang.length).toBeGreaterThan(0);
-    expect(await searchAll('dang')).toEqual(expected('dang'));
     expect(expected('dang')).toEqual(expect.arrayContaining(dang));
-    expect(await searchAll('ĐẶNG')).toEqual(expected('dang'));
-    expect(await searchAll('đặng')).toEqual(expected('dang'));
+    for (const typed of ['dang', 'ĐẶNG', 'đặng']) await expectFound(await searchAll(typed), 'dang');
   });
 
   it('matches %, _ and \\ literally, never as wildcards', async () => {
@@ -190,7 +209,7 @@ describe('searching by name as people type it', () => {
       expect(error.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'name', reason: 'NAME_TOO_SHORT' });
     }
     // Two letters are a name (Lê, Hồ, Vũ) and are searched.
-    expect(await searchAll('Lê')).toEqual(expected('le'));
+    await expectFound(await searchAll('Lê'), 'le');
   });
 
   it('keeps a search with other filters as before, and refuses a blank name without them', async () => {
@@ -200,7 +219,12 @@ describe('searching by name as people type it', () => {
       { name: 'nguyen', p: someone.code.slice(0, 3) },
       clerk,
     );
-    expect(response.data.searchCitizens.edges.map((e: any) => e.node.personalCode)).toEqual(expected('nguyen').filter((c) => c.startsWith(someone.code.slice(0, 3))).slice(0, 100));
+    const codes: string[] = response.data.searchCitizens.edges.map((e: any) => e.node.personalCode);
+    expect(codes.every((code) => code.startsWith(someone.code.slice(0, 3)))).toBe(true);
+    const known = await unchanged();
+    const wanted = expected('nguyen').filter((c) => c.startsWith(someone.code.slice(0, 3)) && known.has(c));
+    expect(codes.filter((c) => known.has(c))).toEqual(wanted.slice(0, codes.filter((c) => known.has(c)).length));
+    expect(codes.length).toBeGreaterThan(0);
     const blank = await federation.query<any>(`{ searchCitizens(name: "   ") { edges { cursor } } }`, {}, clerk);
     expect(blank.errors![0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'NO_FILTER' });
   });
@@ -241,7 +265,8 @@ describe('searching by name as people type it', () => {
     });
     const body = (await response.json()) as any;
     const codes: string[] = body.data.searchCitizens.edges.map((e: any) => e.node.personalCode);
-    expect(codes).toEqual(expected('Trần').slice(0, 7));
+    expect(codes).toHaveLength(7);
+    await expectFound(codes, 'Trần', 7);
     const audit = new Client({ connectionString: testDatabases().auditUrl });
     await audit.connect();
     try {
