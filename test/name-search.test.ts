@@ -184,16 +184,18 @@ describe('searching by name as people type it', () => {
     for (const typed of ['n_uyen', 'ng%', '%guyen', 'nguy\\en', 'a%b', 'Tr_n Th_', 'nguyen%van']) {
       expect(await search(typed)).toMatchObject({ edges: [], pageInfo: { hasNextPage: false, endCursor: null } });
     }
-    // Without two letters there is nothing to look for: refused, not a scan of every name.
-    for (const typed of ['%%', '__', '\\\\', '\\%', '%_%_%']) {
-      expect((await refusal(typed)).extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'name', reason: 'NAME_TOO_SHORT' });
+    // Without a letter it is in no name: nobody, without asking the database.
+    for (const typed of ['%%', '__', '\\\\', '\\%', '%_%_%', '😀😀']) {
+      const counts = await federation.countStatements(async () =>
+        expect(await search(typed)).toMatchObject({ edges: [], pageInfo: { hasNextPage: false, endCursor: null } }),
+      );
+      expect(counts.residents).toBe(0);
     }
   });
 
   it('answers odd text precisely: emoji in a name find nobody; control characters, lone surrogates and overlong or too short names are refused', async () => {
     expect((await search('Nguyễn 👨‍👩‍👧')).edges).toEqual([]);
     expect((await search('😀 an')).edges).toEqual([]);
-    expect((await refusal('😀😀')).extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'name', reason: 'NAME_TOO_SHORT' });
     for (const name of ['a\u0000b', 'Ng\u0007uyen', 'Nguy\u009Fen', 'Nguyen\uD800']) {
       expect((await refusal(name)).extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'name', reason: 'NAME_CHARACTERS' });
     }
@@ -204,7 +206,7 @@ describe('searching by name as people type it', () => {
     const long = 'Ễ'.repeat(150).normalize('NFD');
     expect(long.length).toBe(450);
     expect((await search(long)).edges).toEqual([]);
-    for (const name of ['a', ' Đ ', '😀', 'x  ']) {
+    for (const name of ['a', ' Đ ', '😀 x', '%a%']) {
       const error = await refusal(name);
       expect(error.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'name', reason: 'NAME_TOO_SHORT' });
     }
@@ -308,7 +310,7 @@ describe('the folded name in the database', () => {
   });
 
   it('is searched through the index of each word position, in order, by the statement the subgraph sends', async () => {
-    const { text, values } = nameSearchStatement(nameSearchPattern('Văn An'), {}, { suffix: 'van an', personalCode: '001000000000' }, 21);
+    const { text, values } = nameSearchStatement(nameSearchPattern('Văn An')!, {}, { suffix: 'van an', personalCode: '001000000000' }, 21);
     expect(values[0]).toBe('van an%');
     // As the residents service's own role. 3,000 citizens fit in a few pages, where reading them all is
     // cheapest; at 8 million the planner chooses the indexes on its own (bench/README.md). Here the session

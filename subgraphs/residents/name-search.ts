@@ -14,8 +14,8 @@ import { literalLikeText } from '../../lib/graphql/arguments';
 /** As long as the longest full name the register holds (ho_ten is 150 characters), counted in NFC characters. */
 export const MAX_NAME = 150;
 /**
- * Letters or digits a search needs once folded: a two-letter family name (Lê, Hồ, Vũ) is common. Text with
- * fewer (punctuation, emoji, "%%") gives the trigram index nothing to look up, and no name could match it.
+ * Letters or digits a search needs once folded: a two-letter family name (Lê, Hồ, Vũ) is common, while one
+ * letter starts a word of most names. Text without any (punctuation, emoji, "%%") is in no name: it finds nobody.
  */
 export const MIN_NAME = 2;
 const LETTER_OR_DIGIT = /[\p{L}\p{N}]/gu;
@@ -40,10 +40,10 @@ export function foldName(text: string): string {
 
 /**
  * The LIKE pattern that finds `name` as typed at the start of a word suffix: its folded text, with `%`, `_`
- * and `\` escaped so that they match themselves, then `%`. Refuses, with the argument and a reason, what no
- * name can match or what is too long or too short to search with.
+ * and `\` escaped so that they match themselves, then `%`; null for text no name can contain (no letter or
+ * digit at all). Refuses, with the argument and a reason, what is not text, too long, or one letter.
  */
-export function nameSearchPattern(name: string): string {
+export function nameSearchPattern(name: string): string | null {
   const typed = name.normalize('NFC').replace(/\s+/g, ' ').trim();
   if (NOT_IN_A_NAME.test(typed)) {
     throw new UserInputError('name must not contain control characters or lone UTF-16 surrogates.', { argument: 'name', reason: 'NAME_CHARACTERS' });
@@ -53,7 +53,9 @@ export function nameSearchPattern(name: string): string {
     throw new UserInputError(`name takes at most ${MAX_NAME} characters; got ${length}.`, { argument: 'name', reason: 'NAME_TOO_LONG' });
   }
   const folded = foldName(typed);
-  if ((folded.match(LETTER_OR_DIGIT) ?? []).length < MIN_NAME) {
+  const letters = (folded.match(LETTER_OR_DIGIT) ?? []).length;
+  if (letters === 0) return null;
+  if (letters < MIN_NAME) {
     throw new UserInputError(`name needs at least ${MIN_NAME} letters (the start of a name or of any of its words).`, {
       argument: 'name',
       reason: 'NAME_TOO_SHORT',

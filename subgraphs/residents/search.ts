@@ -66,11 +66,13 @@ type Found = { node: CitizenRecord; cursor: string }[];
 
 /**
  * Two statements: the page's codes from the name indexes (name-search.ts), then their records with
- * residences and households, batched by the citizen loader as every other read of a citizen is.
+ * residences and households, batched by the citizen loader as every other read of a citizen is. None for
+ * text no name contains.
  */
 async function byName(name: string, filters: Filters, after: string | null | undefined, first: number, ctx: Context): Promise<Found> {
   const pattern = nameSearchPattern(name);
   const position = after ? decodeNameCursor(after) : null;
+  if (pattern === null) return [];
   const { text, values } = nameSearchStatement(pattern, filters, position, first + 1);
   const { rows } = await ctx.db.pool.query<NameSearchPosition>(text, values);
   const records = await ctx.loaders.citizen.loadMany(rows.map((row) => row.personalCode));
