@@ -15,6 +15,8 @@ import { BENCH_KEYS_DIR, BENCH_SERVICE_KEYS_DIR } from './services';
 export const PERSONAS = {
   /** W1–W4: the whole record (sensitive fields included) under a court order. */
   reader: { sub: 'bench:investigator', role: 'INVESTIGATOR', agency: 'court', purpose: 'COURT_ORDER', case_ref: 'TA-HN/2026/0412' },
+  /** W7: a service counter searching by name. */
+  clerk: { sub: 'bench:clerk', role: 'CLERK', agency: 'residents', purpose: 'SERVICE_COUNTER' },
   /** W5. */
   analyst: { sub: 'bench:analyst', role: 'ANALYST', purpose: 'STATISTICS' },
 } satisfies Record<string, TokenClaims>;

@@ -22,6 +22,7 @@ export interface Summary {
   rounds: number;
   rps: number;
   p50Ms: number;
+  p95Ms: number;
   p99Ms: number;
   /** Summed over the rounds, not averaged: one error in any round is worth seeing. */
   errors: number;
@@ -94,6 +95,7 @@ export function summarize(section: Section, targetLabels: Record<Role, string>):
       rounds: rows.length,
       rps: mean((m) => m.rps),
       p50Ms: mean((m) => m.p50Ms),
+      p95Ms: mean((m) => m.p95Ms),
       p99Ms: mean((m) => m.p99Ms),
       errors: rows.reduce((sum, m) => sum + m.errors.total + (m.background?.errors.total ?? 0), 0),
       sqlPerRequest: mean((m) => m.sqlPerRequest),
@@ -135,15 +137,15 @@ export function renderMarkdown(report: Report): string {
       continue;
     }
     lines.push(
-      '| target | req/s | p50 ms | p99 ms | errors | SQL/request | subgraph calls/request | CPU % | RSS MB | subgraph ÷ gateway req/s |',
-      '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+      '| target | req/s | p50 ms | p95 ms | p99 ms | errors | SQL/request | subgraph calls/request | CPU % | RSS MB | subgraph ÷ gateway req/s |',
+      '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
     );
     const overhead: Partial<Record<Role, number>> = { apollo: section.ratios.subgraphOverApollo, hive: section.ratios.subgraphOverHive };
     for (const role of ['apollo', 'hive', 'subgraph'] as Role[]) {
       const s = section.summary[role];
       if (!s) continue;
       lines.push(
-        `| ${s.target} | ${rate(s.rps)} | ${ms(s.p50Ms)} | ${ms(s.p99Ms)} | ${s.errors} | ${fixed(s.sqlPerRequest, 2)} | ` +
+        `| ${s.target} | ${rate(s.rps)} | ${ms(s.p50Ms)} | ${ms(s.p95Ms)} | ${ms(s.p99Ms)} | ${s.errors} | ${fixed(s.sqlPerRequest, 2)} | ` +
           `${fixed(s.subgraphCallsPerRequest, 2)} | ${fixed(s.cpuPercent, 0)} | ${fixed(s.peakRssMb, 0)} | ${overhead[role] === undefined ? '—' : fixed(overhead[role]!, 2)} |`,
       );
     }

@@ -89,6 +89,7 @@ async function main() {
         livingCodes: samples.livingCodes.length,
         households: samples.households.length,
         legacyIdNumbers: samples.legacyIdNumbers.length,
+        names: samples.names.length,
       },
       sections,
     };
@@ -122,7 +123,8 @@ async function runWorkloads(
     if (id === 'W6') {
       section = await measureBirths(samples, options, services, databases, credentials);
     } else {
-      section = await measureWorkload(await as(workloads[id], id === 'W5' ? PERSONAS.analyst : PERSONAS.reader), options, services);
+      const persona = id === 'W5' ? PERSONAS.analyst : id === 'W7' ? PERSONAS.clerk : PERSONAS.reader;
+      section = await measureWorkload(await as(workloads[id], persona), options, services);
     }
     sections.push(labelled(section, services.security));
     // W5 is also the background load under which W1 is measured again, as a frontend sees it while an analyst queries.
@@ -304,7 +306,7 @@ async function runPlans(
       });
       measurements.push({ ...measured, role: plan.role, round, warmUpErrors: warm.errors.total });
       log(
-        `${id} round ${round}/${options.rounds} ${plan.target.name}: ${measured.rps.toFixed(1)} req/s, p99 ${measured.p99Ms} ms, ` +
+        `${id} round ${round}/${options.rounds} ${plan.target.name}: ${measured.rps.toFixed(1)} req/s, p50 ${measured.p50Ms} ms, p95 ${measured.p95Ms} ms, p99 ${measured.p99Ms} ms, ` +
           `${measured.errors.total} errors${measured.errorSamples[0] ? ` (${measured.errorSamples[0]})` : ''}, ` +
           `${measured.sqlPerRequest.toFixed(2)} SQL/request`,
       );

@@ -13,9 +13,11 @@ export interface Samples {
   households: string[];
   /** Legacy 9-digit ID numbers (loai_the = 'CMND'). */
   legacyIdNumbers: string[];
+  /** Full names of living citizens, as the register holds them (W7 types parts of them). */
+  names: string[];
 }
 
-export const SAMPLE_SIZES = { livingCodes: 2000, households: 500, legacyIdNumbers: 500, listLength: 100 };
+export const SAMPLE_SIZES = { livingCodes: 2000, households: 500, legacyIdNumbers: 500, names: 500, listLength: 100 };
 /** How many households are looked at to find large ones; their member counts come from the so_ho index. */
 const HOUSEHOLD_POOL = 5000;
 
@@ -25,10 +27,11 @@ export async function sampleData(pools: Pools): Promise<Samples> {
   const livingCodes = await sample(pools.residents, { table: 'cong_dan', column: 'so_dinh_danh', where: 'ngay_mat IS NULL', n: SAMPLE_SIZES.livingCodes });
   const legacyIdNumbers = await sample(pools.nationalId, { table: 'the_can_cuoc', column: 'so_the', where: "loai_the = 'CMND'", n: SAMPLE_SIZES.legacyIdNumbers });
   const households = await sampleHouseholds(pools.residents);
-  for (const [name, values] of Object.entries({ livingCodes, legacyIdNumbers, households })) {
+  const names = await sample(pools.residents, { table: 'cong_dan', column: 'ho_ten', where: 'ngay_mat IS NULL', n: SAMPLE_SIZES.names });
+  for (const [name, values] of Object.entries({ livingCodes, legacyIdNumbers, households, names })) {
     if (values.length === 0) throw new Error(`no ${name} to benchmark with: are the bench databases seeded?`);
   }
-  return { livingCodes, households, legacyIdNumbers };
+  return { livingCodes, households, legacyIdNumbers, names };
 }
 
 /**

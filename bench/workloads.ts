@@ -1,5 +1,6 @@
 import type { Agency } from '../lib/agencies';
-import { BY_IDENTITY_CARD, CITIZEN_LIST, CITIZEN_STATISTICS, HOUSEHOLD, REGISTER_BIRTH, UNIFIED_CITIZEN } from '../test/support/queries';
+import { BY_IDENTITY_CARD, CITIZEN_LIST, SEARCH_CITIZENS, CITIZEN_STATISTICS, HOUSEHOLD, REGISTER_BIRTH, UNIFIED_CITIZEN } from '../test/support/queries';
+import { foldName } from '../subgraphs/residents/name-search';
 import type { WorkloadId } from './options';
 import { randomCodeList, type Samples } from './samples';
 import { subgraphPart } from './subgraph-query';
@@ -40,7 +41,35 @@ export function defineWorkloads(samples: Samples): Record<MeasuredWorkloadId, Wo
     W3: workload('W3', 'List of 100 citizens', CITIZEN_LIST, () => ({ codes: randomCodeList(samples.livingCodes) }), 'residents'),
     W4: workload('W4', 'Lookup by legacy 9-digit ID number', BY_IDENTITY_CARD, () => ({ number: pick(samples.legacyIdNumbers) }), 'national-id'),
     W5: workload('W5', 'Population statistics', CITIZEN_STATISTICS, () => ({}), 'residents'),
+    W7: workload('W7', 'Search by name as a clerk types it', SEARCH_CITIZENS, () => ({ name: typedName(pick(samples.names)) }), 'residents'),
   };
+}
+
+/**
+ * What a clerk types to find a person by a name of the register, one way drawn at random per request: the family
+ * name without marks ("nguyen": the commonest, a third of the population), the given name ("anh"), the middle
+ * and given names ("van anh"), the whole name typed so far without marks ("nguyen van a"), or the whole name with
+ * its marks as a keyboard that sends decomposed letters (NFD) does. Few of these find one person; most find
+ * thousands, of which the first page is wanted.
+ */
+export const TYPED_NAME_KINDS = ['family name', 'given name', 'middle and given name', 'name typed so far', 'full name, NFD'] as const;
+
+export function typedName(fullName: string, kind = pick(TYPED_NAME_KINDS)): string {
+  const words = foldName(fullName).split(' ');
+  switch (kind) {
+    case 'family name':
+      return words[0];
+    case 'given name':
+      return words.at(-1)!;
+    case 'middle and given name':
+      return words.slice(-2).join(' ');
+    case 'name typed so far': {
+      const folded = words.join(' ');
+      return folded.slice(0, Math.min(folded.length, 3 + Math.floor(Math.random() * (folded.length - 2))));
+    }
+    case 'full name, NFD':
+      return fullName.normalize('NFD');
+  }
 }
 
 

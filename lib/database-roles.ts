@@ -70,6 +70,16 @@ const AGENCY_TABLE_EXCEPTIONS: Readonly<Record<string, readonly TablePrivilege[]
   _prisma_migrations: [],
 };
 
+/**
+ * Functions of an agency database its service must be able to call. For search by name
+ * (prisma/residents/migrations/*_name_search): cg_ten_khong_dau folds a citizen's name and cg_hau_to takes its
+ * word suffixes; PostgreSQL calls both on every INSERT and UPDATE of cong_dan (a generated column, expression
+ * indexes) with the writing role's rights, and the search calls cg_hau_to.
+ */
+const AGENCY_FUNCTIONS: Partial<Record<Agency['id'], readonly string[]>> = {
+  residents: ['cg_ten_khong_dau', 'cg_hau_to'],
+};
+
 export function agencyGrants(id: Agency['id']): DatabaseGrants {
   return {
     name: id,
@@ -79,8 +89,9 @@ export function agencyGrants(id: Agency['id']): DatabaseGrants {
         allTables: ['SELECT', 'INSERT', 'UPDATE'],
         tables: AGENCY_TABLE_EXCEPTIONS,
         sequences: true,
-        // Only built-ins (pg_advisory_xact_lock, hashtext); trigger functions need no EXECUTE to fire.
-        functions: [],
+        // Trigger functions need no EXECUTE to fire; a function a generated column calls does, for every
+        // role that writes the row. Built-ins (pg_advisory_xact_lock, hashtext) are not in schema public.
+        functions: AGENCY_FUNCTIONS[id] ?? [],
       },
     ],
     securityDefiner: [],

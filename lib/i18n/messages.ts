@@ -502,9 +502,13 @@ export const MESSAGES = {
     () => 'Give at least one of name, dateOfBirth, birthProvince or residenceProvince.',
     () => 'Hãy cho ít nhất một trong các điều kiện name, dateOfBirth, birthProvince hoặc residenceProvince.',
   ),
-  NAME_TOO_SHORT: say(
-    () => 'name needs at least 2 characters.',
-    () => 'name cần ít nhất 2 ký tự.',
+  NAME_TOO_SHORT: say<{ minimum: number }>(
+    (p) => `name needs at least ${p.minimum} letters (the start of a name or of any of its words).`,
+    (p) => `name cần ít nhất ${p.minimum} chữ cái (phần đầu của tên hoặc của một từ bất kỳ trong tên).`,
+  ),
+  NAME_CHARACTERS: say(
+    () => 'name must not contain control characters or lone UTF-16 surrogates.',
+    () => 'name không được chứa ký tự điều khiển hoặc nửa cặp thay thế UTF-16 đơn lẻ.',
   ),
   NAME_TOO_LONG: say<{ maximum: number; actual: number }>(
     (p) => `name takes at most ${p.maximum} characters; got ${p.actual}.`,

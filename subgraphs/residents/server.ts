@@ -31,7 +31,8 @@ export function createResidentsSubgraph(config: SubgraphConfig): Promise<AgencyS
     config,
     schemaPath: path.join(__dirname, 'schema.graphql'),
     resolvers,
-    createClient: (adapter) => new PrismaClient({ adapter }),
+    // The folded name is for the search's indexes only: no read needs it back.
+    createClient: (adapter) => new PrismaClient({ adapter, omit: { citizen: { searchName: true } } }),
     createLoaders,
     serviceOnly: ['createCitizenAtBirth'],
     subjects: DATA_SUBJECTS,

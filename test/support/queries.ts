@@ -13,3 +13,4 @@ export const BY_IDENTITY_CARD = operationBody('ByIdentityCard');
 export const CITIZEN_STATISTICS = operationBody('CitizenStatistics');
 export const REGISTER_BIRTH = operationBody('RegisterBirth');
 export const COUNTER_CITIZEN = operationBody('CounterCitizen');
+export const SEARCH_CITIZENS = operationBody('SearchCitizens');
