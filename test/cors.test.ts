@@ -8,7 +8,7 @@ import { startFederation, type TestFederation } from './support/federation';
 import { bearer, mintToken, PERSONAS } from './support/tokens';
 import { productionGateway } from './support/service-credentials';
 import { testDatabases } from './support/databases';
-import { citizenWithEverything, one, openFixtures } from './support/fixtures';
+import { shownCitizen } from './support/fixtures';
 import { BROWSER_TEST_TIMEOUT_MS, chromiumExecutable, launchBrowser, newContext, servePage, type PageServer } from './support/browser';
 
 /**
@@ -36,13 +36,7 @@ beforeAll(async () => {
   otherSite = await servePage('<!doctype html><title>other</title><p>Another site</p>');
   federation = await startFederation({ gatewayEnv: { CORS_ORIGINS: `${allowedSite.origin}, ${ELSEWHERE}` } });
   audit = new Pool({ connectionString: testDatabases().auditUrl, max: 1 });
-  const f = openFixtures();
-  try {
-    code = await citizenWithEverything(f);
-    fullName = (await one<{ name: string }>(f.residents, 'SELECT ho_ten AS name FROM cong_dan WHERE so_dinh_danh = $1', [code])).name;
-  } finally {
-    await f.end();
-  }
+  ({ code, fullName } = await shownCitizen());
   browser = await launchBrowser();
 });
 

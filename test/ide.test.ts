@@ -1,7 +1,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startFederation, type TestFederation } from './support/federation';
 import { bearer, mintToken, PERSONAS } from './support/tokens';
-import { citizenWithEverything, one, openFixtures } from './support/fixtures';
+import { openFixtures, shownCitizen } from './support/fixtures';
 import { BROWSER_TEST_TIMEOUT_MS, BROWSER_WAIT_MS, launchBrowser, newContext } from './support/browser';
 import { eventually } from './support/eventually';
 import { POLICY } from '../lib/access/policy';
@@ -27,13 +27,7 @@ let fullName: string;
 
 beforeAll(async () => {
   federation = await startFederation();
-  const f = openFixtures();
-  try {
-    code = await citizenWithEverything(f);
-    fullName = (await one<{ name: string }>(f.residents, 'SELECT ho_ten AS name FROM cong_dan WHERE so_dinh_danh = $1', [code])).name;
-  } finally {
-    await f.end();
-  }
+  ({ code, fullName } = await shownCitizen());
   browser = await launchBrowser();
 });
 

@@ -47,6 +47,18 @@ export async function citizenWithEverything(f: Fixtures): Promise<string> {
   return living[0].code;
 }
 
+/** citizenWithEverything's code and full name, on fixtures of its own: what tests that only show a citizen need. */
+export async function shownCitizen(): Promise<{ code: string; fullName: string }> {
+  const f = openFixtures();
+  try {
+    const code = await citizenWithEverything(f);
+    const { name } = await one<{ name: string }>(f.residents, 'SELECT ho_ten AS name FROM cong_dan WHERE so_dinh_danh = $1', [code]);
+    return { code, fullName: name };
+  } finally {
+    await f.end();
+  }
+}
+
 /** Households by current size. */
 export async function householdOfSize(f: Fixtures, size: 'largest' | number): Promise<{ number: string; members: number }> {
   const sql =
