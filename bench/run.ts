@@ -306,7 +306,7 @@ async function runPlans(
       });
       measurements.push({ ...measured, role: plan.role, round, warmUpErrors: warm.errors.total });
       log(
-        `${id} round ${round}/${options.rounds} ${plan.target.name}: ${measured.rps.toFixed(1)} req/s, p50 ${measured.p50Ms} ms, p95 ${measured.p95Ms} ms, p99 ${measured.p99Ms} ms, ` +
+        `${id} round ${round}/${options.rounds} ${plan.target.name}: ${measured.rps.toFixed(1)} req/s, p50 ${measured.p50Ms} ms, p95 ${Math.round(measured.p95Ms)} ms, p99 ${measured.p99Ms} ms, ` +
           `${measured.errors.total} errors${measured.errorSamples[0] ? ` (${measured.errorSamples[0]})` : ''}, ` +
           `${measured.sqlPerRequest.toFixed(2)} SQL/request`,
       );
