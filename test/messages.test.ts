@@ -24,6 +24,8 @@ const SAMPLE = new Proxy({} as Record<string, unknown>, {
         return { number: '012345678' };
       case 'where':
         return { variable: 'code' };
+      case 'roles':
+        return ['CLERK', 'REGISTRAR'];
       case 'agency':
         return 'national-id';
       case 'trusted':
