@@ -141,11 +141,15 @@ describe('a mixed workload, then the audit store', () => {
     // The workload did carry persons: the check above checked something.
     expect(sent.filter((s) => s.status === 200).reduce((n, s) => n + codesIn(s.data).size, 0)).toBeGreaterThan(100);
 
-    // Each refusal left a REFUSED record naming the person asked about.
+    // Each refusal left a REFUSED record naming the person asked about. A refusal one agency makes while the
+    // request runs turns the whole answer into a 403 (the HTTP contract), although another agency may already
+    // have served the gateway its part: that read is recorded too (a record too many, never one too few).
     for (const request of sent.filter((s) => s.status === 403)) {
       const { rows } = await audit.query(`SELECT action, persons::text[] AS persons FROM audit_log WHERE request_id = $1`, [request.requestId]);
-      expect(rows).toEqual([expect.objectContaining({ action: 'REFUSED' })]);
-      expect(rows[0].persons.length).toBeGreaterThan(0);
+      const refused = rows.filter((r) => r.action === 'REFUSED');
+      expect(refused.length).toBeGreaterThan(0);
+      expect(refused.every((r) => r.persons.length > 0)).toBe(true);
+      expect(rows.every((r) => r.action === 'REFUSED' || r.action === 'READ')).toBe(true);
     }
   });
 
