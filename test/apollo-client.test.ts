@@ -5,7 +5,7 @@ import { generatePersistedQueryManifest } from '@apollo/generate-persisted-query
 import { parse, type DocumentNode } from 'graphql';
 import { ApolloClient, ApolloLink, CombinedGraphQLErrors, HttpLink, InMemoryCache, ServerError } from '@apollo/client';
 import { PersistedQueryLink } from '@apollo/client/link/persisted-queries';
-import { relayStylePagination } from '@apollo/client/utilities';
+import { citizenGraphTypePolicies } from '../examples/frontend/src/cache-policies';
 import { generatePersistedQueryIdsFromManifest } from '@apollo/persisted-query-lists';
 import { OPERATIONS_DIR, OPERATIONS_MANIFEST, readManifest, sha256Hex, type TrustedDocumentsManifest } from '../lib/trusted-documents';
 import { startFederation, type TestFederation } from './support/federation';
@@ -75,14 +75,7 @@ async function apolloClient(persona: Parameters<typeof bearer>[0], clientManifes
       new PersistedQueryLink(generatePersistedQueryIdsFromManifest({ loadManifest: () => clientManifest })),
       new HttpLink({ uri: federation.gatewayUrl, headers: await bearer(persona), fetch: recordingFetch }),
     ]),
-    cache: new InMemoryCache({
-      typePolicies: {
-        Citizen: { keyFields: ['personalCode'] },
-        Household: { keyFields: ['number'] },
-        BirthRegistration: { keyFields: ['registrationNumber'] },
-        Query: { fields: { searchCitizens: relayStylePagination(['name', 'dateOfBirth', 'birthProvince', 'residenceProvince']) } },
-      },
-    }),
+    cache: new InMemoryCache({ typePolicies: citizenGraphTypePolicies }),
   });
   return { client, sent };
 }

@@ -12,7 +12,7 @@
  */
 import { ApolloClient, ApolloLink, CombinedGraphQLErrors, HttpLink, InMemoryCache, ServerError } from '@apollo/client';
 import { PersistedQueryLink } from '@apollo/client/link/persisted-queries';
-import { relayStylePagination } from '@apollo/client/utilities';
+import { citizenGraphTypePolicies } from './cache-policies';
 import { generatePersistedQueryIdsFromManifest } from '@apollo/persisted-query-lists';
 // The gateway's manifest of this application's operations: the link reads only each operation's name and id.
 import manifest from '../../../gateway/trusted-documents/operations.json';
@@ -37,15 +37,7 @@ function citizenGraphClient(gateway: string, token: string): ApolloClient {
       new PersistedQueryLink(generatePersistedQueryIdsFromManifest({ loadManifest: () => manifest })),
       new HttpLink({ uri: gateway, headers: { authorization: `Bearer ${token}` } }),
     ]),
-    cache: new InMemoryCache({
-      typePolicies: {
-        Citizen: { keyFields: ['personalCode'] },
-        Household: { keyFields: ['number'] },
-        BirthRegistration: { keyFields: ['registrationNumber'] },
-        // Pages fetched with fetchMore({ variables: { after } }) are appended to one list per search.
-        Query: { fields: { searchCitizens: relayStylePagination(['name', 'dateOfBirth', 'birthProvince', 'residenceProvince']) } },
-      },
-    }),
+    cache: new InMemoryCache({ typePolicies: citizenGraphTypePolicies }),
   });
 }
 
