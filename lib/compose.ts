@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parse, type GraphQLSchema } from 'graphql';
 import YAML from 'yaml';
 import { composeServices } from '@apollo/composition';
+import { unclassifiedFields } from './composition-classification';
 
 /**
  * Composition in JavaScript from supergraph.yaml (rover's format). Errors come back all at once, one
@@ -49,9 +50,12 @@ export interface Composition {
 }
 
 export function compose(entries = readSupergraphConfig()): Composition {
-  const result = composeServices(
-    entries.map((entry) => ({ name: entry.name, url: entry.routingUrl, typeDefs: parse(fs.readFileSync(entry.schemaFile, 'utf8')) })),
-  );
+  const services = entries.map((entry) => ({ name: entry.name, url: entry.routingUrl, typeDefs: parse(fs.readFileSync(entry.schemaFile, 'utf8')) }));
+  // A field nobody classified would be served unchecked and unaudited by its subgraph: refused here, so that
+  // npm run compose and the suite fail before such a schema is ever served (lib/composition-classification.ts).
+  const unclassified = services.flatMap((service) => unclassifiedFields(service.name, service.typeDefs));
+  if (unclassified.length > 0) throw new CompositionError(unclassified);
+  const result = composeServices(services);
   if (result.errors) {
     throw new CompositionError(result.errors.map((error) => error.message.replace(/\n/g, ' ')));
   }
