@@ -2,59 +2,41 @@ import { GraphQLError } from 'graphql';
 import { message, type MessageKey, type MessageParams } from '../i18n/messages';
 import type { Classification } from './classification';
 import type { Principal, Role } from './principal';
+import { ACCESS_POLICY, type AccessPolicy } from './policy-file';
 
 /**
  * The access policy: for each role, the purposes of use it may act under, and for each of those the
  * classifications of data it may see. One table, read by the gateway (before any subgraph is called) and by
- * every subgraph again (field by field): the same rules in both places, from the same source.
+ * every subgraph again (field by field): the same rules in both places, from the same source, which is data
+ * (lib/access/access-policy.yaml, validated by lib/access/policy-file.ts); this module applies it.
  *
  * A purpose is required for every operation: a missing, unknown or (for the role) unallowed purpose is refused.
  */
-export const PURPOSES = {
-  SERVICE_COUNTER: 'a procedure at a public service counter or online public service',
-  CIVIL_REGISTRATION: "a registrar's entry in their agency's register",
-  POLICE_CASE: 'a police investigation (case number required by the agency)',
-  COURT_ORDER: 'a court order',
-  STATISTICS: 'official statistics',
-  OWN_DATA: "a citizen looking at their own data",
-  AUDIT: 'an audit of who accessed what',
-} as const;
-export type Purpose = keyof typeof PURPOSES;
+export type Purpose = string;
 
-const PERSON: Classification[] = ['REFERENCE', 'BASIC_IDENTITY', 'RESIDENCE', 'RELATIONSHIPS'];
+/** Purpose → what it means. */
+export const PURPOSES: Readonly<Record<Purpose, string>> = ACCESS_POLICY.purposes;
 
-export const POLICY: Readonly<Record<Role, Partial<Record<Purpose, readonly Classification[]>>>> = {
-  CLERK: { SERVICE_COUNTER: PERSON },
-  REGISTRAR: { CIVIL_REGISTRATION: [...PERSON, 'SENSITIVE'], SERVICE_COUNTER: PERSON },
-  INVESTIGATOR: { POLICE_CASE: [...PERSON, 'SENSITIVE'], COURT_ORDER: [...PERSON, 'SENSITIVE'] },
-  ANALYST: { STATISTICS: ['REFERENCE', 'AGGREGATE'] },
-  AUDITOR: { AUDIT: ['REFERENCE', 'AUDIT'] },
-  // Their own record, sensitive fields and relationships included, and their own access log; of their parents
-  // and children only what CITIZEN_SELF_SERVICE lets through (names and codes), of anyone else nothing.
-  CITIZEN: { OWN_DATA: ['REFERENCE', 'BASIC_IDENTITY', 'RESIDENCE', 'SENSITIVE', 'RELATIONSHIPS', 'AUDIT'] },
-};
+export const POLICY: AccessPolicy['roles'] = ACCESS_POLICY.roles;
 
 /** Roles that may send free-form (ad hoc) documents instead of trusted document ids. */
-export const AD_HOC_ROLES: readonly Role[] = ['ANALYST'];
+export const AD_HOC_ROLES: readonly Role[] = ACCESS_POLICY.adHocRoles;
 /** Roles that write, each in their own agency only, and the purposes a write may be made for. */
-export const WRITER_ROLES: readonly Role[] = ['REGISTRAR'];
-export const WRITE_PURPOSES: readonly Purpose[] = ['CIVIL_REGISTRATION'];
+export const WRITER_ROLES: readonly Role[] = ACCESS_POLICY.writers.roles;
+export const WRITE_PURPOSES: readonly Purpose[] = ACCESS_POLICY.writers.purposes;
 /** Purposes that need the reference of the case or court order they serve (Principal.caseReference). */
-export const CASE_PURPOSES: readonly Purpose[] = ['POLICE_CASE', 'COURT_ORDER'];
+export const CASE_PURPOSES: readonly Purpose[] = ACCESS_POLICY.caseReferencePurposes;
 /**
  * Root fields a citizen may ask, each only for their own record (the gateway checks the argument, the
  * subgraphs the records they resolve, `_entities` included).
  */
-export const CITIZEN_ROOT_FIELDS: readonly string[] = ['citizen', 'myAccessLog'];
+export const CITIZEN_ROOT_FIELDS: readonly string[] = ACCESS_POLICY.citizenRootFields;
 /**
  * Root fields only some roles may ask, whatever their classifications allow: a citizen's own access log is the
  * calling citizen's, the audit log is for auditors. The gateway refuses anyone else before any subgraph is called,
  * and the residents subgraph checks again; the published schema's classification lines say the same.
  */
-export const ROOT_FIELD_ROLES: Readonly<Record<string, readonly Role[]>> = {
-  myAccessLog: ['CITIZEN'],
-  auditLog: ['AUDITOR'],
-};
+export const ROOT_FIELD_ROLES: Readonly<Record<string, readonly Role[]>> = ACCESS_POLICY.rootFieldRoles;
 
 /** Whether a role may ask a root field that ROOT_FIELD_ROLES reserves (any role may ask the others). */
 export const mayAskRootField = (role: Role, field: string): boolean =>
@@ -74,17 +56,13 @@ export const mayAskRootField = (role: Role, field: string): boolean =>
  * subgraph is called, gateway/citizen-self-service.ts) and by each subgraph (field by field, person by person,
  * lib/access/subgraph-access.ts).
  */
-export const CITIZEN_SELF_SERVICE = {
-  /** Fields that lead from the citizen's own record to a parent or child. */
-  relativeEdges: ['Citizen.parents', 'Citizen.children', 'Parent.citizen'],
-  /** All a citizen may see of a parent or child. */
-  relativeFields: ['Citizen.personalCode', 'Citizen.fullName'],
-  /** Fields a citizen may not ask even on their own record: they lead to other persons who are not their relatives. */
-  deniedFields: ['Household.head', 'Household.members'],
-} as const satisfies Record<string, readonly string[]>;
+export const CITIZEN_SELF_SERVICE: AccessPolicy['citizenSelfService'] = ACCESS_POLICY.citizenSelfService;
 
 // Own keys only: a purpose named "constructor" or "__proto__" is no purpose.
-export const isPurpose = (value: unknown): value is Purpose => typeof value === 'string' && Object.hasOwn(PURPOSES, value);
+export const isPurposeOf = (policy: AccessPolicy, value: unknown): value is Purpose => typeof value === 'string' && Object.hasOwn(policy.purposes, value);
+
+/** One argument only, so that it can be given to every() and filter() as it is. */
+export const isPurpose = (value: unknown): value is Purpose => isPurposeOf(ACCESS_POLICY, value);
 
 /** A refusal by the policy: FORBIDDEN with a stable reason and a message already in the caller's language. */
 export function forbiddenError(reason: string, text: string, details: Record<string, unknown> = {}): GraphQLError {
@@ -97,25 +75,26 @@ export function forbidden<K extends MessageKey>(key: K, params: MessageParams<K>
   return forbiddenError(reason, message(key, params as never), rest);
 }
 
-const purposesOf = (role: Role) => Object.keys(POLICY[role]).join(', ');
+const purposesOf = (role: Role, policy: AccessPolicy = ACCESS_POLICY) => Object.keys(policy.roles[role] ?? {}).join(', ');
 
 /**
  * The classifications the principal may see under its purpose; throws FORBIDDEN for a purpose it may not
  * use, or a case purpose without its case reference.
  */
-export function allowedClassifications(principal: Principal): ReadonlySet<Classification> {
+export function allowedClassifications(principal: Principal, policy: AccessPolicy = ACCESS_POLICY): ReadonlySet<Classification> {
   const { role, purpose } = principal;
   if (purpose === null) {
     throw forbidden('PURPOSE_REQUIRED', { purposes: purposesOf(role) });
   }
-  if (!isPurpose(purpose)) {
-    throw forbidden('PURPOSE_UNKNOWN', { purpose: purpose.slice(0, 40), purposes: Object.keys(PURPOSES).join(', ') });
+  if (!isPurposeOf(policy, purpose)) {
+    throw forbidden('PURPOSE_UNKNOWN', { purpose: String(purpose).slice(0, 40), purposes: Object.keys(policy.purposes).join(', ') });
   }
-  const allowed = Object.hasOwn(POLICY[role], purpose) ? POLICY[role][purpose] : undefined;
+  const grants = policy.roles[role];
+  const allowed = grants && Object.hasOwn(grants, purpose) ? grants[purpose] : undefined;
   if (!allowed) {
-    throw forbidden('PURPOSE_NOT_ALLOWED', { role, purpose, purposes: purposesOf(role) });
+    throw forbidden('PURPOSE_NOT_ALLOWED', { role, purpose, purposes: purposesOf(role, policy) });
   }
-  if (CASE_PURPOSES.includes(purpose) && !principal.caseReference) {
+  if (policy.caseReferencePurposes.includes(purpose) && !principal.caseReference) {
     throw forbidden('CASE_REFERENCE_REQUIRED', { purpose });
   }
   return new Set(allowed);

@@ -1,6 +1,7 @@
 import type { Classification } from './classification';
 import { CASE_PURPOSES, CITIZEN_ROOT_FIELDS, CITIZEN_SELF_SERVICE, mayAskRootField, POLICY, WRITE_PURPOSES, WRITER_ROLES, type Purpose } from './policy';
 import { ROLES, type Role } from './principal';
+import { ACCESS_POLICY, type AccessPolicy } from './policy-file';
 
 /**
  * Who may read (or, for a mutation, make) a field, worked out from the access policy (policy.ts) so that
@@ -19,9 +20,10 @@ export interface Reader {
 export type FieldPosition = { kind: 'query'; rootField: string } | { kind: 'mutation'; owner: string | undefined } | { kind: 'nested'; coordinate: string };
 
 /** Every role with the purposes whose classifications include this one. */
-export function readersOf(classification: Classification): Reader[] {
+export function readersOf(classification: Classification, policy: AccessPolicy = ACCESS_POLICY): Reader[] {
   return ROLES.flatMap((role) => {
-    const purposes = (Object.keys(POLICY[role]) as Purpose[]).filter((purpose) => POLICY[role][purpose]!.includes(classification));
+    const grants = policy.roles[role] ?? {};
+    const purposes = (Object.keys(grants) as Purpose[]).filter((purpose) => grants[purpose]!.includes(classification));
     return purposes.length > 0 ? [{ role, purposes }] : [];
   });
 }

@@ -1,5 +1,6 @@
 import { Kind, parse, type ConstDirectiveNode, type DocumentNode } from 'graphql';
-import { isClassification, type Classification } from './classification';
+import { isClassificationOf, type Classification } from './classification';
+import { ACCESS_POLICY, type AccessPolicy } from './policy-file';
 
 /**
  * Reads the classifications declared in a schema document (a subgraph's schema.graphql, or the composed
@@ -10,24 +11,25 @@ export type ClassificationMap = ReadonlyMap<string, Classification>;
 
 const DIRECTIVE = 'classified';
 
-function classOf(directives: readonly ConstDirectiveNode[] | undefined, where: string): Classification | undefined {
+function classOf(directives: readonly ConstDirectiveNode[] | undefined, where: string, policy: AccessPolicy): Classification | undefined {
   const directive = directives?.find((d) => d.name.value === DIRECTIVE);
   if (!directive) return undefined;
   const argument = directive.arguments?.find((a) => a.name.value === 'as');
   const value = argument?.value.kind === Kind.STRING ? argument.value.value : undefined;
-  if (!isClassification(value)) throw new Error(`@${DIRECTIVE} on ${where} names an unknown classification: ${String(value)}`);
+  if (!isClassificationOf(policy, value)) throw new Error(`@${DIRECTIVE} on ${where} names an unknown classification: ${String(value)}`);
   return value;
 }
 
-export function readClassifications(sdl: string | DocumentNode): ClassificationMap {
+/** `policy`: the classifications that exist (lib/access/access-policy.yaml); a name not among them is an error. */
+export function readClassifications(sdl: string | DocumentNode, policy: AccessPolicy = ACCESS_POLICY): ClassificationMap {
   const document = typeof sdl === 'string' ? parse(sdl) : sdl;
   const map = new Map<string, Classification>();
   for (const definition of document.definitions) {
     if (definition.kind !== Kind.OBJECT_TYPE_DEFINITION && definition.kind !== Kind.OBJECT_TYPE_EXTENSION) continue;
     const type = definition.name.value;
-    const typeClass = classOf(definition.directives, type);
+    const typeClass = classOf(definition.directives, type, policy);
     for (const field of definition.fields ?? []) {
-      const fieldClass = classOf(field.directives, `${type}.${field.name.value}`) ?? typeClass;
+      const fieldClass = classOf(field.directives, `${type}.${field.name.value}`, policy) ?? typeClass;
       if (fieldClass) map.set(`${type}.${field.name.value}`, fieldClass);
     }
   }
