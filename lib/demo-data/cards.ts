@@ -16,6 +16,7 @@
  * never came for a chip card (legally void since 2025, but the register still says so).
  */
 import { addYears, dayFromCivil, formatDay, fullYearsBetween } from './dates';
+import { expiryMilestone } from '../../subgraphs/national-id/card-expiry';
 import { provinceLowerTitle } from './geography';
 import type { Random } from './random';
 import type { CardKind, CardStatus, TheCanCuocRow } from './rows';
@@ -40,12 +41,10 @@ export interface CardNumbering {
   nextCmndNumber(): string;
 }
 
+/** The card-expiry rule of the National ID Center's service itself, in day numbers. */
 function milestoneExpiry(birth: number, issued: number): number | null {
-  const age = fullYearsBetween(birth, issued);
-  if (age < 23) return addYears(birth, 25);
-  if (age < 38) return addYears(birth, 40);
-  if (age < 58) return addYears(birth, 60);
-  return null;
+  const milestone = expiryMilestone(fullYearsBetween(birth, issued));
+  return milestone === null ? null : addYears(birth, milestone);
 }
 
 function issuingAuthority(kind: CardKind, issued: number, provinceCode: string): string {

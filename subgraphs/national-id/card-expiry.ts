@@ -28,10 +28,18 @@ export function fullYearsBetween(from: Date, to: Date): number {
   return years;
 }
 
+/**
+ * The birthday (age in years) on which a card issued to a holder of `ageAtIssue` completed years expires;
+ * null: it never expires. The rule itself, in one place: the service (cardExpiry below) and the demo data's
+ * card histories (lib/demo-data/cards.ts, which counts in day numbers) both apply it.
+ */
+export function expiryMilestone(ageAtIssue: number): number | null {
+  return MILESTONES.find((m) => ageAtIssue < m - GRACE_YEARS) ?? null;
+}
+
 /** The expiry date of a card issued on `issuedOn` to a holder born on `dateOfBirth`; null: no expiry. */
 export function cardExpiry(dateOfBirth: Date, issuedOn: Date): Date | null {
   if (issuedOn.getTime() < dateOfBirth.getTime()) throw new RangeError('A card cannot be issued before its holder was born.');
-  const age = fullYearsBetween(dateOfBirth, issuedOn);
-  const milestone = MILESTONES.find((m) => age < m - GRACE_YEARS);
-  return milestone === undefined ? null : addYears(dateOfBirth, milestone);
+  const milestone = expiryMilestone(fullYearsBetween(dateOfBirth, issuedOn));
+  return milestone === null ? null : addYears(dateOfBirth, milestone);
 }
