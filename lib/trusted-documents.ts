@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'graphql';
-import { REPOSITORY_ROOT } from './env';
+import { CODE_ROOT } from './env';
 
 /**
  * Trusted documents: the operations the frontends send, known ahead of time, as client manifests in the
@@ -16,9 +16,9 @@ import { REPOSITORY_ROOT } from './env';
  * The project's own operations (operations/*.graphql) are one such application, built by `npm run documents`
  * (lib/trusted-documents-build.ts, build time only: this module is what the running gateway loads).
  */
-export const OPERATIONS_DIR = path.join(REPOSITORY_ROOT, 'operations');
+export const OPERATIONS_DIR = path.join(CODE_ROOT, 'operations');
 /** The folder of client manifests the gateway reads by default. */
-export const TRUSTED_DOCUMENTS_DIR = path.join(REPOSITORY_ROOT, 'gateway', 'trusted-documents');
+export const TRUSTED_DOCUMENTS_DIR = path.join(CODE_ROOT, 'gateway', 'trusted-documents');
 /** The manifest of operations/*.graphql, one application among those of the folder. */
 export const OPERATIONS_MANIFEST = path.join(TRUSTED_DOCUMENTS_DIR, 'operations.json');
 

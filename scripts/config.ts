@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { AGENCIES, AUDIT_STORE, LOCAL_POSTGRES_PORT, type Agency } from '../lib/agencies';
-import { EnvReader, type Env } from '../lib/env';
+import { EnvReader, REPOSITORY_ROOT, type Env } from '../lib/env';
 
 /**
  * Configuration of the orchestration scripts (npm start, npm run seed, npm run migrate), read once.
@@ -8,6 +8,7 @@ import { EnvReader, type Env } from '../lib/env';
  *   POSTGRES_PORT             the embedded PostgreSQL's port (54320)
  *   <AGENCY>_DATABASE_URL     an external database for that agency
  *   AUDIT_DATABASE_URL        an external audit store (lib/audit); when it and all three agencies are set, no embedded PostgreSQL starts
+ *                             (production requires all four: it never starts the embedded PostgreSQL)
  *   SEED_CITIZENS, SEED       size and seed of the demo population seeded into empty databases (10000, "citizen-graph")
  *   CG_<SERVICE>_DB_PASSWORD  the password of each service's database role (lib/database-roles.ts: CG_GATEWAY_, CG_RESIDENTS_,
  *                             CG_NATIONAL_ID_, CG_BIRTH_REGISTRY_, CG_AUDIT_VERIFIER_DB_PASSWORD); read by prepareDatabases
@@ -24,20 +25,20 @@ export interface ScriptsConfig {
   seed: string;
 }
 
-const root = path.resolve(__dirname, '..');
-
 export function readConfig(env: Env = process.env): ScriptsConfig {
   const read = new EnvReader(env);
   const externalDatabases: ScriptsConfig['externalDatabases'] = {};
   for (const agency of AGENCIES) {
     const name = `${agency.envPrefix}_DATABASE_URL`;
-    if (read.optionalString(name)) externalDatabases[agency.id] = read.url(name);
+    // Production migrates external databases only: the embedded PostgreSQL is a development tool.
+    if (read.optionalString(name) || read.production) externalDatabases[agency.id] = read.url(name);
   }
+  const auditName = `${AUDIT_STORE.envPrefix}_DATABASE_URL`;
   const config: ScriptsConfig = {
-    dataDir: path.resolve(root, read.optionalString('DATA_DIR') ?? '.data/postgres'),
+    dataDir: path.resolve(REPOSITORY_ROOT, read.optionalString('DATA_DIR') ?? '.data/postgres'),
     postgresPort: read.integer('POSTGRES_PORT', LOCAL_POSTGRES_PORT, { min: 1024, max: 65535 }),
     externalDatabases,
-    externalAuditDatabase: read.optionalString(`${AUDIT_STORE.envPrefix}_DATABASE_URL`) ? read.url(`${AUDIT_STORE.envPrefix}_DATABASE_URL`) : undefined,
+    externalAuditDatabase: read.optionalString(auditName) || read.production ? read.url(auditName) : undefined,
     seedCitizens: read.integer('SEED_CITIZENS', 10_000, { min: 0, max: 100_000_000 }),
     seed: read.optionalString('SEED') ?? 'citizen-graph',
   };

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Pool } from 'pg';
 import { compactVerify, createLocalJWKSet, CompactSign, exportJWK, generateKeyPair, importJWK, type JSONWebKeySet, type JWK, type KeyLike } from 'jose';
+import { REPOSITORY_ROOT } from '../env';
 
 /**
  * Signed checkpoints of the audit chain head, kept where a superuser of the audit database cannot rewrite
@@ -27,7 +28,7 @@ import { compactVerify, createLocalJWKSet, CompactSign, exportJWK, generateKeyPa
 export const CHECKPOINT_ALGORITHM = 'EdDSA';
 
 /** Development defaults: outside the PostgreSQL data folder (.data/postgres). */
-export const DEV_CHECKPOINT_DIR = path.resolve(__dirname, '../../.data/audit-checkpoints');
+export const DEV_CHECKPOINT_DIR = path.join(REPOSITORY_ROOT, '.data/audit-checkpoints');
 export const DEV_CHECKPOINT_KEY_FILE = path.join(DEV_CHECKPOINT_DIR, 'checkpoint-key.json');
 export const DEV_CHECKPOINT_FILE = path.join(DEV_CHECKPOINT_DIR, 'checkpoints.jsonl');
 export const DEFAULT_CHECKPOINT_INTERVAL_MS = 5000;

@@ -13,10 +13,21 @@ export interface ServiceProcess {
   child: ChildProcess;
 }
 
+/**
+ * Where a process runs from: the sources through tsx (by default), or `fromBuild`, an installation of the
+ * build (dist/ beside package.json and its production node_modules), run with `node dist/<script>.js` from
+ * there, as production runs it.
+ */
+export interface ProcessOptions {
+  fromBuild?: string;
+}
+
 const root = path.resolve(__dirname, '../..');
 
-function startServiceProcess(script: string, env: Record<string, string>): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, script)], {
+function startServiceProcess(script: string, env: Record<string, string>, { fromBuild }: ProcessOptions = {}): Promise<ServiceProcess> {
+  const [args, cwd] = fromBuild ? [[path.join(fromBuild, 'dist', script.replace(/\.ts$/, '.js'))], fromBuild] : [['--import', 'tsx', path.join(root, script)], undefined];
+  const child = spawn(process.execPath, args, {
+    cwd,
     env: { ...process.env, NODE_ENV: 'test', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -31,7 +42,11 @@ function startServiceProcess(script: string, env: Record<string, string>): Promi
   });
 }
 
-export function startGatewayProcess(federation: TestFederation, env: Record<string, string> = {}): Promise<ServiceProcess> {
+export function startGatewayProcess(
+  federation: Pick<TestFederation, 'subgraphUrls'>,
+  env: Record<string, string> = {},
+  options: ProcessOptions = {},
+): Promise<ServiceProcess> {
   const { serviceUrls, jwksFile, serviceKeys, checkpointKeyFile, checkpointFile } = testDatabases();
   return startServiceProcess('gateway/index.ts', {
     GATEWAY_PORT: '0',
@@ -46,11 +61,11 @@ export function startGatewayProcess(federation: TestFederation, env: Record<stri
     SUBGRAPH_BIRTH_REGISTRY_URL: federation.subgraphUrls['birth-registry'],
     SUBGRAPH_TIMEOUT_MS: '30000', // as test/support/federation.ts
     ...env,
-  });
+  }, options);
 }
 
 /** One agency's subgraph, sealed, on its own role and the run's keys, on a port the OS picks. */
-export function startSubgraphProcess(id: Agency['id'], env: Record<string, string> = {}): Promise<ServiceProcess> {
+export function startSubgraphProcess(id: Agency['id'], env: Record<string, string> = {}, options: ProcessOptions = {}): Promise<ServiceProcess> {
   const { serviceUrls, serviceKeys } = testDatabases();
   const prefix = agency(id).envPrefix;
   return startServiceProcess(`subgraphs/${id}/index.ts`, {
@@ -60,7 +75,7 @@ export function startSubgraphProcess(id: Agency['id'], env: Record<string, strin
     AUDIT_DATABASE_URL: serviceUrls[id].audit,
     SERVICE_TRUST_FILE: serviceKeys.trustFile,
     ...env,
-  });
+  }, options);
 }
 
 /** Resolves with how the process ended: its exit code, or the signal that ended it. */
