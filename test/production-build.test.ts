@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,10 +29,15 @@ const source = path.join(work, 'source');
 const installation = path.join(work, 'installation');
 const FROM_BUILD = { fromBuild: installation };
 
+/** Commands still running when the file ends (one that should have stopped, and did not) are killed then. */
+const running = new Set<ChildProcess>();
+
 /** Runs a command to its end; rejects with its output when it fails. */
 function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    running.add(child);
+    child.once('exit', () => running.delete(child));
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -59,11 +64,18 @@ function copyRepository() {
   fs.symlinkSync(fs.realpathSync(path.join(repository, 'node_modules')), path.join(source, 'node_modules'), 'dir');
 }
 
+/**
+ * npm as someone would type it in the folder: without what the npm running the tests (npm test) tells its
+ * scripts (npm_package_*, npm_lifecycle_*, npm_config_local_prefix, ...), keeping where packages come from.
+ */
+const NPM_SETTINGS_KEPT = ['npm_config_cache', 'npm_config_registry', 'npm_config_userconfig', 'npm_config_globalconfig', 'npm_config_cafile', 'npm_config_proxy', 'npm_config_https_proxy', 'npm_config_noproxy'];
+const npmEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('npm_') || NPM_SETTINGS_KEPT.includes(name)));
+
 /** The production install, from package.json and package-lock.json alone (the build is copied in after). */
 function installRuntimeDependencies() {
   fs.mkdirSync(installation, { recursive: true });
   for (const file of ['package.json', 'package-lock.json']) fs.copyFileSync(path.join(source, file), path.join(installation, file));
-  return run('npm', ['ci', '--omit=dev', '--omit=optional', '--prefer-offline', '--no-audit', '--no-fund'], installation);
+  return run('npm', ['ci', '--omit=dev', '--omit=optional', '--prefer-offline', '--no-audit', '--no-fund'], installation, npmEnv);
 }
 
 const started: ServiceProcess[] = [];
@@ -71,11 +83,12 @@ const started: ServiceProcess[] = [];
 beforeAll(async () => {
   copyRepository();
   // The two do not depend on each other: on a machine of two cores the install mostly waits on the disk.
-  await Promise.all([run('npm', ['run', 'build'], source), installRuntimeDependencies()]);
+  await Promise.all([run('npm', ['run', 'build'], source, npmEnv), installRuntimeDependencies()]);
   fs.cpSync(path.join(source, 'dist'), path.join(installation, 'dist'), { recursive: true });
 }, 600_000);
 
 afterAll(async () => {
+  for (const child of running) child.kill('SIGKILL');
   for (const service of started.reverse()) {
     const ended = exited(service.child);
     service.child.kill('SIGTERM');
@@ -165,6 +178,7 @@ describe('node dist/scripts/migrate.js', () => {
 
 describe('the subgraphs and the gateway, from the build, in production', () => {
   let gateway: ServiceProcess;
+  const GATEWAY_TEST_SETTINGS = { GATEWAY_PORT: '0', AUDIT_CHECKPOINT_INTERVAL_MS: '0' };
 
   beforeAll(async () => {
     // Keys made as production's are, outside the repository and the installation; the gateway's is trusted by the subgraphs.
@@ -182,15 +196,15 @@ describe('the subgraphs and the gateway, from the build, in production', () => {
         BIRTH_COMPLETION_INTERVAL_MS: '3600000', // no retries of other tests' pending births from this process
       };
     };
+    // Residents first: the other two call it (RESIDENTS_SERVICE_URL, required in production; residents never calls itself).
     const residents = await startSubgraphProcess('residents', subgraphEnv('residents', 'http://127.0.0.1:1/graphql'), FROM_BUILD);
     started.push(residents);
-    const subgraphUrls = { residents: residents.url } as Record<(typeof AGENCIES)[number]['id'], string>;
-    for (const id of ['national-id', 'birth-registry'] as const) {
-      const subgraph = await startSubgraphProcess(id, subgraphEnv(id, residents.url), FROM_BUILD);
-      started.push(subgraph);
-      subgraphUrls[id] = subgraph.url;
-    }
-    gateway = await startGatewayProcess({ subgraphUrls }, { ...production.env, GATEWAY_PORT: '0', AUDIT_CHECKPOINT_INTERVAL_MS: '0' }, FROM_BUILD);
+    const [nationalId, birthRegistry] = await Promise.all(
+      (['national-id', 'birth-registry'] as const).map((id) => startSubgraphProcess(id, subgraphEnv(id, residents.url), FROM_BUILD)),
+    );
+    started.push(nationalId, birthRegistry);
+    const subgraphUrls = { residents: residents.url, 'national-id': nationalId.url, 'birth-registry': birthRegistry.url };
+    gateway = await startGatewayProcess({ subgraphUrls }, { ...production.env, ...GATEWAY_TEST_SETTINGS }, FROM_BUILD);
     started.push(gateway);
   }, 120_000);
 
@@ -219,5 +233,22 @@ describe('the subgraphs and the gateway, from the build, in production', () => {
   it('refuses a request without a token, as production does', async () => {
     const response = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) });
     expect(response.status).toBe(401);
+  });
+
+  it('counts the installation as the repository: a key kept inside it is refused', async () => {
+    const { env } = await productionGateway();
+    const inside = path.join(installation, 'keys', 'jwks.json');
+    fs.mkdirSync(path.dirname(inside), { recursive: true });
+    fs.copyFileSync(env.AUTH_JWKS_FILE, inside);
+    const failure = await run(process.execPath, [path.join(installation, 'dist/gateway/index.js')], installation, {
+      ...process.env,
+      ...env,
+      ...GATEWAY_TEST_SETTINGS,
+      AUTH_JWKS_FILE: inside,
+    }).then(
+      () => '',
+      (error: Error) => error.message,
+    );
+    expect(failure).toMatch(/AUTH_JWKS_FILE .* inside the repository/);
   });
 });
