@@ -119,7 +119,7 @@ describe('the production installation', () => {
     for (const entry of ['gateway/index.js', ...AGENCIES.map((a) => `subgraphs/${a.id}/index.js`), 'scripts/migrate.js', 'scripts/audit-verify.js']) {
       expect({ entry, built: fs.existsSync(path.join(dist, entry)) }).toEqual({ entry, built: true });
     }
-    for (const file of ['supergraph.graphql', 'gateway/trusted-documents/operations.json', ...AGENCIES.map((a) => `subgraphs/${a.id}/schema.graphql`)]) {
+    for (const file of ['supergraph.graphql', 'lib/access/access-policy.yaml', 'gateway/trusted-documents/operations.json', ...AGENCIES.map((a) => `subgraphs/${a.id}/schema.graphql`)]) {
       expect({ file, same: fs.readFileSync(path.join(dist, file), 'utf8') === fs.readFileSync(path.join(repository, file), 'utf8') }).toEqual({ file, same: true });
     }
     const typescript = (dir: string): string[] =>
