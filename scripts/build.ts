@@ -6,17 +6,17 @@ import path from 'node:path';
  * npm run build: the production build in dist/, which mirrors the repository so that every path the code
  * finds from its own folder (`__dirname`) holds there too. tsc compiles the production processes
  * (tsconfig.build.json), then the files they read at run time are copied beside the JavaScript. Production
- * then needs only dist/, package.json and package-lock.json, installed with `npm ci --omit=dev` (README,
- * "Building and running in production").
+ * then needs only dist/, package.json and package-lock.json, installed with `npm ci --omit=dev --omit=optional`
+ * (README, "Building and running in production").
  */
 const root = path.resolve(__dirname, '..');
-export const BUILD_DIR = path.join(root, 'dist');
+const BUILD_DIR = path.join(root, 'dist');
 
 /**
  * What the production processes read at run time besides their JavaScript, as paths from the repository's
  * folder (`*` matches within one folder, a final `**` everything below). Each must match something.
  */
-export const RUNTIME_FILES = [
+const RUNTIME_FILES = [
   'supergraph.graphql', // the gateway's SUPERGRAPH_PATH by default
   'gateway/trusted-documents/*.json', // the gateway's TRUSTED_DOCUMENTS_DIR by default
   'gateway/ide/*', // the IDE's page and its bootstrap script (gateway/ide.ts)
@@ -27,7 +27,7 @@ export const RUNTIME_FILES = [
 ] as const;
 
 /** The files a pattern of RUNTIME_FILES names, relative to `from`. */
-export function matchFiles(from: string, pattern: string): string[] {
+function matchFiles(from: string, pattern: string): string[] {
   const expand = (dir: string, segments: string[]): string[] => {
     const [segment, ...rest] = segments;
     if (segment === '**') return listAll(dir);
@@ -66,11 +66,9 @@ function build() {
   console.log(`built ${path.relative(process.cwd(), BUILD_DIR) || '.'}/: the production processes compiled, and ${copied} files they read at run time`);
 }
 
-if (require.main === module) {
-  try {
-    build();
-  } catch (error) {
-    console.error('[build] failed:', error instanceof Error ? error.message : error);
-    process.exit(1);
-  }
+try {
+  build();
+} catch (error) {
+  console.error('[build] failed:', error instanceof Error ? error.message : error);
+  process.exit(1);
 }
