@@ -13,6 +13,8 @@ import { DEFAULT_FIELD_WEIGHTS, type OperationLimits } from './operation-limits'
 import type { RateLimit } from './rate-limit';
 import type { TrustedDocumentsMode } from './trusted-documents';
 import { corsOriginProblem, type CorsOrigins } from './cors';
+import { readLogLevel, type LogLevel } from '../lib/log';
+import { readMetricsListener, type MetricsListener } from '../lib/metrics';
 
 /**
  * The gateway's whole configuration, read and validated once at start-up.
@@ -65,6 +67,10 @@ import { corsOriginProblem, type CorsOrigins } from './cors';
  *   TRUSTED_DOCUMENTS_DIR               the folder of client manifests, one apollo-persisted-query-manifest file (*.json)
  *                                       per frontend application (./gateway/trusted-documents: operations.json, the
  *                                       manifest of operations/, built by npm run documents)
+ * Observability (README, "Observability"):
+ *   LOG_LEVEL                           the least severe log lines written: fatal, error, warn, info, debug, trace, silent (info)
+ *   GATEWAY_METRICS_PORT | METRICS_PORT where Prometheus metrics are served, GET /metrics, never on GATEWAY_PORT (9400; 0: a free port)
+ *   GATEWAY_METRICS_HOST | METRICS_HOST the metrics listener's address (127.0.0.1)
  * Rate limit per caller (gateway/rate-limit.ts; in memory, per gateway process):
  *   RATE_LIMIT_PER_SECOND               requests a second per caller, 0 = no limit (20 in production, 0 outside it)
  *   RATE_LIMIT_BURST                    requests a caller may send at once before the rate applies (40)
@@ -99,7 +105,13 @@ export interface GatewayConfig {
   trustedDocuments: TrustedDocumentsMode;
   trustedDocumentsDir: string;
   rateLimit: RateLimit;
+  logLevel: LogLevel;
+  /** Where the Prometheus metrics are served (lib/metrics.ts): a listener of their own. */
+  metrics: MetricsListener;
 }
+
+/** The gateway's metrics port in development (the subgraphs': 9401-9403, lib/agencies.ts). */
+export const DEFAULT_GATEWAY_METRICS_PORT = 9400;
 
 /** Where `npm start` keeps the development signing keys (lib/dev-keys.ts). */
 export const DEV_KEYS_DIR = path.join(REPOSITORY_ROOT, '.data/keys');
@@ -114,9 +126,11 @@ export function readConfig(env: Env = process.env): GatewayConfig {
     if (read.optionalString(name)) subgraphUrls[agency.id] = read.url(name);
   }
   const auditDatabaseUrl = readAuditDatabaseUrl(read);
+  const port = read.integer('GATEWAY_PORT', 4000, { min: 0, max: 65535 });
+  const metricsName = (name: string) => (env[`GATEWAY_${name}`] !== undefined ? `GATEWAY_${name}` : name);
   const config: GatewayConfig = {
     production: read.production,
-    port: read.integer('GATEWAY_PORT', 4000, { min: 0, max: 65535 }),
+    port,
     host: read.string('GATEWAY_HOST', '127.0.0.1') || '127.0.0.1',
     supergraphPath: path.resolve(root, read.optionalString('SUPERGRAPH_PATH') ?? 'supergraph.graphql'),
     subgraphUrls,
@@ -141,6 +155,8 @@ export function readConfig(env: Env = process.env): GatewayConfig {
       perSecond: read.number('RATE_LIMIT_PER_SECOND', read.production ? 20 : 0, { min: 0, max: 1_000_000 }),
       burst: read.integer('RATE_LIMIT_BURST', 40, { min: 1, max: 1_000_000 }),
     },
+    logLevel: readLogLevel(read),
+    metrics: readMetricsListener(read, { port: metricsName('METRICS_PORT'), host: metricsName('METRICS_HOST') }, DEFAULT_GATEWAY_METRICS_PORT, port),
   };
   // The single-manifest setting of earlier versions: a deployment still setting it would silently run the default folder.
   if (read.optionalString('TRUSTED_DOCUMENTS_PATH')) {

@@ -17,6 +17,9 @@ import { takeAccessRecord, type AccessRecordContext } from './access-records';
 import { takeRelatives, type RelativesContext } from './citizen-self-service';
 import { currentLanguage, type Language } from '../lib/i18n/language';
 import { message } from '../lib/i18n/messages';
+import { outgoingTraceHeaders, scopeOf } from '../lib/request-scope';
+import { TRACEPARENT_HEADER } from '../lib/trace-context';
+import type { SubgraphCallResult } from '../lib/metrics';
 
 /**
  * How the gateway calls one subgraph: HTTP keep-alive with a bounded number of sockets (no TCP and
@@ -36,7 +39,10 @@ export interface DataSourceOptions {
   deduplicate: boolean;
   /** The gateway records the accesses of client requests (gateway/access-records.ts); else the subgraphs do. */
   recordsAccesses: boolean;
-  log?: (message: string) => void;
+  /** A failed call's warning, with structured fields (subgraph, errorKind): the gateway's log. */
+  log?: (message: string, fields?: Record<string, unknown>) => void;
+  /** Each call's outcome and seconds (citizen_graph_subgraph_request_duration_seconds, lib/metrics.ts). */
+  observe?: (subgraph: string, result: SubgraphCallResult, seconds: number) => void;
 }
 
 /**
@@ -117,8 +123,8 @@ function deduplicating(send: (url: string, init?: NodeFetchInit) => Promise<Resp
   const inFlight = new Map<string, Promise<BufferedResponse>>();
   return async (url: string, init?: NodeFetchInit): Promise<Response> => {
     if (!isQuery(init?.body)) return send(url, init);
-    // The request id differs for every client request, so it is left out of the key; the actor is not.
-    const { [CALLER_HEADERS.requestId]: _requestId, ...headers } = (init!.headers ?? {}) as Record<string, string>;
+    // The request id and trace differ for every client request, so they are left out of the key; the actor is not.
+    const { [CALLER_HEADERS.requestId]: _requestId, [TRACEPARENT_HEADER]: _trace, ...headers } = (init!.headers ?? {}) as Record<string, string>;
     const key = JSON.stringify([url, headers, init!.body]);
     let pending = inFlight.get(key);
     if (!pending) {
@@ -146,6 +152,9 @@ const QUERY_BODY = /^\{"query":"\s*(?:query\b|\{)/;
 function isQuery(body: unknown): boolean {
   return typeof body === 'string' && QUERY_BODY.test(body);
 }
+
+/** Why a call failed, for its metric: keyed by the error didEncounterError throws. */
+const failures = new WeakMap<object, SubgraphCallResult>();
 
 /**
  * A subgraph the gateway could not get an answer from. The error has no path here: the gateway gives it the
@@ -180,7 +189,8 @@ export interface GatewayContext extends AccessRecordContext, RelativesContext {
 
 export async function requestContext(req: IncomingMessage, res: ServerResponse, authenticate: Authenticate | null): Promise<GatewayContext> {
   const given = req.headers[CALLER_HEADERS.requestId];
-  const requestId = isRequestId(given) ? given : crypto.randomUUID();
+  // The id the request observer gave the request (lib/request-observer.ts), the one its log lines carry.
+  const requestId = scopeOf(res as ServerResponse & { locals?: Record<string, unknown> })?.requestId ?? (isRequestId(given) ? given : crypto.randomUUID());
   res.setHeader(CALLER_HEADERS.requestId, requestId);
   const clientAddress = req.socket?.remoteAddress;
   const address = clientAddress ? { clientAddress } : {};
@@ -194,13 +204,31 @@ export async function requestContext(req: IncomingMessage, res: ServerResponse, 
 export class AgencyDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   private readonly agencyName: string;
   private readonly recordsAccesses: boolean;
-  private readonly log: (message: string) => void;
+  private readonly log: (message: string, fields?: Record<string, unknown>) => void;
+  private readonly observe: DataSourceOptions['observe'];
 
   constructor(options: DataSourceOptions) {
     super({ url: options.url, fetcher: keepAliveFetcher({ ...options, audience: options.name }) });
     this.agencyName = options.name;
     this.recordsAccesses = options.recordsAccesses;
-    this.log = options.log ?? ((message) => console.error(message));
+    this.log = options.log ?? ((message, fields) => console.error(message, fields ?? ''));
+    this.observe = options.observe;
+  }
+
+  /** Times each call and notes how it ended (didEncounterError says why a failed one failed). */
+  async process(options: GraphQLDataSourceProcessOptions<GatewayContext>) {
+    const started = process.hrtime.bigint();
+    let result: SubgraphCallResult = 'ok';
+    try {
+      const response = await super.process(options);
+      if (response.errors?.length) result = 'graphql_errors';
+      return response;
+    } catch (error) {
+      result = failures.get(error as object) ?? 'unreachable';
+      throw error;
+    } finally {
+      this.observe?.(this.agencyName, result, Number(process.hrtime.bigint() - started) / 1e9);
+    }
   }
 
   willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void {
@@ -209,6 +237,8 @@ export class AgencyDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     headers?.delete(CREDENTIAL_REQUEST_HEADER);
     if (!headers || !context?.requestId) return;
     headers.set(CALLER_HEADERS.requestId, context.requestId);
+    // The client request's trace, with a span id of this call's own (lib/trace-context.ts).
+    for (const [name, value] of Object.entries(outgoingTraceHeaders())) headers.set(name, value);
     headers.set('accept-language', context.language ?? currentLanguage());
     if (context.principal) {
       // The seal: the fetcher signs a credential for this subgraph alone, over this call's exact body,
@@ -229,8 +259,11 @@ export class AgencyDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   }
 
   didEncounterError(error: Error, _request: unknown, response?: { status?: number }): never {
-    const reason = error.name === 'AbortError' ? 'timed out' : response?.status ? `answered HTTP ${response.status}` : error.message;
-    this.log(`[gateway] subgraph ${this.agencyName} ${reason}`);
-    throw agencyUnavailable(this.agencyName);
+    const result: SubgraphCallResult = error.name === 'AbortError' || error.name === 'TimeoutError' ? 'timeout' : response?.status ? 'http_error' : 'unreachable';
+    const reason = result === 'timeout' ? 'timed out' : response?.status ? `answered HTTP ${response.status}` : 'could not be reached';
+    this.log(`subgraph ${this.agencyName} ${reason}`, { subgraph: this.agencyName, errorKind: result, status: response?.status, err: error });
+    const unavailable = agencyUnavailable(this.agencyName);
+    failures.set(unavailable, result);
+    throw unavailable;
   }
 }

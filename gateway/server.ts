@@ -36,6 +36,9 @@ import { accessPolicyPlugin } from './access-policy';
 import { readClassifications, readMutationOwners } from '../lib/access/schema-classification';
 import { ideRouter } from './ide';
 import { corsHandlers } from './cors';
+import { createLogger, errorLog, type Logger } from '../lib/log';
+import { ServiceMetrics } from '../lib/metrics';
+import { observeRequests } from '../lib/request-observer';
 
 /**
  * The gateway: @apollo/gateway over the committed, statically composed supergraph (no subgraph
@@ -46,6 +49,9 @@ export interface Gateway {
   apollo: ApolloServer<GatewayContext>;
   /** Where each subgraph is called, after SUBGRAPH_<NAME>_URL overrides. */
   subgraphUrls: Readonly<Record<string, string>>;
+  /** Its log and metrics (gateway/index.ts serves the metrics on a listener of their own). */
+  log: Logger;
+  metrics: ServiceMetrics;
   listen(port?: number, host?: string): Promise<Listening>;
 }
 
@@ -53,7 +59,9 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
   disableVendorTelemetry();
   const supergraphSdl = fs.readFileSync(config.supergraphPath, 'utf8');
   const subgraphUrls = { ...readSupergraphRoutingUrls(supergraphSdl), ...config.subgraphUrls };
-  const log = (message: string, error?: unknown) => console.error(`[gateway] ${message}`, error ?? '');
+  const logger = createLogger('gateway', { level: config.logLevel });
+  const log = errorLog(logger);
+  const metrics = new ServiceMetrics('gateway');
 
   if (config.auditDatabaseUrl) {
     // The audit writer's connection may append through audit_append only: never a superuser or the tables' owner.
@@ -63,11 +71,16 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
       expectedRole: SERVICE_ROLES.gateway.name,
       production: config.production,
       tables: AUDIT_TABLES,
+      warn: (message) => logger.warn(message),
     });
   }
-  const audit = config.auditDatabaseUrl ? createAuditWriter({ url: config.auditDatabaseUrl }) : null;
+  const audit = config.auditDatabaseUrl ? createAuditWriter({ url: config.auditDatabaseUrl, onTransaction: metrics.observeAuditTransaction }) : null;
+  if (audit) {
+    metrics.watchAuditQueue('gateway', audit.queued);
+    metrics.watchPool('audit-writer', audit.pool);
+  }
   if (!config.serviceKey && config.authentication) {
-    log('no service key (GATEWAY_SERVICE_KEY_FILE; npm start makes one): subgraph calls carry no credential, sealed subgraphs refuse them');
+    logger.warn('no service key (GATEWAY_SERVICE_KEY_FILE; npm start makes one): subgraph calls carry no credential, sealed subgraphs refuse them');
   }
   // Signed checkpoints of the audit chain head, to a file outside the database (lib/audit/checkpoint.ts):
   // every few seconds while the head moves, and once at shutdown.
@@ -79,7 +92,8 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
       await ensureCheckpointKey(keyFile); // development: made once per installation
     }
     const pool = openAuditPool(config.auditDatabaseUrl, 1);
-    const checkpointer = createCheckpointer({ pool, signer: await loadCheckpointSigner(keyFile), file, intervalMs, log });
+    metrics.watchPool('audit-checkpoint', pool);
+    const checkpointer = createCheckpointer({ pool, signer: await loadCheckpointSigner(keyFile), file, intervalMs, log: errorLog(logger.child({ component: 'audit-checkpoint' })) });
     if (intervalMs > 0) checkpointer.start();
     checkpoints = { checkpointer, pool };
   }
@@ -96,10 +110,14 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
         signer: config.serviceKey ? createCredentialSigner(GATEWAY_ISSUER, config.serviceKey, { ttlSeconds: config.credentialTtlSeconds }) : null,
         tls: config.subgraphTls,
         recordsAccesses: audit !== null,
+        log: (message, fields) => logger.warn(fields ?? {}, message),
+        observe: (subgraph, result, seconds) => metrics.observeSubgraphCall(subgraph, result, seconds),
       }),
   });
+  // Every subgraph's breaker starts closed (the series exists before the first state change).
+  for (const name of Object.keys(subgraphUrls)) metrics.setBreakerState(name, 'closed');
 
-  const authenticate = config.authentication ? createAuthenticator(config.authentication, createRefusalLog()) : null;
+  const authenticate = config.authentication ? createAuthenticator(config.authentication, createRefusalLog({ log: logger })) : null;
   const documents = trustedDocuments({ mode: config.trustedDocuments, dir: config.trustedDocumentsDir });
   const httpServer = http.createServer();
   const apollo = new ApolloServer<GatewayContext>({
@@ -143,10 +161,15 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
   app.disable('x-powered-by');
   app.use(healthRouter(subgraphUrls, Math.min(config.subgraphTimeoutMs, 2000), config.subgraphTls));
   if (config.ide) app.use(ideRouter(supergraphSdl));
+  // The request id and trace of every GraphQL request, its log line and latency (lib/request-observer.ts); the
+  // operation label is the trusted document's name, never what a client wrote.
+  const observer = observeRequests({ log: logger, metrics, operationOf: documents.operationLabel });
   app.use(
     '/graphql',
+    observer.begin,
     ...corsHandlers(config.corsOrigins),
     express.json({ limit: config.bodyLimit }),
+    observer.enter,
     // Messages in the caller's language (Accept-Language) from here on; after the body parser, whose stream
     // events would lose it.
     callersLanguage(),
@@ -160,6 +183,8 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
     app,
     apollo,
     subgraphUrls,
+    log: logger,
+    metrics,
     listen: (port = config.port, host = config.host) =>
       listen(
         httpServer,

@@ -7,6 +7,7 @@ import { loadTrustedDocuments, normaliseDocumentId, sha256Hex, type KnownDocumen
 import type { GatewayContext } from './data-source';
 import { AD_HOC_ROLES } from '../lib/access/policy';
 import type { AdmissionCheck } from './admission';
+import { trustedOperationLabel } from '../lib/request-observer';
 
 /**
  * Trusted documents (persisted queries known ahead of time): the client manifests of the frontend
@@ -46,6 +47,11 @@ export interface TrustedDocuments {
   resolve: RequestHandler;
   /** Admission check (after the context is built): refuses unknown ids and, when required, free-form documents. */
   check: AdmissionCheck;
+  /**
+   * The metrics label of a request's operation: its trusted document's name (from the manifest, so a bounded
+   * set), "anonymous" for one without; undefined for anything else (free-form documents: "other").
+   */
+  operationLabel(req: IncomingMessage): string | undefined;
   size: number;
 }
 
@@ -86,7 +92,12 @@ export function trustedDocuments(options: { mode: TrustedDocumentsMode; dir: str
     }
   };
 
-  return { resolve, check, size: byId.size };
+  const operationLabel = (req: IncomingMessage) => {
+    const resolution = resolutions.get(req);
+    return resolution && 'trusted' in resolution ? trustedOperationLabel(resolution.trusted.name) : undefined;
+  };
+
+  return { resolve, check, operationLabel, size: byId.size };
 }
 
 /** Reads the id a body carries, if any, and rewrites the body to the manifest's text. */

@@ -15,6 +15,8 @@ export interface Agency {
   /** Prefix of its environment variables: <PREFIX>_DATABASE_URL, <PREFIX>_PORT. */
   envPrefix: string;
   defaultPort: number;
+  /** Where its Prometheus metrics are served by default (METRICS_PORT; lib/metrics.ts): never the public port. */
+  defaultMetricsPort: number;
   migrationsDir: string;
 }
 
@@ -29,6 +31,7 @@ export const AGENCIES: readonly Agency[] = [
     database: 'residents',
     envPrefix: 'RESIDENTS',
     defaultPort: 4001,
+    defaultMetricsPort: 9401,
     migrationsDir: path.join(root, 'prisma/residents/migrations'),
   },
   {
@@ -39,6 +42,7 @@ export const AGENCIES: readonly Agency[] = [
     database: 'national_id',
     envPrefix: 'NATIONAL_ID',
     defaultPort: 4002,
+    defaultMetricsPort: 9402,
     migrationsDir: path.join(root, 'prisma/national-id/migrations'),
   },
   {
@@ -49,6 +53,7 @@ export const AGENCIES: readonly Agency[] = [
     database: 'birth_registry',
     envPrefix: 'BIRTH_REGISTRY',
     defaultPort: 4003,
+    defaultMetricsPort: 9403,
     migrationsDir: path.join(root, 'prisma/birth-registry/migrations'),
   },
 ];

@@ -14,6 +14,9 @@ import { AUDIT_TABLES, checkServiceRole } from './database-role-check';
 import { SERVICE_ROLES } from './database-roles';
 import { createSubgraphServer, type SubgraphServer } from './subgraph-server';
 import type { SubgraphConfig } from './subgraph-config';
+import { createLogger, errorLog, type Logger } from './log';
+import { ServiceMetrics } from './metrics';
+import { createRefusalLog } from './refusal-log';
 
 /**
  * An agency subgraph = its database (one Prisma client over one pool) + its schema and resolvers +
@@ -28,6 +31,8 @@ export interface AgencyContext<Client, Loaders, Services = Record<string, never>
   services: Services;
   /** Whose data this request resolved, for the audit store (lib/access/subgraph-access.ts). */
   access: AccessRecord;
+  /** The subgraph's log (lib/log.ts): lines written while serving the request carry its ids. */
+  log: Logger;
 }
 
 export interface AgencySubgraphSpec<Client extends { $disconnect(): Promise<void> }, Loaders, Services> {
@@ -44,8 +49,10 @@ export interface AgencySubgraphSpec<Client extends { $disconnect(): Promise<void
   subjects?: DataSubjects;
   /** Releases what the subgraph opened besides its database (pools of other stores). */
   release?(): Promise<void>;
+  /** Pools of other stores the subgraph opened, whose use is reported (citizen_graph_db_pool_*), by name. */
+  pools?: Readonly<Record<string, Pool | null>>;
   /** Work the subgraph process does on its own (e.g. finishing writes another agency could not take); returns a stop function. */
-  background?(deps: { db: Database<Client>; services: Services }): () => void;
+  background?(deps: { db: Database<Client>; services: Services; log: Logger }): () => void;
 }
 
 export interface AgencySubgraph<Client, Loaders, Services = Record<string, never>> {
@@ -56,6 +63,9 @@ export interface AgencySubgraph<Client, Loaders, Services = Record<string, never
   /** Ships the change log's WRITE records to the audit store (lib/audit/outbox.ts); null when AUDIT_RECORDING is off. */
   outbox: OutboxShipper | null;
   services: Services;
+  /** Its log and metrics (the process serves the metrics on a listener of their own: lib/run-subgraph.ts). */
+  log: Logger;
+  metrics: ServiceMetrics;
   /** Starts the subgraph's background work, if it has any (the process runner does; tests choose). */
   startBackground(): () => void;
   /** After the server has stopped: the audit writer, other pools, then the database. */
@@ -66,6 +76,8 @@ export async function createAgencySubgraph<Client extends { $disconnect(): Promi
   spec: AgencySubgraphSpec<Client, Loaders, Services>,
 ): Promise<AgencySubgraph<Client, Loaders, Services>> {
   const { config } = spec;
+  const log = createLogger(config.agency.id, { level: config.logLevel });
+  const metrics = new ServiceMetrics(config.agency.id);
   const db = openDatabase(
     {
       url: config.databaseUrl,
@@ -73,11 +85,14 @@ export async function createAgencySubgraph<Client extends { $disconnect(): Promi
       applicationName: `citizen-graph-${config.agency.id}`,
       statementTimeoutMs: config.statementTimeoutMs,
       transactionTimeoutMs: config.transactionTimeoutMs,
+      log: errorLog(log.child({ component: 'database' })),
     },
     spec.createClient,
   );
+  // The agency database's pool is Prisma's too (its pg adapter runs on it): its statements are what requests cost.
+  metrics.watchPool(config.agency.id, db.pool, db.statements);
   // Never as a superuser or the tables' owner: refused in production, a warning in development.
-  const role = { expectedRole: SERVICE_ROLES[config.agency.id].name, production: config.production };
+  const role = { expectedRole: SERVICE_ROLES[config.agency.id].name, production: config.production, warn: (message: string) => log.warn(message) };
   try {
     await checkServiceRole({ ...role, pool: db.pool, setting: `${config.agency.envPrefix}_DATABASE_URL` });
     if (config.auditDatabaseUrl) await checkServiceRole({ ...role, url: config.auditDatabaseUrl, setting: 'AUDIT_DATABASE_URL', tables: AUDIT_TABLES });
@@ -94,31 +109,42 @@ export async function createAgencySubgraph<Client extends { $disconnect(): Promi
       })
     : null;
   const classifications = readClassifications(fs.readFileSync(spec.schemaPath, 'utf8'));
-  const log = (message: string, error: unknown) => console.error(`[${config.agency.id}] ${message}:`, error);
-  const audit = config.auditDatabaseUrl ? createAuditWriter({ url: config.auditDatabaseUrl }) : null;
+  const logError = errorLog(log);
+  const audit = config.auditDatabaseUrl ? createAuditWriter({ url: config.auditDatabaseUrl, onTransaction: metrics.observeAuditTransaction }) : null;
+  if (audit) {
+    metrics.watchAuditQueue('subgraph', audit.queued);
+    metrics.watchPool('audit-writer', audit.pool);
+  }
   // The change log is the outbox of WRITE records: shipped after each mutation and on a timer, from now on.
   // On a connection of its own: its statements are not the requests' (db.statements counts those).
   const outboxPool = audit ? new Pool({ connectionString: config.databaseUrl, max: 1, application_name: `citizen-graph-${config.agency.id}-outbox` }) : null;
   outboxPool?.on('error', () => undefined); // an idle connection dropped: the next query reconnects
+  if (outboxPool) metrics.watchPool('outbox', outboxPool);
+  for (const [name, pool] of Object.entries(spec.pools ?? {})) if (pool) metrics.watchPool(name, pool);
+  const outboxLog = errorLog(log.child({ component: 'audit-outbox' }));
   const outbox =
-    audit && outboxPool ? createOutboxShipper({ agency: config.agency.id, pool: outboxPool, sink: audit, intervalMs: config.auditOutboxIntervalMs, log }) : null;
+    audit && outboxPool
+      ? createOutboxShipper({ agency: config.agency.id, pool: outboxPool, sink: audit, intervalMs: config.auditOutboxIntervalMs, log: outboxLog })
+      : null;
   outbox?.start();
   const server = await createSubgraphServer<AgencyContext<Client, Loaders, Services>>({
     name: config.agency.id,
     schemaPath: spec.schemaPath,
     resolvers: spec.resolvers as GraphQLResolverMap<AgencyContext<Client, Loaders, Services>>,
-    gate: sealMiddleware(verifier, config.sealed),
+    gate: sealMiddleware(verifier, config.sealed, createRefusalLog({ log })),
     transformSchema: (schema) => guardSchema(schema, classifications, { agency: config.agency.id, serviceOnly: spec.serviceOnly, subjects: spec.subjects }),
-    plugins: [auditPlugin(config.agency.id, audit, log), relativesPlugin(), ...(outbox ? [outboxPlugin(outbox, log)] : [])],
+    plugins: [auditPlugin(config.agency.id, audit, logError), relativesPlugin(), ...(outbox ? [outboxPlugin(outbox, outboxLog)] : [])],
     createContext: (headers, locals) => ({
       db,
       loaders: spec.createLoaders(db),
       caller: (locals?.caller as Caller | undefined) ?? callerFrom(headers),
       services,
       access: newAccessRecord(),
+      log,
     }),
     ping: () => db.ping(),
-    metrics: () => ({ sqlStatements: db.statements.total }),
+    log,
+    metrics,
   }, { tls: config.serverTls });
   return {
     server,
@@ -126,7 +152,9 @@ export async function createAgencySubgraph<Client extends { $disconnect(): Promi
     audit,
     outbox,
     services,
-    startBackground: () => spec.background?.({ db, services }) ?? (() => undefined),
+    log,
+    metrics,
+    startBackground: () => spec.background?.({ db, services, log }) ?? (() => undefined),
     async close() {
       await outbox?.stop();
       await outboxPool?.end();

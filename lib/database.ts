@@ -25,6 +25,8 @@ export interface DatabaseOptions {
    * (idle_in_transaction_session_timeout).
    */
   transactionTimeoutMs?: number;
+  /** Where an idle connection's loss is reported (the service's log). */
+  log?: (message: string, error?: unknown) => void;
 }
 
 export interface Database<Client> {
@@ -52,7 +54,8 @@ export function openDatabase<Client extends PrismaLike>(
   });
   if (options.statementTimeoutMs && options.transactionTimeoutMs) widenInTransactions(pool, options.transactionTimeoutMs);
   // An idle client losing its connection must not crash the process; the pool replaces it.
-  pool.on('error', (error) => console.error(`[${options.applicationName}] idle database connection lost: ${error.message}`));
+  const log = options.log ?? ((message: string, error?: unknown) => console.error(`[${options.applicationName}] ${message}:`, error));
+  pool.on('error', (error) => log('idle database connection lost', error));
   const statements = countStatements(pool);
   const prisma = createClient(new PrismaPg(pool));
   return {

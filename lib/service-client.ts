@@ -7,6 +7,7 @@ import https from 'node:https';
 import nodeFetch, { type RequestInit as NodeFetchInit } from 'node-fetch';
 import { SERVICE_SCHEME, type CredentialSigner } from './service-auth';
 import type { TlsMaterial } from './tls';
+import { outgoingTraceHeaders } from './request-scope';
 
 /**
  * One agency's service calling another agency's subgraph directly (not through the gateway), with a
@@ -62,6 +63,8 @@ export class ServiceClient {
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       [CALLER_HEADERS.requestId]: caller.requestId,
+      // The trace of the request being served goes on, with a span of this call's own.
+      ...outgoingTraceHeaders(),
       // The other agency's refusals, passed on to the client, speak the client's language too.
       'accept-language': currentLanguage(),
     };

@@ -3,6 +3,8 @@ import { EnvReader, type Env } from './env';
 import type { PrivateServiceJwk, TrustFile } from './service-auth';
 import { readServiceKey, readTrustFile } from './service-keys';
 import { readTls, type TlsMaterial } from './tls';
+import { readLogLevel, type LogLevel } from './log';
+import { readMetricsListener, type MetricsListener } from './metrics';
 
 /**
  * The settings every agency subgraph reads, with the variable names prefixed by the agency
@@ -15,6 +17,8 @@ import { readTls, type TlsMaterial } from './tls';
  * requests are answered), AUDIT_DATABASE_URL and AUDIT_RECORDING (on),
  * AUDIT_OUTBOX_INTERVAL_MS (2000: how often the change log's WRITE records are shipped to the audit store; 0: only
  * right after each mutation).
+ * Observability: LOG_LEVEL (info; lib/log.ts); <PREFIX>_METRICS_PORT | METRICS_PORT (9401, 9402, 9403: the agency's
+ * Prometheus metrics, on a listener of their own, lib/metrics.ts) and <PREFIX>_METRICS_HOST | METRICS_HOST (127.0.0.1).
  * Database sessions: <PREFIX>_DB_STATEMENT_TIMEOUT_MS (4000; below the gateway's SUBGRAPH_TIMEOUT_MS) and
  * <PREFIX>_DB_TRANSACTION_TIMEOUT_MS (20000, inside write transactions). Both URLs should name the subgraph's
  * own role (cg_residents, ...: lib/database-roles.ts); in production a superuser or owner is refused at start-up.
@@ -59,6 +63,10 @@ export interface SubgraphConfig {
   auditDatabaseUrl: string | null;
   /** How often the change log's unshipped WRITE records go to the audit store (AUDIT_OUTBOX_INTERVAL_MS; lib/audit/outbox.ts). */
   auditOutboxIntervalMs: number;
+  /** The least severe log lines written (LOG_LEVEL; lib/log.ts). */
+  logLevel: LogLevel;
+  /** Where the Prometheus metrics are served (<PREFIX>_METRICS_PORT | METRICS_PORT, _HOST); never the public port. */
+  metrics: MetricsListener;
 }
 
 /** AUDIT_DATABASE_URL (the embedded `audit` database in development), unless AUDIT_RECORDING is off. */
@@ -77,11 +85,12 @@ export function readSubgraphConfig(id: Agency['id'], env: Env): SubgraphConfig {
   const a = agency(id);
   const read = new EnvReader(env);
   const prefixed = (name: string) => (env[`${a.envPrefix}_${name}`] !== undefined ? `${a.envPrefix}_${name}` : name);
+  const port = read.integer(prefixed('PORT'), a.defaultPort, { min: 0, max: 65535 });
   const config: SubgraphConfig = {
     agency: a,
     production: read.production,
     databaseUrl: read.url(prefixed('DATABASE_URL'), localDatabaseUrl(a)),
-    port: read.integer(prefixed('PORT'), a.defaultPort, { min: 0, max: 65535 }),
+    port,
     host: read.string(prefixed('HOST'), '127.0.0.1') || '127.0.0.1',
     poolSize: read.integer(prefixed('DB_POOL_SIZE'), 10, { min: 1, max: 200 }),
     statementTimeoutMs: read.integer(prefixed('DB_STATEMENT_TIMEOUT_MS'), DEFAULT_STATEMENT_TIMEOUT_MS, { min: 10, max: 120_000 }),
@@ -98,6 +107,8 @@ export function readSubgraphConfig(id: Agency['id'], env: Env): SubgraphConfig {
     sealed: read.boolean('SUBGRAPH_SEALED', true),
     auditDatabaseUrl: readAuditDatabaseUrl(read),
     auditOutboxIntervalMs: read.integer('AUDIT_OUTBOX_INTERVAL_MS', 2000, { min: 0, max: 3_600_000 }),
+    logLevel: readLogLevel(read),
+    metrics: readMetricsListener(read, { port: prefixed('METRICS_PORT'), host: prefixed('METRICS_HOST') }, a.defaultMetricsPort, port),
   };
   // Where the gateway's timeout is known here too (npm start gives every process the same environment).
   const gatewayTimeout = Number(env.SUBGRAPH_TIMEOUT_MS?.trim() || DEFAULT_SUBGRAPH_TIMEOUT_MS);

@@ -15,6 +15,9 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { formatClientError } from './graphql/format-error';
 import { requestBodyErrors } from './graphql/request-body';
 import { callersLanguage } from './i18n/language';
+import { errorLog, type Logger } from './log';
+import type { ServiceMetrics } from './metrics';
+import { adoptCallerRequestId, observeRequests, operationLabelPlugin } from './request-observer';
 
 /**
  * What every agency subgraph shares: Apollo Server over the SDL-first schema, masked errors, a health
@@ -34,8 +37,9 @@ export interface SubgraphDefinition<Context extends object> {
   plugins?: ApolloServerPlugin<Context>[];
   /** Readiness: throws when the agency database cannot be reached. */
   ping(): Promise<void>;
-  /** Counters for /metrics besides the request count (e.g. SQL statements sent). */
-  metrics?(): Record<string, number>;
+  /** The subgraph's log and metrics (lib/log.ts, lib/metrics.ts; served on a listener of their own, lib/run-subgraph.ts). */
+  log: Logger;
+  metrics: ServiceMetrics;
 }
 
 export type RunningSubgraph = Listening;
@@ -62,7 +66,8 @@ export async function createSubgraphServer<Context extends object>(
   // 5 s default means fewer reconnects, and the gateway's agent closes its side first (gateway/data-source.ts).
   httpServer.keepAliveTimeout = 65_000;
   httpServer.headersTimeout = 66_000;
-  const log = (message: string, error: unknown) => console.error(`[${definition.name}] ${message}:`, error);
+  const log = errorLog(definition.log);
+  const observer = observeRequests({ log: definition.log, metrics: definition.metrics });
   const apollo = new ApolloServer<Context>({
     schema: (definition.transformSchema ?? ((schema) => schema))(
       buildSubgraphSchema({ typeDefs, resolvers: definition.resolvers as GraphQLResolverMap<unknown> }),
@@ -78,6 +83,7 @@ export async function createSubgraphServer<Context extends object>(
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
+      operationLabelPlugin(),
       ...(definition.plugins ?? []),
     ],
   });
@@ -93,24 +99,21 @@ export async function createSubgraphServer<Context extends object>(
       res.status(503).json({ status: 'unavailable', subgraph: definition.name, reason: 'database unreachable' });
     }
   });
-  // Counters that do not depend on the machine's speed: the bench harness divides them by requests.
-  let graphqlRequests = 0;
-  app.get('/metrics', (_req, res) => void res.json({ subgraph: definition.name, graphqlRequests, ...definition.metrics?.() }));
+  // No /metrics here: the metrics have a listener of their own, never the public port (lib/metrics.ts).
   app.use(
     '/graphql',
-    (_req, _res, next) => {
-      graphqlRequests += 1;
-      next();
-    },
+    observer.begin,
     // The exact bytes received are kept (req.rawBody): a credential is signed over them (lib/service-auth.ts),
     // so the gate runs after the body is read.
     express.json({
       limit: options.bodyLimit ?? '1mb',
       verify: (req, _res, buf) => void ((req as { rawBody?: Buffer }).rawBody = buf),
     }),
+    observer.enter,
     // Messages in the caller's language: the gateway passes its client's on (gateway/data-source.ts).
     callersLanguage(),
     definition.gate ?? ((_req, _res, next) => next()),
+    adoptCallerRequestId,
     expressMiddleware(apollo, { context: async ({ req, res }) => definition.createContext(req.headers, res.locals) }),
   );
   // A body that is not JSON (or too large): a JSON answer, nothing else (no stack, no HTML page).

@@ -8,7 +8,7 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import type { ApolloServerPlugin, GraphQLResponse } from '@apollo/server';
-import { createRefusalLog, type RefusalLog } from '../refusal-log';
+import type { RefusalLog } from '../refusal-log';
 import { callerFrom, verifyCaller, type Caller } from '../caller';
 import type { CredentialVerifier } from '../service-auth';
 import type { AuditEntry, AuditSink } from './audit-entry';
@@ -17,6 +17,7 @@ import { allowedClassifications, CITIZEN_ROOT_FIELDS as POLICY_CITIZEN_ROOT_FIEL
 import { languageOf } from '../i18n/language';
 import { message, messageIn } from '../i18n/messages';
 import type { ClassificationMap } from './schema-classification';
+import { noteErrorCode } from '../request-scope';
 
 /**
  * A subgraph's own enforcement of the access policy, behind the gateway's (defence in depth):
@@ -82,7 +83,7 @@ const unauthenticated = (res: express.Response, reason: string, message: string,
  * (untrusted issuer or key, expired, for another subgraph, for another body, already used, no principal),
  * gets HTTP 401 and no data. Unsealed (benchmarks), such a request goes on as an uncredentialed caller.
  */
-export function sealMiddleware(verifier: CredentialVerifier | null, sealed: boolean, log: RefusalLog = createRefusalLog()): express.RequestHandler {
+export function sealMiddleware(verifier: CredentialVerifier | null, sealed: boolean, log: RefusalLog): express.RequestHandler {
   return (req, res, next) => {
     if (sealed && req.method !== 'POST') {
       unauthenticated(res, 'CREDENTIAL_REQUIRED', messageIn(languageOf(req), 'CREDENTIAL_POST_ONLY'));
@@ -408,6 +409,7 @@ export function auditPlugin<Context extends GuardedContext>(agency: string, sink
 
 /** Replaces a response whose accesses could not be recorded: no data leaves unrecorded. */
 export function withholdUnrecorded(response: GraphQLResponse): void {
+  noteErrorCode('AUDIT_UNAVAILABLE', { override: true });
   if (response.body.kind === 'single') {
     response.body.singleResult = {
       errors: [{ message: message('AUDIT_UNAVAILABLE'), extensions: { code: 'AUDIT_UNAVAILABLE' } }],

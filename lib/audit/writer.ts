@@ -18,6 +18,8 @@ export interface AuditWriterOptions {
   /** Bound on waiting for the chain head and on each statement (ms); record() rejects beyond it. */
   timeoutMs?: number;
   applicationName?: string;
+  /** Called after each transaction: its seconds from taking a connection to the commit (or failure), records, outcome (lib/metrics.ts). */
+  onTransaction?(seconds: number, records: number, committed: boolean): void;
 }
 
 export interface AuditWriterStats {
@@ -30,6 +32,10 @@ export interface AuditWriterStats {
 
 export interface AuditWriter extends AuditSink {
   stats(): AuditWriterStats;
+  /** Records accepted and not yet committed: waiting for a transaction or in the one in flight (a metric). */
+  queued(): number;
+  /** The writer's pool (its use is a metric). */
+  readonly pool: Pool;
 }
 
 interface Pending {
@@ -68,6 +74,7 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
   const timeoutMs = options.timeoutMs ?? 5000;
 
   let queue: Pending[] = [];
+  let queuedRecords = 0;
   let timer: NodeJS.Timeout | NodeJS.Immediate | null = null;
   let inFlight: Promise<void> | null = null;
   let closed = false;
@@ -108,6 +115,11 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
     const batch = takeBatch();
     if (batch.length === 0) return;
     const entries = batch.flatMap((p) => p.entries);
+    const started = process.hrtime.bigint();
+    const observe = (committed: boolean) => {
+      queuedRecords -= entries.length;
+      options.onTransaction?.(Number(process.hrtime.bigint() - started) / 1e9, entries.length, committed);
+    };
     try {
       const client = await pool.connect();
       try {
@@ -120,9 +132,11 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
       client.release();
       stats.transactions += 1;
       stats.records += entries.length;
+      observe(true);
       for (const p of batch) p.resolve();
     } catch (error) {
       stats.failedTransactions += 1;
+      observe(false);
       for (const p of batch) p.reject(error);
     }
   };
@@ -138,6 +152,7 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
       if (entries.length === 0) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
         queue.push({ entries: [...entries], resolve, reject });
+        queuedRecords += entries.length;
         schedule();
       });
     },
@@ -154,5 +169,7 @@ export function createAuditWriter(options: AuditWriterOptions): AuditWriter {
       if (ownsPool) await pool.end();
     },
     stats: () => ({ ...stats }),
+    queued: () => queuedRecords,
+    pool,
   };
 }

@@ -5,6 +5,7 @@ import { isDatabaseUnavailable } from '../database-failure';
 import { findAgency } from '../agencies';
 import { currentLanguage } from '../i18n/language';
 import { message } from '../i18n/messages';
+import { noteErrorCode } from '../request-scope';
 
 /**
  * What a client may see of an error. Deliberate errors (bad input, not allowed, agency unavailable, and
@@ -14,7 +15,7 @@ import { message } from '../i18n/messages';
  * is not a fault of the request: that agency's data is missing, so the client gets AGENCY_UNAVAILABLE,
  * with the path of the field left without it.
  */
-const CLIENT_ERROR_CODES = new Set<string>([
+export const CLIENT_ERROR_CODES: ReadonlySet<string> = new Set<string>([
   ErrorCode.BAD_USER_INPUT,
   ErrorCode.AGENCY_UNAVAILABLE,
   ErrorCode.NOT_FOUND,
@@ -43,6 +44,13 @@ export interface FormatOptions {
 }
 
 export function formatClientError(formatted: GraphQLFormattedError, error: unknown, log: ErrorLogger, options: FormatOptions = {}): GraphQLFormattedError {
+  const answer = forClient(formatted, error, log, options);
+  // The request's metrics and log line are labelled with its answer's first error code (lib/request-observer.ts).
+  if (typeof answer.extensions?.code === 'string') noteErrorCode(answer.extensions.code);
+  return answer;
+}
+
+function forClient(formatted: GraphQLFormattedError, error: unknown, log: ErrorLogger, options: FormatOptions): GraphQLFormattedError {
   // The originalError chain includes what unwrapResolverError would return.
   const input = causes(error).find((cause): cause is UserInputError => cause instanceof UserInputError);
   const { stacktrace: _stack, ...extensions } = formatted.extensions ?? {};

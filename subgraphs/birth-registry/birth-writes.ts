@@ -243,7 +243,7 @@ function outcomeOf(recorded: Recorded): BirthOutcome {
  * times, concurrently too (a retry and the background completion): residents answers the same code for
  * the same registration number, and only the first write of it here changes anything.
  */
-export async function completeBirth(recorded: Recorded, caller: Caller, ctx: Pick<Context, 'db' | 'services'>): Promise<Recorded> {
+export async function completeBirth(recorded: Recorded, caller: Caller, ctx: Pick<Context, 'db' | 'services' | 'log'>): Promise<Recorded> {
   const registration = recorded.registration!;
   const data = recorded.request as unknown as BirthRequestData;
   // Residents records the registrar who registered the birth, whoever completes it (a retry, the background).
@@ -267,7 +267,8 @@ export async function completeBirth(recorded: Recorded, caller: Caller, ctx: Pic
     );
   } catch (error) {
     if (!(error instanceof AgencyUnreachableError)) throw error;
-    console.warn(`[birth-registry] registration ${registration.registrationNumber} waits for its personal code: ${error.message}`);
+    // No registration number or name in the log: the request id (on the line) finds the registration.
+    ctx.log.warn({ err: error, agency: error.agency.id }, 'a birth registration waits for its personal code: the Resident Information Center could not be reached');
     await ctx.db.prisma.birthRequest.update({
       where: { idempotencyKey: recorded.idempotencyKey },
       data: { attempts: { increment: 1 }, lastError: error.message.slice(0, 255), updatedAt: new Date() },

@@ -1,8 +1,6 @@
 import { runSubgraph } from '../../lib/run-subgraph';
+import { failedToStart } from '../../lib/log';
 import { readConfig } from './config';
 import { createBirthRegistrySubgraph } from './server';
 
-runSubgraph(readConfig(), createBirthRegistrySubgraph).catch((error) => {
-  console.error('[birth-registry] failed to start:', error);
-  process.exit(1);
-});
+runSubgraph(readConfig(), createBirthRegistrySubgraph).catch(failedToStart('birth-registry'));

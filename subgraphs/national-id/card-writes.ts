@@ -20,6 +20,7 @@ import type {
 import type { Context } from './context';
 import type { IdentityCardRecord } from './models';
 import { cardExpiry } from './card-expiry';
+import type { Logger } from '../../lib/log';
 
 /**
  * Identity card writes: issue, replace, report lost, revoke (schema.graphql, `type Mutation`).
@@ -49,8 +50,8 @@ function issuedKind(kind: IdentityCardKind | null | undefined): 'CCCD_CHIP' {
 }
 
 /** The Resident Information Center could not be asked: a refusal the client may retry, with nothing written. */
-function residentsUnavailable(error: AgencyUnreachableError): DomainError {
-  console.error(`[national-id] holder check failed: ${error.message}`);
+function residentsUnavailable(error: AgencyUnreachableError, log: Logger): DomainError {
+  log.warn({ err: error, agency: error.agency.id }, 'holder check failed: the Resident Information Center could not be reached');
   return unavailable('HOLDER_NOT_CONFIRMED', { agency: error.agency.id }, { agency: error.agency.title });
 }
 
@@ -77,7 +78,7 @@ async function confirmHolder(ctx: Context, personalCode: string, options: { livi
     const data = await ctx.services.residents.client.request<{ citizens: (Holder | null)[] }>(HOLDER, { codes: [personalCode] }, ctx.caller);
     person = data.citizens[0] ?? null;
   } catch (error) {
-    if (error instanceof AgencyUnreachableError) throw residentsUnavailable(error);
+    if (error instanceof AgencyUnreachableError) throw residentsUnavailable(error, ctx.log);
     throw error;
   }
   const argument = 'input.personalCode';

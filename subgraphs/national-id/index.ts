@@ -1,8 +1,6 @@
 import { runSubgraph } from '../../lib/run-subgraph';
+import { failedToStart } from '../../lib/log';
 import { readConfig } from './config';
 import { createNationalIdSubgraph } from './server';
 
-runSubgraph(readConfig(), createNationalIdSubgraph).catch((error) => {
-  console.error('[national-id] failed to start:', error);
-  process.exit(1);
-});
+runSubgraph(readConfig(), createNationalIdSubgraph).catch(failedToStart('national-id'));

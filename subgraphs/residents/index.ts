@@ -1,8 +1,6 @@
 import { runSubgraph } from '../../lib/run-subgraph';
+import { failedToStart } from '../../lib/log';
 import { readConfig } from './config';
 import { createResidentsSubgraph } from './server';
 
-runSubgraph(readConfig(), createResidentsSubgraph).catch((error) => {
-  console.error('[residents] failed to start:', error);
-  process.exit(1);
-});
+runSubgraph(readConfig(), createResidentsSubgraph).catch(failedToStart('residents'));

@@ -37,6 +37,7 @@ export function createResidentsSubgraph(config: SubgraphConfig): Promise<AgencyS
     serviceOnly: ['createCitizenAtBirth'],
     subjects: DATA_SUBJECTS,
     services: { auditStore },
+    pools: { 'audit-search': auditStore },
     release: async () => void (await auditStore?.end()),
   });
 }

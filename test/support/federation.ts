@@ -97,6 +97,8 @@ export async function startFederation(options: FederationOptions = {}): Promise<
       AUDIT_OUTBOX_INTERVAL_MS: '0',
       SERVICE_TRUST_FILE: serviceKeys.trustFile,
       SERVICE_KEY_FILE: serviceKeys.keyFiles[id],
+      // Warnings and errors only: a line per request from four services would bury jest's own output.
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
       ...extra,
       ...options.subgraphEnv,
     };
@@ -137,6 +139,7 @@ export async function startFederation(options: FederationOptions = {}): Promise<
       // Ample on a busy machine (CI beside a bench): a slow answer must not turn into AGENCY_UNAVAILABLE. Tests of
       // the timeout itself set their own.
       SUBGRAPH_TIMEOUT_MS: '30000',
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
       ...options.gatewayEnv,
     }),
   );

@@ -10,7 +10,11 @@ import { agency, type Agency } from '../../lib/agencies';
  */
 export interface ServiceProcess {
   url: string;
+  /** Its Prometheus metrics (METRICS_PORT 0: a free port of their own). */
+  metricsUrl: string;
   child: ChildProcess;
+  /** Everything it wrote to stdout so far: its log, one JSON object a line (lib/log.ts). */
+  output(): string;
 }
 
 /**
@@ -28,15 +32,22 @@ function startServiceProcess(script: string, env: Record<string, string>, { from
   const [args, cwd] = fromBuild ? [[path.join(fromBuild, 'dist', script.replace(/\.ts$/, '.js'))], fromBuild] : [['--import', 'tsx', path.join(root, script)], undefined];
   const child = spawn(process.execPath, args, {
     cwd,
-    env: { ...process.env, NODE_ENV: 'test', ...env },
+    // Metrics on a free port of their own: the development ports (9400-9403) may be npm start's.
+    env: { ...process.env, NODE_ENV: 'test', METRICS_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise<ServiceProcess>((resolve, reject) => {
     let output = '';
+    let ready = false;
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString();
-      const match = /ready at (https?:\/\/\S+)/.exec(output);
-      if (match) resolve({ url: match[1], child });
+      if (ready) return;
+      // The log line's message: "... ready at <url> (metrics at <url>)", inside a JSON string.
+      const match = /ready at (https?:\/\/[^\s"]+) \(metrics at (https?:\/\/[^\s")]+)\)/.exec(output);
+      if (match) {
+        ready = true;
+        resolve({ url: match[1], metricsUrl: match[2], child, output: () => output });
+      }
     });
     child.once('exit', () => reject(new Error(`${script} exited early: ${output}`)));
   });
