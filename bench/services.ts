@@ -22,6 +22,8 @@ export const BENCH_PORTS = {
   apollo: 4200,
   hive: 4210,
   subgraphs: { residents: 4201, 'national-id': 4202, 'birth-registry': 4203 } as Record<Agency['id'], number>,
+  /** Each process's Prometheus metrics (lib/metrics.ts): never the development ones (9400-9403) npm start may hold. */
+  metrics: { apollo: 4300, subgraphs: { residents: 4301, 'national-id': 4302, 'birth-registry': 4303 } as Record<Agency['id'], number> },
 };
 
 const root = path.resolve(__dirname, '..');
@@ -46,7 +48,7 @@ export interface Services {
   security: boolean;
   gateways: { apollo: Target; hive: Target | null };
   subgraphs: Record<Agency['id'], Target>;
-  /** Each subgraph's GET /metrics: { subgraph, graphqlRequests, sqlStatements }. */
+  /** Each subgraph's Prometheus metrics (its own listener, BENCH_PORTS.metrics): requests served, SQL statements. */
   metricsUrls: Record<Agency['id'], string>;
   /** Every gateway and subgraph process, and PostgreSQL's postmaster: where the CPU goes (process-stats.ts). */
   processes: NamedProcess[];
@@ -92,7 +94,13 @@ export class BenchServices {
   async startServers(security: boolean): Promise<Services> {
     const databases = this.databases;
     if (!databases) throw new Error('startDatabases() first');
-    await assertPortsFree([...Object.values(BENCH_PORTS.subgraphs), BENCH_PORTS.apollo, BENCH_PORTS.hive]);
+    await assertPortsFree([
+      ...Object.values(BENCH_PORTS.subgraphs),
+      BENCH_PORTS.apollo,
+      BENCH_PORTS.hive,
+      BENCH_PORTS.metrics.apollo,
+      ...Object.values(BENCH_PORTS.metrics.subgraphs),
+    ]);
     if (security) await ensureDevKeys(BENCH_KEYS_DIR);
     const serviceKeys = await ensureServiceKeys(BENCH_SERVICE_KEYS_DIR);
 
@@ -126,7 +134,7 @@ export class BenchServices {
     const apollo = this.spawn(
       this.gatewayChildren,
       { script: 'gateway/index.ts' },
-      { ...envFor('gateway'), GATEWAY_PORT: String(BENCH_PORTS.apollo), GATEWAY_HOST: '127.0.0.1', SUPERGRAPH_PATH: supergraph },
+      { ...envFor('gateway'), GATEWAY_PORT: String(BENCH_PORTS.apollo), GATEWAY_HOST: '127.0.0.1', GATEWAY_METRICS_PORT: String(BENCH_PORTS.metrics.apollo), SUPERGRAPH_PATH: supergraph },
     );
     // Node itself runs Hive's CLI script, so the pid sampled is the process that serves, not a shell wrapper;
     // --fork 1 keeps it to one process, as the Apollo gateway is.
@@ -148,7 +156,7 @@ export class BenchServices {
     await Promise.all([waitFor(loopback(BENCH_PORTS.apollo, '/health/ready')), gateways.hive ? waitForGraphQL(gateways.hive.url) : null]);
 
     const metricsUrls = Object.fromEntries(
-      AGENCIES.map((agency) => [agency.id, loopback(BENCH_PORTS.subgraphs[agency.id], '/metrics')]),
+      AGENCIES.map((agency) => [agency.id, loopback(BENCH_PORTS.metrics.subgraphs[agency.id], '/metrics')]),
     ) as Record<Agency['id'], string>;
     const processes: NamedProcess[] = [
       ...[gateways.apollo, gateways.hive].flatMap((gateway) => (gateway ? [{ name: `${gateway.name} gateway`, pid: gateway.pid }] : [])),
@@ -206,12 +214,16 @@ function childEnvironment(databases: AgencyDatabases, service: ServiceId): NodeJ
     if (agency.id === service && own.database) env[`${agency.envPrefix}_DATABASE_URL`] = own.database;
     else delete env[`${agency.envPrefix}_DATABASE_URL`];
     env[`${agency.envPrefix}_PORT`] = String(BENCH_PORTS.subgraphs[agency.id]);
+    env[`${agency.envPrefix}_METRICS_PORT`] = String(BENCH_PORTS.metrics.subgraphs[agency.id]);
     env[`${agency.envPrefix}_HOST`] = '127.0.0.1';
     delete env[`SUBGRAPH_${agency.envPrefix}_URL`];
   }
   env[`${AUDIT_STORE.envPrefix}_DATABASE_URL`] = own.audit;
   // Service calls between subgraphs (the birth registry asking residents for a child's code) stay in the bench too.
   env.RESIDENTS_SERVICE_URL = loopback(BENCH_PORTS.subgraphs.residents, '/graphql');
+  // A log line per request would be thousands a second on the bench's console, and CPU the measurement counts:
+  // warnings and errors only, unless the caller asks for more.
+  env.LOG_LEVEL ??= 'warn';
   return env;
 }
 

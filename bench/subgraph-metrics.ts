@@ -1,8 +1,9 @@
 import type { Agency } from '../lib/agencies';
+import { readMetrics, sampleSum } from './prometheus-text';
 
 /**
- * The subgraphs' own counters (GET /metrics: GraphQL requests received, SQL statements sent), which do not
- * depend on the machine's speed. A measurement takes them before and after, once settled; the deltas, divided
+ * The subgraphs' own counters (their Prometheus metrics, GET /metrics on each one's metrics listener: GraphQL
+ * requests served, SQL statements sent to the agency database), which do not depend on the machine's speed. A measurement takes them before and after, once settled; the deltas, divided
  * by the requests the load generator sent, give subgraph calls and SQL statements per request.
  */
 export interface SubgraphCounters {
@@ -15,10 +16,14 @@ export type CountersBySubgraph = Record<Agency['id'], SubgraphCounters>;
 async function readCounters(metricsUrls: Record<Agency['id'], string>): Promise<CountersBySubgraph> {
   const entries = await Promise.all(
     Object.entries(metricsUrls).map(async ([id, url]) => {
-      const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
-      if (!response.ok) throw new Error(`${url} answered HTTP ${response.status}`);
-      const body = (await response.json()) as Partial<SubgraphCounters>;
-      return [id, { graphqlRequests: body.graphqlRequests ?? 0, sqlStatements: body.sqlStatements ?? 0 }] as const;
+      const samples = await readMetrics(url);
+      return [
+        id,
+        {
+          graphqlRequests: sampleSum(samples, 'citizen_graph_graphql_request_duration_seconds_count'),
+          sqlStatements: sampleSum(samples, 'citizen_graph_db_statements_total', { pool: id }),
+        },
+      ] as const;
     }),
   );
   return Object.fromEntries(entries) as CountersBySubgraph;
