@@ -261,7 +261,8 @@ export class AgencyDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   didEncounterError(error: Error, _request: unknown, response?: { status?: number }): never {
     const result: SubgraphCallResult = error.name === 'AbortError' || error.name === 'TimeoutError' ? 'timeout' : response?.status ? 'http_error' : 'unreachable';
     const reason = result === 'timeout' ? 'timed out' : response?.status ? `answered HTTP ${response.status}` : 'could not be reached';
-    this.log(`subgraph ${this.agencyName} ${reason}`, { subgraph: this.agencyName, errorKind: result, status: response?.status, err: error });
+    // A timeout says all there is to say; for the others the error (a refused connection, a reset) is kept.
+    this.log(`subgraph ${this.agencyName} ${reason}`, { subgraph: this.agencyName, errorKind: result, status: response?.status, ...(result === 'timeout' ? {} : { err: error }) });
     const unavailable = agencyUnavailable(this.agencyName);
     failures.set(unavailable, result);
     throw unavailable;

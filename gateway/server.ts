@@ -97,8 +97,11 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
     if (intervalMs > 0) checkpointer.start();
     checkpoints = { checkpointer, pool };
   }
+  // Apollo's own messages (start-up, plugin failures) go to the same log, as JSON lines.
+  const apolloLog = logger.child({ component: 'apollo' });
   const gateway = new ApolloGateway({
     supergraphSdl,
+    logger: apolloLog,
     buildService: ({ name, url }) =>
       new AgencyDataSource({
         name,
@@ -122,6 +125,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
   const httpServer = http.createServer();
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
+    logger: apolloLog,
     introspection: config.introspection,
     hideSchemaDetailsFromClientErrors: !config.fieldSuggestions,
     parseOptions: { maxTokens: config.limits.maxTokens },

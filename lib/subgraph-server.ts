@@ -69,6 +69,7 @@ export async function createSubgraphServer<Context extends object>(
   const log = errorLog(definition.log);
   const observer = observeRequests({ log: definition.log, metrics: definition.metrics });
   const apollo = new ApolloServer<Context>({
+    logger: definition.log.child({ component: 'apollo' }),
     schema: (definition.transformSchema ?? ((schema) => schema))(
       buildSubgraphSchema({ typeDefs, resolvers: definition.resolvers as GraphQLResolverMap<unknown> }),
     ),

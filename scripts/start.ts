@@ -6,7 +6,7 @@ import { ensureSeeded, exampleCitizen } from './seeding';
 import { readConfig } from './config';
 import { runChild, waitFor, type Child } from '../lib/processes';
 import { ensureDevKeys, mintDevToken } from '../lib/dev-keys';
-import { DEV_KEYS_DIR } from '../gateway/config';
+import { DEFAULT_GATEWAY_METRICS_PORT, DEV_KEYS_DIR } from '../gateway/config';
 import { AUDIT_VERIFIER_ROLE, SERVICE_ROLES, type ServiceId } from '../lib/database-roles';
 import { DEV_SERVICE_KEYS_DIR, ensureServiceKeys } from '../lib/service-keys';
 import { DEV_CHECKPOINT_KEY_FILE, ensureCheckpointKey } from '../lib/audit/checkpoint';
@@ -113,6 +113,9 @@ function printWelcome(code: string | null, token: string, elapsedMs: number) {
     `  GraphQL IDE             ${base}/${code ? `?code=${code}` : ''}`,
     `  Health                  ${base}/health/live   ${base}/health/ready`,
     ...AGENCIES.map((a) => `  ${(a.id + ' subgraph').padEnd(23)} http://127.0.0.1:${a.defaultPort}/graphql  (${a.title})`),
+    `  Metrics (Prometheus)    http://127.0.0.1:${DEFAULT_GATEWAY_METRICS_PORT}/metrics  (gateway; subgraphs ${AGENCIES.map((a) => a.defaultMetricsPort).join(', ')})`,
+    '',
+    'The services log JSON lines (pino): a "request" line per request with its requestId and traceId (README, "Observability").',
     '',
   ];
   if (code) {
