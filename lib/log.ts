@@ -85,13 +85,15 @@ export interface LoggedError {
 
 /** What the log keeps of an error (see above): nothing but its kind, code, message and stack, masked. */
 export function loggedError(error: unknown): LoggedError {
-  if (!(error instanceof Error)) return { kind: typeof error, message: mask(String(error)).slice(0, 500) };
-  const code = (error as { code?: unknown }).code;
+  if (error === null || typeof error !== 'object') return { kind: typeof error, message: mask(String(error)).slice(0, 500) };
+  // An Error, or what passes for one (a subgraph's error as the gateway received it: { message, extensions }).
+  const { name, message, stack, code, extensions } = error as { name?: unknown; message?: unknown; stack?: unknown; code?: unknown; extensions?: { code?: unknown } };
+  const codeOf = [code, extensions?.code].find((value) => typeof value === 'string' || typeof value === 'number');
   return {
-    kind: error.name,
-    ...(typeof code === 'string' || typeof code === 'number' ? { code: String(code) } : {}),
-    message: mask(error.message),
-    ...(error.stack ? { stack: mask(error.stack) } : {}),
+    kind: typeof name === 'string' ? name : error instanceof Error ? 'Error' : 'object',
+    ...(codeOf !== undefined ? { code: String(codeOf) } : {}),
+    message: typeof message === 'string' ? mask(message) : '(no message)',
+    ...(typeof stack === 'string' ? { stack: mask(stack) } : {}),
   };
 }
 

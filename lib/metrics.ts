@@ -218,7 +218,8 @@ export interface MetricsListener {
 export function readMetricsListener(read: EnvReader, names: { port: string; host: string }, defaultPort: number, publicPort: number): MetricsListener {
   const port = read.integer(names.port, defaultPort, { min: 0, max: 65535 });
   if (port !== 0 && port === publicPort) read.problem(`${names.port} (${port}) must not be the service's public port: metrics are served on a listener of their own.`);
-  return { port, host: read.string(names.host, '127.0.0.1') || '127.0.0.1' };
+  // Loopback unless set, in production too: metrics are only exposed further on purpose.
+  return { port, host: read.optionalString(names.host) ?? '127.0.0.1' };
 }
 
 export interface ServingMetrics {

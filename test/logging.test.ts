@@ -132,6 +132,12 @@ describe('log lines', () => {
     expect(lines[1]).toMatchObject({ level: 'warn', msg: 'a warning without an error' });
   });
 
+  it('keep what passes for an error (a subgraph error as the gateway received it) by its code and message', () => {
+    const { log, lines } = capturedLogger();
+    errorLog(log)('internal error', { message: 'Cannot read properties of undefined', extensions: { code: 'INTERNAL_SERVER_ERROR', exception: { secret: 1 } } });
+    expect(lines[0].err).toEqual({ kind: 'object', code: 'INTERNAL_SERVER_ERROR', message: 'Cannot read properties of undefined' });
+  });
+
   it('drop tokens, headers, bodies and variables from any object logged', () => {
     const { log, lines } = capturedLogger();
     log.info(

@@ -37,10 +37,11 @@ beforeAll(async () => {
   gateway = await startGatewayProcess({ subgraphUrls: { residents: residents.url, 'national-id': nationalId.url, 'birth-registry': birthRegistry.url } });
   audit = new Pool({ connectionString: testDatabases().auditUrl, max: 2 });
   citizen = (await shownCitizen()).code;
-});
+  // Four processes started through tsx, one after another where they depend on each other: slow on a busy machine.
+}, 240_000);
 
 afterAll(async () => {
-  for (const service of processes()) if (service) service.child.kill('SIGKILL');
+  for (const service of [gateway, ...Object.values(subgraphs ?? {})]) service?.child.kill('SIGKILL');
   await audit?.end();
 });
 
@@ -319,7 +320,7 @@ describe('a subgraph that hangs and one that is down', () => {
       },
       { SUBGRAPH_TIMEOUT_MS: '1000' },
     );
-  });
+  }, 120_000);
 
   afterAll(async () => {
     degraded?.child.kill('SIGKILL');
