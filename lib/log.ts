@@ -19,7 +19,7 @@ export type { Logger };
  * through their kind, code, message and stack only, never their other properties (pg's `detail` holds the
  * values of a row); runs of nine or more digits in an error's message and stack are masked, since a message
  * may quote a value (a legacy ID has 9 digits, a personal code 12). Keys that would carry such things are
- * removed from any object logged, as a second line of defence.
+ * removed from any object logged (at its top level), as a second line of defence.
  */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -30,7 +30,10 @@ export interface LoggerOptions {
   destination?: DestinationStream;
 }
 
-/** Keys never written, wherever they appear in a logged object (one level deep). */
+/**
+ * Keys never written when a logged object has them (top level: the log calls here never nest such things;
+ * removing them at every depth too would cost a log line three times as much CPU, ~20 µs rather than ~8).
+ */
 const REMOVED = ['authorization', 'cookie', 'token', 'credential', 'password', 'body', 'query', 'variables', 'headers'];
 
 export function createLogger(service: string, options: LoggerOptions = {}): Logger {
@@ -46,7 +49,7 @@ export function createLogger(service: string, options: LoggerOptions = {}): Logg
         return scope ? scopeFields(scope) : {};
       },
       serializers: { err: loggedError, error: loggedError },
-      redact: { paths: [...REMOVED, ...REMOVED.map((key) => `*.${key}`)], remove: true },
+      redact: { paths: REMOVED, remove: true },
     },
     options.destination ?? pino.destination({ dest: 1, sync: true }),
   );
