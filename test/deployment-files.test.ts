@@ -443,7 +443,8 @@ describe("each process's environment, as its configuration module reads it in pr
 
   it('reads each contracted setting that is still awaited from no module yet (remove it from AWAITING.settings once its branch is merged)', () => {
     const reads = new Set(all.flatMap((w) => [...readsOf(processOf(w))]));
-    for (const name of AWAITING.settings) expect({ name, readNow: reads.has(name) }).toEqual({ name, readNow: false });
+    const hint = 'read now: remove it from AWAITING.settings';
+    for (const name of AWAITING.settings) expect({ name, hint, readNow: reads.has(name) }).toEqual({ name, hint, readNow: false });
     // ...and the manifests set it, as the contracts name it.
     for (const name of AWAITING.settings) expect(deployments.some((w) => environmentOf(processOf(w)).env[name] !== undefined)).toBe(true);
   });
@@ -461,7 +462,8 @@ describe("each process's environment, as its configuration module reads it in pr
   });
 
   it('the build writes dist/ with npm run build (awaited from the build branch while AWAITING.buildScript)', () => {
-    if (AWAITING.buildScript) expect(packageJson.scripts.build).toBeUndefined();
+    const hint = 'npm run build exists now: set AWAITING.buildScript = false';
+    if (AWAITING.buildScript) expect({ hint, build: packageJson.scripts.build }).toEqual({ hint, build: undefined });
     else expect(packageJson.scripts.build).toBeDefined();
   });
 });
@@ -600,8 +602,10 @@ describe('the processes, started with their Deployments\' settings', () => {
     const s = started.get(w.component)!;
     const probe = (which: 'readinessProbe' | 'livenessProbe') => `${s.base(containerPort(w.container, w.container[which].httpGet.port)!.name!)}${w.container[which].httpGet.path}`;
     if (name !== 'gateway' && AWAITING.subgraphHealthPaths) {
-      // Today a subgraph serves /health alone; once it serves the contract's paths, set AWAITING.subgraphHealthPaths = false.
-      expect([await status(probe('readinessProbe')), await status(probe('livenessProbe')), await status(`${s.base('http')}/health`)]).toEqual([404, 404, 200]);
+      // Today a subgraph serves /health alone.
+      const hint = 'once /health/ready and /health/live are served, set AWAITING.subgraphHealthPaths = false';
+      const statuses = [await status(probe('readinessProbe')), await status(probe('livenessProbe')), await status(`${s.base('http')}/health`)];
+      expect({ hint, statuses }).toEqual({ hint, statuses: [404, 404, 200] });
       return;
     }
     // Ready once what it needs answers (the gateway: every subgraph and its database).
@@ -613,8 +617,9 @@ describe('the processes, started with their Deployments\' settings', () => {
     const w = name === 'gateway' ? gatewayWorkload() : agencyWorkload(name);
     const s = started.get(w.component)!;
     if (AWAITING.metricsListener) {
-      // Nothing listens there yet; once something does, set AWAITING.metricsListener = false.
-      expect(await canConnect(s.ports.metrics)).toBe(false);
+      // Nothing listens there yet.
+      const hint = 'something listens on METRICS_PORT now: set AWAITING.metricsListener = false';
+      expect({ hint, listening: await canConnect(s.ports.metrics) }).toEqual({ hint, listening: false });
       return;
     }
     const response = await fetch(`${s.base('metrics')}/metrics`);
