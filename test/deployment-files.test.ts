@@ -54,15 +54,13 @@ const AWAITING = {
   settings: new Set([
     'REDIS_URL', // cluster: what replicas share
     'SHUTDOWN_TIMEOUT_MS', // cluster: graceful shutdown
-    'METRICS_PORT', // observe: Prometheus listener
-    'METRICS_HOST', // observe
   ]),
   /** cluster: subgraphs serve /health/live and /health/ready (today only /health). */
   subgraphHealthPaths: true,
   /** observe: Prometheus text on METRICS_PORT, and no /metrics on the public port. */
-  metricsListener: true,
+  metricsListener: false,
   /** build: `npm run build` writes dist/ (the Dockerfile runs it; the commands run dist/...js). */
-  buildScript: true,
+  buildScript: false,
 };
 
 const manifests = readManifests();
