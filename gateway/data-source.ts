@@ -1,7 +1,5 @@
-import http from 'node:http';
-import https from 'node:https';
-import fetch, { Response, type RequestInit as NodeFetchInit } from 'node-fetch';
 import crypto from 'node:crypto';
+import { fetch, Response } from 'undici';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GraphQLError } from 'graphql';
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
@@ -10,7 +8,9 @@ import { toClaims, type Principal } from '../lib/access/principal';
 import { SERVICE_SCHEME, type CredentialSigner, type PrincipalClaims } from '../lib/service-auth';
 import type { TlsMaterial } from '../lib/tls';
 import type { Authenticate, PurposeRefusal } from './authentication';
-import type { Fetcher } from '@apollo/utils.fetcher';
+import type { Fetcher, FetcherRequestInit } from '@apollo/utils.fetcher';
+import { createHttpAgent, describeFetchFailure } from '../lib/http-client';
+import { subgraphBreaker, SubgraphSkipped, type BreakerSettings, type BreakerState, type Guard } from './subgraph-breaker';
 import { findAgency } from '../lib/agencies';
 import { ErrorCode } from '../lib/graphql/errors';
 import { takeAccessRecord, type AccessRecordContext } from './access-records';
@@ -19,10 +19,10 @@ import { currentLanguage, type Language } from '../lib/i18n/language';
 import { message } from '../lib/i18n/messages';
 
 /**
- * How the gateway calls one subgraph: HTTP keep-alive with a bounded number of sockets (no TCP and
- * no new connection per request), a timeout on every call, and failures turned into an error a
- * citizen-facing frontend can show: which agency's data is missing, in plain words, without the
- * subgraph's URL, the network error or anything else internal (that goes to the log).
+ * How the gateway calls one subgraph: HTTP keep-alive with a bounded number of connections (no TCP and
+ * no new connection per request), a timeout on every call, a circuit breaker (gateway/subgraph-breaker.ts),
+ * and failures turned into an error a citizen-facing frontend can show: which agency's data is missing, in
+ * plain words, without the subgraph's URL, the network error or anything else internal (that goes to the log).
  */
 export interface DataSourceOptions {
   name: string;
@@ -34,6 +34,10 @@ export interface DataSourceOptions {
   timeoutMs: number;
   maxSockets: number;
   deduplicate: boolean;
+  /** When calls that get no answer open the subgraph's circuit, and when it is probed again; absent: no breaker. */
+  breaker?: BreakerSettings;
+  /** Each change of the subgraph's breaker state (closed, open, half-open); also logged. */
+  onBreakerStateChange?(subgraph: string, state: BreakerState): void;
   /** The gateway records the accesses of client requests (gateway/access-records.ts); else the subgraphs do. */
   recordsAccesses: boolean;
   log?: (message: string) => void;
@@ -54,29 +58,26 @@ interface CredentialRequest {
 
 export interface FetcherOptions {
   timeoutMs: number;
+  /** Connections at most to the subgraph (SUBGRAPH_MAX_SOCKETS). */
   maxSockets: number;
   deduplicate?: boolean;
   /** The subgraph called: the audience of its credentials. */
   audience?: string;
   signer?: CredentialSigner | null;
   tls?: TlsMaterial | null;
+  /** Wraps each call actually sent (the circuit breaker); none: sent as is. */
+  guard?: Guard;
 }
 
+type Send = (url: string, init?: FetcherRequestInit) => Promise<Response>;
+
 export function keepAliveFetcher(options: FetcherOptions): Fetcher {
-  // `timeout` matters: without it Node's agent ignores the subgraph's `Keep-Alive: timeout=N` hint and
-  // reuses a socket just as the subgraph closes it (ECONNRESET, "socket hang up" under load). With it,
-  // idle sockets are dropped a second before the server would drop them.
-  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: options.maxSockets, timeout: 60_000 };
-  const httpAgent = new http.Agent(agentOptions);
-  const httpsAgent = new https.Agent({ ...agentOptions, ...(options.tls ?? {}) });
-  const send = (url: string, init?: NodeFetchInit) =>
-    fetch(url, {
-      ...init,
-      agent: (parsed: URL) => (parsed.protocol === 'https:' ? httpsAgent : httpAgent),
-      signal: AbortSignal.timeout(options.timeoutMs) as NodeFetchInit['signal'],
-    });
+  // One agent per subgraph: its connections kept alive and bounded, with the client certificate for mutual TLS.
+  const dispatcher = createHttpAgent({ connections: options.maxSockets, tls: options.tls });
+  const guard = options.guard ?? ((call) => call());
+  const send: Send = (url, init) => guard(() => fetch(url, { ...init, dispatcher, signal: AbortSignal.timeout(options.timeoutMs) }));
   const signed = signing(send, options.audience ?? '', options.signer ?? null);
-  return (options.deduplicate === false ? signed : deduplicating(signed)) as unknown as Fetcher;
+  return options.deduplicate === false ? signed : deduplicating(signed);
 }
 
 /**
@@ -84,9 +85,9 @@ export function keepAliveFetcher(options: FetcherOptions): Fetcher {
  * the request after willSendRequest): a fresh one per call actually sent, over `init.body`. A deduplicated
  * read shares the one call (and credential) its identical twin sends.
  */
-function signing(send: (url: string, init?: NodeFetchInit) => Promise<Response>, audience: string, signer: CredentialSigner | null) {
-  return async (url: string, init?: NodeFetchInit): Promise<Response> => {
-    const given = (init?.headers ?? {}) as Record<string, string>;
+function signing(send: Send, audience: string, signer: CredentialSigner | null): Send {
+  return async (url, init) => {
+    const given = init?.headers ?? {};
     const { [CREDENTIAL_REQUEST_HEADER]: request, ...headers } = given;
     if (request === undefined) return send(url, init);
     if (signer && typeof init?.body === 'string') {
@@ -113,12 +114,12 @@ interface BufferedResponse {
  * parses and merges into are never shared between requests. Headers are part of the key, so callers
  * with different credentials never share an answer.
  */
-function deduplicating(send: (url: string, init?: NodeFetchInit) => Promise<Response>) {
+function deduplicating(send: Send): Send {
   const inFlight = new Map<string, Promise<BufferedResponse>>();
-  return async (url: string, init?: NodeFetchInit): Promise<Response> => {
+  return async (url, init) => {
     if (!isQuery(init?.body)) return send(url, init);
     // The request id differs for every client request, so it is left out of the key; the actor is not.
-    const { [CALLER_HEADERS.requestId]: _requestId, ...headers } = (init!.headers ?? {}) as Record<string, string>;
+    const { [CALLER_HEADERS.requestId]: _requestId, ...headers } = init!.headers ?? {};
     const key = JSON.stringify([url, headers, init!.body]);
     let pending = inFlight.get(key);
     if (!pending) {
@@ -197,10 +198,14 @@ export class AgencyDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   private readonly log: (message: string) => void;
 
   constructor(options: DataSourceOptions) {
-    super({ url: options.url, fetcher: keepAliveFetcher({ ...options, audience: options.name }) });
+    const log = options.log ?? ((message: string) => console.error(`[gateway] ${message}`));
+    const guard = options.breaker
+      ? subgraphBreaker({ ...options.breaker, subgraph: options.name, onStateChange: options.onBreakerStateChange, log })
+      : undefined;
+    super({ url: options.url, fetcher: keepAliveFetcher({ ...options, audience: options.name, guard }) });
     this.agencyName = options.name;
     this.recordsAccesses = options.recordsAccesses;
-    this.log = options.log ?? ((message) => console.error(message));
+    this.log = log;
   }
 
   willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void {
@@ -229,8 +234,10 @@ export class AgencyDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   }
 
   didEncounterError(error: Error, _request: unknown, response?: { status?: number }): never {
-    const reason = error.name === 'AbortError' ? 'timed out' : response?.status ? `answered HTTP ${response.status}` : error.message;
-    this.log(`[gateway] subgraph ${this.agencyName} ${reason}`);
+    // A call skipped by the open breaker is not logged one by one: the breaker logs when it opens and closes.
+    if (!(error instanceof SubgraphSkipped)) {
+      this.log(`subgraph ${this.agencyName} ${response?.status ? `answered HTTP ${response.status}` : describeFetchFailure(error)}`);
+    }
     throw agencyUnavailable(this.agencyName);
   }
 }
