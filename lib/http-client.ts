@@ -40,12 +40,12 @@ export function createHttpAgent(options: HttpAgentOptions = {}): Agent {
  * reason (ECONNREFUSED, "other side closed", a certificate refused) in its cause; a timeout is the AbortSignal's.
  */
 export function describeFetchFailure(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  if (error.name === 'TimeoutError' || error.name === 'AbortError') return 'timed out';
-  const cause = error.cause;
-  if (cause instanceof Error) {
-    const code = (cause as { code?: unknown }).code;
-    return `${error.message}: ${typeof code === 'string' ? `${code} ` : ''}${cause.message}`.trim();
+  // Duck-typed, not instanceof: the timeout's DOMException and undici's errors may come from another realm.
+  if (typeof error !== 'object' || error === null) return String(error);
+  const { name, message, cause } = error as { name?: unknown; message?: unknown; cause?: { code?: unknown; message?: unknown } };
+  if (name === 'TimeoutError' || name === 'AbortError') return 'timed out';
+  if (cause && typeof cause === 'object') {
+    return [message, typeof cause.code === 'string' ? cause.code : null, cause.message].filter(Boolean).join(': ');
   }
-  return `${error.name}: ${error.message}`;
+  return `${String(name)}: ${String(message)}`;
 }
