@@ -1,5 +1,4 @@
 import crypto from 'node:crypto';
-import { fetch, Response } from 'undici';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GraphQLError } from 'graphql';
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
@@ -9,7 +8,8 @@ import { SERVICE_SCHEME, type CredentialSigner, type PrincipalClaims } from '../
 import type { TlsMaterial } from '../lib/tls';
 import type { Authenticate, PurposeRefusal } from './authentication';
 import type { Fetcher, FetcherRequestInit } from '@apollo/utils.fetcher';
-import { createHttpAgent, describeFetchFailure } from '../lib/http-client';
+import { createHttpAgent, describeFetchFailure, send, type HttpAnswer } from '../lib/http-client';
+import { SubgraphResponse } from './subgraph-response';
 import { subgraphBreaker, SubgraphSkipped, type BreakerSettings, type BreakerState, type Guard } from './subgraph-breaker';
 import { findAgency } from '../lib/agencies';
 import { ErrorCode } from '../lib/graphql/errors';
@@ -69,15 +69,17 @@ export interface FetcherOptions {
   guard?: Guard;
 }
 
-type Send = (url: string, init?: FetcherRequestInit) => Promise<Response>;
+/** A call to the subgraph, answered whole; the Fetcher's Response is made from it per caller. */
+type Call = (url: string, init?: FetcherRequestInit) => Promise<HttpAnswer>;
 
 export function keepAliveFetcher(options: FetcherOptions): Fetcher {
   // One agent per subgraph: its connections kept alive and bounded, with the client certificate for mutual TLS.
   const dispatcher = createHttpAgent({ connections: options.maxSockets, tls: options.tls });
   const guard = options.guard ?? ((call) => call());
-  const send: Send = (url, init) => guard(() => fetch(url, { ...init, dispatcher, signal: AbortSignal.timeout(options.timeoutMs) }));
-  const signed = signing(send, options.audience ?? '', options.signer ?? null);
-  return options.deduplicate === false ? signed : deduplicating(signed);
+  const network: Call = (url, init) => guard(() => send(url, { ...init, dispatcher, signal: AbortSignal.timeout(options.timeoutMs) }));
+  const signed = signing(network, options.audience ?? '', options.signer ?? null);
+  const call = options.deduplicate === false ? signed : deduplicating(signed);
+  return async (url, init) => new SubgraphResponse(await call(url, init), url);
 }
 
 /**
@@ -85,24 +87,17 @@ export function keepAliveFetcher(options: FetcherOptions): Fetcher {
  * the request after willSendRequest): a fresh one per call actually sent, over `init.body`. A deduplicated
  * read shares the one call (and credential) its identical twin sends.
  */
-function signing(send: Send, audience: string, signer: CredentialSigner | null): Send {
+function signing(call: Call, audience: string, signer: CredentialSigner | null): Call {
   return async (url, init) => {
     const given = init?.headers ?? {};
     const { [CREDENTIAL_REQUEST_HEADER]: request, ...headers } = given;
-    if (request === undefined) return send(url, init);
+    if (request === undefined) return call(url, init);
     if (signer && typeof init?.body === 'string') {
       const { prn, rec, rel } = JSON.parse(Buffer.from(request, 'base64url').toString('utf8')) as CredentialRequest;
       headers.authorization = `${SERVICE_SCHEME} ${await signer.sign(audience, init.body, { principal: prn, recordedByGateway: rec, relatives: rel })}`;
     }
-    return send(url, { ...init, headers });
+    return call(url, { ...init, headers });
   };
-}
-
-interface BufferedResponse {
-  status: number;
-  statusText: string;
-  headers: [string, string][];
-  body: string;
 }
 
 /**
@@ -110,31 +105,23 @@ interface BufferedResponse {
  * headers, same query and variables) waits for the same answer instead of being sent again. Popular
  * queries under load (statistics on a dashboard, the same citizen opened at several counters) then cost
  * the subgraph and its database one call per moment, not one per client. Only queries: a mutation is
- * always sent. Each caller gets its own Response built from the buffered body, so the objects the gateway
- * parses and merges into are never shared between requests. Headers are part of the key, so callers
- * with different credentials never share an answer.
+ * always sent. The answer is shared as read (a string); each caller gets a Response of its own
+ * (SubgraphResponse), so the objects the gateway parses and merges into are never shared between requests.
+ * Headers are part of the key, so callers with different credentials never share an answer.
  */
-function deduplicating(send: Send): Send {
-  const inFlight = new Map<string, Promise<BufferedResponse>>();
-  return async (url, init) => {
-    if (!isQuery(init?.body)) return send(url, init);
+function deduplicating(call: Call): Call {
+  const inFlight = new Map<string, Promise<HttpAnswer>>();
+  return (url, init) => {
+    if (!isQuery(init?.body)) return call(url, init);
     // The request id differs for every client request, so it is left out of the key; the actor is not.
     const { [CALLER_HEADERS.requestId]: _requestId, ...headers } = init!.headers ?? {};
     const key = JSON.stringify([url, headers, init!.body]);
     let pending = inFlight.get(key);
     if (!pending) {
-      pending = send(url, init)
-        .then(async (response) => ({
-          status: response.status,
-          statusText: response.statusText,
-          headers: [...response.headers.entries()],
-          body: await response.text(),
-        }))
-        .finally(() => inFlight.delete(key));
+      pending = call(url, init).finally(() => inFlight.delete(key));
       inFlight.set(key, pending);
     }
-    const buffered = await pending;
-    return new Response(buffered.body, { status: buffered.status, statusText: buffered.statusText, headers: buffered.headers });
+    return pending;
   };
 }
 

@@ -1,7 +1,6 @@
 import express from 'express';
-import { fetch } from 'undici';
 import { findAgency } from '../lib/agencies';
-import { createHttpAgent } from '../lib/http-client';
+import { createHttpAgent, send } from '../lib/http-client';
 import type { TlsMaterial } from '../lib/tls';
 
 /**
@@ -13,9 +12,8 @@ export function healthRouter(subgraphs: Readonly<Record<string, string>>, timeou
   // With mutual TLS, the health check presents the gateway's client certificate too.
   const dispatcher = createHttpAgent({ tls });
   const check = async (url: string) => {
-    const response = await fetch(url, { dispatcher, signal: AbortSignal.timeout(timeoutMs) });
-    await response.body?.cancel(); // only the status matters; the connection goes back to the agent
-    return response.ok;
+    const { status } = await send(url, { dispatcher, signal: AbortSignal.timeout(timeoutMs) });
+    return status >= 200 && status < 300;
   };
   router.get('/health/live', (_req, res) => void res.json({ status: 'ok' }));
   router.get('/health/ready', async (_req, res) => {

@@ -1,4 +1,5 @@
 import { BrokenCircuitError, circuitBreaker, CircuitState, ConsecutiveBreaker, handleAll } from 'cockatiel';
+import type { HttpAnswer } from '../lib/http-client';
 
 /**
  * A circuit breaker per subgraph. A subgraph that stops answering (it hangs, its host is gone, its balancer
@@ -29,12 +30,6 @@ export interface SubgraphBreakerOptions extends BreakerSettings {
   log: (message: string) => void;
 }
 
-/** What the breaker needs to see of an answer. */
-export interface Answer {
-  status: number;
-  headers: { get(name: string): string | null };
-}
-
 /** Thrown instead of calling a subgraph whose breaker is open (or half-open with its probe on its way). */
 export class SubgraphSkipped extends Error {
   constructor(readonly subgraph: string) {
@@ -43,7 +38,7 @@ export class SubgraphSkipped extends Error {
   }
 }
 
-export type Guard = <R extends Answer>(call: () => Promise<R>) => Promise<R>;
+export type Guard = (call: () => Promise<HttpAnswer>) => Promise<HttpAnswer>;
 
 const STATE_NAMES: Record<CircuitState, BreakerState> = {
   [CircuitState.Closed]: 'closed',
@@ -54,8 +49,8 @@ const STATE_NAMES: Record<CircuitState, BreakerState> = {
 
 /** A balancer that could not reach any replica answers 502/503/504 with a page of its own, not GraphQL. */
 function isBalancerFailure(answer: unknown): boolean {
-  const { status, headers } = answer as Answer;
-  return (status === 502 || status === 503 || status === 504) && !/json/i.test(headers.get('content-type') ?? '');
+  const { status, headers } = answer as HttpAnswer;
+  return (status === 502 || status === 503 || status === 504) && !/json/i.test(String(headers['content-type'] ?? ''));
 }
 
 export function subgraphBreaker(options: SubgraphBreakerOptions): Guard {

@@ -1,11 +1,16 @@
-import { Agent } from 'undici';
+import { Agent, request, type Dispatcher } from 'undici';
 import type { TlsMaterial } from './tls';
 
 /**
  * The one HTTP client of the services (the gateway's subgraph calls and readiness checks, the agencies'
- * service calls): undici, the library behind Node's own `fetch`, imported as a package so that its
- * `fetch`, `Agent` and `Response` are one version. An agent per destination keeps connections alive and
- * bounded, and carries the client certificate when the federation runs mutual TLS.
+ * service calls): undici, the library behind Node's own `fetch`, imported as a package so that its agent and
+ * its calls are one version. An agent per destination keeps connections alive and bounded, and carries the
+ * client certificate when the federation runs mutual TLS.
+ *
+ * Calls go through undici's `request`, not its `fetch`: every answer here is read whole (a GraphQL response),
+ * and fetch's WHATWG streams, Request and Response objects cost several times its CPU per call (measured here:
+ * 0.15-0.2 ms per call for `request`, 1-1.4 ms for undici's or Node's `fetch`, 0.25-0.5 ms for node-fetch
+ * before it; the gateway makes four such calls per unified view).
  */
 export interface HttpAgentOptions {
   /** Connections at most to each origin (a subgraph, or the balancer in front of it); unbounded when absent. */
@@ -35,17 +40,43 @@ export function createHttpAgent(options: HttpAgentOptions = {}): Agent {
   });
 }
 
+/** An answer, read whole. */
+export interface HttpAnswer {
+  status: number;
+  /** As undici gives them: lower-case names, a list for a header sent more than once. */
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+export interface HttpCall {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+  dispatcher: Dispatcher;
+  /** Ends the call (connecting, waiting and reading the body included) with this signal's reason. */
+  signal?: AbortSignal;
+}
+
+/** One call, its answer read whole; rejects when no answer came (refused, dropped, timed out, TLS refused). */
+export async function send(url: string, call: HttpCall): Promise<HttpAnswer> {
+  const { statusCode, headers, body } = await request(url, {
+    method: call.method ?? 'GET',
+    headers: call.headers,
+    body: call.body,
+    dispatcher: call.dispatcher,
+    signal: call.signal,
+  });
+  return { status: statusCode, headers, body: await body.text() };
+}
+
 /**
- * Why a call got no answer, for the log (never for a client): `fetch` rejects with "fetch failed" and keeps the
- * reason (ECONNREFUSED, "other side closed", a certificate refused) in its cause; a timeout is the AbortSignal's.
+ * Why a call got no answer, for the log (never for a client): the connection's error code (ECONNREFUSED,
+ * UND_ERR_SOCKET for "other side closed", a certificate refused) or, for a timeout, the AbortSignal's.
  */
 export function describeFetchFailure(error: unknown): string {
   // Duck-typed, not instanceof: the timeout's DOMException and undici's errors may come from another realm.
   if (typeof error !== 'object' || error === null) return String(error);
-  const { name, message, cause } = error as { name?: unknown; message?: unknown; cause?: { code?: unknown; message?: unknown } };
+  const { name, code, message } = error as { name?: unknown; code?: unknown; message?: unknown };
   if (name === 'TimeoutError' || name === 'AbortError') return 'timed out';
-  if (cause && typeof cause === 'object') {
-    return [message, typeof cause.code === 'string' ? cause.code : null, cause.message].filter(Boolean).join(': ');
-  }
-  return `${String(name)}: ${String(message)}`;
+  return `${typeof code === 'string' ? code : String(name)}: ${String(message)}`;
 }

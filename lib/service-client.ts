@@ -3,8 +3,8 @@ import { agency, type Agency } from './agencies';
 import { toClaims } from './access/principal';
 import { CALLER_HEADERS, type Caller } from './caller';
 import { DomainError, UserInputError, type ClientErrorCode } from './graphql/errors';
-import { fetch, type Agent } from 'undici';
-import { createHttpAgent, describeFetchFailure } from './http-client';
+import type { Agent } from 'undici';
+import { createHttpAgent, describeFetchFailure, send } from './http-client';
 import { SERVICE_SCHEME, type CredentialSigner } from './service-auth';
 import type { TlsMaterial } from './tls';
 
@@ -74,9 +74,9 @@ export class ServiceClient {
     let response: { status: number; ok: boolean };
     let body: { data?: Data | null; errors?: RemoteError[] };
     try {
-      const answer = await fetch(url, { method: 'POST', headers, body: payload, dispatcher: this.agent, signal: AbortSignal.timeout(timeoutMs) });
-      response = answer;
-      body = (await answer.json()) as typeof body;
+      const answer = await send(url, { method: 'POST', headers, body: payload, dispatcher: this.agent, signal: AbortSignal.timeout(timeoutMs) });
+      response = { status: answer.status, ok: answer.status >= 200 && answer.status < 300 };
+      body = JSON.parse(answer.body) as typeof body;
     } catch (error) {
       throw new AgencyUnreachableError(this.target, describeFetchFailure(error));
     }
