@@ -15,6 +15,7 @@ import type { TrustedDocumentsMode } from './trusted-documents';
 import { corsOriginProblem, type CorsOrigins } from './cors';
 import { readLogLevel, type LogLevel } from '../lib/log';
 import { readMetricsListener, type MetricsListener } from '../lib/metrics';
+import type { BreakerSettings } from './subgraph-breaker';
 
 /**
  * The gateway's whole configuration, read and validated once at start-up.
@@ -25,6 +26,9 @@ import { readMetricsListener, type MetricsListener } from '../lib/metrics';
  *                                       <PREFIX>_DB_STATEMENT_TIMEOUT_MS, 4000)
  *   SUBGRAPH_MAX_SOCKETS                kept-alive connections per subgraph (64)
  *   SUBGRAPH_DEDUPLICATE                identical reads in flight share one subgraph call (on)
+ *   SUBGRAPH_BREAKER_FAILURES           calls in a row to one subgraph without an answer (timeout, connection failure) that
+ *                                       open its circuit: its calls then fail at once with AGENCY_UNAVAILABLE (5; 0: no breaker)
+ *   SUBGRAPH_BREAKER_PROBE_AFTER_MS     how long an open circuit fails calls before one goes through as a probe (10000)
  *   GRAPHQL_IDE                         serve the built-in GraphQL IDE at / (on outside production)
  *   INTROSPECTION                       answer introspection (__schema, __type) to callers with a valid token and purpose,
  *                                       whatever their role: it describes the schema, never a person (on outside production;
@@ -84,6 +88,8 @@ export interface GatewayConfig {
   subgraphTimeoutMs: number;
   subgraphMaxSockets: number;
   subgraphDeduplicate: boolean;
+  /** The circuit breaker of each subgraph (gateway/subgraph-breaker.ts); failures 0: none. */
+  subgraphBreaker: BreakerSettings;
   ide: boolean;
   introspection: boolean;
   fieldSuggestions: boolean;
@@ -137,6 +143,10 @@ export function readConfig(env: Env = process.env): GatewayConfig {
     subgraphTimeoutMs: read.integer('SUBGRAPH_TIMEOUT_MS', DEFAULT_SUBGRAPH_TIMEOUT_MS, { min: 50, max: 120_000 }),
     subgraphMaxSockets: read.integer('SUBGRAPH_MAX_SOCKETS', 64, { min: 1, max: 4096 }),
     subgraphDeduplicate: read.boolean('SUBGRAPH_DEDUPLICATE', true),
+    subgraphBreaker: {
+      failures: read.integer('SUBGRAPH_BREAKER_FAILURES', 5, { min: 0, max: 10_000 }),
+      probeAfterMs: read.integer('SUBGRAPH_BREAKER_PROBE_AFTER_MS', 10_000, { min: 100, max: 3_600_000 }),
+    },
     ide: read.boolean('GRAPHQL_IDE', !read.production),
     introspection: read.boolean('INTROSPECTION', !read.production),
     fieldSuggestions: read.boolean('FIELD_SUGGESTIONS', !read.production),

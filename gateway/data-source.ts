@@ -1,6 +1,3 @@
-import http from 'node:http';
-import https from 'node:https';
-import fetch, { Response, type RequestInit as NodeFetchInit } from 'node-fetch';
 import crypto from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GraphQLError } from 'graphql';
@@ -10,7 +7,10 @@ import { toClaims, type Principal } from '../lib/access/principal';
 import { SERVICE_SCHEME, type CredentialSigner, type PrincipalClaims } from '../lib/service-auth';
 import type { TlsMaterial } from '../lib/tls';
 import type { Authenticate, PurposeRefusal } from './authentication';
-import type { Fetcher } from '@apollo/utils.fetcher';
+import type { Fetcher, FetcherRequestInit } from '@apollo/utils.fetcher';
+import { createHttpAgent, describeFetchFailure, send, type HttpAnswer } from '../lib/http-client';
+import { SubgraphResponse } from './subgraph-response';
+import { subgraphBreaker, SubgraphSkipped, type BreakerSettings, type BreakerState, type Guard } from './subgraph-breaker';
 import { findAgency } from '../lib/agencies';
 import { ErrorCode } from '../lib/graphql/errors';
 import { takeAccessRecord, type AccessRecordContext } from './access-records';
@@ -22,10 +22,10 @@ import { TRACEPARENT_HEADER } from '../lib/trace-context';
 import type { SubgraphCallResult } from '../lib/metrics';
 
 /**
- * How the gateway calls one subgraph: HTTP keep-alive with a bounded number of sockets (no TCP and
- * no new connection per request), a timeout on every call, and failures turned into an error a
- * citizen-facing frontend can show: which agency's data is missing, in plain words, without the
- * subgraph's URL, the network error or anything else internal (that goes to the log).
+ * How the gateway calls one subgraph: HTTP keep-alive with a bounded number of connections (no TCP and
+ * no new connection per request), a timeout on every call, a circuit breaker (gateway/subgraph-breaker.ts),
+ * and failures turned into an error a citizen-facing frontend can show: which agency's data is missing, in
+ * plain words, without the subgraph's URL, the network error or anything else internal (that goes to the log).
  */
 export interface DataSourceOptions {
   name: string;
@@ -37,6 +37,10 @@ export interface DataSourceOptions {
   timeoutMs: number;
   maxSockets: number;
   deduplicate: boolean;
+  /** When calls that get no answer open the subgraph's circuit, and when it is probed again; absent: no breaker. */
+  breaker?: BreakerSettings;
+  /** Each change of the subgraph's breaker state (closed, open, half-open); also logged. */
+  onBreakerStateChange?(subgraph: string, state: BreakerState): void;
   /** The gateway records the accesses of client requests (gateway/access-records.ts); else the subgraphs do. */
   recordsAccesses: boolean;
   /** A failed call's warning, with structured fields (subgraph, errorKind): the gateway's log. */
@@ -60,29 +64,28 @@ interface CredentialRequest {
 
 export interface FetcherOptions {
   timeoutMs: number;
+  /** Connections at most to the subgraph (SUBGRAPH_MAX_SOCKETS). */
   maxSockets: number;
   deduplicate?: boolean;
   /** The subgraph called: the audience of its credentials. */
   audience?: string;
   signer?: CredentialSigner | null;
   tls?: TlsMaterial | null;
+  /** Wraps each call actually sent (the circuit breaker); none: sent as is. */
+  guard?: Guard;
 }
 
+/** A call to the subgraph, answered whole; the Fetcher's Response is made from it per caller. */
+type Call = (url: string, init?: FetcherRequestInit) => Promise<HttpAnswer>;
+
 export function keepAliveFetcher(options: FetcherOptions): Fetcher {
-  // `timeout` matters: without it Node's agent ignores the subgraph's `Keep-Alive: timeout=N` hint and
-  // reuses a socket just as the subgraph closes it (ECONNRESET, "socket hang up" under load). With it,
-  // idle sockets are dropped a second before the server would drop them.
-  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: options.maxSockets, timeout: 60_000 };
-  const httpAgent = new http.Agent(agentOptions);
-  const httpsAgent = new https.Agent({ ...agentOptions, ...(options.tls ?? {}) });
-  const send = (url: string, init?: NodeFetchInit) =>
-    fetch(url, {
-      ...init,
-      agent: (parsed: URL) => (parsed.protocol === 'https:' ? httpsAgent : httpAgent),
-      signal: AbortSignal.timeout(options.timeoutMs) as NodeFetchInit['signal'],
-    });
-  const signed = signing(send, options.audience ?? '', options.signer ?? null);
-  return (options.deduplicate === false ? signed : deduplicating(signed)) as unknown as Fetcher;
+  // One agent per subgraph: its connections kept alive and bounded, with the client certificate for mutual TLS.
+  const dispatcher = createHttpAgent({ connections: options.maxSockets, tls: options.tls });
+  const guard = options.guard ?? ((call) => call());
+  const network: Call = (url, init) => guard(() => send(url, { ...init, dispatcher, signal: AbortSignal.timeout(options.timeoutMs) }));
+  const signed = signing(network, options.audience ?? '', options.signer ?? null);
+  const call = options.deduplicate === false ? signed : deduplicating(signed);
+  return async (url, init) => new SubgraphResponse(await call(url, init), url);
 }
 
 /**
@@ -90,24 +93,17 @@ export function keepAliveFetcher(options: FetcherOptions): Fetcher {
  * the request after willSendRequest): a fresh one per call actually sent, over `init.body`. A deduplicated
  * read shares the one call (and credential) its identical twin sends.
  */
-function signing(send: (url: string, init?: NodeFetchInit) => Promise<Response>, audience: string, signer: CredentialSigner | null) {
-  return async (url: string, init?: NodeFetchInit): Promise<Response> => {
-    const given = (init?.headers ?? {}) as Record<string, string>;
+function signing(call: Call, audience: string, signer: CredentialSigner | null): Call {
+  return async (url, init) => {
+    const given = init?.headers ?? {};
     const { [CREDENTIAL_REQUEST_HEADER]: request, ...headers } = given;
-    if (request === undefined) return send(url, init);
+    if (request === undefined) return call(url, init);
     if (signer && typeof init?.body === 'string') {
       const { prn, rec, rel } = JSON.parse(Buffer.from(request, 'base64url').toString('utf8')) as CredentialRequest;
       headers.authorization = `${SERVICE_SCHEME} ${await signer.sign(audience, init.body, { principal: prn, recordedByGateway: rec, relatives: rel })}`;
     }
-    return send(url, { ...init, headers });
+    return call(url, { ...init, headers });
   };
-}
-
-interface BufferedResponse {
-  status: number;
-  statusText: string;
-  headers: [string, string][];
-  body: string;
 }
 
 /**
@@ -115,31 +111,23 @@ interface BufferedResponse {
  * headers, same query and variables) waits for the same answer instead of being sent again. Popular
  * queries under load (statistics on a dashboard, the same citizen opened at several counters) then cost
  * the subgraph and its database one call per moment, not one per client. Only queries: a mutation is
- * always sent. Each caller gets its own Response built from the buffered body, so the objects the gateway
- * parses and merges into are never shared between requests. Headers are part of the key, so callers
- * with different credentials never share an answer.
+ * always sent. The answer is shared as read (a string); each caller gets a Response of its own
+ * (SubgraphResponse), so the objects the gateway parses and merges into are never shared between requests.
+ * Headers are part of the key, so callers with different credentials never share an answer.
  */
-function deduplicating(send: (url: string, init?: NodeFetchInit) => Promise<Response>) {
-  const inFlight = new Map<string, Promise<BufferedResponse>>();
-  return async (url: string, init?: NodeFetchInit): Promise<Response> => {
-    if (!isQuery(init?.body)) return send(url, init);
+function deduplicating(call: Call): Call {
+  const inFlight = new Map<string, Promise<HttpAnswer>>();
+  return (url, init) => {
+    if (!isQuery(init?.body)) return call(url, init);
     // The request id and trace differ for every client request, so they are left out of the key; the actor is not.
-    const { [CALLER_HEADERS.requestId]: _requestId, [TRACEPARENT_HEADER]: _trace, ...headers } = (init!.headers ?? {}) as Record<string, string>;
+    const { [CALLER_HEADERS.requestId]: _requestId, [TRACEPARENT_HEADER]: _trace, ...headers } = init!.headers ?? {};
     const key = JSON.stringify([url, headers, init!.body]);
     let pending = inFlight.get(key);
     if (!pending) {
-      pending = send(url, init)
-        .then(async (response) => ({
-          status: response.status,
-          statusText: response.statusText,
-          headers: [...response.headers.entries()],
-          body: await response.text(),
-        }))
-        .finally(() => inFlight.delete(key));
+      pending = call(url, init).finally(() => inFlight.delete(key));
       inFlight.set(key, pending);
     }
-    const buffered = await pending;
-    return new Response(buffered.body, { status: buffered.status, statusText: buffered.statusText, headers: buffered.headers });
+    return pending;
   };
 }
 
@@ -208,10 +196,14 @@ export class AgencyDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   private readonly observe: DataSourceOptions['observe'];
 
   constructor(options: DataSourceOptions) {
-    super({ url: options.url, fetcher: keepAliveFetcher({ ...options, audience: options.name }) });
+    const log = options.log ?? ((message: string) => console.error(`[gateway] ${message}`));
+    const guard = options.breaker
+      ? subgraphBreaker({ ...options.breaker, subgraph: options.name, onStateChange: options.onBreakerStateChange, log })
+      : undefined;
+    super({ url: options.url, fetcher: keepAliveFetcher({ ...options, audience: options.name, guard }) });
     this.agencyName = options.name;
     this.recordsAccesses = options.recordsAccesses;
-    this.log = options.log ?? ((message, fields) => console.error(message, fields ?? ''));
+    this.log = log;
     this.observe = options.observe;
   }
 
@@ -259,8 +251,14 @@ export class AgencyDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   }
 
   didEncounterError(error: Error, _request: unknown, response?: { status?: number }): never {
+    if (error instanceof SubgraphSkipped) {
+      // Skipped by the open breaker: not logged one by one (the breaker logs when it opens and closes).
+      const unavailable = agencyUnavailable(this.agencyName);
+      failures.set(unavailable, 'circuit_open');
+      throw unavailable;
+    }
     const result: SubgraphCallResult = error.name === 'AbortError' || error.name === 'TimeoutError' ? 'timeout' : response?.status ? 'http_error' : 'unreachable';
-    const reason = result === 'timeout' ? 'timed out' : response?.status ? `answered HTTP ${response.status}` : 'could not be reached';
+    const reason = response?.status ? `answered HTTP ${response.status}` : describeFetchFailure(error);
     // A timeout says all there is to say; for the others the error (a refused connection, a reset) is kept.
     this.log(`subgraph ${this.agencyName} ${reason}`, { subgraph: this.agencyName, errorKind: result, status: response?.status, ...(result === 'timeout' ? {} : { err: error }) });
     const unavailable = agencyUnavailable(this.agencyName);

@@ -1,7 +1,6 @@
-import https from 'node:https';
 import express from 'express';
-import nodeFetch, { type RequestInit as NodeFetchInit } from 'node-fetch';
 import { findAgency } from '../lib/agencies';
+import { createHttpAgent, send } from '../lib/http-client';
 import type { TlsMaterial } from '../lib/tls';
 
 /**
@@ -11,11 +10,11 @@ import type { TlsMaterial } from '../lib/tls';
 export function healthRouter(subgraphs: Readonly<Record<string, string>>, timeoutMs: number, tls: TlsMaterial | null = null): express.Router {
   const router = express.Router();
   // With mutual TLS, the health check presents the gateway's client certificate too.
-  const agent = tls ? new https.Agent({ ...tls, keepAlive: true }) : null;
-  const check = async (url: string) =>
-    agent
-      ? (await nodeFetch(url, { agent: (u: URL) => (u.protocol === 'https:' ? agent : undefined), signal: AbortSignal.timeout(timeoutMs) as NodeFetchInit['signal'] })).ok
-      : (await fetch(url, { signal: AbortSignal.timeout(timeoutMs) })).ok;
+  const dispatcher = createHttpAgent({ tls });
+  const check = async (url: string) => {
+    const { status } = await send(url, { dispatcher, signal: AbortSignal.timeout(timeoutMs) });
+    return status >= 200 && status < 300;
+  };
   router.get('/health/live', (_req, res) => void res.json({ status: 'ok' }));
   router.get('/health/ready', async (_req, res) => {
     const checks = await Promise.all(

@@ -12,7 +12,7 @@ import { formatClientError } from '../lib/graphql/format-error';
 import { readSupergraphRoutingUrls } from './supergraph';
 import { disableVendorTelemetry, type GatewayConfig } from './config';
 import { createCredentialSigner, GATEWAY_ISSUER } from '../lib/service-auth';
-import { AgencyDataSource, requestContext, type GatewayContext } from './data-source';
+import { AgencyDataSource, requestContext, type DataSourceOptions, type GatewayContext } from './data-source';
 import { inputValidationPlugin } from './input-validation';
 import { operationResolutionPlugin } from './operation-resolution';
 import { operationLimitsPlugin, tokenLimitError } from './operation-limits';
@@ -55,7 +55,13 @@ export interface Gateway {
   listen(port?: number, host?: string): Promise<Listening>;
 }
 
-export async function createGateway(config: GatewayConfig): Promise<Gateway> {
+/** What the gateway reports as it runs, to whoever watches it (metrics, tests). */
+export interface GatewayObservers {
+  /** Each change of a subgraph's circuit breaker (gateway/subgraph-breaker.ts). */
+  onBreakerStateChange?: DataSourceOptions['onBreakerStateChange'];
+}
+
+export async function createGateway(config: GatewayConfig, observers: GatewayObservers = {}): Promise<Gateway> {
   disableVendorTelemetry();
   const supergraphSdl = fs.readFileSync(config.supergraphPath, 'utf8');
   const subgraphUrls = { ...readSupergraphRoutingUrls(supergraphSdl), ...config.subgraphUrls };
@@ -108,6 +114,12 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
         url: subgraphUrls[name] ?? url!,
         timeoutMs: config.subgraphTimeoutMs,
         maxSockets: config.subgraphMaxSockets,
+        breaker: config.subgraphBreaker,
+        // The gauge citizen_graph_subgraph_breaker_state, then whoever else observes (tests).
+        onBreakerStateChange: (subgraph, state) => {
+          metrics.setBreakerState(subgraph, state);
+          observers.onBreakerStateChange?.(subgraph, state);
+        },
         // Each authenticated request is audited under its own request id, so none shares another's call.
         deduplicate: config.subgraphDeduplicate && !config.authentication,
         signer: config.serviceKey ? createCredentialSigner(GATEWAY_ISSUER, config.serviceKey, { ttlSeconds: config.credentialTtlSeconds }) : null,

@@ -1,6 +1,7 @@
 import { Pool, type PoolClient } from 'pg';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { countStatements, type StatementCounter } from './statement-counter';
+import type { WriteLimits } from './write-transaction';
 
 /**
  * One agency database connection: a bounded pg pool, counted, behind Prisma's pg driver adapter.
@@ -32,12 +33,19 @@ export interface DatabaseOptions {
 export interface Database<Client> {
   prisma: Client;
   pool: Pool;
+  /** The bounds of a write's transaction (lib/write-transaction.ts): the statement timeout to start, the transaction timeout to finish. */
+  writeLimits: WriteLimits;
   statements: StatementCounter;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
 
 type PrismaLike = { $disconnect(): Promise<void> };
+
+/** Write limits of a database opened without session timeouts (tools, tests): those of lib/subgraph-config.ts' defaults. */
+const DEFAULT_WRITE_START_MS = 4000;
+const DEFAULT_WRITE_TIMEOUT_MS = 20_000;
+const DEFAULT_CONNECTION_WAIT_MS = 5000;
 
 export function openDatabase<Client extends PrismaLike>(
   options: DatabaseOptions,
@@ -48,7 +56,7 @@ export function openDatabase<Client extends PrismaLike>(
     max: options.poolSize,
     application_name: options.applicationName,
     idleTimeoutMillis: 30_000,
-    connectionTimeoutMillis: options.connectionTimeoutMs ?? 5_000,
+    connectionTimeoutMillis: options.connectionTimeoutMs ?? DEFAULT_CONNECTION_WAIT_MS,
     ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
     ...(options.transactionTimeoutMs ? { idle_in_transaction_session_timeout: options.transactionTimeoutMs } : {}),
   });
@@ -61,6 +69,11 @@ export function openDatabase<Client extends PrismaLike>(
   return {
     prisma,
     pool,
+    writeLimits: {
+      // Never past the pool's own wait, whose failure would read as a database out of reach.
+      maxWait: Math.min(options.statementTimeoutMs ?? DEFAULT_WRITE_START_MS, options.connectionTimeoutMs ?? DEFAULT_CONNECTION_WAIT_MS),
+      timeout: options.transactionTimeoutMs ?? DEFAULT_WRITE_TIMEOUT_MS,
+    },
     statements,
     async ping() {
       await pool.query('SELECT 1');

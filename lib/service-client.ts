@@ -3,8 +3,8 @@ import { agency, type Agency } from './agencies';
 import { toClaims } from './access/principal';
 import { CALLER_HEADERS, type Caller } from './caller';
 import { DomainError, UserInputError, type ClientErrorCode } from './graphql/errors';
-import https from 'node:https';
-import nodeFetch, { type RequestInit as NodeFetchInit } from 'node-fetch';
+import type { Agent } from 'undici';
+import { createHttpAgent, describeFetchFailure, send } from './http-client';
 import { SERVICE_SCHEME, type CredentialSigner } from './service-auth';
 import type { TlsMaterial } from './tls';
 import { outgoingTraceHeaders } from './request-scope';
@@ -15,7 +15,8 @@ import { outgoingTraceHeaders } from './request-scope';
  * naming the person the call is made for, so the other agency records who acted. A call without a
  * principal carries no credential (a sealed subgraph refuses it). With TLS configured, the call goes over
  * HTTPS and presents this agency's client certificate (mutual TLS). What can happen, and what the caller gets:
- *   - no answer, a timeout, an HTTP error            AgencyUnreachableError (the write may be retried)
+ *   - no answer, a timeout, an HTTP error, or the agency saying it cannot answer now (AGENCY_UNAVAILABLE:
+ *     its database out of reach, too busy to take a write in time)   AgencyUnreachableError (the write may be retried)
  *   - a refusal (bad input, not found, conflict)     the same refusal, code and reason kept
  *   - anything else                                  an internal error, logged by the caller
  */
@@ -52,10 +53,11 @@ export class ServiceClient {
 
   constructor(private readonly options: ServiceClientOptions) {
     this.target = agency(options.to);
-    this.agent = options.tls ? new https.Agent({ keepAlive: true, ...options.tls }) : undefined;
+    this.agent = createHttpAgent({ tls: options.tls });
   }
 
-  private readonly agent: https.Agent | undefined;
+  /** Kept-alive connections to the other agency, with this agency's client certificate under mutual TLS. */
+  private readonly agent: Agent;
 
   async request<Data>(query: string, variables: Record<string, unknown>, caller: Caller): Promise<Data> {
     const { to, url, signer, timeoutMs } = this.options;
@@ -75,13 +77,11 @@ export class ServiceClient {
     let response: { status: number; ok: boolean };
     let body: { data?: Data | null; errors?: RemoteError[] };
     try {
-      const init: NodeFetchInit = { method: 'POST', headers, body: payload, signal: AbortSignal.timeout(timeoutMs) as NodeFetchInit['signal'] };
-      if (this.agent) init.agent = this.agent;
-      const answer = await nodeFetch(url, init);
-      response = answer;
-      body = (await answer.json()) as typeof body;
+      const answer = await send(url, { method: 'POST', headers, body: payload, dispatcher: this.agent, signal: AbortSignal.timeout(timeoutMs) });
+      response = { status: answer.status, ok: answer.status >= 200 && answer.status < 300 };
+      body = JSON.parse(answer.body) as typeof body;
     } catch (error) {
-      throw new AgencyUnreachableError(this.target, error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+      throw new AgencyUnreachableError(this.target, describeFetchFailure(error));
     }
     const first = body.errors?.[0];
     if (first) {
@@ -89,6 +89,7 @@ export class ServiceClient {
       const { code: _code, reason, ...details } = first.extensions ?? {};
       if (code === 'BAD_USER_INPUT') throw new UserInputError(first.message, { ...details, ...(reason ? { reason } : {}) });
       if (code && PASSED_ON.has(code)) throw new DomainError(code as ClientErrorCode, String(reason ?? code), first.message, details);
+      if (code === 'AGENCY_UNAVAILABLE') throw new AgencyUnreachableError(this.target, `${String(reason ?? code)}: ${first.message}`);
       if (response.status >= 500 || code === 'INTERNAL_SERVER_ERROR') throw new AgencyUnreachableError(this.target, `HTTP ${response.status}: ${first.message}`);
       throw new Error(`${this.target.title} refused a service call: ${first.message}`);
     }

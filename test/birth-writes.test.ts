@@ -4,6 +4,7 @@ import { completePendingBirths } from '../subgraphs/birth-registry/birth-complet
 import { startFederation, type TestFederation } from './support/federation';
 import { startFaultyProxy, type FaultyProxy } from './support/faulty-proxy';
 import { openFixtures, type Fixtures } from './support/fixtures';
+import { eventually } from './support/eventually';
 
 /**
  * registerBirth through the real gateway: the birth registry records the registration and asks the
@@ -250,23 +251,49 @@ describe('when the Resident Information Center fails in the middle', () => {
 });
 
 describe('registering births concurrently', () => {
+  // Concurrent registrations queue: on the request's key, and on one counter row per province (their numbers), one
+  // commit after another. On a quiet machine every one comes back REGISTERED. On a loaded one (slow fsyncs: a queue
+  // of 20 took 7-8 s, a round of 20 up to 38 s beside three CPU burners and a disk writer), a birth may wait for its
+  // code (residents answered too late: PENDING_PERSONAL_CODE) or be refused as one the agency cannot take now
+  // (AGENCY_UNAVAILABLE: reason AGENCY_BUSY when its transaction could not start or finish in time, or the pool had no
+  // connection in time, or the gateway's own timeout passed); never an internal error. A retry with the same
+  // idempotency key completes it, exactly once.
+  type Registered = Awaited<ReturnType<typeof registerBirth>>;
+  const outcome = (response: Registered) =>
+    response.data?.registerBirth?.status ?? response.errors?.map((e) => `${e.extensions?.code}/${e.extensions?.reason}`).join(', ');
+  const OUTCOME_UNDER_LOAD = /^(REGISTERED|PENDING_PERSONAL_CODE|AGENCY_UNAVAILABLE\/(AGENCY_BUSY|AGENCY_DATABASE_UNAVAILABLE|AGENCY_UNREACHABLE))$/;
+
+  /** The registration, REGISTERED: as answered, or after retries with the same key. */
+  async function completed(input: Record<string, unknown>, answered: Registered) {
+    const done = outcome(answered) === 'REGISTERED' ? answered : await eventually(() => registerBirth(input), (retry) => outcome(retry) === 'REGISTERED', { withinMs: 60_000, everyMs: 200 });
+    expect(outcome(done)).toBe('REGISTERED');
+    return done.data.registerBirth;
+  }
+
   it('20 clients retrying one birth at once: one registration, one code', async () => {
     const input = birthInput();
     const responses = await Promise.all(Array.from({ length: 20 }, () => registerBirth(input)));
-    for (const response of responses) expect(response.errors).toBeUndefined();
-    const codes = new Set(responses.map((r) => r.data.registerBirth.registration.child?.personalCode));
-    const numbers = new Set(responses.map((r) => r.data.registerBirth.registration.registrationNumber));
+    for (const response of responses) expect(outcome(response)).toMatch(OUTCOME_UNDER_LOAD);
+    const results = [];
+    for (const response of responses) results.push(await completed(input, response));
+    const codes = new Set(results.map((r) => r.registration.child.personalCode));
+    const numbers = new Set(results.map((r) => r.registration.registrationNumber));
     expect(numbers.size).toBe(1);
     expect(codes.size).toBe(1);
     expect([...codes][0]).toMatch(/^031326\d{6}$/);
     expect(await countRows([...numbers][0], input.idempotencyKey)).toEqual({ requests: 1, codes: 1 });
-  });
+  }, 180_000);
 
-  it('20 different births at once: 20 registrations with distinct numbers and codes', async () => {
-    const responses = await Promise.all(Array.from({ length: 20 }, () => registerBirth(birthInput())));
-    const results = responses.map((r) => r.data.registerBirth);
-    expect(results.every((r) => r.status === 'REGISTERED')).toBe(true);
+  it('20 different births at once: 20 registrations with distinct numbers and codes, each once', async () => {
+    const inputs = Array.from({ length: 20 }, () => birthInput());
+    const responses = await Promise.all(inputs.map((input) => registerBirth(input)));
+    for (const response of responses) expect(outcome(response)).toMatch(OUTCOME_UNDER_LOAD);
+    const results = [];
+    for (const [i, input] of inputs.entries()) results.push(await completed(input, responses[i]));
     expect(new Set(results.map((r) => r.registration.registrationNumber)).size).toBe(20);
     expect(new Set(results.map((r) => r.registration.child.personalCode)).size).toBe(20);
-  });
+    for (const [i, result] of results.entries()) {
+      expect(await countRows(result.registration.registrationNumber, inputs[i].idempotencyKey)).toEqual({ requests: 1, codes: 1 });
+    }
+  }, 180_000);
 });

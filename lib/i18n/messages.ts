@@ -388,6 +388,12 @@ export const MESSAGES = {
       return `${agency?.title ?? 'Cơ quan'} không truy cập được cơ sở dữ liệu của mình, nên dữ liệu của cơ quan này (${agency?.holds ?? 'một phần kết quả'}) bị thiếu. Hãy thử lại sau.`;
     },
   ),
+  AGENCY_BUSY: say<{ agency: string }>(
+    (p) =>
+      `The ${agencyWords(p.agency, 'en')?.title ?? 'agency'} could not complete this write in time: other writes to the same records were ahead of it. Retry later; a retry of a write that did complete finds it (a birth: with the same idempotency key).`,
+    (p) =>
+      `${agencyWords(p.agency, 'vi')?.title ?? 'Cơ quan'} chưa hoàn tất kịp thao tác ghi này: các thao tác ghi khác trên cùng hồ sơ đang xếp trước. Hãy thử lại sau; nếu thao tác đã hoàn tất thì lần thử lại sẽ nhận được kết quả đó (đăng ký khai sinh: dùng cùng khóa idempotencyKey).`,
+  ),
   PARENTS_NOT_CONFIRMED: say<{ agency: string }>(
     (p) => `The ${agencyWords(p.agency, 'en')?.title} did not answer, so the parents could not be checked; nothing was registered. Retry later with the same idempotency key.`,
     (p) => `${agencyWords(p.agency, 'vi')?.title} không trả lời, nên chưa kiểm tra được cha mẹ; chưa có gì được đăng ký. Hãy thử lại sau với cùng khóa idempotencyKey.`,

@@ -10,6 +10,7 @@ import { countryCodeArgument, notInFuture, provinceCodeArgument, requiredText, t
 import { formatDate } from '../../lib/graphql/scalars';
 import type { ResidentSummary } from '../../lib/residents-service';
 import { AgencyUnreachableError } from '../../lib/service-client';
+import { isBusyRefusal, writeTransaction } from '../../lib/write-transaction';
 import type { Context } from './context';
 import type { RegisterBirthInput, ParentInput } from './generated/graphql';
 import type { BirthOutcome, BirthRecord } from './models';
@@ -173,7 +174,7 @@ export async function registerBirth(input: RegisterBirthInput, ctx: Context): Pr
 
   // Fills in the names of parents given by code; the fingerprint stays that of the client's request.
   await checkParents(data, ctx);
-  const recorded = await ctx.db.prisma.$transaction(async (tx): Promise<Recorded> => {
+  const recorded = await writeTransaction(ctx.db, 'birth-registry', async (tx: Prisma.TransactionClient): Promise<Recorded> => {
     await lockName(tx, `birth-request:${key}`);
     const raced = await tx.birthRequest.findUnique({ where: { idempotencyKey: key }, include: RECORDED });
     if (raced) return raced;
@@ -275,21 +276,32 @@ export async function completeBirth(recorded: Recorded, caller: Caller, ctx: Pic
     });
     return recorded;
   }
-  return ctx.db.prisma.$transaction(async (tx) => {
-    const assigned = await tx.birthRegistration.updateMany({ where: { id: registration.id, childCode: null }, data: { childCode: code } });
-    if (assigned.count === 1) {
-      await tx.birthRequest.update({
-        where: { idempotencyKey: recorded.idempotencyKey },
-        data: { status: 'HOAN_TAT', attempts: { increment: 1 }, lastError: null, updatedAt: new Date() },
-      });
-      await recordChange(tx, { ...onBehalf, actor: recorded.actor }, {
-        action: 'ASSIGN_PERSONAL_CODE',
-        table: 'dang_ky_khai_sinh',
-        key: registration.registrationNumber,
-        personalCode: code,
-        details: { idempotencyKey: recorded.idempotencyKey },
-      });
-    }
-    return tx.birthRequest.findUniqueOrThrow({ where: { idempotencyKey: recorded.idempotencyKey }, include: RECORDED });
-  });
+  try {
+    return await writeTransaction(ctx.db, 'birth-registry', (tx: Prisma.TransactionClient) => assignCode(tx, recorded, code, onBehalf));
+  } catch (error) {
+    // Residents has issued the code; writing it here waits for a quieter moment (a retry, the background completion).
+    if (!isBusyRefusal(error)) throw error;
+    console.warn(`[birth-registry] registration ${registration.registrationNumber} waits to record its personal code: the database is busy`);
+    return recorded;
+  }
+}
+
+/** Step 4: the code onto the registration, once; the request then stands HOAN_TAT. */
+async function assignCode(tx: Prisma.TransactionClient, recorded: Recorded, code: string, onBehalf: Caller): Promise<Recorded> {
+  const registration = recorded.registration!;
+  const assigned = await tx.birthRegistration.updateMany({ where: { id: registration.id, childCode: null }, data: { childCode: code } });
+  if (assigned.count === 1) {
+    await tx.birthRequest.update({
+      where: { idempotencyKey: recorded.idempotencyKey },
+      data: { status: 'HOAN_TAT', attempts: { increment: 1 }, lastError: null, updatedAt: new Date() },
+    });
+    await recordChange(tx, { ...onBehalf, actor: recorded.actor }, {
+      action: 'ASSIGN_PERSONAL_CODE',
+      table: 'dang_ky_khai_sinh',
+      key: registration.registrationNumber,
+      personalCode: code,
+      details: { idempotencyKey: recorded.idempotencyKey },
+    });
+  }
+  return tx.birthRequest.findUniqueOrThrow({ where: { idempotencyKey: recorded.idempotencyKey }, include: RECORDED });
 }

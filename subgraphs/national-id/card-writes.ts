@@ -7,6 +7,7 @@ import { notBefore, notInFuture, requiredText } from '../../lib/graphql/argument
 import { formatDate } from '../../lib/graphql/scalars';
 import type { ResidentSummary } from '../../lib/residents-service';
 import { AgencyUnreachableError } from '../../lib/service-client';
+import { writeTransaction } from '../../lib/write-transaction';
 import type {
   IdentityCardKind,
   IdentityCardResolvers,
@@ -41,7 +42,6 @@ const VALID = 'CON_HIEU_LUC';
 const AUTHORITY_MAX = 255;
 /** Free-text reasons are kept in the change log (JSONB); bounded all the same. */
 const REASON_MAX = 500;
-const TRANSACTION = { maxWait: 10_000, timeout: 15_000 };
 
 /** The kinds of card issued today: only chip cards (CCCD gắn chip) since 2021. */
 function issuedKind(kind: IdentityCardKind | null | undefined): 'CCCD_CHIP' {
@@ -203,41 +203,39 @@ export function cardMutations(statusOf: StatusOf): MutationResolvers {
     issueIdentityCard: async (_root, { input }, ctx) => {
       const caller = actingCaller(ctx);
       const card = await confirmNewCard(ctx, input);
-      const issued = await ctx.db.prisma
-        .$transaction(async (tx) => {
-          const cards = await lockHolderCards(tx, card.holder);
-          const valid = cards.find((c) => statusOf(c) === 'VALID');
-          if (valid) {
-            throw conflict(
-              'CARD_ALREADY_VALID',
-              { code: card.personalCode, number: valid.number, issued: formatDate(valid.issuedOn) },
-              { argument: 'input.personalCode' },
-            );
-          }
-          afterPreviousCards(card.issuedOn, cards);
-          const now = new Date();
-          // A card still recorded as valid whose expiry date has passed shows EXPIRED: record it so.
-          for (const expired of cards.filter((c) => c.status === VALID)) {
-            await tx.identityCard.update({ where: { id: expired.id }, data: { status: 'HET_HAN', updatedAt: now } });
-            await recordChange(tx, caller, {
-              action: 'EXPIRE_CARD',
-              table: TABLE,
-              key: String(expired.id),
-              personalCode: card.personalCode,
-              details: { number: expired.number, from: expired.status, to: 'HET_HAN', expiresOn: expired.expiresOn && formatDate(expired.expiresOn) },
-            });
-          }
-          const created = await createCard(tx, card, now);
+      const issued = await writeTransaction(ctx.db, 'national-id', async (tx: Tx) => {
+        const cards = await lockHolderCards(tx, card.holder);
+        const valid = cards.find((c) => statusOf(c) === 'VALID');
+        if (valid) {
+          throw conflict(
+            'CARD_ALREADY_VALID',
+            { code: card.personalCode, number: valid.number, issued: formatDate(valid.issuedOn) },
+            { argument: 'input.personalCode' },
+          );
+        }
+        afterPreviousCards(card.issuedOn, cards);
+        const now = new Date();
+        // A card still recorded as valid whose expiry date has passed shows EXPIRED: record it so.
+        for (const expired of cards.filter((c) => c.status === VALID)) {
+          await tx.identityCard.update({ where: { id: expired.id }, data: { status: 'HET_HAN', updatedAt: now } });
           await recordChange(tx, caller, {
-            action: 'ISSUE_CARD',
+            action: 'EXPIRE_CARD',
             table: TABLE,
-            key: String(created.id),
+            key: String(expired.id),
             personalCode: card.personalCode,
-            details: cardDetails(created),
+            details: { number: expired.number, from: expired.status, to: 'HET_HAN', expiresOn: expired.expiresOn && formatDate(expired.expiresOn) },
           });
-          return created;
-        }, TRANSACTION)
-        .catch(uniqueValidCard<IdentityCardRecord>(card.personalCode));
+        }
+        const created = await createCard(tx, card, now);
+        await recordChange(tx, caller, {
+          action: 'ISSUE_CARD',
+          table: TABLE,
+          key: String(created.id),
+          personalCode: card.personalCode,
+          details: cardDetails(created),
+        });
+        return created;
+      }).catch(uniqueValidCard<IdentityCardRecord>(card.personalCode));
       return written(ctx, card.holder, issued);
     },
 
@@ -245,34 +243,32 @@ export function cardMutations(statusOf: StatusOf): MutationResolvers {
       const caller = actingCaller(ctx);
       const reason = input.reason == null ? null : requiredText(input.reason, 'input.reason', REASON_MAX);
       const card = await confirmNewCard(ctx, input);
-      const issued = await ctx.db.prisma
-        .$transaction(async (tx) => {
-          const cards = await lockHolderCards(tx, card.holder);
-          const old = validCard(cards, statusOf, card.personalCode);
-          afterPreviousCards(card.issuedOn, cards);
-          const now = new Date();
-          // The old card leaves the valid state before the new one enters it (the unique index on valid
-          // cards holds at every statement), then points at its successor, all in this transaction.
-          await tx.identityCard.update({ where: { id: old.id }, data: { status: 'DA_THAY_THE', updatedAt: now } });
-          const created = await createCard(tx, card, now);
-          await tx.identityCard.update({ where: { id: old.id }, data: { replacedById: created.id } });
-          await recordChange(tx, caller, {
-            action: 'REPLACE_CARD',
-            table: TABLE,
-            key: String(old.id),
-            personalCode: card.personalCode,
-            details: { number: old.number, kind: old.kind, from: old.status, to: 'DA_THAY_THE', replacedBy: String(created.id), reason },
-          });
-          await recordChange(tx, caller, {
-            action: 'ISSUE_CARD',
-            table: TABLE,
-            key: String(created.id),
-            personalCode: card.personalCode,
-            details: { ...cardDetails(created), replaces: String(old.id) },
-          });
-          return created;
-        }, TRANSACTION)
-        .catch(uniqueValidCard<IdentityCardRecord>(card.personalCode));
+      const issued = await writeTransaction(ctx.db, 'national-id', async (tx: Tx) => {
+        const cards = await lockHolderCards(tx, card.holder);
+        const old = validCard(cards, statusOf, card.personalCode);
+        afterPreviousCards(card.issuedOn, cards);
+        const now = new Date();
+        // The old card leaves the valid state before the new one enters it (the unique index on valid
+        // cards holds at every statement), then points at its successor, all in this transaction.
+        await tx.identityCard.update({ where: { id: old.id }, data: { status: 'DA_THAY_THE', updatedAt: now } });
+        const created = await createCard(tx, card, now);
+        await tx.identityCard.update({ where: { id: old.id }, data: { replacedById: created.id } });
+        await recordChange(tx, caller, {
+          action: 'REPLACE_CARD',
+          table: TABLE,
+          key: String(old.id),
+          personalCode: card.personalCode,
+          details: { number: old.number, kind: old.kind, from: old.status, to: 'DA_THAY_THE', replacedBy: String(created.id), reason },
+        });
+        await recordChange(tx, caller, {
+          action: 'ISSUE_CARD',
+          table: TABLE,
+          key: String(created.id),
+          personalCode: card.personalCode,
+          details: { ...cardDetails(created), replaces: String(old.id) },
+        });
+        return created;
+      }).catch(uniqueValidCard<IdentityCardRecord>(card.personalCode));
       return written(ctx, card.holder, issued);
     },
 
@@ -280,7 +276,7 @@ export function cardMutations(statusOf: StatusOf): MutationResolvers {
       const caller = actingCaller(ctx);
       const lostOn = input.lostOn == null ? null : notInFuture(input.lostOn, 'input.lostOn');
       const holder = await confirmHolder(ctx, input.personalCode, { living: false });
-      const lost = await ctx.db.prisma.$transaction(async (tx) => {
+      const lost = await writeTransaction(ctx.db, 'national-id', async (tx: Tx) => {
         const old = validCard(await lockHolderCards(tx, holder), statusOf, input.personalCode);
         if (lostOn) notBefore(lostOn, old.issuedOn, 'input.lostOn', 'LOST_BEFORE_ISSUE', 'CARD_ISSUE');
         const updated = await tx.identityCard.update({ where: { id: old.id }, data: { status: 'MAT', updatedAt: new Date() } });
@@ -292,7 +288,7 @@ export function cardMutations(statusOf: StatusOf): MutationResolvers {
           details: { number: old.number, kind: old.kind, from: old.status, to: 'MAT', lostOn: lostOn && formatDate(lostOn) },
         });
         return updated;
-      }, TRANSACTION);
+      });
       return written(ctx, holder, lost);
     },
 
@@ -301,7 +297,7 @@ export function cardMutations(statusOf: StatusOf): MutationResolvers {
       const reason = requiredText(input.reason, 'input.reason', REASON_MAX);
       // A deceased holder's card is exactly one to revoke: only existence and the code in force are checked.
       const holder = await confirmHolder(ctx, input.personalCode, { living: false });
-      const revoked = await ctx.db.prisma.$transaction(async (tx) => {
+      const revoked = await writeTransaction(ctx.db, 'national-id', async (tx: Tx) => {
         const old = validCard(await lockHolderCards(tx, holder), statusOf, input.personalCode);
         const updated = await tx.identityCard.update({ where: { id: old.id }, data: { status: 'THU_HOI', updatedAt: new Date() } });
         await recordChange(tx, caller, {
@@ -312,7 +308,7 @@ export function cardMutations(statusOf: StatusOf): MutationResolvers {
           details: { number: old.number, kind: old.kind, from: old.status, to: 'THU_HOI', reason },
         });
         return updated;
-      }, TRANSACTION);
+      });
       return written(ctx, holder, revoked);
     },
   };

@@ -5,7 +5,7 @@ import { readConfig as residentsConfig } from '../../subgraphs/residents/config'
 import { readConfig as nationalIdConfig } from '../../subgraphs/national-id/config';
 import { readConfig as birthRegistryConfig } from '../../subgraphs/birth-registry/config';
 import { readConfig as gatewayConfig } from '../../gateway/config';
-import { createGateway } from '../../gateway/server';
+import { createGateway, type GatewayObservers } from '../../gateway/server';
 import { agency, type Agency } from '../../lib/agencies';
 import type { RunningSubgraph } from '../../lib/subgraph-server';
 import type { StatementCounter } from '../../lib/statement-counter';
@@ -75,6 +75,8 @@ export interface FederationOptions {
   serviceKeys?: ServiceKeyFiles;
   /** Settings for every subgraph over the test defaults (e.g. mutual TLS). */
   subgraphEnv?: Record<string, string>;
+  /** What the gateway reports as it runs (its breakers' state changes). */
+  gatewayObservers?: GatewayObservers;
 }
 
 export async function startFederation(options: FederationOptions = {}): Promise<TestFederation> {
@@ -142,6 +144,7 @@ export async function startFederation(options: FederationOptions = {}): Promise<
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
       ...options.gatewayEnv,
     }),
+    options.gatewayObservers,
   );
   const gatewayRunning = await gateway.listen(0);
 
