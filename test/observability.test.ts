@@ -25,10 +25,13 @@ let citizen: string;
 const processes = () => [gateway, ...Object.values(subgraphs)];
 
 beforeAll(async () => {
-  const residents = await startSubgraphProcess('residents');
+  // No outbox timer: the agencies' change logs are shared with the other test files running beside this one, and
+  // a shipper on a timer would ship their entries to this run's store (each ships right after its own writes).
+  const quiet = { AUDIT_OUTBOX_INTERVAL_MS: '0' };
+  const residents = await startSubgraphProcess('residents', quiet);
   // Ample for a busy machine, as the gateway's (test/support/service-process.ts): a slow first answer must not
   // leave a birth pending.
-  const env = { RESIDENTS_SERVICE_URL: residents.url, SERVICE_TIMEOUT_MS: '30000' };
+  const env = { ...quiet, RESIDENTS_SERVICE_URL: residents.url, SERVICE_TIMEOUT_MS: '30000' };
   const [nationalId, birthRegistry] = await Promise.all([
     startSubgraphProcess('national-id', env),
     startSubgraphProcess('birth-registry', env),
@@ -41,6 +44,7 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
+  // (A process still starting when a timed-out beforeAll gave up dies with the worker: test/support/service-process.ts.)
   for (const service of [gateway, ...Object.values(subgraphs ?? {})]) service?.child.kill('SIGKILL');
   await audit?.end();
 });

@@ -28,6 +28,16 @@ export interface ProcessOptions {
 
 const root = path.resolve(__dirname, '../..');
 
+/**
+ * Every process started here dies with the test worker that started it, whatever the test did (a beforeAll that
+ * timed out, an afterAll that threw): one left running would keep its pools and timers on the next run's
+ * PostgreSQL, which takes the same port, and ship other tests' change-log entries to its audit store.
+ */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 function startServiceProcess(script: string, env: Record<string, string>, { fromBuild }: ProcessOptions = {}): Promise<ServiceProcess> {
   const [args, cwd] = fromBuild ? [[path.join(fromBuild, 'dist', script.replace(/\.ts$/, '.js'))], fromBuild] : [['--import', 'tsx', path.join(root, script)], undefined];
   const child = spawn(process.execPath, args, {
@@ -36,6 +46,8 @@ function startServiceProcess(script: string, env: Record<string, string>, { from
     env: { ...process.env, NODE_ENV: 'test', METRICS_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   return new Promise<ServiceProcess>((resolve, reject) => {
     let output = '';
     let ready = false;
