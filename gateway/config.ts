@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { AGENCIES } from '../lib/agencies';
 import { EnvReader, isInside, REPOSITORY_ROOT, type Env } from '../lib/env';
-import { DEFAULT_SUBGRAPH_TIMEOUT_MS, readAuditDatabaseUrl } from '../lib/subgraph-config';
+import { DEFAULT_SUBGRAPH_TIMEOUT_MS, readAuditDatabaseUrl, readShutdown } from '../lib/subgraph-config';
+import type { ShutdownSettings } from '../lib/shutdown';
 import type { PrivateServiceJwk } from '../lib/service-auth';
 import { readServiceKey } from '../lib/service-keys';
 import { readTls, type TlsMaterial } from '../lib/tls';
@@ -78,6 +79,9 @@ import type { BreakerSettings } from './subgraph-breaker';
  * Rate limit per caller (gateway/rate-limit.ts; in memory, per gateway process):
  *   RATE_LIMIT_PER_SECOND               requests a second per caller, 0 = no limit (20 in production, 0 outside it)
  *   RATE_LIMIT_BURST                    requests a caller may send at once before the rate applies (40)
+ * Stopping (lib/shutdown.ts; lib/subgraph-config.ts readShutdown):
+ *   SHUTDOWN_GRACE_MS                   after SIGTERM, serve this long while not ready, so a load balancer notices (5000 in production, 0 outside)
+ *   SHUTDOWN_TIMEOUT_MS                 the whole stop, in-flight requests, audit writes and the last checkpoint included; beyond it exit 1 (30000)
  */
 export interface GatewayConfig {
   production: boolean;
@@ -114,6 +118,7 @@ export interface GatewayConfig {
   logLevel: LogLevel;
   /** Where the Prometheus metrics are served (lib/metrics.ts): a listener of their own. */
   metrics: MetricsListener;
+  shutdown: ShutdownSettings;
 }
 
 /** The gateway's metrics port in development (the subgraphs': 9401-9403, lib/agencies.ts). */
@@ -167,6 +172,7 @@ export function readConfig(env: Env = process.env): GatewayConfig {
     },
     logLevel: readLogLevel(read),
     metrics: readMetricsListener(read, { port: metricsName('METRICS_PORT'), host: metricsName('METRICS_HOST') }, DEFAULT_GATEWAY_METRICS_PORT, port),
+    shutdown: readShutdown(read),
   };
   // The single-manifest setting of earlier versions: a deployment still setting it would silently run the default folder.
   if (read.optionalString('TRUSTED_DOCUMENTS_PATH')) {

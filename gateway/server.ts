@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import express from 'express';
-import { listen, type Listening } from '../lib/listen';
+import { listen, Readiness, type Listening } from '../lib/listen';
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloGateway } from '@apollo/gateway';
@@ -52,6 +52,8 @@ export interface Gateway {
   /** Its log and metrics (gateway/index.ts serves the metrics on a listener of their own). */
   log: Logger;
   metrics: ServiceMetrics;
+  /** GET /health/ready's answer (gateway/health.ts). */
+  readiness: Readiness;
   listen(port?: number, host?: string): Promise<Listening>;
 }
 
@@ -135,6 +137,10 @@ export async function createGateway(config: GatewayConfig, observers: GatewayObs
   const authenticate = config.authentication ? createAuthenticator(config.authentication, createRefusalLog({ log: logger })) : null;
   const documents = trustedDocuments({ mode: config.trustedDocuments, dir: config.trustedDocumentsDir });
   const httpServer = http.createServer();
+  // Longer than the idle timeout of the balancers and clients in front (HAProxy's, a cloud balancer's 60 s), so
+  // that they close an idle connection first and never send a request on one this side is closing.
+  httpServer.keepAliveTimeout = 65_000;
+  httpServer.headersTimeout = 66_000;
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     logger: apolloLog,
@@ -154,7 +160,8 @@ export async function createGateway(config: GatewayConfig, observers: GatewayObs
       return formatClientError(tokenLimitError({ ...formatted, extensions }), error, log);
     },
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
+      // On stop, requests in flight get as long as the whole stop may take (SHUTDOWN_TIMEOUT_MS, lib/shutdown.ts).
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdown.timeoutMs }),
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
       // First among the willSendResponse hooks: the status and shape of the answer (GraphQL over HTTP).
@@ -175,7 +182,8 @@ export async function createGateway(config: GatewayConfig, observers: GatewayObs
 
   const app = express();
   app.disable('x-powered-by');
-  app.use(healthRouter(subgraphUrls, Math.min(config.subgraphTimeoutMs, 2000), config.subgraphTls));
+  const readiness = new Readiness();
+  app.use(healthRouter({ readiness, subgraphUrls: () => subgraphUrls, timeoutMs: Math.min(config.subgraphTimeoutMs, 2000), tls: config.subgraphTls }));
   if (config.ide) app.use(ideRouter(supergraphSdl));
   // The request id and trace of every GraphQL request, its log line and latency (lib/request-observer.ts); the
   // operation label is the trusted document's name, never what a client wrote.
@@ -201,10 +209,12 @@ export async function createGateway(config: GatewayConfig, observers: GatewayObs
     subgraphUrls,
     log: logger,
     metrics,
+    readiness,
     listen: (port = config.port, host = config.host) =>
-      listen(
-        httpServer,
-        async () => {
+      listen(httpServer, {
+        // Requests in flight finish (each writes its audit records before its answer leaves), then whatever
+        // they queued in the writer is committed, then the last checkpoint covers all of it.
+        stop: async () => {
           await apollo.stop();
           await audit?.close();
           if (checkpoints) {
@@ -212,8 +222,9 @@ export async function createGateway(config: GatewayConfig, observers: GatewayObs
             await checkpoints.pool.end();
           }
         },
+        readiness,
         port,
         host,
-      ),
+      }),
   };
 }

@@ -145,7 +145,7 @@ export async function createAgencySubgraph<Client extends { $disconnect(): Promi
     ping: () => db.ping(),
     log,
     metrics,
-  }, { tls: config.serverTls });
+  }, { tls: config.serverTls, drainTimeoutMs: config.shutdown.timeoutMs });
   return {
     server,
     db,

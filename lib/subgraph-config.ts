@@ -5,6 +5,7 @@ import { readServiceKey, readTrustFile } from './service-keys';
 import { readTls, type TlsMaterial } from './tls';
 import { readLogLevel, type LogLevel } from './log';
 import { readMetricsListener, type MetricsListener } from './metrics';
+import type { ShutdownSettings } from './shutdown';
 
 /**
  * The settings every agency subgraph reads, with the variable names prefixed by the agency
@@ -19,6 +20,7 @@ import { readMetricsListener, type MetricsListener } from './metrics';
  * right after each mutation).
  * Observability: LOG_LEVEL (info; lib/log.ts); <PREFIX>_METRICS_PORT | METRICS_PORT (9401, 9402, 9403: the agency's
  * Prometheus metrics, on a listener of their own, lib/metrics.ts) and <PREFIX>_METRICS_HOST | METRICS_HOST (127.0.0.1).
+ * SHUTDOWN_GRACE_MS, SHUTDOWN_TIMEOUT_MS: how SIGTERM stops it (readShutdown below).
  * Database sessions: <PREFIX>_DB_STATEMENT_TIMEOUT_MS (4000; below the gateway's SUBGRAPH_TIMEOUT_MS) and
  * <PREFIX>_DB_TRANSACTION_TIMEOUT_MS (20000, inside write transactions). Both URLs should name the subgraph's
  * own role (cg_residents, ...: lib/database-roles.ts); in production a superuser or owner is refused at start-up.
@@ -67,6 +69,8 @@ export interface SubgraphConfig {
   logLevel: LogLevel;
   /** Where the Prometheus metrics are served (<PREFIX>_METRICS_PORT | METRICS_PORT, _HOST); never the public port. */
   metrics: MetricsListener;
+  /** SIGTERM: SHUTDOWN_GRACE_MS, SHUTDOWN_TIMEOUT_MS (lib/shutdown.ts). */
+  shutdown: ShutdownSettings;
 }
 
 /** AUDIT_DATABASE_URL (the embedded `audit` database in development), unless AUDIT_RECORDING is off. */
@@ -74,6 +78,24 @@ export function readAuditDatabaseUrl(read: EnvReader): string | null {
   const recording = read.boolean('AUDIT_RECORDING', true);
   const url = read.url('AUDIT_DATABASE_URL', localDatabaseUrl(AUDIT_STORE));
   return recording ? url : null;
+}
+
+/**
+ * SHUTDOWN_GRACE_MS: after SIGTERM, how long a process keeps serving while it reports not ready, so that a load
+ * balancer's health check notices (5000 in production; 0 outside it, where nothing balances: npm start's Ctrl-C
+ * stops at once). SHUTDOWN_TIMEOUT_MS: the longest the whole stop may take, grace included, before the process
+ * exits with code 1, logging what was left (30000; keep it below the orchestrator's own limit, Kubernetes'
+ * terminationGracePeriodSeconds). Read by the gateway and every subgraph (lib/shutdown.ts).
+ */
+export function readShutdown(read: EnvReader): ShutdownSettings {
+  const settings = {
+    graceMs: read.integer('SHUTDOWN_GRACE_MS', read.production ? 5000 : 0, { min: 0, max: 600_000 }),
+    timeoutMs: read.integer('SHUTDOWN_TIMEOUT_MS', 30_000, { min: 100, max: 3_600_000 }),
+  };
+  if (settings.graceMs >= settings.timeoutMs) {
+    read.problem(`SHUTDOWN_GRACE_MS (${settings.graceMs}) must be below SHUTDOWN_TIMEOUT_MS (${settings.timeoutMs}): the requests in flight need time after the grace.`);
+  }
+  return Object.freeze(settings);
 }
 
 /** Defaults of the database session timeouts (SubgraphConfig), and the gateway's SUBGRAPH_TIMEOUT_MS they must stay below. */
@@ -109,6 +131,7 @@ export function readSubgraphConfig(id: Agency['id'], env: Env): SubgraphConfig {
     auditOutboxIntervalMs: read.integer('AUDIT_OUTBOX_INTERVAL_MS', 2000, { min: 0, max: 3_600_000 }),
     logLevel: readLogLevel(read),
     metrics: readMetricsListener(read, { port: prefixed('METRICS_PORT'), host: prefixed('METRICS_HOST') }, a.defaultMetricsPort, port),
+    shutdown: readShutdown(read),
   };
   // Where the gateway's timeout is known here too (npm start gives every process the same environment).
   const gatewayTimeout = Number(env.SUBGRAPH_TIMEOUT_MS?.trim() || DEFAULT_SUBGRAPH_TIMEOUT_MS);

@@ -3,7 +3,7 @@ import https from 'node:https';
 import type { TlsMaterial } from './tls';
 import fs from 'node:fs';
 import express from 'express';
-import { listen, type Listening } from './listen';
+import { listen, Readiness, type Listening } from './listen';
 import { parse, type GraphQLSchema } from 'graphql';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -40,6 +40,8 @@ export interface SubgraphDefinition<Context extends object> {
   /** The subgraph's log and metrics (lib/log.ts, lib/metrics.ts; served on a listener of their own, lib/run-subgraph.ts). */
   log: Logger;
   metrics: ServiceMetrics;
+  /** Readiness: false while the store replicas share (Redis: the replay cache) is unreachable; absent when there is none. */
+  sharedStoreReady?(): boolean;
 }
 
 export type RunningSubgraph = Listening;
@@ -49,13 +51,19 @@ export type RequestHeaders = Readonly<Record<string, string | string[] | undefin
 export interface SubgraphServer<Context extends object> {
   apollo: ApolloServer<Context>;
   app: express.Express;
+  readiness: Readiness;
   createContext(headers?: RequestHeaders): Context;
   listen(port: number, host?: string): Promise<RunningSubgraph>;
 }
 
 export async function createSubgraphServer<Context extends object>(
   definition: SubgraphDefinition<Context>,
-  options: { bodyLimit?: string; tls?: TlsMaterial | null } = {},
+  options: {
+    bodyLimit?: string;
+    tls?: TlsMaterial | null;
+    /** On stop, how long requests in flight may take before their connections are cut (SHUTDOWN_TIMEOUT_MS bounds the whole stop). */
+    drainTimeoutMs?: number;
+  } = {},
 ): Promise<SubgraphServer<Context>> {
   const typeDefs = parse(fs.readFileSync(definition.schemaPath, 'utf8'));
   // Mutual TLS when configured: HTTPS, and only clients with a certificate signed by the CA get through.
@@ -81,7 +89,7 @@ export async function createSubgraphServer<Context extends object>(
     // the subgraph then hung until SIGKILL, with its pools and audit writer never closed.
     stopOnTerminationSignals: false,
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: options.drainTimeoutMs }),
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
       operationLabelPlugin(),
@@ -92,14 +100,24 @@ export async function createSubgraphServer<Context extends object>(
 
   const app = express();
   app.disable('x-powered-by');
-  app.get('/health', async (_req, res) => {
+  // Live: the process answers. Ready: it should get traffic: listening and not draining (lib/shutdown.ts), its
+  // database answering, and the store the replicas share reachable when there is one. /health is ready's old name.
+  const readiness = new Readiness();
+  app.get('/health/live', (_req, res) => void res.json({ status: 'ok', subgraph: definition.name }));
+  const ready: express.RequestHandler = async (_req, res) => {
+    if (!readiness.ready) return void res.status(503).json({ status: readiness.state, subgraph: definition.name });
+    if (definition.sharedStoreReady && !definition.sharedStoreReady()) {
+      return void res.status(503).json({ status: 'unavailable', subgraph: definition.name, reason: 'shared store unreachable' });
+    }
     try {
       await definition.ping();
       res.json({ status: 'ok', subgraph: definition.name });
     } catch {
       res.status(503).json({ status: 'unavailable', subgraph: definition.name, reason: 'database unreachable' });
     }
-  });
+  };
+  app.get('/health/ready', ready);
+  app.get('/health', ready);
   // No /metrics here: the metrics have a listener of their own, never the public port (lib/metrics.ts).
   app.use(
     '/graphql',
@@ -124,7 +142,8 @@ export async function createSubgraphServer<Context extends object>(
   return {
     apollo,
     app,
+    readiness,
     createContext: (headers = {}) => definition.createContext(headers),
-    listen: (port, host = '127.0.0.1') => listen(httpServer, () => apollo.stop(), port, host, options.tls ? 'https' : 'http'),
+    listen: (port, host = '127.0.0.1') => listen(httpServer, { stop: () => apollo.stop(), readiness, port, host, scheme: options.tls ? 'https' : 'http' }),
   };
 }

@@ -57,12 +57,16 @@ describe('when the National ID Center is down', () => {
     expect(JSON.stringify(response)).not.toMatch(/127\.0\.0\.1|http:|ECONNREFUSED|national-id|serviceName/);
   });
 
-  it('reports not ready, naming the agency', async () => {
+  it('stays ready (its answers are partial, not wrong) and reports the agency unavailable under /health/dependencies', async () => {
     const live = await fetch(`${federation.gatewayBase}/health/live`);
     expect(live.status).toBe(200);
+    // One agency down must not take every gateway replica out of its balancer (gateway/health.ts).
     const ready = await fetch(`${federation.gatewayBase}/health/ready`);
-    expect(ready.status).toBe(503);
-    const body = (await ready.json()) as any;
+    expect(ready.status).toBe(200);
+    const dependencies = await fetch(`${federation.gatewayBase}/health/dependencies`);
+    expect(dependencies.status).toBe(503);
+    const body = (await dependencies.json()) as any;
+    expect(body.status).toBe('degraded');
     expect(body.subgraphs).toEqual(
       expect.arrayContaining([
         { subgraph: 'national-id', agency: 'National ID Center', status: 'unavailable' },

@@ -1,0 +1,71 @@
+import type { Listening } from './listen';
+
+/**
+ * How a process (the gateway, each subgraph) stops on SIGTERM or SIGINT, in the order that loses no request
+ * behind a load balancer:
+ *   1. not ready at once: GET /health/ready answers 503, so the balancer's health check takes it out of rotation;
+ *   2. for `graceMs` it keeps serving whatever still reaches it (the balancer has not noticed yet);
+ *   3. it stops accepting, and finishes the requests in flight (the gateway's audit writes included);
+ *   4. `close`: background work, writers, pools (the gateway's last audit checkpoint);
+ *   5. exit 0.
+ * If that takes longer than `timeoutMs` from the signal, it logs what was left and exits 1: an orchestrator
+ * waiting on it (Kubernetes' terminationGracePeriodSeconds, npm start) is not left waiting for ever.
+ * A second signal while stopping changes nothing (npm start's Ctrl-C reaches a child twice: from the terminal
+ * and from npm start).
+ */
+export interface ShutdownSettings {
+  /** SHUTDOWN_GRACE_MS: how long a draining process keeps serving before it stops accepting. */
+  graceMs: number;
+  /** SHUTDOWN_TIMEOUT_MS: the longest the whole sequence may take. */
+  timeoutMs: number;
+}
+
+export interface ShutdownOptions extends ShutdownSettings {
+  service: string;
+  listening: Listening;
+  /** After the server has stopped: what the process owns besides it. */
+  close?: () => Promise<void>;
+  log?: (line: string) => void;
+  /** For tests: what ending the process means. */
+  exit?: (code: number) => never | void;
+}
+
+export type ShutdownStage = 'serving' | 'grace' | 'finishing requests in flight' | 'closing pools and writers' | 'stopped';
+
+/** Installs the handlers; returns the sequence itself, for a caller that stops the process another way. */
+export function stopOnSignals(options: ShutdownOptions): () => Promise<void> {
+  const log = options.log ?? ((line: string) => console.error(`[${options.service}] ${line}`));
+  const exit = options.exit ?? ((code: number) => process.exit(code));
+  let stage: ShutdownStage = 'serving';
+  let stopping: Promise<void> | null = null;
+
+  const sequence = async () => {
+    const deadline = setTimeout(() => {
+      log(`not stopped ${options.timeoutMs} ms after the signal (SHUTDOWN_TIMEOUT_MS), while ${stage}, ${options.listening.inFlight()} request(s) in flight: exiting with code 1`);
+      exit(1);
+    }, options.timeoutMs);
+    try {
+      stage = 'grace';
+      options.listening.drain();
+      if (options.graceMs > 0) {
+        log(`stopping: not ready; serving ${options.graceMs} ms more so the load balancer notices (SHUTDOWN_GRACE_MS)`);
+        await new Promise((resolve) => setTimeout(resolve, options.graceMs));
+      }
+      stage = 'finishing requests in flight';
+      await options.listening.stop();
+      stage = 'closing pools and writers';
+      await options.close?.();
+      stage = 'stopped';
+      clearTimeout(deadline);
+      exit(0);
+    } catch (error) {
+      clearTimeout(deadline);
+      log(`failed while ${stage}: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+      exit(1);
+    }
+  };
+  const stop = () => (stopping ??= sequence());
+  process.on('SIGTERM', () => void stop());
+  process.on('SIGINT', () => void stop());
+  return stop;
+}
