@@ -39,6 +39,7 @@ import { corsHandlers } from './cors';
 import { createLogger, errorLog, type Logger } from '../lib/log';
 import { ServiceMetrics } from '../lib/metrics';
 import { observeRequests } from '../lib/request-observer';
+import { connectSharedStore } from '../lib/shared-store';
 
 /**
  * The gateway: @apollo/gateway over the committed, statically composed supergraph (no subgraph
@@ -134,6 +135,8 @@ export async function createGateway(config: GatewayConfig, observers: GatewayObs
   // Every subgraph's breaker starts closed (the series exists before the first state change).
   for (const name of Object.keys(subgraphUrls)) metrics.setBreakerState(name, 'closed');
 
+  // The rate limits the gateway replicas share (REDIS_URL); none: each process keeps its own.
+  const sharedStore = config.redisUrl ? connectSharedStore(config.redisUrl, { name: 'gateway', log: (message) => logger.warn(message) }) : null;
   const authenticate = config.authentication ? createAuthenticator(config.authentication, createRefusalLog({ log: logger })) : null;
   const documents = trustedDocuments({ mode: config.trustedDocuments, dir: config.trustedDocumentsDir });
   const httpServer = http.createServer();
@@ -183,7 +186,9 @@ export async function createGateway(config: GatewayConfig, observers: GatewayObs
   const app = express();
   app.disable('x-powered-by');
   const readiness = new Readiness();
-  app.use(healthRouter({ readiness, subgraphUrls: () => subgraphUrls, timeoutMs: Math.min(config.subgraphTimeoutMs, 2000), tls: config.subgraphTls }));
+  app.use(
+    healthRouter({ readiness, subgraphUrls: () => subgraphUrls, timeoutMs: Math.min(config.subgraphTimeoutMs, 2000), tls: config.subgraphTls, sharedStore }),
+  );
   if (config.ide) app.use(ideRouter(supergraphSdl));
   // The request id and trace of every GraphQL request, its log line and latency (lib/request-observer.ts); the
   // operation label is the trusted document's name, never what a client wrote.
@@ -198,7 +203,7 @@ export async function createGateway(config: GatewayConfig, observers: GatewayObs
     // events would lose it.
     callersLanguage(),
     documents.resolve,
-    expressMiddleware(apollo, { context: admitted((req, res) => requestContext(req, res, authenticate), rateLimit(config.rateLimit), documents.check) }),
+    expressMiddleware(apollo, { context: admitted((req, res) => requestContext(req, res, authenticate), rateLimit(config.rateLimit, sharedStore?.client ?? null), documents.check) }),
     requestBodyErrors(config.bodyLimit, log),
   );
   httpServer.on('request', app);
@@ -217,6 +222,7 @@ export async function createGateway(config: GatewayConfig, observers: GatewayObs
         stop: async () => {
           await apollo.stop();
           await audit?.close();
+          await sharedStore?.close();
           if (checkpoints) {
             await checkpoints.checkpointer.stop();
             await checkpoints.pool.end();

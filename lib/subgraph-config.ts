@@ -1,5 +1,5 @@
 import { agency, AUDIT_STORE, localDatabaseUrl, type Agency } from './agencies';
-import { EnvReader, type Env } from './env';
+import { EnvReader, redactUrl, type Env } from './env';
 import type { PrivateServiceJwk, TrustFile } from './service-auth';
 import { readServiceKey, readTrustFile } from './service-keys';
 import { readTls, type TlsMaterial } from './tls';
@@ -21,6 +21,7 @@ import type { ShutdownSettings } from './shutdown';
  * Observability: LOG_LEVEL (info; lib/log.ts); <PREFIX>_METRICS_PORT | METRICS_PORT (9401, 9402, 9403: the agency's
  * Prometheus metrics, on a listener of their own, lib/metrics.ts) and <PREFIX>_METRICS_HOST | METRICS_HOST (127.0.0.1).
  * SHUTDOWN_GRACE_MS, SHUTDOWN_TIMEOUT_MS: how SIGTERM stops it (readShutdown below).
+ * REDIS_URL: the store the subgraph's replicas share for the replay cache (readRedisUrl below; none: in memory).
  * Database sessions: <PREFIX>_DB_STATEMENT_TIMEOUT_MS (4000; below the gateway's SUBGRAPH_TIMEOUT_MS) and
  * <PREFIX>_DB_TRANSACTION_TIMEOUT_MS (20000, inside write transactions). Both URLs should name the subgraph's
  * own role (cg_residents, ...: lib/database-roles.ts); in production a superuser or owner is refused at start-up.
@@ -71,6 +72,8 @@ export interface SubgraphConfig {
   metrics: MetricsListener;
   /** SIGTERM: SHUTDOWN_GRACE_MS, SHUTDOWN_TIMEOUT_MS (lib/shutdown.ts). */
   shutdown: ShutdownSettings;
+  /** REDIS_URL: where replicas remember accepted credentials together (lib/shared-store.ts); null: this process's memory. */
+  redisUrl: string | null;
 }
 
 /** AUDIT_DATABASE_URL (the embedded `audit` database in development), unless AUDIT_RECORDING is off. */
@@ -96,6 +99,29 @@ export function readShutdown(read: EnvReader): ShutdownSettings {
     read.problem(`SHUTDOWN_GRACE_MS (${settings.graceMs}) must be below SHUTDOWN_TIMEOUT_MS (${settings.timeoutMs}): the requests in flight need time after the grace.`);
   }
   return Object.freeze(settings);
+}
+
+/**
+ * REDIS_URL (redis://[user:password@]host:port[/db], rediss:// for TLS): the store the replicas of a service share
+ * (lib/shared-store.ts): the gateway's rate limits, the subgraphs' replay cache. Unset (the default, npm start, one
+ * process of each): both in the process's memory. Any deployment with more than one replica of a service needs it:
+ * without it each replica accepts a credential once (a replay is accepted once per replica) and each gateway
+ * replica allows a caller the whole rate limit.
+ */
+export function readRedisUrl(read: EnvReader): string | null {
+  const url = read.optionalString('REDIS_URL');
+  if (url === undefined) return null;
+  let protocol = '';
+  try {
+    protocol = new URL(url).protocol;
+  } catch {
+    // reported below
+  }
+  if (protocol !== 'redis:' && protocol !== 'rediss:') {
+    read.problem(`REDIS_URL must be a redis:// or rediss:// URL; got "${redactUrl(url)}".`);
+    return null;
+  }
+  return url;
 }
 
 /** Defaults of the database session timeouts (SubgraphConfig), and the gateway's SUBGRAPH_TIMEOUT_MS they must stay below. */
@@ -132,6 +158,7 @@ export function readSubgraphConfig(id: Agency['id'], env: Env): SubgraphConfig {
     logLevel: readLogLevel(read),
     metrics: readMetricsListener(read, { port: prefixed('METRICS_PORT'), host: prefixed('METRICS_HOST') }, a.defaultMetricsPort, port),
     shutdown: readShutdown(read),
+    redisUrl: readRedisUrl(read),
   };
   // Where the gateway's timeout is known here too (npm start gives every process the same environment).
   const gatewayTimeout = Number(env.SUBGRAPH_TIMEOUT_MS?.trim() || DEFAULT_SUBGRAPH_TIMEOUT_MS);
