@@ -22,6 +22,8 @@ import type { BreakerSettings } from './subgraph-breaker';
  * The gateway's whole configuration, read and validated once at start-up.
  *   GATEWAY_PORT, GATEWAY_HOST          where it listens (4000, 127.0.0.1)
  *   SUPERGRAPH_PATH                     the composed supergraph it serves (./supergraph.graphql)
+ *   SUPERGRAPH_WATCH_INTERVAL_MS        how often that file is looked at: a changed, valid supergraph is served without a restart,
+ *                                       an invalid one refused and logged (gateway/supergraph.ts; 1000; 0: read once at start-up)
  *   SUBGRAPH_<NAME>_URL                 overrides a routing_url of the supergraph (e.g. SUBGRAPH_NATIONAL_ID_URL)
  *   SUBGRAPH_TIMEOUT_MS                 limit on every subgraph call (5000; each subgraph's database statements stop before it:
  *                                       <PREFIX>_DB_STATEMENT_TIMEOUT_MS, 4000)
@@ -89,6 +91,7 @@ export interface GatewayConfig {
   port: number;
   host: string;
   supergraphPath: string;
+  supergraphWatchIntervalMs: number;
   subgraphUrls: Readonly<Record<string, string>>;
   subgraphTimeoutMs: number;
   subgraphMaxSockets: number;
@@ -147,6 +150,7 @@ export function readConfig(env: Env = process.env): GatewayConfig {
     port,
     host: read.string('GATEWAY_HOST', '127.0.0.1') || '127.0.0.1',
     supergraphPath: path.resolve(root, read.optionalString('SUPERGRAPH_PATH') ?? 'supergraph.graphql'),
+    supergraphWatchIntervalMs: read.integer('SUPERGRAPH_WATCH_INTERVAL_MS', 1000, { min: 0, max: 3_600_000 }),
     subgraphUrls,
     subgraphTimeoutMs: read.integer('SUBGRAPH_TIMEOUT_MS', DEFAULT_SUBGRAPH_TIMEOUT_MS, { min: 50, max: 120_000 }),
     subgraphMaxSockets: read.integer('SUBGRAPH_MAX_SOCKETS', 64, { min: 1, max: 4096 }),

@@ -9,7 +9,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { formatClientError } from '../lib/graphql/format-error';
-import { readSupergraphRoutingUrls } from './supergraph';
+import { supergraphSource } from './supergraph';
 import { disableVendorTelemetry, type GatewayConfig } from './config';
 import { createCredentialSigner, GATEWAY_ISSUER } from '../lib/service-auth';
 import { AgencyDataSource, requestContext, type DataSourceOptions, type GatewayContext } from './data-source';
@@ -22,7 +22,6 @@ import { admitted } from './admission';
 import { requestBodyErrors } from '../lib/graphql/request-body';
 import { callersLanguage } from '../lib/i18n/language';
 import { httpContractPlugin } from './http-contract';
-import { readFieldOwners } from './agency-paths';
 import { healthRouter } from './health';
 import { createAuthenticator } from './authentication';
 import { createRefusalLog } from '../lib/refusal-log';
@@ -33,7 +32,6 @@ import { openAuditPool } from '../lib/audit/pool';
 import { createCheckpointer, ensureCheckpointKey, loadCheckpointSigner, type Checkpointer } from '../lib/audit/checkpoint';
 import { accessRecordPlugin } from './access-records';
 import { accessPolicyPlugin } from './access-policy';
-import { readClassifications, readMutationOwners } from '../lib/access/schema-classification';
 import { ideRouter } from './ide';
 import { corsHandlers } from './cors';
 import { createLogger, errorLog, type Logger } from '../lib/log';
@@ -48,7 +46,7 @@ import { connectSharedStore } from '../lib/shared-store';
 export interface Gateway {
   app: express.Express;
   apollo: ApolloServer<GatewayContext>;
-  /** Where each subgraph is called, after SUBGRAPH_<NAME>_URL overrides. */
+  /** Where each subgraph of the supergraph loaded at start-up is called, after SUBGRAPH_<NAME>_URL overrides. */
   subgraphUrls: Readonly<Record<string, string>>;
   /** Its log and metrics (gateway/index.ts serves the metrics on a listener of their own). */
   log: Logger;
@@ -66,11 +64,14 @@ export interface GatewayObservers {
 
 export async function createGateway(config: GatewayConfig, observers: GatewayObservers = {}): Promise<Gateway> {
   disableVendorTelemetry();
-  const supergraphSdl = fs.readFileSync(config.supergraphPath, 'utf8');
-  const subgraphUrls = { ...readSupergraphRoutingUrls(supergraphSdl), ...config.subgraphUrls };
   const logger = createLogger('gateway', { level: config.logLevel });
   const log = errorLog(logger);
   const metrics = new ServiceMetrics('gateway');
+  // The supergraph, read again when its file changes (gateway/supergraph.ts): every replica follows a recomposition.
+  const supergraph = supergraphSource({ path: config.supergraphPath, watchIntervalMs: config.supergraphWatchIntervalMs, log: (message) => logger.warn(message) });
+  const supergraphSdl = supergraph.initial.sdl;
+  const urlsOf = (routingUrls: Readonly<Record<string, string>>) => ({ ...routingUrls, ...config.subgraphUrls });
+  const subgraphUrls = urlsOf(supergraph.initial.routingUrls);
 
   if (config.auditDatabaseUrl) {
     // The audit writer's connection may append through audit_append only: never a superuser or the tables' owner.
@@ -109,12 +110,14 @@ export async function createGateway(config: GatewayConfig, observers: GatewayObs
   // Apollo's own messages (start-up, plugin failures) go to the same log, as JSON lines.
   const apolloLog = logger.child({ component: 'apollo' });
   const gateway = new ApolloGateway({
-    supergraphSdl,
+    supergraphSdl: supergraph.hook,
+    // Also in production (where the gateway skips it by default): a reloaded supergraph is checked before it is served.
+    validateSupergraph: true,
     logger: apolloLog,
     buildService: ({ name, url }) =>
       new AgencyDataSource({
         name,
-        url: subgraphUrls[name] ?? url!,
+        url: config.subgraphUrls[name] ?? url!,
         timeoutMs: config.subgraphTimeoutMs,
         maxSockets: config.subgraphMaxSockets,
         breaker: config.subgraphBreaker,
@@ -168,26 +171,26 @@ export async function createGateway(config: GatewayConfig, observers: GatewayObs
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
       // First among the willSendResponse hooks: the status and shape of the answer (GraphQL over HTTP).
-      httpContractPlugin({ fieldOwners: readFieldOwners(supergraphSdl) }),
+      httpContractPlugin({ fieldOwners: (schema) => supergraph.viewFor(schema).fieldOwners }),
       operationResolutionPlugin(),
       operationLimitsPlugin(config.limits),
       inputValidationPlugin(),
       accessPolicyPlugin({
-        classifications: readClassifications(supergraphSdl),
-        mutationOwners: readMutationOwners(supergraphSdl),
+        tables: (schema) => supergraph.viewFor(schema),
         audit,
         log,
       }),
       ...(audit ? [accessRecordPlugin(audit, log)] : []),
     ],
   });
+  supergraph.attach(gateway);
   await apollo.start();
 
   const app = express();
   app.disable('x-powered-by');
   const readiness = new Readiness();
   app.use(
-    healthRouter({ readiness, subgraphUrls: () => subgraphUrls, timeoutMs: Math.min(config.subgraphTimeoutMs, 2000), tls: config.subgraphTls, sharedStore }),
+    healthRouter({ readiness, subgraphUrls: () => urlsOf(supergraph.current().routingUrls), timeoutMs: Math.min(config.subgraphTimeoutMs, 2000), tls: config.subgraphTls, sharedStore }),
   );
   if (config.ide) app.use(ideRouter(supergraphSdl));
   // The request id and trace of every GraphQL request, its log line and latency (lib/request-observer.ts); the
