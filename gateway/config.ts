@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { AGENCIES } from '../lib/agencies';
 import { EnvReader, isInside, REPOSITORY_ROOT, type Env } from '../lib/env';
-import { DEFAULT_SUBGRAPH_TIMEOUT_MS, readAuditDatabaseUrl, readRedisUrl, readShutdown } from '../lib/subgraph-config';
+import { DEFAULT_SUBGRAPH_TIMEOUT_MS, readAuditDatabaseUrl, readSharedStore, readShutdown } from '../lib/subgraph-config';
+import type { SharedStoreSettings } from '../lib/shared-store';
 import type { ShutdownSettings } from '../lib/shutdown';
 import type { PrivateServiceJwk } from '../lib/service-auth';
 import { readServiceKey } from '../lib/service-keys';
@@ -81,7 +82,8 @@ import type { BreakerSettings } from './subgraph-breaker';
  * Rate limit per caller (gateway/rate-limit.ts; in memory, per gateway process, unless REDIS_URL is set):
  *   RATE_LIMIT_PER_SECOND               requests a second per caller, 0 = no limit (20 in production, 0 outside it)
  *   RATE_LIMIT_BURST                    requests a caller may send at once before the rate applies (40)
- *   REDIS_URL                           the store gateway replicas share the limits in (lib/subgraph-config.ts readRedisUrl; none)
+ *   REDIS_URL, REDIS_TIMEOUT_MS         the store gateway replicas share the limits in, and how long a command may take
+ *                                       (lib/subgraph-config.ts readSharedStore; none, 2000)
  * Stopping (lib/shutdown.ts; lib/subgraph-config.ts readShutdown):
  *   SHUTDOWN_GRACE_MS                   after SIGTERM, serve this long while not ready, so a load balancer notices (5000 in production, 0 outside)
  *   SHUTDOWN_TIMEOUT_MS                 the whole stop, in-flight requests, audit writes and the last checkpoint included; beyond it exit 1 (30000)
@@ -124,7 +126,7 @@ export interface GatewayConfig {
   metrics: MetricsListener;
   shutdown: ShutdownSettings;
   /** REDIS_URL: rate limits shared with the other gateway replicas; null: in this process's memory. */
-  redisUrl: string | null;
+  sharedStore: SharedStoreSettings | null;
 }
 
 /** The gateway's metrics port in development (the subgraphs': 9401-9403, lib/agencies.ts). */
@@ -180,7 +182,7 @@ export function readConfig(env: Env = process.env): GatewayConfig {
     logLevel: readLogLevel(read),
     metrics: readMetricsListener(read, { port: metricsName('METRICS_PORT'), host: metricsName('METRICS_HOST') }, DEFAULT_GATEWAY_METRICS_PORT, port),
     shutdown: readShutdown(read),
-    redisUrl: readRedisUrl(read),
+    sharedStore: readSharedStore(read),
   };
   // The single-manifest setting of earlier versions: a deployment still setting it would silently run the default folder.
   if (read.optionalString('TRUSTED_DOCUMENTS_PATH')) {

@@ -139,7 +139,7 @@ export async function createGateway(config: GatewayConfig, observers: GatewayObs
   for (const name of Object.keys(subgraphUrls)) metrics.setBreakerState(name, 'closed');
 
   // The rate limits the gateway replicas share (REDIS_URL); none: each process keeps its own.
-  const sharedStore = config.redisUrl ? connectSharedStore(config.redisUrl, { name: 'gateway', log: (message) => logger.warn(message) }) : null;
+  const sharedStore = config.sharedStore ? connectSharedStore(config.sharedStore, { name: 'gateway', log: (message) => logger.warn(message) }) : null;
   const authenticate = config.authentication ? createAuthenticator(config.authentication, createRefusalLog({ log: logger })) : null;
   const documents = trustedDocuments({ mode: config.trustedDocuments, dir: config.trustedDocumentsDir });
   const httpServer = http.createServer();

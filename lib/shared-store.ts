@@ -2,16 +2,20 @@ import Redis from 'ioredis';
 import { redactUrl } from './env';
 
 /**
- * The store that replicas of one service share (REDIS_URL): the gateway replicas' rate limits
+ * The store that replicas of one service share (REDIS_URL, REDIS_TIMEOUT_MS): the gateway replicas' rate limits
  * (gateway/rate-limit.ts) and the subgraph replicas' memory of accepted credentials (lib/service-auth.ts
  * SharedReplayCache). Unset, each process keeps both in its own memory, as one process needs.
  *
  * The connection never makes a request wait on Redis for long: a command while disconnected fails at once (no
- * offline queue), one that gets no answer fails after COMMAND_TIMEOUT_MS, and the client reconnects on its own in
+ * offline queue), one that gets no answer fails after REDIS_TIMEOUT_MS, and the client reconnects on its own in
  * the background. What a failure then means is each user's decision: the replay cache refuses the credential
  * (fail closed), the rate limiter falls back to a per-process limit.
  */
-export const COMMAND_TIMEOUT_MS = 1000;
+export interface SharedStoreSettings {
+  url: string;
+  /** REDIS_TIMEOUT_MS: how long a command may go unanswered before it counts as failed. */
+  timeoutMs: number;
+}
 
 export interface SharedStore {
   client: Redis;
@@ -20,12 +24,13 @@ export interface SharedStore {
   close(): Promise<void>;
 }
 
-export function connectSharedStore(url: string, options: { name: string; log?: (message: string) => void }): SharedStore {
+export function connectSharedStore(settings: SharedStoreSettings, options: { name: string; log?: (message: string) => void }): SharedStore {
+  const { url } = settings;
   const log = options.log ?? ((message: string) => console.error(`[${options.name}] ${message}`));
   const client = new Redis(url, {
     connectionName: `citizen-graph-${options.name}`,
     enableOfflineQueue: false,
-    commandTimeout: COMMAND_TIMEOUT_MS,
+    commandTimeout: settings.timeoutMs,
     connectTimeout: 2000,
     maxRetriesPerRequest: 0,
     // Reconnects for ever, backing off to one attempt every 2 s.

@@ -6,6 +6,7 @@ import { readTls, type TlsMaterial } from './tls';
 import { readLogLevel, type LogLevel } from './log';
 import { readMetricsListener, type MetricsListener } from './metrics';
 import type { ShutdownSettings } from './shutdown';
+import type { SharedStoreSettings } from './shared-store';
 
 /**
  * The settings every agency subgraph reads, with the variable names prefixed by the agency
@@ -21,7 +22,7 @@ import type { ShutdownSettings } from './shutdown';
  * Observability: LOG_LEVEL (info; lib/log.ts); <PREFIX>_METRICS_PORT | METRICS_PORT (9401, 9402, 9403: the agency's
  * Prometheus metrics, on a listener of their own, lib/metrics.ts) and <PREFIX>_METRICS_HOST | METRICS_HOST (127.0.0.1).
  * SHUTDOWN_GRACE_MS, SHUTDOWN_TIMEOUT_MS: how SIGTERM stops it (readShutdown below).
- * REDIS_URL: the store the subgraph's replicas share for the replay cache (readRedisUrl below; none: in memory).
+ * REDIS_URL, REDIS_TIMEOUT_MS: the store the subgraph's replicas share for the replay cache (readSharedStore below; none: in memory).
  * Database sessions: <PREFIX>_DB_STATEMENT_TIMEOUT_MS (4000; below the gateway's SUBGRAPH_TIMEOUT_MS) and
  * <PREFIX>_DB_TRANSACTION_TIMEOUT_MS (20000, inside write transactions). Both URLs should name the subgraph's
  * own role (cg_residents, ...: lib/database-roles.ts); in production a superuser or owner is refused at start-up.
@@ -73,7 +74,7 @@ export interface SubgraphConfig {
   /** SIGTERM: SHUTDOWN_GRACE_MS, SHUTDOWN_TIMEOUT_MS (lib/shutdown.ts). */
   shutdown: ShutdownSettings;
   /** REDIS_URL: where replicas remember accepted credentials together (lib/shared-store.ts); null: this process's memory. */
-  redisUrl: string | null;
+  sharedStore: SharedStoreSettings | null;
 }
 
 /** AUDIT_DATABASE_URL (the embedded `audit` database in development), unless AUDIT_RECORDING is off. */
@@ -108,8 +109,11 @@ export function readShutdown(read: EnvReader): ShutdownSettings {
  * without it each replica accepts a credential once (a replay is accepted once per replica) and each gateway
  * replica allows a caller the whole rate limit.
  */
-export function readRedisUrl(read: EnvReader): string | null {
+export function readSharedStore(read: EnvReader): SharedStoreSettings | null {
   const url = read.optionalString('REDIS_URL');
+  // REDIS_TIMEOUT_MS: how long a command may go unanswered before it counts as failed (the replay cache then
+  // refuses, the rate limit falls back to memory). Above Redis's own latency with room for a busy process.
+  const timeoutMs = read.integer('REDIS_TIMEOUT_MS', 2000, { min: 10, max: 60_000 });
   if (url === undefined) return null;
   let protocol = '';
   try {
@@ -121,7 +125,7 @@ export function readRedisUrl(read: EnvReader): string | null {
     read.problem(`REDIS_URL must be a redis:// or rediss:// URL; got "${redactUrl(url)}".`);
     return null;
   }
-  return url;
+  return Object.freeze({ url, timeoutMs });
 }
 
 /** Defaults of the database session timeouts (SubgraphConfig), and the gateway's SUBGRAPH_TIMEOUT_MS they must stay below. */
@@ -158,7 +162,7 @@ export function readSubgraphConfig(id: Agency['id'], env: Env): SubgraphConfig {
     logLevel: readLogLevel(read),
     metrics: readMetricsListener(read, { port: prefixed('METRICS_PORT'), host: prefixed('METRICS_HOST') }, a.defaultMetricsPort, port),
     shutdown: readShutdown(read),
-    redisUrl: readRedisUrl(read),
+    sharedStore: readSharedStore(read),
   };
   // Where the gateway's timeout is known here too (npm start gives every process the same environment).
   const gatewayTimeout = Number(env.SUBGRAPH_TIMEOUT_MS?.trim() || DEFAULT_SUBGRAPH_TIMEOUT_MS);

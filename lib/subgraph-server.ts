@@ -102,19 +102,18 @@ export async function createSubgraphServer<Context extends object>(
   app.disable('x-powered-by');
   // Live: the process answers. Ready: it should get traffic: listening and not draining (lib/shutdown.ts), its
   // database answering, and the store the replicas share reachable when there is one. /health is ready's old name.
+  // Answered from memory, the database being pinged in the background: a balancer's check never waits behind the
+  // requests, and a replica that is only busy is never taken for one that is down.
   const readiness = new Readiness();
+  const database = backgroundCheck(() => definition.ping());
   app.get('/health/live', (_req, res) => void res.json({ status: 'ok', subgraph: definition.name }));
-  const ready: express.RequestHandler = async (_req, res) => {
+  const ready: express.RequestHandler = (_req, res) => {
     if (!readiness.ready) return void res.status(503).json({ status: readiness.state, subgraph: definition.name });
     if (definition.sharedStoreReady && !definition.sharedStoreReady()) {
       return void res.status(503).json({ status: 'unavailable', subgraph: definition.name, reason: 'shared store unreachable' });
     }
-    try {
-      await definition.ping();
-      res.json({ status: 'ok', subgraph: definition.name });
-    } catch {
-      res.status(503).json({ status: 'unavailable', subgraph: definition.name, reason: 'database unreachable' });
-    }
+    if (!database.ok()) return void res.status(503).json({ status: 'unavailable', subgraph: definition.name, reason: 'database unreachable' });
+    res.json({ status: 'ok', subgraph: definition.name });
   };
   app.get('/health/ready', ready);
   app.get('/health', ready);
@@ -144,6 +143,44 @@ export async function createSubgraphServer<Context extends object>(
     app,
     readiness,
     createContext: (headers = {}) => definition.createContext(headers),
-    listen: (port, host = '127.0.0.1') => listen(httpServer, { stop: () => apollo.stop(), readiness, port, host, scheme: options.tls ? 'https' : 'http' }),
+    listen: (port, host = '127.0.0.1') =>
+      listen(httpServer, {
+        stop: async () => {
+          database.stop();
+          await apollo.stop();
+        },
+        readiness,
+        port,
+        host,
+        scheme: options.tls ? 'https' : 'http',
+      }),
+  };
+}
+
+/** How often readiness pings the database, and how long a ping may go unanswered before the database counts as down. */
+const PING_EVERY_MS = 1000;
+const PING_STALE_MS = 5000;
+
+/**
+ * A dependency checked in the background, one check at a time: ok after a check succeeded, until one fails or one
+ * has been waiting longer than PING_STALE_MS. The timer does not keep the process alive.
+ */
+function backgroundCheck(check: () => Promise<void>): { ok(): boolean; stop(): void } {
+  let ok = false;
+  let pendingSince: number | null = null;
+  const run = () => {
+    if (pendingSince !== null) return;
+    pendingSince = Date.now();
+    check().then(
+      () => void (ok = true),
+      () => void (ok = false),
+    ).finally(() => void (pendingSince = null));
+  };
+  run();
+  const timer = setInterval(run, PING_EVERY_MS);
+  timer.unref();
+  return {
+    ok: () => ok && (pendingSince === null || Date.now() - pendingSince < PING_STALE_MS),
+    stop: () => clearInterval(timer),
   };
 }

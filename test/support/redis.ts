@@ -1,5 +1,5 @@
-import net from 'node:net';
 import { startLocalRedis, type LocalRedis } from '../../lib/redis-server';
+import { freePort } from './ports';
 
 /**
  * A real redis-server of the test's own (lib/redis-server.ts: loopback, nothing saved), on a free port, for the
@@ -8,14 +8,6 @@ import { startLocalRedis, type LocalRedis } from '../../lib/redis-server';
  */
 export interface TestRedis extends LocalRedis {
   restart(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 export async function startTestRedis(): Promise<TestRedis> {
