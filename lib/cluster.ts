@@ -231,15 +231,21 @@ function replica(name: string, service: ServiceId, port: number, env: Record<str
       const started = spawn(process.execPath, ['--import', 'tsx', path.join(root, scriptOf(service))], {
         cwd: root,
         env: env as NodeJS.ProcessEnv,
+        // In the caller's process group, as npm start's children: Ctrl-C at a terminal reaches every process at
+        // once, and each stops itself (this one drains), whatever becomes of the script (tsx kills a script that
+        // does not acknowledge a signal within 30 ms).
         stdio: ['ignore', 'pipe', 'pipe'],
-        // Its own process group: Ctrl-C at the terminal reaches npm run cluster alone, which stops the tiers in order.
-        detached: true,
       });
       child = started;
       for (const stream of [started.stdout!, started.stderr!]) {
         stream.on('data', (chunk: Buffer) => chunk.toString().split('\n').filter(Boolean).forEach((line) => output(name, line)));
       }
-      ended = new Promise((resolve) => started.once('exit', (code, sig) => resolve({ code, signal: sig })));
+      ended = new Promise((resolve) =>
+        started.once('exit', (code, sig) => {
+          options.log(`${name} exited (${sig ?? `code ${code}`})`);
+          resolve({ code, signal: sig });
+        }),
+      );
       const deadline = Date.now() + START_TIMEOUT_MS;
       while (!(await ready())) {
         if (started.exitCode !== null || started.signalCode !== null) throw new Error(`${name} exited (${started.signalCode ?? started.exitCode}) while starting`);

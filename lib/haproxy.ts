@@ -106,8 +106,7 @@ export async function startHaproxy(options: {
   const check = spawnSync(bin, ['-c', '-q', '-f', options.configFile], { encoding: 'utf8' });
   if (check.error) throw new Error(`${bin} could not run (Debian's haproxy package): ${check.error.message}`);
   if (check.status !== 0) throw new Error(`HAProxy refused ${options.configFile}: ${check.stdout}${check.stderr}`);
-  // Its own process group: stopped by its owner, after the replicas it serves (Ctrl-C at a terminal reaches the owner only).
-  const child = spawn(bin, ['-db', '-f', options.configFile], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(bin, ['-db', '-f', options.configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
   const log = options.log ?? (() => undefined);
   const lines = (chunk: Buffer) => chunk.toString().split('\n').filter(Boolean);
   child.stdout!.on('data', (chunk: Buffer) => lines(chunk).forEach(log));

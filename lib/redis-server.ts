@@ -17,8 +17,7 @@ export interface LocalRedis {
 export async function startLocalRedis(options: { port: number; bin?: string; log?: (line: string) => void }): Promise<LocalRedis> {
   const bin = options.bin ?? 'redis-server';
   const args = ['--port', String(options.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning'];
-  // Its own process group: stopped by its owner, after the replicas that use it (Ctrl-C at a terminal reaches the owner only).
-  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const collect = (chunk: Buffer) => {
     output += chunk.toString();

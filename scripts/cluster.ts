@@ -10,7 +10,9 @@ import { prepareInstallation, tryItLines } from './installation';
  * npm run cluster: the topology of a national deployment on one machine (lib/cluster.ts): the embedded PostgreSQL
  * prepared as npm start prepares it, Redis, two replicas of the gateway and of each subgraph, and HAProxy in front
  * of each tier. Clients call the gateway balancer where npm start's gateway listens (4000); each agency's balancer
- * takes the port its single subgraph has under npm start (4001-4003). Ctrl-C stops everything, in order.
+ * takes the port its single subgraph has under npm start (4001-4003). Ctrl-C stops everything (every process gets the
+ * terminal's SIGINT, as under npm start; SIGTERM to this script alone stops the tiers in order: gateways, subgraphs,
+ * HAProxy, Redis, PostgreSQL).
  * Not at the same time as npm start (the same ports).
  */
 const PORTS: ClusterPorts = {
@@ -32,7 +34,7 @@ async function main() {
   const stopAll = async (code: number) => {
     if (stopping) return;
     stopping = true;
-    say('stopping: gateway replicas, then subgraph replicas (each drains), HAProxy, Redis, PostgreSQL…');
+    say('stopping: gateway replicas, subgraph replicas (each drains), HAProxy, Redis, PostgreSQL…');
     await cluster?.stop();
     await databases?.stop();
     say('stopped.');
