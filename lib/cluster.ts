@@ -183,9 +183,15 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const running = haproxy;
   const balancerState = async (r: Replica) => (await running.serverStates())[r.service]?.[r.name];
   // Serving once HAProxy has checked every replica and found it ready.
+  const deadline = Date.now() + START_TIMEOUT_MS;
   for (;;) {
-    const states = await Promise.all(replicas.map(balancerState));
-    if (states.every((state) => state === 'UP')) break;
+    const states = await running.serverStates().catch(() => ({}) as Record<string, Record<string, string>>);
+    const notUp = replicas.filter((r) => states[r.service]?.[r.name] !== 'UP');
+    if (notUp.length === 0) break;
+    if (Date.now() > deadline) {
+      await stopAll().catch(() => undefined);
+      throw new Error(`HAProxy did not find ${notUp.map((r) => r.name).join(', ')} ready`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   return {

@@ -115,7 +115,7 @@ export async function startHaproxy(options: {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const statsUrl = `http://${options.topology.stats.host}:${options.topology.stats.port}/stats`;
   const serverStates = async () => {
-    const csv = await (await fetch(`${statsUrl};csv`, { signal: AbortSignal.timeout(5000) })).text();
+    const csv = await (await fetch(`${statsUrl};csv`, { signal: AbortSignal.timeout(30_000) })).text();
     const [header, ...rows] = csv.replace(/^# /, '').trim().split('\n');
     const columns = header.split(',');
     const at = (name: string) => columns.indexOf(name);

@@ -10,8 +10,9 @@ import type { Listening } from './listen';
  *   5. exit 0.
  * If that takes longer than `timeoutMs` from the signal, it logs what was left and exits 1: an orchestrator
  * waiting on it (Kubernetes' terminationGracePeriodSeconds, npm start) is not left waiting for ever.
- * A second signal while stopping changes nothing (npm start's Ctrl-C reaches a child twice: from the terminal
- * and from npm start).
+ * A second signal while stopping ends the grace at once (an operator who knows nothing routes to the process any
+ * more; npm start and npm run cluster, whose Ctrl-C reaches a child from the terminal and from the script); the
+ * requests in flight still finish. Nothing else changes.
  */
 export interface ShutdownSettings {
   /** SHUTDOWN_GRACE_MS: how long a draining process keeps serving before it stops accepting. */
@@ -38,6 +39,7 @@ export function stopOnSignals(options: ShutdownOptions): () => Promise<void> {
   const exit = options.exit ?? ((code: number) => process.exit(code));
   let stage: ShutdownStage = 'serving';
   let stopping: Promise<void> | null = null;
+  let endGrace: (() => void) | null = null;
 
   const sequence = async () => {
     const deadline = setTimeout(() => {
@@ -49,7 +51,14 @@ export function stopOnSignals(options: ShutdownOptions): () => Promise<void> {
       options.listening.drain();
       if (options.graceMs > 0) {
         log(`stopping: not ready; serving ${options.graceMs} ms more so the load balancer notices (SHUTDOWN_GRACE_MS)`);
-        await new Promise((resolve) => setTimeout(resolve, options.graceMs));
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, options.graceMs);
+          endGrace = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        endGrace = null;
       }
       stage = 'finishing requests in flight';
       await options.listening.stop();
@@ -65,7 +74,14 @@ export function stopOnSignals(options: ShutdownOptions): () => Promise<void> {
     }
   };
   const stop = () => (stopping ??= sequence());
-  process.on('SIGTERM', () => void stop());
-  process.on('SIGINT', () => void stop());
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (!stopping) return void stop();
+    if (endGrace) {
+      log(`${signal} again: the grace ends now`);
+      endGrace();
+    }
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
   return stop;
 }

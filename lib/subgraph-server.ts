@@ -143,6 +143,8 @@ export async function createSubgraphServer<Context extends object>(
     app,
     readiness,
     createContext: (headers = {}) => definition.createContext(headers),
+    // Resolves once the database was checked a first time: a subgraph that says it is listening answers its
+    // readiness check with what it knows.
     listen: (port, host = '127.0.0.1') =>
       listen(httpServer, {
         stop: async () => {
@@ -153,6 +155,9 @@ export async function createSubgraphServer<Context extends object>(
         port,
         host,
         scheme: options.tls ? 'https' : 'http',
+      }).then(async (listening) => {
+        await database.first;
+        return listening;
       }),
   };
 }
@@ -163,24 +168,27 @@ const PING_STALE_MS = 5000;
 
 /**
  * A dependency checked in the background, one check at a time: ok after a check succeeded, until one fails or one
- * has been waiting longer than PING_STALE_MS. The timer does not keep the process alive.
+ * has been waiting longer than PING_STALE_MS. `first`: the first check is done. The timer does not keep the process alive.
  */
-function backgroundCheck(check: () => Promise<void>): { ok(): boolean; stop(): void } {
+function backgroundCheck(check: () => Promise<void>): { ok(): boolean; first: Promise<void>; stop(): void } {
   let ok = false;
   let pendingSince: number | null = null;
   const run = () => {
-    if (pendingSince !== null) return;
+    if (pendingSince !== null) return Promise.resolve();
     pendingSince = Date.now();
-    check().then(
-      () => void (ok = true),
-      () => void (ok = false),
-    ).finally(() => void (pendingSince = null));
+    return check()
+      .then(
+        () => void (ok = true),
+        () => void (ok = false),
+      )
+      .finally(() => void (pendingSince = null));
   };
-  run();
+  const first = run();
   const timer = setInterval(run, PING_EVERY_MS);
   timer.unref();
   return {
     ok: () => ok && (pendingSince === null || Date.now() - pendingSince < PING_STALE_MS),
+    first,
     stop: () => clearInterval(timer),
   };
 }

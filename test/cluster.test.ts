@@ -47,6 +47,8 @@ let codes: string[] = [];
 const counts: { phase: string; sent: number; failed: number; note: string }[] = [];
 
 const replicasOf = (service: ServiceId) => cluster!.replicas.filter((r) => r.service === service);
+/** HAProxy's view of a replica; a statistics page slow to answer on a busy machine is a state like any other: not yet. */
+const stateOf = (replica: Replica) => cluster!.balancerState(replica).catch((error: Error) => `statistics unreadable: ${error.message}`);
 const tokenFor = (subject: string) => mintToken({ ...PERSONAS.investigator, sub: subject });
 const logFile = (name: string) => path.join(dir, 'logs', `${name}.log`);
 
@@ -74,7 +76,7 @@ async function unifiedView(_client: number, requestId: string): Promise<{ ok: bo
 
 /** Waits until HAProxy's health checks have found the replica ready and put it back in rotation. */
 async function backInRotation(replica: Replica) {
-  const state = await eventually(() => cluster!.balancerState(replica), (s) => s === 'UP', { withinMs: 120_000, everyMs: 100 });
+  const state = await eventually(() => stateOf(replica), (s) => s === 'UP', { withinMs: 300_000, everyMs: 100 });
   expect(`${replica.name} ${state}`).toBe(`${replica.name} UP`);
 }
 
@@ -83,7 +85,7 @@ async function trafficAfter(time: number) {
   const seen = await eventually(
     () => new Set(load!.startedSince(time).map((o) => o.client)).size,
     (clients) => clients === CLIENTS,
-    { withinMs: 120_000, everyMs: 100 },
+    { withinMs: 300_000, everyMs: 100 },
   );
   expect(seen).toBe(CLIENTS);
 }
@@ -196,7 +198,7 @@ it.each(['gateway', ...AGENCIES.map((a) => a.id)] as ServiceId[])(
     const killedAt = Date.now();
     await expect(victim.kill()).resolves.toEqual({ code: null, signal: 'SIGKILL' });
     // HAProxy's checks find it gone (two failed checks).
-    const state = await eventually(() => cluster!.balancerState(victim), (s) => s?.startsWith('DOWN') === true, { withinMs: 60_000, everyMs: 50 });
+    const state = await eventually(() => stateOf(victim), (s) => s?.startsWith('DOWN') === true, { withinMs: 300_000, everyMs: 50 });
     expect(state).toMatch(/^DOWN/);
     const noticedAt = Date.now();
     await trafficAfter(noticedAt);
