@@ -105,11 +105,12 @@ export function sharedWindows(limit: RateLimit, client: Redis): (key: string) =>
   };
 }
 
+const inMemory = (buckets: TokenBuckets) => async (key: string) => buckets.take(key);
+
 /** The admission check; none when the limit is off. `shared`: the Redis client the replicas share limits through. */
 export function rateLimit(limit: RateLimit, shared: Redis | null = null): AdmissionCheck {
   if (limit.perSecond <= 0) return () => {};
-  const buckets = new TokenBuckets(limit);
-  const take = shared ? sharedWindows(limit, shared) : async (key: string) => buckets.take(key);
+  const take = shared ? sharedWindows(limit, shared) : inMemory(new TokenBuckets(limit));
   return async (context) => {
     const taken = await take(callerKey(context));
     if (taken.allowed) return;
