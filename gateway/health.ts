@@ -3,6 +3,7 @@ import { findAgency } from '../lib/agencies';
 import { createHttpAgent, send } from '../lib/http-client';
 import type { Readiness } from '../lib/listen';
 import type { TlsMaterial } from '../lib/tls';
+import type { SupergraphStatus } from './supergraph';
 
 /**
  * The gateway's health endpoints. Decided: its readiness depends on the gateway process alone, never on the
@@ -12,7 +13,8 @@ import type { TlsMaterial } from '../lib/tls';
  *                             lib/shutdown.ts). Answered from memory: a balancer's check never waits on anything
  *   GET /health/dependencies  what the gateway relies on, for operators and alerts: each agency's own readiness
  *                             (its subgraph's /health/ready, through whatever balancer SUBGRAPH_<NAME>_URL names) and
- *                             the shared store (Redis) when there is one; 200 when all answer, 503 naming what does not
+ *                             the shared store (Redis) when there is one; 200 when all answer, 503 naming what does not;
+ *                             and the supergraph this replica serves (its id, equal on replicas serving the same file)
  * Why an agency that is down does not make the gateway unready: every replica calls the same agencies, so all of
  * them would leave the balancer at once and every caller would get the balancer's bare 503, where a ready gateway
  * answers with the other agencies' data and a precise AGENCY_UNAVAILABLE for the missing part (partial answers).
@@ -28,6 +30,8 @@ export interface HealthOptions {
   tls?: TlsMaterial | null;
   /** The store replicas share (rate limits); null: none configured. */
   sharedStore?: { ready(): boolean } | null;
+  /** Which supergraph this replica serves, and the last file it refused (gateway/supergraph.ts). */
+  supergraph?: () => SupergraphStatus;
 }
 
 export function healthRouter(options: HealthOptions): express.Router {
@@ -53,7 +57,7 @@ export function healthRouter(options: HealthOptions): express.Router {
     );
     const sharedStore = options.sharedStore ? (options.sharedStore.ready() ? 'ok' : 'unavailable') : 'none';
     const ok = subgraphs.every((check) => check.status === 'ok') && sharedStore !== 'unavailable';
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'degraded', subgraphs, sharedStore });
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'degraded', subgraphs, sharedStore, ...(options.supergraph ? { supergraph: options.supergraph() } : {}) });
   });
   return router;
 }

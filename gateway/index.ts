@@ -16,7 +16,7 @@ async function main() {
   const metrics = await serveMetrics(gateway.metrics.registry, config.metrics);
   // Scripts and tests read the URL off this line ("ready at <url>"): keep the words.
   gateway.log.info({ url: running.url, metricsUrl: metrics.url }, `Citizen Graph gateway ready at ${running.url} (metrics at ${metrics.url})`);
-  stopOnSignals({ ...config.shutdown, service: 'gateway', listening: running, close: () => metrics.close(), log: (line) => gateway.log.warn(line) });
+  stopOnSignals({ ...config.shutdown, service: 'gateway', listening: running, close: () => metrics.close(), log: gateway.log });
 }
 
 main().catch(failedToStart('gateway'));

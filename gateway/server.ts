@@ -68,7 +68,7 @@ export async function createGateway(config: GatewayConfig, observers: GatewayObs
   const log = errorLog(logger);
   const metrics = new ServiceMetrics('gateway');
   // The supergraph, read again when its file changes (gateway/supergraph.ts): every replica follows a recomposition.
-  const supergraph = supergraphSource({ path: config.supergraphPath, watchIntervalMs: config.supergraphWatchIntervalMs, log: (message) => logger.warn(message) });
+  const supergraph = supergraphSource({ path: config.supergraphPath, watchIntervalMs: config.supergraphWatchIntervalMs, log: logger });
   const supergraphSdl = supergraph.initial.sdl;
   const urlsOf = (routingUrls: Readonly<Record<string, string>>) => ({ ...routingUrls, ...config.subgraphUrls });
   const subgraphUrls = urlsOf(supergraph.initial.routingUrls);
@@ -139,7 +139,7 @@ export async function createGateway(config: GatewayConfig, observers: GatewayObs
   for (const name of Object.keys(subgraphUrls)) metrics.setBreakerState(name, 'closed');
 
   // The rate limits the gateway replicas share (REDIS_URL); none: each process keeps its own.
-  const sharedStore = config.sharedStore ? connectSharedStore(config.sharedStore, { name: 'gateway', log: (message) => logger.warn(message) }) : null;
+  const sharedStore = config.sharedStore ? connectSharedStore(config.sharedStore, { name: 'gateway', log: logger }) : null;
   const authenticate = config.authentication ? createAuthenticator(config.authentication, createRefusalLog({ log: logger })) : null;
   const documents = trustedDocuments({ mode: config.trustedDocuments, dir: config.trustedDocumentsDir });
   const httpServer = http.createServer();
@@ -190,7 +190,7 @@ export async function createGateway(config: GatewayConfig, observers: GatewayObs
   app.disable('x-powered-by');
   const readiness = new Readiness();
   app.use(
-    healthRouter({ readiness, subgraphUrls: () => urlsOf(supergraph.current().routingUrls), timeoutMs: Math.min(config.subgraphTimeoutMs, 2000), tls: config.subgraphTls, sharedStore }),
+    healthRouter({ readiness, subgraphUrls: () => urlsOf(supergraph.current().routingUrls), timeoutMs: Math.min(config.subgraphTimeoutMs, 2000), tls: config.subgraphTls, sharedStore, supergraph: supergraph.status }),
   );
   if (config.ide) app.use(ideRouter(supergraphSdl));
   // The request id and trace of every GraphQL request, its log line and latency (lib/request-observer.ts); the

@@ -1,8 +1,10 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { Kind, parse, type GraphQLSchema } from 'graphql';
 import type { ApolloGateway, SupergraphSdlHook } from '@apollo/gateway';
 import { readClassifications, readMutationOwners, type ClassificationMap } from '../lib/access/schema-classification';
 import { readFieldOwners, type FieldOwners } from './agency-paths';
+import type { Logger } from '../lib/log';
 
 /** The routing URL of every subgraph, as the composed supergraph records it (`@join__graph(name:, url:)`). */
 export function readSupergraphRoutingUrls(supergraphSdl: string): Record<string, string> {
@@ -70,13 +72,27 @@ export interface SupergraphSource {
   /** The view of the supergraph a request's API schema came from (the current one for a schema not known). */
   viewFor(schema: GraphQLSchema): SupergraphView;
   current(): SupergraphView;
+  /** What this replica serves, and the last file it refused (GET /health/dependencies shows it). */
+  status(): SupergraphStatus;
 }
+
+export interface SupergraphStatus {
+  /** The first 16 hex digits of the SHA-256 of the supergraph being served: equal on replicas serving the same. */
+  id: string;
+  loadedAt: string;
+  /** Files refused since start-up, and the last refusal's time and reason. */
+  refusals: number;
+  lastRefusal: { at: string; reason: string } | null;
+}
+
+const idOf = (sdl: string) => crypto.createHash('sha256').update(sdl).digest('hex').slice(0, 16);
 
 export interface SupergraphSourceOptions {
   path: string;
   /** SUPERGRAPH_WATCH_INTERVAL_MS; 0: read once, never again. */
   watchIntervalMs: number;
-  log: (message: string) => void;
+  /** A reload at info, a file refused at warn. */
+  log: Pick<Logger, 'info' | 'warn'>;
 }
 
 export function supergraphSource(options: SupergraphSourceOptions): SupergraphSource {
@@ -85,6 +101,9 @@ export function supergraphSource(options: SupergraphSourceOptions): SupergraphSo
   /** The view being handed to the gateway: the one its schema-update event is about. */
   let offered: SupergraphView | null = initial;
   const views = new WeakMap<GraphQLSchema, SupergraphView>();
+  let loadedAt = new Date().toISOString();
+  let refusals = 0;
+  let lastRefusal: SupergraphStatus['lastRefusal'] = null;
 
   const hook: SupergraphSdlHook = async ({ update }) => {
     const reread = () => {
@@ -92,16 +111,19 @@ export function supergraphSource(options: SupergraphSourceOptions): SupergraphSo
       try {
         sdl = fs.readFileSync(options.path, 'utf8');
       } catch (error) {
-        options.log(`supergraph ${options.path} could not be read (${(error as Error).message}): still serving the one loaded before`);
+        options.log.warn(`supergraph ${options.path} could not be read (${(error as Error).message}): still serving the one loaded before`);
         return;
       }
       if (sdl === current.sdl) return;
       try {
         offered = readSupergraphView(sdl);
         update(sdl);
-        options.log(`supergraph reloaded from ${options.path}`);
+        options.log.info(`supergraph reloaded from ${options.path}`);
       } catch (error) {
-        options.log(`supergraph ${options.path} refused (${(error as Error).message.replace(/\s+/g, ' ').trim().slice(0, 300)}): still serving the one loaded before`);
+        const reason = (error as Error).message.replace(/\s+/g, ' ').trim().slice(0, 300);
+        refusals += 1;
+        lastRefusal = { at: new Date().toISOString(), reason };
+        options.log.warn(`supergraph ${options.path} refused (${reason}): still serving the one loaded before`);
       } finally {
         offered = null;
       }
@@ -125,9 +147,11 @@ export function supergraphSource(options: SupergraphSourceOptions): SupergraphSo
         const view = offered?.sdl === coreSupergraphSdl ? offered : readSupergraphView(coreSupergraphSdl);
         views.set(apiSchema, view);
         current = view;
+        loadedAt = new Date().toISOString();
       });
     },
     viewFor: (schema) => views.get(schema) ?? current,
     current: () => current,
+    status: () => ({ id: idOf(current.sdl), loadedAt, refusals, lastRefusal }),
   };
 }

@@ -103,7 +103,7 @@ export async function createAgencySubgraph<Client extends { $disconnect(): Promi
   }
   const services = (spec.services ?? {}) as Services;
   // Replicas remember the credentials they accepted together (REDIS_URL), so that none is accepted twice.
-  const sharedStore = config.sharedStore ? connectSharedStore(config.sharedStore, { name: config.agency.id, log: (message) => log.warn(message) }) : null;
+  const sharedStore = config.sharedStore ? connectSharedStore(config.sharedStore, { name: config.agency.id, log }) : null;
   // Credentials are checked against the trust file only; without one (development, no keys yet) none is accepted.
   const verifier = config.serviceTrust
     ? createCredentialVerifier(config.serviceTrust, config.agency.id, {

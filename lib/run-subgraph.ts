@@ -20,7 +20,7 @@ export async function runSubgraph<Config extends SubgraphConfig, C, L, S>(config
     ...config.shutdown,
     service: config.agency.id,
     listening: running,
-    log: (line) => log.warn(line),
+    log,
     close: async () => {
       stopBackground();
       await subgraph.close();

@@ -1,5 +1,6 @@
 import Redis from 'ioredis';
 import { redactUrl } from './env';
+import type { Logger } from './log';
 
 /**
  * The store that replicas of one service share (REDIS_URL, REDIS_TIMEOUT_MS): the gateway replicas' rate limits
@@ -24,9 +25,9 @@ export interface SharedStore {
   close(): Promise<void>;
 }
 
-export function connectSharedStore(settings: SharedStoreSettings, options: { name: string; log?: (message: string) => void }): SharedStore {
+export function connectSharedStore(settings: SharedStoreSettings, options: { name: string; log: Pick<Logger, 'info' | 'warn'> }): SharedStore {
   const { url } = settings;
-  const log = options.log ?? ((message: string) => console.error(`[${options.name}] ${message}`));
+  const { log } = options;
   const client = new Redis(url, {
     connectionName: `citizen-graph-${options.name}`,
     enableOfflineQueue: false,
@@ -41,10 +42,10 @@ export function connectSharedStore(settings: SharedStoreSettings, options: { nam
   client.on('error', (error: Error) => {
     if (reported) return;
     reported = true;
-    log(`shared store ${redactUrl(url)} unreachable: ${error.message}`);
+    log.warn(`shared store ${redactUrl(url)} unreachable: ${error.message}`);
   });
   client.on('ready', () => {
-    if (reported) log(`shared store ${redactUrl(url)} reachable again`);
+    if (reported) log.info(`shared store ${redactUrl(url)} reachable again`);
     reported = false;
   });
   return {

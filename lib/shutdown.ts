@@ -1,4 +1,5 @@
 import type { Listening } from './listen';
+import type { Logger } from './log';
 
 /**
  * How a process (the gateway, each subgraph) stops on SIGTERM or SIGINT, in the order that loses no request
@@ -26,7 +27,8 @@ export interface ShutdownOptions extends ShutdownSettings {
   listening: Listening;
   /** After the server has stopped: what the process owns besides it. */
   close?: () => Promise<void>;
-  log?: (line: string) => void;
+  /** The process's log (lib/log.ts): each step at info, a stop gone wrong at error. */
+  log: Pick<Logger, 'info' | 'error'>;
   /** For tests: what ending the process means. */
   exit?: (code: number) => never | void;
 }
@@ -35,7 +37,7 @@ export type ShutdownStage = 'serving' | 'grace' | 'finishing requests in flight'
 
 /** Installs the handlers; returns the sequence itself, for a caller that stops the process another way. */
 export function stopOnSignals(options: ShutdownOptions): () => Promise<void> {
-  const log = options.log ?? ((line: string) => console.error(`[${options.service}] ${line}`));
+  const { log } = options;
   const exit = options.exit ?? ((code: number) => process.exit(code));
   let stage: ShutdownStage = 'serving';
   let stopping: Promise<void> | null = null;
@@ -43,14 +45,17 @@ export function stopOnSignals(options: ShutdownOptions): () => Promise<void> {
 
   const sequence = async () => {
     const deadline = setTimeout(() => {
-      log(`not stopped ${options.timeoutMs} ms after the signal (SHUTDOWN_TIMEOUT_MS), while ${stage}, ${options.listening.inFlight()} request(s) in flight: exiting with code 1`);
+      log.error(
+        { stage, inFlight: options.listening.inFlight() },
+        `not stopped ${options.timeoutMs} ms after the signal (SHUTDOWN_TIMEOUT_MS), while ${stage}, ${options.listening.inFlight()} request(s) in flight: exiting with code 1`,
+      );
       exit(1);
     }, options.timeoutMs);
     try {
       stage = 'grace';
       options.listening.drain();
       if (options.graceMs > 0) {
-        log(`stopping: not ready; serving ${options.graceMs} ms more so the load balancer notices (SHUTDOWN_GRACE_MS)`);
+        log.info(`stopping: not ready; serving ${options.graceMs} ms more so the load balancer notices (SHUTDOWN_GRACE_MS)`);
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, options.graceMs);
           endGrace = () => {
@@ -61,15 +66,17 @@ export function stopOnSignals(options: ShutdownOptions): () => Promise<void> {
         endGrace = null;
       }
       stage = 'finishing requests in flight';
+      log.info(`stopping: no new connections; finishing ${options.listening.inFlight()} request(s) in flight`);
       await options.listening.stop();
       stage = 'closing pools and writers';
       await options.close?.();
       stage = 'stopped';
       clearTimeout(deadline);
+      log.info('stopped');
       exit(0);
     } catch (error) {
       clearTimeout(deadline);
-      log(`failed while ${stage}: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+      log.error({ err: error, stage }, `stopping failed while ${stage}`);
       exit(1);
     }
   };
@@ -77,7 +84,7 @@ export function stopOnSignals(options: ShutdownOptions): () => Promise<void> {
   const onSignal = (signal: NodeJS.Signals) => {
     if (!stopping) return void stop();
     if (endGrace) {
-      log(`${signal} again: the grace ends now`);
+      log.info(`${signal} again: the grace ends now`);
       endGrace();
     }
   };

@@ -229,11 +229,16 @@ it('(c) a recomposed supergraph reaches every gateway replica, no request failin
   expect(committed).toContain(CITIZEN_DESCRIPTION);
   // A harmless difference every replica can show: the description of Query.citizen. Replaced whole (a rename).
   const next = `${supergraphFile}.next`;
-  fs.writeFileSync(next, committed.replace(CITIZEN_DESCRIPTION, `"""One citizen by personal code; null when no citizen has this code. (${marker})"""`));
+  const recomposed = committed.replace(CITIZEN_DESCRIPTION, `"""One citizen by personal code; null when no citizen has this code. (${marker})"""`);
+  fs.writeFileSync(next, recomposed);
   fs.renameSync(next, supergraphFile);
+  const id = crypto.createHash('sha256').update(recomposed).digest('hex').slice(0, 16);
   for (const replica of replicasOf('gateway')) {
     const description = await eventually(() => citizenDescriptionAt(replica), (d) => d?.includes(marker) === true, { withinMs: 120_000 });
     expect(`${replica.name}: ${description}`).toContain(marker);
+    // And says so: the id of the supergraph it serves is the new file's.
+    const status = (await (await fetch(`${replica.base}/health/dependencies`)).json()) as { supergraph: { id: string } };
+    expect(`${replica.name}: ${status.supergraph.id}`).toBe(`${replica.name}: ${id}`);
   }
   await trafficAfter(Date.now());
   const outcomes = endedBetween(from, Date.now());
