@@ -119,7 +119,8 @@ beforeAll(async () => {
   const serviceEnv = (service: ServiceId): Record<string, string | undefined> => {
     // As npm start runs them (development), each service with its own role's URLs and key; generous timeouts,
     // as every test here has: a slow answer on a busy machine must not count as a failure.
-    const common = { ...process.env, NODE_ENV: 'development', SUBGRAPH_TIMEOUT_MS: '30000', REDIS_TIMEOUT_MS: '10000' };
+    // Warnings and errors only in the replicas' logs (kept under .data/), not a line per request.
+    const common = { ...process.env, NODE_ENV: 'development', SUBGRAPH_TIMEOUT_MS: '30000', REDIS_TIMEOUT_MS: '10000', LOG_LEVEL: 'warn' };
     if (service === 'gateway') {
       return {
         ...common,
