@@ -153,9 +153,8 @@ export class BenchServices {
       apollo: { name: 'apollo', url: loopback(BENCH_PORTS.apollo, '/graphql'), pid: apollo.process.pid! } as Target,
       hive: hive ? ({ name: 'hive', url: loopback(BENCH_PORTS.hive, '/graphql'), pid: hive.process.pid! } as Target) : null,
     };
-    // A gateway sent elsewhere than the bench's subgraphs (a hung peer, bench/hung-subgraph.ts) is not ready by design: it lives.
-    const gatewayUp = options.gatewayEnv ? '/health/live' : '/health/ready';
-    await Promise.all([waitFor(loopback(BENCH_PORTS.apollo, gatewayUp)), gateways.hive ? waitForGraphQL(gateways.hive.url) : null]);
+    // Ready once listening, whatever the agencies (gateway/health.ts), a hung peer included (bench/hung-subgraph.ts).
+    await Promise.all([waitFor(loopback(BENCH_PORTS.apollo, '/health/ready')), gateways.hive ? waitForGraphQL(gateways.hive.url) : null]);
 
     const metricsUrls = Object.fromEntries(
       AGENCIES.map((agency) => [agency.id, loopback(BENCH_PORTS.metrics.subgraphs[agency.id], '/metrics')]),

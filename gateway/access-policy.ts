@@ -32,10 +32,16 @@ import { citizenSelfServiceDenials } from './citizen-self-service';
  * trusted documents asks for the same fields every time; a refusal tells its developers at once that the
  * operation does not fit the role, where scattered nulls would look like missing data. Refusals are audited.
  */
-export interface AccessPolicyOptions {
+/** What the policy reads from the supergraph (gateway/supergraph.ts SupergraphView). */
+export interface PolicyTables {
   classifications: ClassificationMap;
   /** Mutation field → the agency (subgraph) it writes in. */
   mutationOwners: ReadonlyMap<string, string>;
+}
+
+export interface AccessPolicyOptions {
+  /** The tables of the supergraph whose API schema a request runs under: a reloaded supergraph brings its own. */
+  tables: (schema: GraphQLSchema) => PolicyTables;
   audit: AuditSink | null;
   log: (message: string, error?: unknown) => void;
 }
@@ -48,13 +54,17 @@ export interface AccessPolicyOptions {
 const ALLOWED_CACHE_SIZE = 5000;
 
 export function accessPolicyPlugin(options: AccessPolicyOptions): ApolloServerPlugin<GatewayContext> {
-  const allowed = new Set<string>();
+  // Per supergraph: a reloaded one may classify a field differently, so decisions made under another never apply.
+  const allowedUnder = new WeakMap<PolicyTables, Set<string>>();
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ contextValue, operation, document, schema, request, queryHash }) {
           const principal = contextValue.principal;
           if (!principal || !operation) return;
+          const tables = options.tables(schema);
+          let allowed = allowedUnder.get(tables);
+          if (!allowed) allowedUnder.set(tables, (allowed = new Set<string>()));
           if (contextValue.purposeRefusal) {
             const { reason, message } = contextValue.purposeRefusal;
             const refusal = refused(forbiddenError(reason, message));
@@ -68,7 +78,7 @@ export function accessPolicyPlugin(options: AccessPolicyOptions): ApolloServerPl
               : JSON.stringify([principal.role, principal.purpose, principal.agency, principal.caseReference !== null, request.operationName ?? '', queryHash]);
           if (key !== null && allowed.has(key)) return;
           try {
-            checkOperation(principal, schema, document, operation, request.variables ?? {}, options);
+            checkOperation(principal, schema, document, operation, request.variables ?? {}, tables);
             if (key !== null) {
               if (allowed.size >= ALLOWED_CACHE_SIZE) allowed.clear();
               allowed.add(key);
@@ -90,7 +100,7 @@ export function checkOperation(
   document: DocumentNode,
   operation: OperationDefinitionNode,
   variables: Record<string, unknown>,
-  options: Pick<AccessPolicyOptions, 'classifications' | 'mutationOwners'>,
+  options: PolicyTables,
 ): void {
   const allowed = allowedClassifications(principal);
   const rootType = operation.operation === 'mutation' ? schema.getMutationType() : schema.getQueryType();
@@ -165,7 +175,7 @@ function checkRootField(
   kind: OperationDefinitionNode['operation'],
   variables: Record<string, unknown>,
   argumentDefinitions: readonly { name: string; type: import('graphql').GraphQLInputType }[],
-  options: Pick<AccessPolicyOptions, 'mutationOwners'>,
+  options: Pick<PolicyTables, 'mutationOwners'>,
 ): void {
   const name = field.name.value;
   if (kind === 'mutation') {

@@ -1,7 +1,9 @@
 import path from 'node:path';
 import { AGENCIES } from '../lib/agencies';
 import { EnvReader, isInside, REPOSITORY_ROOT, type Env } from '../lib/env';
-import { DEFAULT_SUBGRAPH_TIMEOUT_MS, readAuditDatabaseUrl } from '../lib/subgraph-config';
+import { DEFAULT_SUBGRAPH_TIMEOUT_MS, readAuditDatabaseUrl, readSharedStore, readShutdown } from '../lib/subgraph-config';
+import type { SharedStoreSettings } from '../lib/shared-store';
+import type { ShutdownSettings } from '../lib/shutdown';
 import type { PrivateServiceJwk } from '../lib/service-auth';
 import { readServiceKey } from '../lib/service-keys';
 import { readTls, type TlsMaterial } from '../lib/tls';
@@ -21,6 +23,8 @@ import type { BreakerSettings } from './subgraph-breaker';
  * The gateway's whole configuration, read and validated once at start-up.
  *   GATEWAY_PORT, GATEWAY_HOST          where it listens (4000, 127.0.0.1)
  *   SUPERGRAPH_PATH                     the composed supergraph it serves (./supergraph.graphql)
+ *   SUPERGRAPH_WATCH_INTERVAL_MS        how often that file is looked at: a changed, valid supergraph is served without a restart,
+ *                                       an invalid one refused and logged (gateway/supergraph.ts; 1000; 0: read once at start-up)
  *   SUBGRAPH_<NAME>_URL                 overrides a routing_url of the supergraph (e.g. SUBGRAPH_NATIONAL_ID_URL)
  *   SUBGRAPH_TIMEOUT_MS                 limit on every subgraph call (5000; each subgraph's database statements stop before it:
  *                                       <PREFIX>_DB_STATEMENT_TIMEOUT_MS, 4000)
@@ -75,15 +79,21 @@ import type { BreakerSettings } from './subgraph-breaker';
  *   LOG_LEVEL                           the least severe log lines written: fatal, error, warn, info, debug, trace, silent (info)
  *   GATEWAY_METRICS_PORT | METRICS_PORT where Prometheus metrics are served, GET /metrics, never on GATEWAY_PORT (9400; 0: a free port)
  *   GATEWAY_METRICS_HOST | METRICS_HOST the metrics listener's address (127.0.0.1)
- * Rate limit per caller (gateway/rate-limit.ts; in memory, per gateway process):
+ * Rate limit per caller (gateway/rate-limit.ts; in memory, per gateway process, unless REDIS_URL is set):
  *   RATE_LIMIT_PER_SECOND               requests a second per caller, 0 = no limit (20 in production, 0 outside it)
  *   RATE_LIMIT_BURST                    requests a caller may send at once before the rate applies (40)
+ *   REDIS_URL, REDIS_TIMEOUT_MS         the store gateway replicas share the limits in, and how long a command may take
+ *                                       (lib/subgraph-config.ts readSharedStore; none, 2000)
+ * Stopping (lib/shutdown.ts; lib/subgraph-config.ts readShutdown):
+ *   SHUTDOWN_GRACE_MS                   after SIGTERM, serve this long while not ready, so a load balancer notices (5000 in production, 0 outside)
+ *   SHUTDOWN_TIMEOUT_MS                 the whole stop, in-flight requests, audit writes and the last checkpoint included; beyond it exit 1 (30000)
  */
 export interface GatewayConfig {
   production: boolean;
   port: number;
   host: string;
   supergraphPath: string;
+  supergraphWatchIntervalMs: number;
   subgraphUrls: Readonly<Record<string, string>>;
   subgraphTimeoutMs: number;
   subgraphMaxSockets: number;
@@ -114,6 +124,9 @@ export interface GatewayConfig {
   logLevel: LogLevel;
   /** Where the Prometheus metrics are served (lib/metrics.ts): a listener of their own. */
   metrics: MetricsListener;
+  shutdown: ShutdownSettings;
+  /** REDIS_URL: rate limits shared with the other gateway replicas; null: in this process's memory. */
+  sharedStore: SharedStoreSettings | null;
 }
 
 /** The gateway's metrics port in development (the subgraphs': 9401-9403, lib/agencies.ts). */
@@ -139,6 +152,7 @@ export function readConfig(env: Env = process.env): GatewayConfig {
     port,
     host: read.string('GATEWAY_HOST', '127.0.0.1') || '127.0.0.1',
     supergraphPath: path.resolve(root, read.optionalString('SUPERGRAPH_PATH') ?? 'supergraph.graphql'),
+    supergraphWatchIntervalMs: read.integer('SUPERGRAPH_WATCH_INTERVAL_MS', 1000, { min: 0, max: 3_600_000 }),
     subgraphUrls,
     subgraphTimeoutMs: read.integer('SUBGRAPH_TIMEOUT_MS', DEFAULT_SUBGRAPH_TIMEOUT_MS, { min: 50, max: 120_000 }),
     subgraphMaxSockets: read.integer('SUBGRAPH_MAX_SOCKETS', 64, { min: 1, max: 4096 }),
@@ -167,6 +181,8 @@ export function readConfig(env: Env = process.env): GatewayConfig {
     },
     logLevel: readLogLevel(read),
     metrics: readMetricsListener(read, { port: metricsName('METRICS_PORT'), host: metricsName('METRICS_HOST') }, DEFAULT_GATEWAY_METRICS_PORT, port),
+    shutdown: readShutdown(read),
+    sharedStore: readSharedStore(read),
   };
   // The single-manifest setting of earlier versions: a deployment still setting it would silently run the default folder.
   if (read.optionalString('TRUSTED_DOCUMENTS_PATH')) {

@@ -1,4 +1,4 @@
-import type { GraphQLError, GraphQLFormattedError } from 'graphql';
+import type { GraphQLError, GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { ErrorCode } from '../lib/graphql/errors';
 import { fieldsLeftNull, withAgencyPaths, type FieldOwners } from './agency-paths';
@@ -75,7 +75,8 @@ export function withStatus(error: unknown): unknown {
   return error;
 }
 
-export function httpContractPlugin(options: { fieldOwners: FieldOwners }): ApolloServerPlugin<GatewayContext> {
+/** `fieldOwners`: those of the supergraph whose API schema the request ran under (a reloaded supergraph brings its own). */
+export function httpContractPlugin(options: { fieldOwners: (schema: GraphQLSchema) => FieldOwners }): ApolloServerPlugin<GatewayContext> {
   return {
     async requestDidStart() {
       return {
@@ -107,7 +108,7 @@ export function httpContractPlugin(options: { fieldOwners: FieldOwners }): Apoll
 
           if (result.data && document && operation) {
             const data = result.data;
-            result.errors = withAgencyPaths(errors, (agency) => fieldsLeftNull(schema, document, operation, data, agency, options.fieldOwners));
+            result.errors = withAgencyPaths(errors, (agency) => fieldsLeftNull(schema, document, operation, data, agency, options.fieldOwners(schema)));
           }
         },
       };

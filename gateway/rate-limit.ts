@@ -1,5 +1,7 @@
 import { GraphQLError } from 'graphql';
 import { HeaderMap } from '@apollo/server';
+import type Redis from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { ErrorCode } from '../lib/graphql/errors';
 import { message } from '../lib/i18n/messages';
 import type { AdmissionCheck } from './admission';
@@ -11,10 +13,12 @@ import type { GatewayContext } from './data-source';
  * one, the client's address. Over the limit: HTTP 429, a Retry-After header (whole seconds until the
  * next request would be admitted) and a GraphQL error with code RATE_LIMITED.
  *
- * The buckets live in this process's memory: several gateway processes each keep their own, so the
- * effective limit is the per-process one times the number of processes (fine for now; a shared store
- * would be needed for an exact limit). Buckets that are full again are forgotten, so memory follows
- * the number of callers active in the last `burst / perSecond` seconds.
+ * Without REDIS_URL (the default: npm start, one gateway) the buckets live in this process's memory: several
+ * gateway processes would each keep their own, and allow a caller the limit times the number of processes.
+ * Buckets that are full again are forgotten, so memory follows the number of callers active in the last
+ * `burst / perSecond` seconds.
+ *
+ * With REDIS_URL the gateway replicas share the limit (sharedWindows below), whichever replica serves the caller.
  */
 export interface RateLimit {
   /** Requests a second per caller; 0 turns the limit off. */
@@ -66,12 +70,49 @@ export function callerKey(context: Pick<GatewayContext, 'principal' | 'clientAdd
   return context.principal?.subject ? `subject:${context.principal.subject}` : `address:${context.clientAddress ?? 'unknown'}`;
 }
 
-/** The admission check; none when the limit is off. */
-export function rateLimit(limit: RateLimit): AdmissionCheck {
+/**
+ * The limit shared by every gateway replica through Redis (rate-limiter-flexible's RateLimiterRedis: one atomic
+ * increment per request). A token bucket is not what it keeps: a fixed window per caller of
+ * `burst / perSecond` seconds (at least 1), in which a caller may send `perSecond` times the window's seconds
+ * (at least `burst`). The long-run rate is the same; a burst is at most RATE_LIMIT_BURST from a fresh start, and
+ * up to twice that across the edge of two windows.
+ *
+ * Decided: when Redis does not answer (down, unreachable, slower than its command timeout), each replica falls
+ * back to the same windows in its own memory (the library's insurance limiter) until Redis is back: callers are
+ * still limited, to the limit times the number of replicas, rather than refused (the limit protects capacity; it
+ * is not an access rule) or let through without any limit.
+ */
+export function sharedWindows(limit: RateLimit, client: Redis): (key: string) => Promise<Take> {
+  const duration = Math.max(1, Math.ceil(limit.burst / limit.perSecond));
+  const points = Math.max(limit.burst, Math.floor(limit.perSecond * duration));
+  const limiter = new RateLimiterRedis({
+    storeClient: client,
+    keyPrefix: 'cg:rate',
+    points,
+    duration,
+    // Not connected: straight to the insurance limiter, no wait on a reconnecting client.
+    rejectIfRedisNotReady: true,
+    insuranceLimiter: new RateLimiterMemory({ keyPrefix: 'cg:rate:insurance', points, duration }),
+  });
+  return async (key) => {
+    try {
+      await limiter.consume(key);
+      return { allowed: true };
+    } catch (refusal) {
+      if (!(refusal instanceof RateLimiterRes)) throw refusal;
+      return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(refusal.msBeforeNext / 1000)) };
+    }
+  };
+}
+
+const inMemory = (buckets: TokenBuckets) => async (key: string) => buckets.take(key);
+
+/** The admission check; none when the limit is off. `shared`: the Redis client the replicas share limits through. */
+export function rateLimit(limit: RateLimit, shared: Redis | null = null): AdmissionCheck {
   if (limit.perSecond <= 0) return () => {};
-  const buckets = new TokenBuckets(limit);
-  return (context) => {
-    const taken = buckets.take(callerKey(context));
+  const take = shared ? sharedWindows(limit, shared) : inMemory(new TokenBuckets(limit));
+  return async (context) => {
+    const taken = await take(callerKey(context));
     if (taken.allowed) return;
     throw new GraphQLError(message('RATE_LIMITED', { perSecond: limit.perSecond, burst: limit.burst, retryAfterSeconds: taken.retryAfterSeconds }), {
       extensions: {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import express from 'express';
-import { listen, type Listening } from '../lib/listen';
+import { listen, Readiness, type Listening } from '../lib/listen';
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloGateway } from '@apollo/gateway';
@@ -9,7 +9,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { formatClientError } from '../lib/graphql/format-error';
-import { readSupergraphRoutingUrls } from './supergraph';
+import { supergraphSource } from './supergraph';
 import { disableVendorTelemetry, type GatewayConfig } from './config';
 import { createCredentialSigner, GATEWAY_ISSUER } from '../lib/service-auth';
 import { AgencyDataSource, requestContext, type DataSourceOptions, type GatewayContext } from './data-source';
@@ -22,7 +22,6 @@ import { admitted } from './admission';
 import { requestBodyErrors } from '../lib/graphql/request-body';
 import { callersLanguage } from '../lib/i18n/language';
 import { httpContractPlugin } from './http-contract';
-import { readFieldOwners } from './agency-paths';
 import { healthRouter } from './health';
 import { createAuthenticator } from './authentication';
 import { createRefusalLog } from '../lib/refusal-log';
@@ -33,12 +32,12 @@ import { openAuditPool } from '../lib/audit/pool';
 import { createCheckpointer, ensureCheckpointKey, loadCheckpointSigner, type Checkpointer } from '../lib/audit/checkpoint';
 import { accessRecordPlugin } from './access-records';
 import { accessPolicyPlugin } from './access-policy';
-import { readClassifications, readMutationOwners } from '../lib/access/schema-classification';
 import { ideRouter } from './ide';
 import { corsHandlers } from './cors';
 import { createLogger, errorLog, type Logger } from '../lib/log';
 import { ServiceMetrics } from '../lib/metrics';
 import { observeRequests } from '../lib/request-observer';
+import { connectSharedStore } from '../lib/shared-store';
 
 /**
  * The gateway: @apollo/gateway over the committed, statically composed supergraph (no subgraph
@@ -47,11 +46,13 @@ import { observeRequests } from '../lib/request-observer';
 export interface Gateway {
   app: express.Express;
   apollo: ApolloServer<GatewayContext>;
-  /** Where each subgraph is called, after SUBGRAPH_<NAME>_URL overrides. */
+  /** Where each subgraph of the supergraph loaded at start-up is called, after SUBGRAPH_<NAME>_URL overrides. */
   subgraphUrls: Readonly<Record<string, string>>;
   /** Its log and metrics (gateway/index.ts serves the metrics on a listener of their own). */
   log: Logger;
   metrics: ServiceMetrics;
+  /** GET /health/ready's answer (gateway/health.ts). */
+  readiness: Readiness;
   listen(port?: number, host?: string): Promise<Listening>;
 }
 
@@ -63,11 +64,14 @@ export interface GatewayObservers {
 
 export async function createGateway(config: GatewayConfig, observers: GatewayObservers = {}): Promise<Gateway> {
   disableVendorTelemetry();
-  const supergraphSdl = fs.readFileSync(config.supergraphPath, 'utf8');
-  const subgraphUrls = { ...readSupergraphRoutingUrls(supergraphSdl), ...config.subgraphUrls };
   const logger = createLogger('gateway', { level: config.logLevel });
   const log = errorLog(logger);
   const metrics = new ServiceMetrics('gateway');
+  // The supergraph, read again when its file changes (gateway/supergraph.ts): every replica follows a recomposition.
+  const supergraph = supergraphSource({ path: config.supergraphPath, watchIntervalMs: config.supergraphWatchIntervalMs, log: logger });
+  const supergraphSdl = supergraph.initial.sdl;
+  const urlsOf = (routingUrls: Readonly<Record<string, string>>) => ({ ...routingUrls, ...config.subgraphUrls });
+  const subgraphUrls = urlsOf(supergraph.initial.routingUrls);
 
   if (config.auditDatabaseUrl) {
     // The audit writer's connection may append through audit_append only: never a superuser or the tables' owner.
@@ -106,12 +110,14 @@ export async function createGateway(config: GatewayConfig, observers: GatewayObs
   // Apollo's own messages (start-up, plugin failures) go to the same log, as JSON lines.
   const apolloLog = logger.child({ component: 'apollo' });
   const gateway = new ApolloGateway({
-    supergraphSdl,
+    supergraphSdl: supergraph.hook,
+    // Also in production (where the gateway skips it by default): a reloaded supergraph is checked before it is served.
+    validateSupergraph: true,
     logger: apolloLog,
     buildService: ({ name, url }) =>
       new AgencyDataSource({
         name,
-        url: subgraphUrls[name] ?? url!,
+        url: config.subgraphUrls[name] ?? url!,
         timeoutMs: config.subgraphTimeoutMs,
         maxSockets: config.subgraphMaxSockets,
         breaker: config.subgraphBreaker,
@@ -132,9 +138,15 @@ export async function createGateway(config: GatewayConfig, observers: GatewayObs
   // Every subgraph's breaker starts closed (the series exists before the first state change).
   for (const name of Object.keys(subgraphUrls)) metrics.setBreakerState(name, 'closed');
 
+  // The rate limits the gateway replicas share (REDIS_URL); none: each process keeps its own.
+  const sharedStore = config.sharedStore ? connectSharedStore(config.sharedStore, { name: 'gateway', log: logger }) : null;
   const authenticate = config.authentication ? createAuthenticator(config.authentication, createRefusalLog({ log: logger })) : null;
   const documents = trustedDocuments({ mode: config.trustedDocuments, dir: config.trustedDocumentsDir });
   const httpServer = http.createServer();
+  // Longer than the idle timeout of the balancers and clients in front (HAProxy's, a cloud balancer's 60 s), so
+  // that they close an idle connection first and never send a request on one this side is closing.
+  httpServer.keepAliveTimeout = 65_000;
+  httpServer.headersTimeout = 66_000;
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     logger: apolloLog,
@@ -154,28 +166,32 @@ export async function createGateway(config: GatewayConfig, observers: GatewayObs
       return formatClientError(tokenLimitError({ ...formatted, extensions }), error, log);
     },
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
+      // On stop, requests in flight get as long as the whole stop may take (SHUTDOWN_TIMEOUT_MS, lib/shutdown.ts).
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdown.timeoutMs }),
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
       // First among the willSendResponse hooks: the status and shape of the answer (GraphQL over HTTP).
-      httpContractPlugin({ fieldOwners: readFieldOwners(supergraphSdl) }),
+      httpContractPlugin({ fieldOwners: (schema) => supergraph.viewFor(schema).fieldOwners }),
       operationResolutionPlugin(),
       operationLimitsPlugin(config.limits),
       inputValidationPlugin(),
       accessPolicyPlugin({
-        classifications: readClassifications(supergraphSdl),
-        mutationOwners: readMutationOwners(supergraphSdl),
+        tables: (schema) => supergraph.viewFor(schema),
         audit,
         log,
       }),
       ...(audit ? [accessRecordPlugin(audit, log)] : []),
     ],
   });
+  supergraph.attach(gateway);
   await apollo.start();
 
   const app = express();
   app.disable('x-powered-by');
-  app.use(healthRouter(subgraphUrls, Math.min(config.subgraphTimeoutMs, 2000), config.subgraphTls));
+  const readiness = new Readiness();
+  app.use(
+    healthRouter({ readiness, subgraphUrls: () => urlsOf(supergraph.current().routingUrls), timeoutMs: Math.min(config.subgraphTimeoutMs, 2000), tls: config.subgraphTls, sharedStore, supergraph: supergraph.status }),
+  );
   if (config.ide) app.use(ideRouter(supergraphSdl));
   // The request id and trace of every GraphQL request, its log line and latency (lib/request-observer.ts); the
   // operation label is the trusted document's name, never what a client wrote.
@@ -190,7 +206,7 @@ export async function createGateway(config: GatewayConfig, observers: GatewayObs
     // events would lose it.
     callersLanguage(),
     documents.resolve,
-    expressMiddleware(apollo, { context: admitted((req, res) => requestContext(req, res, authenticate), rateLimit(config.rateLimit), documents.check) }),
+    expressMiddleware(apollo, { context: admitted((req, res) => requestContext(req, res, authenticate), rateLimit(config.rateLimit, sharedStore?.client ?? null), documents.check) }),
     requestBodyErrors(config.bodyLimit, log),
   );
   httpServer.on('request', app);
@@ -201,19 +217,23 @@ export async function createGateway(config: GatewayConfig, observers: GatewayObs
     subgraphUrls,
     log: logger,
     metrics,
+    readiness,
     listen: (port = config.port, host = config.host) =>
-      listen(
-        httpServer,
-        async () => {
+      listen(httpServer, {
+        // Requests in flight finish (each writes its audit records before its answer leaves), then whatever
+        // they queued in the writer is committed, then the last checkpoint covers all of it.
+        stop: async () => {
           await apollo.stop();
           await audit?.close();
+          await sharedStore?.close();
           if (checkpoints) {
             await checkpoints.checkpointer.stop();
             await checkpoints.pool.end();
           }
         },
+        readiness,
         port,
         host,
-      ),
+      }),
   };
 }

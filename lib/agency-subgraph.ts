@@ -8,7 +8,8 @@ import { createAuditWriter } from './audit/writer';
 import { createOutboxShipper, outboxPlugin, type OutboxShipper } from './audit/outbox';
 import { readClassifications } from './access/schema-classification';
 import { auditPlugin, guardSchema, newAccessRecord, relativesPlugin, sealMiddleware, type AccessRecord, type DataSubjects } from './access/subgraph-access';
-import { createCredentialVerifier } from './service-auth';
+import { createCredentialVerifier, SharedReplayCache } from './service-auth';
+import { connectSharedStore } from './shared-store';
 import { openDatabase, type Database } from './database';
 import { AUDIT_TABLES, checkServiceRole } from './database-role-check';
 import { SERVICE_ROLES } from './database-roles';
@@ -101,11 +102,14 @@ export async function createAgencySubgraph<Client extends { $disconnect(): Promi
     throw error;
   }
   const services = (spec.services ?? {}) as Services;
+  // Replicas remember the credentials they accepted together (REDIS_URL), so that none is accepted twice.
+  const sharedStore = config.sharedStore ? connectSharedStore(config.sharedStore, { name: config.agency.id, log }) : null;
   // Credentials are checked against the trust file only; without one (development, no keys yet) none is accepted.
   const verifier = config.serviceTrust
     ? createCredentialVerifier(config.serviceTrust, config.agency.id, {
         clockToleranceSeconds: config.clockToleranceSeconds,
         replayCacheSize: config.replayCacheSize,
+        replays: sharedStore ? new SharedReplayCache(sharedStore.client, config.agency.id) : undefined,
       })
     : null;
   const classifications = readClassifications(fs.readFileSync(spec.schemaPath, 'utf8'));
@@ -145,7 +149,9 @@ export async function createAgencySubgraph<Client extends { $disconnect(): Promi
     ping: () => db.ping(),
     log,
     metrics,
-  }, { tls: config.serverTls });
+    // Without the shared replay cache every credential is refused (fail closed): no traffic meanwhile.
+    sharedStoreReady: sharedStore ? () => sharedStore.ready() : undefined,
+  }, { tls: config.serverTls, drainTimeoutMs: config.shutdown.timeoutMs });
   return {
     server,
     db,
@@ -160,6 +166,7 @@ export async function createAgencySubgraph<Client extends { $disconnect(): Promi
       await outboxPool?.end();
       await audit?.close();
       await spec.release?.();
+      await sharedStore?.close();
       await db.close();
     },
   };

@@ -36,6 +36,10 @@ export interface Database<Client> {
   /** The bounds of a write's transaction (lib/write-transaction.ts): the statement timeout to start, the transaction timeout to finish. */
   writeLimits: WriteLimits;
   statements: StatementCounter;
+  /**
+   * Whether the database answers, on a connection of its own: never queued behind the requests' statements (a
+   * busy pool is load, not an outage), and not counted with them.
+   */
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -66,6 +70,14 @@ export function openDatabase<Client extends PrismaLike>(
   pool.on('error', (error) => log('idle database connection lost', error));
   const statements = countStatements(pool);
   const prisma = createClient(new PrismaPg(pool));
+  const health = new Pool({
+    connectionString: options.url,
+    max: 1,
+    application_name: `${options.applicationName}-health`,
+    connectionTimeoutMillis: 2000,
+    statement_timeout: 2000,
+  });
+  health.on('error', () => undefined); // the next ping reconnects, or says the database is down
   return {
     prisma,
     pool,
@@ -76,11 +88,12 @@ export function openDatabase<Client extends PrismaLike>(
     },
     statements,
     async ping() {
-      await pool.query('SELECT 1');
+      await health.query('SELECT 1');
     },
     async close() {
       await prisma.$disconnect();
       await pool.end();
+      await health.end();
     },
   };
 }

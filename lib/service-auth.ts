@@ -1,5 +1,6 @@
 import { fromClaims } from './access/principal';
 import crypto from 'node:crypto';
+import type Redis from 'ioredis';
 import { createLocalJWKSet, decodeJwt, errors, jwtVerify, type JWK, type JWTPayload } from 'jose';
 
 /**
@@ -174,7 +175,8 @@ export type CredentialRefusal =
   | 'CREDENTIAL_BODY_MISMATCH'
   | 'CREDENTIAL_REPLAYED'
   | 'PRINCIPAL_REQUIRED'
-  | 'REPLAY_CACHE_FULL';
+  | 'REPLAY_CACHE_FULL'
+  | 'REPLAY_CACHE_UNAVAILABLE';
 
 export type VerifyResult = { ok: true; credential: VerifiedCredential } | { ok: false; reason: CredentialRefusal; problem: string };
 
@@ -187,16 +189,31 @@ export interface VerifierOptions {
   clockToleranceSeconds?: number;
   /** Most credentials remembered at once (against replay); when full of unexpired ones, credentials are refused. */
   replayCacheSize?: number;
+  /** Where accepted credentials are remembered: this process's memory (a ReplayCache of replayCacheSize) unless given. */
+  replays?: ReplayStore;
   /** Milliseconds; for tests. */
   now?: () => number;
 }
 
 /**
- * Remembers each accepted jti until its credential can no longer be accepted (exp + clock tolerance). In
- * memory, per process: several replicas of a subgraph would each accept a credential once, so replicas need
- * a shared store (issue 15). Bounded: full of live entries, it refuses (fail closed) rather than forget.
+ * Where a subgraph remembers each accepted credential (issuer and jti) until it can no longer be accepted
+ * (exp + clock tolerance), so that it is accepted once. `remember` answers:
+ *   ok           first use, now remembered             replayed     seen before: refuse it
+ *   full         no room left: refuse (fail closed)     unavailable  the store cannot say: refuse (fail closed)
  */
-export class ReplayCache {
+export type Remembered = 'ok' | 'replayed' | 'full' | 'unavailable';
+
+export interface ReplayStore {
+  /** `until` and `now` in seconds. */
+  remember(key: string, until: number, now: number): Promise<Remembered>;
+}
+
+/**
+ * The replay store in this process's memory: enough for one replica of a subgraph. Several replicas would each
+ * accept a credential once; they share a SharedReplayCache instead (REDIS_URL). Bounded: full of live entries,
+ * it refuses (fail closed) rather than forget.
+ */
+export class ReplayCache implements ReplayStore {
   private readonly seen = new Map<string, number>();
 
   constructor(readonly maxEntries: number) {}
@@ -221,6 +238,35 @@ export class ReplayCache {
     this.seen.set(jti, until);
     return 'ok';
   }
+
+  async remember(key: string, until: number, now: number): Promise<Remembered> {
+    return this.add(key, until, now);
+  }
+}
+
+/**
+ * The replay store the replicas of one subgraph share, in Redis (lib/shared-store.ts): a credential one replica
+ * accepted is refused by every other. One atomic SET NX with the credential's remaining life as expiry: the first
+ * replica to set the key accepts, any later one finds it. Redis forgets it when it could no longer be accepted
+ * anyway. Decided: when Redis does not answer (down, unreachable, slower than its command timeout), the credential
+ * is refused (REPLAY_CACHE_UNAVAILABLE, HTTP 503): accepting it could accept a replay, so the subgraph fails closed,
+ * and its readiness turns 503 meanwhile (lib/subgraph-server.ts). Keys are namespaced by the subgraph (audience).
+ */
+export class SharedReplayCache implements ReplayStore {
+  constructor(
+    private readonly client: Pick<Redis, 'set'>,
+    private readonly audience: string,
+  ) {}
+
+  async remember(key: string, until: number, now: number): Promise<Remembered> {
+    const ttlMs = Math.max(1, Math.ceil((until - now) * 1000));
+    try {
+      const set = await this.client.set(`cg:replay:${this.audience}:${key}`, '1', 'PX', ttlMs, 'NX');
+      return set === 'OK' ? 'ok' : 'replayed';
+    } catch {
+      return 'unavailable';
+    }
+  }
 }
 
 const JTI = /^[A-Za-z0-9_-]{16,128}$/;
@@ -235,7 +281,7 @@ const validPrincipal = (prn: unknown): prn is PrincipalClaims => fromClaims(prn 
 export function createCredentialVerifier(trust: TrustFile, audience: string, options: VerifierOptions = {}): CredentialVerifier {
   const tolerance = options.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS;
   const now = options.now ?? Date.now;
-  const replays = new ReplayCache(options.replayCacheSize ?? DEFAULT_REPLAY_CACHE_SIZE);
+  const replays = options.replays ?? new ReplayCache(options.replayCacheSize ?? DEFAULT_REPLAY_CACHE_SIZE);
   const issuers = new Map(
     Object.entries(trust.issuers).map(([name, issuer]) => [
       name,
@@ -286,9 +332,10 @@ export function createCredentialVerifier(trust: TrustFile, audience: string, opt
       if (claims.bh !== bodyHash(body)) return refuse('CREDENTIAL_BODY_MISMATCH', 'signed for another request body');
       if (!validPrincipal(claims.prn)) return refuse('PRINCIPAL_REQUIRED', 'names no principal');
       if (claims.rel !== undefined && !validRelatives(claims.rel)) return refuse('CREDENTIAL_INVALID', `rel is not a list of at most ${MAX_RELATIVES} personal codes`);
-      const remembered = replays.add(`${claims.iss} ${claims.jti}`, claims.exp + tolerance, seconds);
+      const remembered = await replays.remember(`${claims.iss} ${claims.jti}`, claims.exp + tolerance, seconds);
       if (remembered === 'replayed') return refuse('CREDENTIAL_REPLAYED', 'already used');
       if (remembered === 'full') return refuse('REPLAY_CACHE_FULL', 'too many credentials in flight');
+      if (remembered === 'unavailable') return refuse('REPLAY_CACHE_UNAVAILABLE', 'the shared replay cache did not answer');
       return {
         ok: true,
         credential: {

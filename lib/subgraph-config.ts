@@ -1,10 +1,12 @@
 import { agency, AUDIT_STORE, localDatabaseUrl, type Agency } from './agencies';
-import { EnvReader, type Env } from './env';
+import { EnvReader, redactUrl, type Env } from './env';
 import type { PrivateServiceJwk, TrustFile } from './service-auth';
 import { readServiceKey, readTrustFile } from './service-keys';
 import { readTls, type TlsMaterial } from './tls';
 import { readLogLevel, type LogLevel } from './log';
 import { readMetricsListener, type MetricsListener } from './metrics';
+import type { ShutdownSettings } from './shutdown';
+import type { SharedStoreSettings } from './shared-store';
 
 /**
  * The settings every agency subgraph reads, with the variable names prefixed by the agency
@@ -19,6 +21,8 @@ import { readMetricsListener, type MetricsListener } from './metrics';
  * right after each mutation).
  * Observability: LOG_LEVEL (info; lib/log.ts); <PREFIX>_METRICS_PORT | METRICS_PORT (9401, 9402, 9403: the agency's
  * Prometheus metrics, on a listener of their own, lib/metrics.ts) and <PREFIX>_METRICS_HOST | METRICS_HOST (127.0.0.1).
+ * SHUTDOWN_GRACE_MS, SHUTDOWN_TIMEOUT_MS: how SIGTERM stops it (readShutdown below).
+ * REDIS_URL, REDIS_TIMEOUT_MS: the store the subgraph's replicas share for the replay cache (readSharedStore below; none: in memory).
  * Database sessions: <PREFIX>_DB_STATEMENT_TIMEOUT_MS (4000; below the gateway's SUBGRAPH_TIMEOUT_MS) and
  * <PREFIX>_DB_TRANSACTION_TIMEOUT_MS (20000, inside write transactions). Both URLs should name the subgraph's
  * own role (cg_residents, ...: lib/database-roles.ts); in production a superuser or owner is refused at start-up.
@@ -67,6 +71,10 @@ export interface SubgraphConfig {
   logLevel: LogLevel;
   /** Where the Prometheus metrics are served (<PREFIX>_METRICS_PORT | METRICS_PORT, _HOST); never the public port. */
   metrics: MetricsListener;
+  /** SIGTERM: SHUTDOWN_GRACE_MS, SHUTDOWN_TIMEOUT_MS (lib/shutdown.ts). */
+  shutdown: ShutdownSettings;
+  /** REDIS_URL: where replicas remember accepted credentials together (lib/shared-store.ts); null: this process's memory. */
+  sharedStore: SharedStoreSettings | null;
 }
 
 /** AUDIT_DATABASE_URL (the embedded `audit` database in development), unless AUDIT_RECORDING is off. */
@@ -74,6 +82,50 @@ export function readAuditDatabaseUrl(read: EnvReader): string | null {
   const recording = read.boolean('AUDIT_RECORDING', true);
   const url = read.url('AUDIT_DATABASE_URL', localDatabaseUrl(AUDIT_STORE));
   return recording ? url : null;
+}
+
+/**
+ * SHUTDOWN_GRACE_MS: after SIGTERM, how long a process keeps serving while it reports not ready, so that a load
+ * balancer's health check notices (5000 in production; 0 outside it, where nothing balances: npm start's Ctrl-C
+ * stops at once). SHUTDOWN_TIMEOUT_MS: the longest the whole stop may take, grace included, before the process
+ * exits with code 1, logging what was left (30000; keep it below the orchestrator's own limit, Kubernetes'
+ * terminationGracePeriodSeconds). Read by the gateway and every subgraph (lib/shutdown.ts).
+ */
+export function readShutdown(read: EnvReader): ShutdownSettings {
+  const settings = {
+    graceMs: read.integer('SHUTDOWN_GRACE_MS', read.production ? 5000 : 0, { min: 0, max: 600_000 }),
+    timeoutMs: read.integer('SHUTDOWN_TIMEOUT_MS', 30_000, { min: 100, max: 3_600_000 }),
+  };
+  if (settings.graceMs >= settings.timeoutMs) {
+    read.problem(`SHUTDOWN_GRACE_MS (${settings.graceMs}) must be below SHUTDOWN_TIMEOUT_MS (${settings.timeoutMs}): the requests in flight need time after the grace.`);
+  }
+  return Object.freeze(settings);
+}
+
+/**
+ * REDIS_URL (redis://[user:password@]host:port[/db], rediss:// for TLS): the store the replicas of a service share
+ * (lib/shared-store.ts): the gateway's rate limits, the subgraphs' replay cache. Unset (the default, npm start, one
+ * process of each): both in the process's memory. Any deployment with more than one replica of a service needs it:
+ * without it each replica accepts a credential once (a replay is accepted once per replica) and each gateway
+ * replica allows a caller the whole rate limit.
+ */
+export function readSharedStore(read: EnvReader): SharedStoreSettings | null {
+  const url = read.optionalString('REDIS_URL');
+  // REDIS_TIMEOUT_MS: how long a command may go unanswered before it counts as failed (the replay cache then
+  // refuses, the rate limit falls back to memory). Above Redis's own latency with room for a busy process.
+  const timeoutMs = read.integer('REDIS_TIMEOUT_MS', 2000, { min: 10, max: 60_000 });
+  if (url === undefined) return null;
+  let protocol = '';
+  try {
+    protocol = new URL(url).protocol;
+  } catch {
+    // reported below
+  }
+  if (protocol !== 'redis:' && protocol !== 'rediss:') {
+    read.problem(`REDIS_URL must be a redis:// or rediss:// URL; got "${redactUrl(url)}".`);
+    return null;
+  }
+  return Object.freeze({ url, timeoutMs });
 }
 
 /** Defaults of the database session timeouts (SubgraphConfig), and the gateway's SUBGRAPH_TIMEOUT_MS they must stay below. */
@@ -109,6 +161,8 @@ export function readSubgraphConfig(id: Agency['id'], env: Env): SubgraphConfig {
     auditOutboxIntervalMs: read.integer('AUDIT_OUTBOX_INTERVAL_MS', 2000, { min: 0, max: 3_600_000 }),
     logLevel: readLogLevel(read),
     metrics: readMetricsListener(read, { port: prefixed('METRICS_PORT'), host: prefixed('METRICS_HOST') }, a.defaultMetricsPort, port),
+    shutdown: readShutdown(read),
+    sharedStore: readSharedStore(read),
   };
   // Where the gateway's timeout is known here too (npm start gives every process the same environment).
   const gatewayTimeout = Number(env.SUBGRAPH_TIMEOUT_MS?.trim() || DEFAULT_SUBGRAPH_TIMEOUT_MS);

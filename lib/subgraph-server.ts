@@ -3,7 +3,7 @@ import https from 'node:https';
 import type { TlsMaterial } from './tls';
 import fs from 'node:fs';
 import express from 'express';
-import { listen, type Listening } from './listen';
+import { listen, Readiness, type Listening } from './listen';
 import { parse, type GraphQLSchema } from 'graphql';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -40,6 +40,8 @@ export interface SubgraphDefinition<Context extends object> {
   /** The subgraph's log and metrics (lib/log.ts, lib/metrics.ts; served on a listener of their own, lib/run-subgraph.ts). */
   log: Logger;
   metrics: ServiceMetrics;
+  /** Readiness: false while the store replicas share (Redis: the replay cache) is unreachable; absent when there is none. */
+  sharedStoreReady?(): boolean;
 }
 
 export type RunningSubgraph = Listening;
@@ -49,13 +51,19 @@ export type RequestHeaders = Readonly<Record<string, string | string[] | undefin
 export interface SubgraphServer<Context extends object> {
   apollo: ApolloServer<Context>;
   app: express.Express;
+  readiness: Readiness;
   createContext(headers?: RequestHeaders): Context;
   listen(port: number, host?: string): Promise<RunningSubgraph>;
 }
 
 export async function createSubgraphServer<Context extends object>(
   definition: SubgraphDefinition<Context>,
-  options: { bodyLimit?: string; tls?: TlsMaterial | null } = {},
+  options: {
+    bodyLimit?: string;
+    tls?: TlsMaterial | null;
+    /** On stop, how long requests in flight may take before their connections are cut (SHUTDOWN_TIMEOUT_MS bounds the whole stop). */
+    drainTimeoutMs?: number;
+  } = {},
 ): Promise<SubgraphServer<Context>> {
   const typeDefs = parse(fs.readFileSync(definition.schemaPath, 'utf8'));
   // Mutual TLS when configured: HTTPS, and only clients with a certificate signed by the CA get through.
@@ -81,7 +89,7 @@ export async function createSubgraphServer<Context extends object>(
     // the subgraph then hung until SIGKILL, with its pools and audit writer never closed.
     stopOnTerminationSignals: false,
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: options.drainTimeoutMs }),
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
       operationLabelPlugin(),
@@ -92,14 +100,23 @@ export async function createSubgraphServer<Context extends object>(
 
   const app = express();
   app.disable('x-powered-by');
-  app.get('/health', async (_req, res) => {
-    try {
-      await definition.ping();
-      res.json({ status: 'ok', subgraph: definition.name });
-    } catch {
-      res.status(503).json({ status: 'unavailable', subgraph: definition.name, reason: 'database unreachable' });
+  // Live: the process answers. Ready: it should get traffic: listening and not draining (lib/shutdown.ts), its
+  // database answering, and the store the replicas share reachable when there is one. /health is ready's old name.
+  // Answered from memory, the database being pinged in the background: a balancer's check never waits behind the
+  // requests, and a replica that is only busy is never taken for one that is down.
+  const readiness = new Readiness();
+  const database = backgroundCheck(() => definition.ping());
+  app.get('/health/live', (_req, res) => void res.json({ status: 'ok', subgraph: definition.name }));
+  const ready: express.RequestHandler = (_req, res) => {
+    if (!readiness.ready) return void res.status(503).json({ status: readiness.state, subgraph: definition.name });
+    if (definition.sharedStoreReady && !definition.sharedStoreReady()) {
+      return void res.status(503).json({ status: 'unavailable', subgraph: definition.name, reason: 'shared store unreachable' });
     }
-  });
+    if (!database.ok()) return void res.status(503).json({ status: 'unavailable', subgraph: definition.name, reason: 'database unreachable' });
+    res.json({ status: 'ok', subgraph: definition.name });
+  };
+  app.get('/health/ready', ready);
+  app.get('/health', ready);
   // No /metrics here: the metrics have a listener of their own, never the public port (lib/metrics.ts).
   app.use(
     '/graphql',
@@ -124,7 +141,54 @@ export async function createSubgraphServer<Context extends object>(
   return {
     apollo,
     app,
+    readiness,
     createContext: (headers = {}) => definition.createContext(headers),
-    listen: (port, host = '127.0.0.1') => listen(httpServer, () => apollo.stop(), port, host, options.tls ? 'https' : 'http'),
+    // Resolves once the database was checked a first time: a subgraph that says it is listening answers its
+    // readiness check with what it knows.
+    listen: (port, host = '127.0.0.1') =>
+      listen(httpServer, {
+        stop: async () => {
+          database.stop();
+          await apollo.stop();
+        },
+        readiness,
+        port,
+        host,
+        scheme: options.tls ? 'https' : 'http',
+      }).then(async (listening) => {
+        await database.first;
+        return listening;
+      }),
+  };
+}
+
+/** How often readiness pings the database, and how long a ping may go unanswered before the database counts as down. */
+const PING_EVERY_MS = 1000;
+const PING_STALE_MS = 5000;
+
+/**
+ * A dependency checked in the background, one check at a time: ok after a check succeeded, until one fails or one
+ * has been waiting longer than PING_STALE_MS. `first`: the first check is done. The timer does not keep the process alive.
+ */
+function backgroundCheck(check: () => Promise<void>): { ok(): boolean; first: Promise<void>; stop(): void } {
+  let ok = false;
+  let pendingSince: number | null = null;
+  const run = () => {
+    if (pendingSince !== null) return Promise.resolve();
+    pendingSince = Date.now();
+    return check()
+      .then(
+        () => void (ok = true),
+        () => void (ok = false),
+      )
+      .finally(() => void (pendingSince = null));
+  };
+  const first = run();
+  const timer = setInterval(run, PING_EVERY_MS);
+  timer.unref();
+  return {
+    ok: () => ok && (pendingSince === null || Date.now() - pendingSince < PING_STALE_MS),
+    first,
+    stop: () => clearInterval(timer),
   };
 }

@@ -6,12 +6,12 @@ import { AGENCIES, AUDIT_STORE, LOCAL_POSTGRES_PORT, localDatabaseUrl } from '..
 import { findUnrecordedWrites } from '../lib/audit/outbox';
 import { Pool } from 'pg';
 import { verifyAuditChain, type ChainProblem } from '../lib/audit/verify';
-import { DEV_CHECKPOINT_FILE, DEV_CHECKPOINT_KEY_FILE, publicKeysFileFor, readPublicKeys, verifyCheckpointFile } from '../lib/audit/checkpoint';
+import { DEV_CHECKPOINT_FILE, DEV_CHECKPOINT_KEY_FILE, publicKeysFileFor, readPublicKeys, verifyCheckpointFile, type Checkpoint } from '../lib/audit/checkpoint';
 import { openAuditPool } from '../lib/audit/pool';
 import { EnvReader, redactUrl } from '../lib/env';
 
 /**
- * npm run audit:verify [-- --anchor <seq>:<hash>] [--checkpoints <file> --key <jwks>]: walks the audit store's
+ * npm run audit:verify [-- --anchor <seq>:<hash>] [--checkpoints <file>... --key <jwks>]: walks the audit store's
  * hash chain (lib/audit/chain.ts) and checks it against the signed checkpoints of its head
  * (lib/audit/checkpoint.ts), which a superuser of the database cannot rewrite.
  *   exit 0  intact; one line: how many records, and the last record's seq and hash
@@ -25,7 +25,9 @@ import { EnvReader, redactUrl } from '../lib/env';
  * must be running (npm start). The agency databases are read as the superuser's URLs by default (their change
  * logs); give *_DATABASE_URL of a role that may read them in production.
  * Checkpoints: --checkpoints (AUDIT_CHECKPOINT_FILE; .data/audit-checkpoints/checkpoints.jsonl in development)
- * and --key, the public JWKS (AUDIT_CHECKPOINT_JWKS_FILE; the one next to the development key). Without
+ * and --key, the public JWKS (AUDIT_CHECKPOINT_JWKS_FILE; the one next to the development key). --checkpoints may be
+ * given several times: several gateway replicas write one chain, each its own checkpoint file (lib/cluster.ts); each
+ * file is verified on its own (signatures, only forward), and the chain against all of them. Without
  * either named, the development files are used when they exist; when they do not, the chain is verified
  * without checkpoints, and a line on stderr says so (as with --no-checkpoints).
  */
@@ -40,7 +42,7 @@ async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       anchor: { type: 'string' },
-      checkpoints: { type: 'string' },
+      checkpoints: { type: 'string', multiple: true },
       key: { type: 'string' },
       'no-checkpoints': { type: 'boolean' },
       'agency-databases': { type: 'boolean' },
@@ -56,21 +58,25 @@ async function main(): Promise<number> {
     anchor = { seq: Number(match[1]), hash: match[2] };
   }
 
-  const named = values.checkpoints ?? envCheckpoints;
+  const named = values.checkpoints ?? (envCheckpoints !== undefined ? [envCheckpoints] : undefined);
   const namedKeys = values.key ?? envKeys;
-  const checkpointFile = path.resolve(named ?? DEV_CHECKPOINT_FILE);
+  const checkpointFiles = (named ?? [DEV_CHECKPOINT_FILE]).map((file) => path.resolve(file));
   const keysFile = path.resolve(namedKeys ?? publicKeysFileFor(DEV_CHECKPOINT_KEY_FILE));
   const problems: ChainProblem[] = [];
-  let checkpoints;
+  let checkpoints: Checkpoint[] | undefined;
   if (values['no-checkpoints']) {
     console.error('[audit:verify] --no-checkpoints: the chain is verified without checkpoints');
-  } else if (named !== undefined || namedKeys !== undefined || fs.existsSync(checkpointFile)) {
-    if (!fs.existsSync(checkpointFile)) throw new Error(`the checkpoint file ${checkpointFile} does not exist`);
-    const verified = await verifyCheckpointFile(checkpointFile, readPublicKeys(keysFile));
-    checkpoints = verified.checkpoints;
-    for (const p of verified.problems) problems.push({ seq: 0, kind: 'FORGED_CHECKPOINT', message: p.message });
+  } else if (named !== undefined || namedKeys !== undefined || fs.existsSync(checkpointFiles[0])) {
+    checkpoints = [];
+    for (const checkpointFile of checkpointFiles) {
+      if (!fs.existsSync(checkpointFile)) throw new Error(`the checkpoint file ${checkpointFile} does not exist`);
+      const verified = await verifyCheckpointFile(checkpointFile, readPublicKeys(keysFile));
+      checkpoints.push(...verified.checkpoints);
+      const where = checkpointFiles.length > 1 ? `${checkpointFile}: ` : '';
+      for (const p of verified.problems) problems.push({ seq: 0, kind: 'FORGED_CHECKPOINT', message: `${where}${p.message}` });
+    }
   } else {
-    console.error(`[audit:verify] no checkpoint file (${checkpointFile}): the chain is verified without checkpoints`);
+    console.error(`[audit:verify] no checkpoint file (${checkpointFiles[0]}): the chain is verified without checkpoints`);
   }
 
   const pool = openAuditPool(url, 2);

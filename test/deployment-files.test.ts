@@ -51,12 +51,9 @@ import {
  */
 const AWAITING = {
   /** Set in the manifests as the contracts name them; read by no configuration module yet. */
-  settings: new Set([
-    'REDIS_URL', // cluster: what replicas share
-    'SHUTDOWN_TIMEOUT_MS', // cluster: graceful shutdown
-  ]),
+  settings: new Set<string>([]),
   /** cluster: subgraphs serve /health/live and /health/ready (today only /health). */
-  subgraphHealthPaths: true,
+  subgraphHealthPaths: false,
   /** observe: Prometheus text on METRICS_PORT, and no /metrics on the public port. */
   metricsListener: false,
   /** build: `npm run build` writes dist/ (the Dockerfile runs it; the commands run dist/...js). */
@@ -606,7 +603,7 @@ describe('the processes, started with their Deployments\' settings', () => {
       expect({ hint, statuses }).toEqual({ hint, statuses: [404, 404, 200] });
       return;
     }
-    // Ready once what it needs answers (the gateway: every subgraph and its database).
+    // Ready once what it needs answers (a subgraph: its database and Redis; the gateway: itself, gateway/health.ts).
     expect(await eventually(() => status(probe('readinessProbe')), (code) => code === 200, { withinMs: 60_000 })).toBe(200);
     expect(await status(probe('livenessProbe'))).toBe(200);
   });

@@ -32,13 +32,28 @@ describe('the GraphQL IDE', () => {
 });
 
 describe('health', () => {
-  it('is live and ready when every subgraph and database answers', async () => {
+  it('is live and ready once listening, and reports every agency as answering', async () => {
     expect((await fetch(`${federation.gatewayBase}/health/live`)).status).toBe(200);
     const ready = await fetch(`${federation.gatewayBase}/health/ready`);
     expect(ready.status).toBe(200);
-    const body = (await ready.json()) as any;
+    expect(await ready.json()).toEqual({ status: 'ok' });
+    const dependencies = await fetch(`${federation.gatewayBase}/health/dependencies`);
+    expect(dependencies.status).toBe(200);
+    const body = (await dependencies.json()) as any;
     expect(body.status).toBe('ok');
+    expect(body.sharedStore).toBe('none');
     expect(body.subgraphs.map((s: { subgraph: string }) => s.subgraph).sort()).toEqual(['birth-registry', 'national-id', 'residents']);
+  });
+
+  it('serves live and ready on every subgraph too, /health being ready under its old name', async () => {
+    for (const url of Object.values(federation.subgraphUrls)) {
+      const base = url.replace(/\/graphql$/, '');
+      for (const path of ['/health/live', '/health/ready', '/health']) {
+        const response = await fetch(`${base}${path}`);
+        expect(response.status).toBe(200);
+        expect(await response.json()).toMatchObject({ status: 'ok' });
+      }
+    }
   });
 });
 

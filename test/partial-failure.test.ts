@@ -2,6 +2,7 @@ import net from 'node:net';
 import { startFederation, type TestFederation } from './support/federation';
 import { citizenWithEverything, openFixtures, type Fixtures } from './support/fixtures';
 import { UNIFIED_CITIZEN } from './support/queries';
+import { eventually } from './support/eventually';
 import { startTcpProxy, throughProxy, type TcpProxy } from './support/tcp-proxy';
 import { testDatabases } from './support/databases';
 import { bearer, PERSONAS } from './support/tokens';
@@ -57,12 +58,16 @@ describe('when the National ID Center is down', () => {
     expect(JSON.stringify(response)).not.toMatch(/127\.0\.0\.1|http:|ECONNREFUSED|national-id|serviceName/);
   });
 
-  it('reports not ready, naming the agency', async () => {
+  it('stays ready (its answers are partial, not wrong) and reports the agency unavailable under /health/dependencies', async () => {
     const live = await fetch(`${federation.gatewayBase}/health/live`);
     expect(live.status).toBe(200);
+    // One agency down must not take every gateway replica out of its balancer (gateway/health.ts).
     const ready = await fetch(`${federation.gatewayBase}/health/ready`);
-    expect(ready.status).toBe(503);
-    const body = (await ready.json()) as any;
+    expect(ready.status).toBe(200);
+    const dependencies = await fetch(`${federation.gatewayBase}/health/dependencies`);
+    expect(dependencies.status).toBe(503);
+    const body = (await dependencies.json()) as any;
+    expect(body.status).toBe('degraded');
     expect(body.subgraphs).toEqual(
       expect.arrayContaining([
         { subgraph: 'national-id', agency: 'National ID Center', status: 'unavailable' },
@@ -161,6 +166,18 @@ describe("when the National ID Center's database is down", () => {
       expect(error.message).toMatch(/National ID Center could not reach its database.*identity cards/);
     }
     expect(JSON.stringify(response)).not.toMatch(/ECONNREFUSED|terminat|127\.0\.0\.1|postgres|SELECT|prisma/i);
+  });
+
+  it('takes the subgraph out of rotation (not ready, database unreachable) while the gateway stays ready and names the agency', async () => {
+    // The database is still away (the first test of this block took it).
+    const base = federation.subgraphUrls['national-id'].replace(/\/graphql$/, '');
+    const ready = await eventually(() => fetch(`${base}/health/ready`), (response) => response.status === 503);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toEqual({ status: 'unavailable', subgraph: 'national-id', reason: 'database unreachable' });
+    expect((await fetch(`${base}/health/live`)).status).toBe(200);
+    expect((await fetch(`${federation.gatewayBase}/health/ready`)).status).toBe(200);
+    const dependencies = (await (await fetch(`${federation.gatewayBase}/health/dependencies`)).json()) as any;
+    expect(dependencies.subgraphs).toContainEqual({ subgraph: 'national-id', agency: 'National ID Center', status: 'unavailable' });
   });
 
   it('says so in Vietnamese to a client that asks for it', async () => {

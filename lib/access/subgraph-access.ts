@@ -93,8 +93,9 @@ export function sealMiddleware(verifier: CredentialVerifier | null, sealed: bool
       (result) => {
         if (sealed && !(result.ok && result.caller.credentialed)) {
           log(result.ok ? 'CREDENTIAL_REQUIRED' : result.reason, req);
-          if (!result.ok && result.reason === 'REPLAY_CACHE_FULL') {
-            unauthenticated(res, result.reason, messageIn(languageOf(req), 'REPLAY_CACHE_FULL'), 503);
+          if (!result.ok && (result.reason === 'REPLAY_CACHE_FULL' || result.reason === 'REPLAY_CACHE_UNAVAILABLE')) {
+            // Not the caller's fault: the subgraph cannot tell a first use from a replay now (HTTP 503, retry later).
+            unauthenticated(res, result.reason, messageIn(languageOf(req), result.reason), 503);
           } else {
             unauthenticated(
               res,

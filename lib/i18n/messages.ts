@@ -350,6 +350,10 @@ export const MESSAGES = {
     () => 'This subgraph has too many credentials in flight; retry shortly.',
     () => 'Subgraph này đang có quá nhiều chứng thực chờ xử lý; hãy thử lại sau giây lát.',
   ),
+  REPLAY_CACHE_UNAVAILABLE: say(
+    () => 'This subgraph cannot check credentials against replay right now; retry shortly.',
+    () => 'Subgraph này hiện không kiểm tra được chứng thực có bị dùng lại hay không; hãy thử lại sau giây lát.',
+  ),
   ACTOR_REQUIRED: say<{ header: string }>(
     (p) => `Writes must say who makes them: send the ${p.header} header.`,
     (p) => `Thao tác ghi phải nêu ai thực hiện: hãy gửi tiêu đề ${p.header}.`,

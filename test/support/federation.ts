@@ -101,6 +101,9 @@ export async function startFederation(options: FederationOptions = {}): Promise<
       SERVICE_KEY_FILE: serviceKeys.keyFiles[id],
       // Warnings and errors only: a line per request from four services would bury jest's own output.
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      // Calls between agencies (a card's holder check, a newborn's code): ample on a busy machine, as the gateway's
+      // SUBGRAPH_TIMEOUT_MS below; a refused or lost call still fails at once.
+      SERVICE_TIMEOUT_MS: '30000',
       ...extra,
       ...options.subgraphEnv,
     };
