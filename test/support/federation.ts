@@ -101,6 +101,9 @@ export async function startFederation(options: FederationOptions = {}): Promise<
       SERVICE_KEY_FILE: serviceKeys.keyFiles[id],
       // Warnings and errors only: a line per request from four services would bury jest's own output.
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      // As the gateway's SUBGRAPH_TIMEOUT_MS below: on a busy machine the first service call of a fresh federation (a
+      // holder check, a child's code) took more than the default 5 s and turned into AGENCY_UNAVAILABLE.
+      SERVICE_TIMEOUT_MS: '30000',
       ...extra,
       ...options.subgraphEnv,
     };
