@@ -3,7 +3,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { openPools } from '../lib/databases';
-import { AGENCIES, agency, type Agency } from '../lib/agencies';
+import { AGENCIES, agency } from '../lib/agencies';
 import { ensureSeeded } from '../scripts/seeding';
 import { readConfig } from '../scripts/config';
 import { sampleData } from './samples';
@@ -22,6 +22,7 @@ import { describeMachine } from './report';
  * out too. Each W1 answer then lacks the hung agency's fields (AGENCY_UNAVAILABLE: counted among the errors).
  *
  *   npx tsx bench/hung-subgraph.ts [--subgraph birth-registry] [--duration 10] [--warmup 10] [--rounds 1] [--connections 20] [--citizens 10000]
+ *                                  [--without-breaker]   (the hung case with SUBGRAPH_BREAKER_FAILURES=0: as before the breaker)
  *
  * With --rounds 2 or more the two configurations alternate in mirrored pairs (normal, hung, hung, normal, ...).
  * Writes bench/results/<date>-<citizens>-hung-<subgraph>.{json,md}.
@@ -38,6 +39,7 @@ function readOptions() {
       rounds: { type: 'string', default: '1' },
       connections: { type: 'string', default: '20' },
       citizens: { type: 'string', default: '10000' },
+      'without-breaker': { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -56,6 +58,8 @@ function readOptions() {
     rounds: positive('rounds', values.rounds),
     connections: positive('connections', values.connections),
     citizens: positive('citizens', values.citizens),
+    /** The hung case as before the circuit breaker: SUBGRAPH_BREAKER_FAILURES=0. */
+    withoutBreaker: values['without-breaker'],
   };
 }
 
@@ -133,7 +137,10 @@ async function main() {
     for (let round = 1; round <= options.rounds; round += 1) {
       const order: Configuration[] = round % 2 === 1 ? ['normal', 'hung'] : ['hung', 'normal'];
       for (const configuration of order) {
-        const gatewayEnv = configuration === 'hung' ? { [`SUBGRAPH_${agency(options.hung).envPrefix}_URL`]: peer.url } : undefined;
+        const gatewayEnv =
+          configuration === 'hung'
+            ? { [`SUBGRAPH_${agency(options.hung).envPrefix}_URL`]: peer.url, ...(options.withoutBreaker ? { SUBGRAPH_BREAKER_FAILURES: '0' } : {}) }
+            : undefined;
         log(`round ${round}/${options.rounds}: ${configuration === 'hung' ? `${options.hung} hung` : 'every agency answering'}…`);
         const running = await services.startServers(true, { gatewayEnv });
         const target = running.gateways.apollo;
@@ -167,7 +174,10 @@ async function main() {
       summary,
       measurements,
     };
-    const base = path.join(RESULTS_DIR, `${startedAt.toISOString().slice(0, 10)}-${options.citizens}-hung-${options.hung}`);
+    const base = path.join(
+      RESULTS_DIR,
+      `${startedAt.toISOString().slice(0, 10)}-${options.citizens}-hung-${options.hung}${options.withoutBreaker ? '-without-breaker' : ''}`,
+    );
     fs.writeFileSync(`${base}.json`, JSON.stringify(report, null, 2) + '\n');
     const markdown = render(options, summary, machine);
     fs.writeFileSync(`${base}.md`, markdown);
@@ -216,7 +226,7 @@ function render(options: ReturnType<typeof readOptions>, summary: Record<Configu
     `| ${name} | ${r.rps.toFixed(1)} | ${r.p50Ms.toFixed(1)} | ${r.p95Ms.toFixed(1)} | ${r.p99Ms.toFixed(1)} | ${r.withErrors} of ${r.requests} |`;
   const within = ratio(hung.p50Ms, normal.p50Ms) <= 2 && ratio(hung.p95Ms, normal.p95Ms) <= 2;
   return [
-    `# W1 with ${agency(options.hung as Agency['id']).title} hung`,
+    `# W1 with ${agency(options.hung).title} hung${options.withoutBreaker ? ', without the circuit breaker' : ''}`,
     '',
     `${options.citizens} citizens, ${options.connections} connections, ${options.duration} s per measurement after ${options.warmUp} s of warm-up, ` +
       `${options.rounds} round(s); ${machine.cpuCount} × ${machine.cpuModel}, load average at start ${machine.loadAverage.join(', ')}.`,
