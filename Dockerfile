@@ -22,11 +22,13 @@ RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY . .
 RUN npm run generate && npm run build
 
-# 2. What the running services import, and only that.
+# 2. What the running services import, and only that (README "Building and running in production": optional
+# peers of @prisma/client, the Prisma CLI and TypeScript, left out too; the only install scripts left would set up
+# protobufjs's command-line tool).
 FROM ${NODE_IMAGE} AS runtime-dependencies
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund
 
 # 3. The image.
 FROM ${NODE_IMAGE} AS runtime

@@ -6,7 +6,7 @@ import { ensureSeeded } from '../scripts/seeding';
 
 /**
  * Bytes per citizen of each agency's tables and indexes, and what they come to for a population:
- *   npx tsx bench/database-sizes.ts [--citizens 200000] [--scale 100000000] [--port 54342]
+ *   npx tsx bench/database-sizes.ts [--citizens 200000] [--scale 100000000] [--port 54348]
  * Seeds a scratch embedded PostgreSQL (.data/bench-sizes-<N>, kept) with the demo population once, then
  * reads pg_relation_size (the table), its TOAST and pg_indexes_size per table, divides by the citizens and
  * multiplies by --scale. The seeder builds every index after loading, so the indexes are packed; an index
@@ -32,7 +32,7 @@ const TABLES_SQL = `
 const gb = (bytes: number) => (bytes / 1e9).toFixed(bytes >= 1e11 ? 0 : 1);
 
 async function main() {
-  const { values } = parseArgs({ options: { citizens: { type: 'string', default: '200000' }, scale: { type: 'string', default: '100000000' }, port: { type: 'string', default: '54342' } } });
+  const { values } = parseArgs({ options: { citizens: { type: 'string', default: '200000' }, scale: { type: 'string', default: '100000000' }, port: { type: 'string', default: '54348' } } });
   const citizens = Number(values.citizens);
   const scale = Number(values.scale);
   const databases = await prepareDatabases({ dataDir: path.resolve(__dirname, `../.data/bench-sizes-${citizens}/postgres`), postgresPort: Number(values.port) });

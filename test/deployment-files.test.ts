@@ -54,10 +54,6 @@ const AWAITING = {
   settings: new Set<string>([]),
   /** cluster: subgraphs serve /health/live and /health/ready (today only /health). */
   subgraphHealthPaths: false,
-  /** observe: Prometheus text on METRICS_PORT, and no /metrics on the public port. */
-  metricsListener: false,
-  /** build: `npm run build` writes dist/ (the Dockerfile runs it; the commands run dist/...js). */
-  buildScript: false,
 };
 
 const manifests = readManifests();
@@ -232,6 +228,8 @@ describe('the Dockerfile', () => {
     expect(build?.name).toBeDefined();
     expect(dependencies?.name).toBeDefined();
     expect(runs(build!)).toMatch(/npm ci[\s\S]*npm run generate[\s\S]*npm run build/);
+    // As README "Building and running in production" installs it: @prisma/client's optional peers (the Prisma CLI, TypeScript) stay out.
+    expect(runs(dependencies!)).toMatch(/npm ci (?=[^&]*--omit=dev)(?=[^&]*--omit=optional)/);
     // The image itself installs and runs nothing while it is built: it copies the two results and package.json.
     expect(runtimeStage.instructions.filter((i) => ['RUN', 'ADD'].includes(i.keyword))).toEqual([]);
     const copies = runtimeStage.instructions.filter((i) => i.keyword === 'COPY').map((i) => i.args.split(/\s+/));
@@ -384,6 +382,10 @@ describe("each process's environment, as its configuration module reads it in pr
         expect({ component: w.component, name, mode: mode.toString(8) }).toEqual({ component: w.component, name, mode: '600' });
         expect(p.files.mountOf(w.container, value)!.mount.readOnly).toBe(true);
       }
+      // The image's folder counts as the repository: production refuses keys and checkpoint files inside it.
+      const workdir = runtimeStage.instructions.find((i) => i.keyword === 'WORKDIR')!.args;
+      const inside = Object.entries(environmentOf(p).env).filter(([, value]) => value === workdir || value.startsWith(`${workdir}/`));
+      expect({ component: w.component, inside }).toEqual({ component: w.component, inside: [] });
     }
   });
 
@@ -456,10 +458,12 @@ describe("each process's environment, as its configuration module reads it in pr
     expect(readers).toEqual([]);
   });
 
-  it('the build writes dist/ with npm run build (awaited from the build branch while AWAITING.buildScript)', () => {
-    const hint = 'npm run build exists now: set AWAITING.buildScript = false';
-    if (AWAITING.buildScript) expect({ hint, build: packageJson.scripts.build }).toEqual({ hint, build: undefined });
-    else expect(packageJson.scripts.build).toBeDefined();
+  it('are run from the build: each command runs the JavaScript npm run build makes of its entry', () => {
+    // tsconfig.build.json (JSON with comments) lists the entry points; tsc mirrors them into dist/.
+    const build = JSON.parse(fs.readFileSync(path.join(ROOT, 'tsconfig.build.json'), 'utf8').replace(/^\s*\/\/.*$/gm, '')) as { compilerOptions: { outDir: string; rootDir: string }; files: string[] };
+    expect(packageJson.scripts.build).toBeDefined();
+    expect(build.compilerOptions).toEqual(expect.objectContaining({ outDir: 'dist', rootDir: '.' }));
+    for (const w of all) expect(build.files).toContain(entrySource(w.container.command).source);
   });
 });
 
@@ -611,12 +615,6 @@ describe('the processes, started with their Deployments\' settings', () => {
   it.each(['gateway', ...AGENCIES.map((a) => a.id)])('%s serves Prometheus metrics on its metrics port only', async (name) => {
     const w = name === 'gateway' ? gatewayWorkload() : agencyWorkload(name);
     const s = started.get(w.component)!;
-    if (AWAITING.metricsListener) {
-      // Nothing listens there yet.
-      const hint = 'something listens on METRICS_PORT now: set AWAITING.metricsListener = false';
-      expect({ hint, listening: await canConnect(s.ports.metrics) }).toEqual({ hint, listening: false });
-      return;
-    }
     const response = await fetch(`${s.base('metrics')}/metrics`);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
