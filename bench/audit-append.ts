@@ -2,7 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Pool, type PoolClient } from 'pg';
-import { prepareDatabases } from '../lib/databases';
+import { prepareDatabases } from '../tools/databases';
 import { appendEntries } from '../lib/audit/append';
 import type { AuditEntry } from '../lib/access/audit-entry';
 import { cpuSeconds } from './process-stats';

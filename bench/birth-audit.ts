@@ -1,4 +1,4 @@
-import type { openPools } from '../lib/databases';
+import type { openPools } from '../tools/databases';
 
 /**
  * After W6: did any birth end up registered twice, or any code or citizen exist without its registration?

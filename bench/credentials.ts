@@ -1,8 +1,8 @@
-import { ensureDevKeys, mintDevToken, type TokenClaims } from '../lib/dev-keys';
+import { ensureDevKeys, mintDevToken, type TokenClaims } from '../tools/dev-keys';
 import { toClaims } from '../lib/access/principal';
 import fs from 'node:fs';
 import { createCredentialSigner, GATEWAY_ISSUER, SERVICE_SCHEME, type PrivateServiceJwk } from '../lib/service-auth';
-import { ensureServiceKeys } from '../lib/service-keys';
+import { ensureServiceKeys } from '../tools/service-keys';
 import type { Agency } from '../lib/agencies';
 import { BENCH_KEYS_DIR, BENCH_SERVICE_KEYS_DIR } from './services';
 

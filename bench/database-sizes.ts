@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { AGENCIES } from '../lib/agencies';
-import { openPools, prepareDatabases } from '../lib/databases';
+import { openPools, prepareDatabases } from '../tools/databases';
 import { ensureSeeded } from '../scripts/seeding';
 
 /**

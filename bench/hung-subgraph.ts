@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { openPools } from '../lib/databases';
+import { openPools } from '../tools/databases';
 import { AGENCIES, agency } from '../lib/agencies';
 import { ensureSeeded } from '../scripts/seeding';
 import { readConfig } from '../scripts/config';

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { openPools } from '../lib/databases';
+import { openPools } from '../tools/databases';
 import { ensureSeeded } from '../scripts/seeding';
 import { readConfig } from '../scripts/config';
 import { readOptions, type BenchOptions } from './options';
@@ -9,8 +9,8 @@ import { measure, warmUp, type Operation } from './measure';
 import { birthWorkload, defineWorkloads, type Workload } from './workloads';
 import { auditBirths } from './birth-audit';
 import { benchCredentials, PERSONAS, registrarOf, type Credentials } from './credentials';
-import type { TokenClaims } from '../lib/dev-keys';
-import type { AgencyDatabases } from '../lib/databases';
+import type { TokenClaims } from '../tools/dev-keys';
+import type { AgencyDatabases } from '../tools/databases';
 import { cpuBreakdown, describeMachine, renderMarkdown, summarize, writeReport, type RecordedMeasurement, type Report, type Role, type Section } from './report';
 
 /**

@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import type { openPools } from '../lib/databases';
+import type { openPools } from '../tools/databases';
 
 /**
  * The values the workloads draw from, sampled from the agency databases once per run. Samples come from

@@ -1,13 +1,13 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { ensureServiceKeys } from '../lib/service-keys';
+import { ensureServiceKeys } from '../tools/service-keys';
 import { AGENCIES, AUDIT_STORE, type Agency } from '../lib/agencies';
-import { prepareDatabases, type AgencyDatabases } from '../lib/databases';
-import { postmasterPid } from '../lib/local-postgres';
-import { runChild, waitFor, type Child } from '../lib/processes';
+import { prepareDatabases, type AgencyDatabases } from '../tools/databases';
+import { postmasterPid } from '../tools/local-postgres';
+import { runChild, waitFor, type Child } from '../tools/processes';
 import { writeBenchSupergraph } from './supergraph';
-import { ensureDevKeys } from '../lib/dev-keys';
+import { ensureDevKeys } from '../tools/dev-keys';
 import type { NamedProcess } from './process-stats';
 import type { ServiceId } from '../lib/database-roles';
 
@@ -28,7 +28,7 @@ export const BENCH_PORTS = {
 
 const root = path.resolve(__dirname, '..');
 export const BENCH_TMP = path.join(root, 'bench/.tmp');
-/** Token signing keys of the bench (lib/dev-keys.ts): the bench signs the tokens its load carries. */
+/** Token signing keys of the bench (tools/dev-keys.ts): the bench signs the tokens its load carries. */
 export const BENCH_KEYS_DIR = path.join(root, '.data/bench-keys');
 /** The services' credential keys and trust file of the bench (lib/service-keys.ts). */
 export const BENCH_SERVICE_KEYS_DIR = path.join(BENCH_KEYS_DIR, 'service');

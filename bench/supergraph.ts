@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { SUPERGRAPH_GRAPHQL } from '../lib/compose';
+import { SUPERGRAPH_GRAPHQL } from '../tools/compose';
 import { readSupergraphRoutingUrls } from '../gateway/supergraph';
 
 /**

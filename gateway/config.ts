@@ -7,7 +7,6 @@ import type { ShutdownSettings } from '../lib/shutdown';
 import type { PrivateServiceJwk } from '../lib/service-auth';
 import { readServiceKey } from '../lib/service-keys';
 import { readTls, type TlsMaterial } from '../lib/tls';
-import { DEV_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER } from '../lib/dev-keys';
 import { DEFAULT_CHECKPOINT_INTERVAL_MS, DEV_CHECKPOINT_FILE, DEV_CHECKPOINT_KEY_FILE } from '../lib/audit/checkpoint';
 import type { AuthenticationConfig } from './authentication';
 import { TRUSTED_DOCUMENTS_DIR } from '../lib/trusted-documents';
@@ -132,7 +131,11 @@ export interface GatewayConfig {
 /** The gateway's metrics port in development (the subgraphs': 9401-9403, lib/agencies.ts). */
 export const DEFAULT_GATEWAY_METRICS_PORT = 9400;
 
-/** Where `npm start` keeps the development signing keys (lib/dev-keys.ts). */
+/** The issuer and audience of development tokens (tools/dev-keys.ts signs them): the gateway's defaults. */
+export const DEV_TOKEN_ISSUER = 'citizen-graph-dev';
+export const DEV_TOKEN_AUDIENCE = 'citizen-graph';
+
+/** Where `npm start` keeps the development signing keys (tools/dev-keys.ts). */
 export const DEV_KEYS_DIR = path.join(REPOSITORY_ROOT, '.data/keys');
 
 const root = path.resolve(__dirname, '..');

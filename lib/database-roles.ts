@@ -7,7 +7,7 @@ import type { Env } from './env';
 
 /**
  * Who connects to which database with which rights: one login role per service, least privilege, declared
- * here once as data and applied by lib/databases.ts (prepareDatabases) after every migration run, so that
+ * here once as data and applied by tools/databases.ts (prepareDatabases) after every migration run, so that
  * `npm start`, `npm run migrate` and the tests all converge on exactly these grants, and tables added by a
  * later migration are covered the next time migrations run. The superuser (or whoever the *_DATABASE_URL
  * given to `npm run migrate` names) migrates and seeds; no service ever connects as it.

@@ -1,12 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { isInside, REPOSITORY_ROOT, type EnvReader } from './env';
 import type { PrivateServiceJwk, TrustedIssuer, TrustFile } from './service-auth';
 
 /**
  * The keys of service credentials (lib/service-auth.ts), made per installation: nothing secret is in the
- * source. `npm start` (and the test run, and the bench) calls ensureServiceKeys once: an Ed25519 key pair
+ * source. `npm start` (and the test run, and the bench) calls ensureServiceKeys (tools/service-keys.ts) once: an Ed25519 key pair
  * per service (gateway, residents, national-id, birth-registry), the private halves in
  * `<issuer>.private.jwk.json` (mode 0600), and `trust.json`, the trust file every subgraph reads: each
  * issuer's public keys and what it may do. Keys made here have a kid starting "dev-": production refuses them.
@@ -32,33 +31,6 @@ export const SERVICE_PERMISSIONS: Record<ServiceIssuer, Omit<TrustedIssuer, 'key
 
 export const serviceKeyFile = (dir: string, issuer: string) => path.join(dir, `${issuer}.private.jwk.json`);
 export const serviceTrustFile = (dir: string) => path.join(dir, 'trust.json');
-
-export interface ServiceKeyFiles {
-  trustFile: string;
-  keyFiles: Record<ServiceIssuer, string>;
-}
-
-/** Makes the key pairs and the trust file once (all again if any is missing); later calls keep them. */
-export async function ensureServiceKeys(dir: string, options: { kidPrefix?: string } = {}): Promise<ServiceKeyFiles> {
-  const keyFiles = Object.fromEntries(SERVICE_ISSUERS.map((issuer) => [issuer, serviceKeyFile(dir, issuer)])) as Record<ServiceIssuer, string>;
-  const trustFile = serviceTrustFile(dir);
-  if ([trustFile, ...Object.values(keyFiles)].every((file) => fs.existsSync(file))) return { trustFile, keyFiles };
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const issuers: Record<string, TrustedIssuer> = {};
-  const stamp = Date.now().toString(36);
-  for (const issuer of SERVICE_ISSUERS) {
-    const pair = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
-    const kid = `${options.kidPrefix ?? DEV_KEY_PREFIX}${issuer}-${stamp}`;
-    const publicJwk: JWK = { ...(await exportJWK(pair.publicKey)), kid, alg: 'EdDSA', use: 'sig' };
-    const privateJwk: PrivateServiceJwk = { ...(await exportJWK(pair.privateKey)), kid, alg: 'EdDSA' };
-    fs.writeFileSync(keyFiles[issuer], JSON.stringify(privateJwk), { mode: 0o600 });
-    fs.chmodSync(keyFiles[issuer], 0o600);
-    issuers[issuer] = { keys: [publicJwk], ...SERVICE_PERMISSIONS[issuer] };
-  }
-  const trust: TrustFile = { issuers };
-  fs.writeFileSync(trustFile, JSON.stringify(trust, null, 2));
-  return { trustFile, keyFiles };
-}
 
 /**
  * The process's own signing key, from `variable` (default: the development file of `issuer`). Null in

@@ -14,7 +14,7 @@ import { CODE_ROOT } from './env';
  * for its normalised cache): the gateway runs exactly that text.
  *
  * The project's own operations (operations/*.graphql) are one such application, built by `npm run documents`
- * (lib/trusted-documents-build.ts, build time only: this module is what the running gateway loads).
+ * (tools/trusted-documents-build.ts, build time only: this module is what the running gateway loads).
  */
 export const OPERATIONS_DIR = path.join(CODE_ROOT, 'operations');
 /** The folder of client manifests the gateway reads by default. */

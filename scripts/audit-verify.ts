@@ -3,9 +3,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { AUDIT_VERIFIER_ROLE, rolePasswordsFile, urlWithRole } from '../lib/database-roles';
 import { AGENCIES, AUDIT_STORE, LOCAL_POSTGRES_PORT, localDatabaseUrl } from '../lib/agencies';
-import { findUnrecordedWrites } from '../lib/audit/outbox';
 import { Pool } from 'pg';
-import { verifyAuditChain, type ChainProblem } from '../lib/audit/verify';
+import { findUnrecordedWrites, verifyAuditChain, type ChainProblem } from '../tools/audit/verify';
 import { DEV_CHECKPOINT_FILE, DEV_CHECKPOINT_KEY_FILE, publicKeysFileFor, readPublicKeys, verifyCheckpointFile, type Checkpoint } from '../lib/audit/checkpoint';
 import { openAuditPool } from '../lib/audit/pool';
 import { EnvReader, redactUrl } from '../lib/env';
@@ -26,7 +25,7 @@ import { EnvReader, redactUrl } from '../lib/env';
  * logs); give *_DATABASE_URL of a role that may read them in production.
  * Checkpoints: --checkpoints (AUDIT_CHECKPOINT_FILE; .data/audit-checkpoints/checkpoints.jsonl in development)
  * and --key, the public JWKS (AUDIT_CHECKPOINT_JWKS_FILE; the one next to the development key). --checkpoints may be
- * given several times: several gateway replicas write one chain, each its own checkpoint file (lib/cluster.ts); each
+ * given several times: several gateway replicas write one chain, each its own checkpoint file (tools/cluster.ts); each
  * file is verified on its own (signatures, only forward), and the chain against all of them. Without
  * either named, the development files are used when they exist; when they do not, the chain is verified
  * without checkpoints, and a line on stderr says so (as with --no-checkpoints).

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { composeApiSchema } from '../lib/compose';
+import { composeApiSchema } from '../tools/compose';
 import { manifestText, OPERATIONS_MANIFEST } from '../lib/trusted-documents';
-import { buildOperationsManifest } from '../lib/trusted-documents-build';
+import { buildOperationsManifest } from '../tools/trusted-documents-build';
 
 /** npm run documents: operations/*.graphql -> gateway/trusted-documents/operations.json (commit the result). */
 buildOperationsManifest(composeApiSchema()).then(

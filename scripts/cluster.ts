@@ -1,13 +1,13 @@
 import path from 'node:path';
 import { AGENCIES, agency } from '../lib/agencies';
-import type { AgencyDatabases } from '../lib/databases';
-import { SUPERGRAPH_GRAPHQL } from '../lib/compose';
-import { startCluster, type Cluster, type ClusterPorts } from '../lib/cluster';
+import type { AgencyDatabases } from '../tools/databases';
+import { SUPERGRAPH_GRAPHQL } from '../tools/compose';
+import { startCluster, type Cluster, type ClusterPorts } from '../tools/cluster';
 import { readConfig } from './config';
 import { prepareInstallation, tryItLines } from './installation';
 
 /**
- * npm run cluster: the topology of a national deployment on one machine (lib/cluster.ts): the embedded PostgreSQL
+ * npm run cluster: the topology of a national deployment on one machine (tools/cluster.ts): the embedded PostgreSQL
  * prepared as npm start prepares it, Redis, two replicas of the gateway and of each subgraph, and HAProxy in front
  * of each tier. Clients call the gateway balancer where npm start's gateway listens (4000); each agency's balancer
  * takes the port its single subgraph has under npm start (4001-4003). Ctrl-C stops everything (every process gets the

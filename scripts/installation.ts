@@ -1,13 +1,14 @@
 import fs from 'node:fs';
 import { AGENCIES, AUDIT_STORE } from '../lib/agencies';
-import { composeSupergraph, SUPERGRAPH_GRAPHQL } from '../lib/compose';
-import { openPools, prepareDatabases, type AgencyDatabases } from '../lib/databases';
+import { composeSupergraph, SUPERGRAPH_GRAPHQL } from '../tools/compose';
+import { openPools, prepareDatabases, type AgencyDatabases } from '../tools/databases';
 import { ensureSeeded, exampleCitizen } from './seeding';
 import type { ScriptsConfig } from './config';
-import { ensureDevKeys, mintDevToken } from '../lib/dev-keys';
+import { ensureDevKeys, mintDevToken } from '../tools/dev-keys';
 import { DEV_KEYS_DIR } from '../gateway/config';
 import { AUDIT_VERIFIER_ROLE, SERVICE_ROLES, type ServiceId } from '../lib/database-roles';
-import { DEV_SERVICE_KEYS_DIR, ensureServiceKeys } from '../lib/service-keys';
+import { DEV_SERVICE_KEYS_DIR } from '../lib/service-keys';
+import { ensureServiceKeys } from '../tools/service-keys';
 import { DEV_CHECKPOINT_KEY_FILE, ensureCheckpointKey } from '../lib/audit/checkpoint';
 
 /**

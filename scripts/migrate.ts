@@ -1,4 +1,4 @@
-import { prepareDatabases } from '../lib/databases';
+import { prepareDatabases } from '../tools/databases';
 import { readConfig } from './config';
 
 /**

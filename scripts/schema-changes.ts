@@ -3,7 +3,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { buildSchema, getNamedType, parse, Source, TypeInfo, visit, visitWithTypeInfo, type GraphQLSchema } from 'graphql';
 import { CriticalityLevel, diff, validate, type Change } from '@graphql-inspector/core';
-import { ROOT } from '../lib/compose';
+import { ROOT } from '../tools/compose';
 import { manifestFiles, readManifest, TRUSTED_DOCUMENTS_DIR } from '../lib/trusted-documents';
 
 /**

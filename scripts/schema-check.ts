@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { apiSchemaText } from '../lib/api-schema';
-import { CompositionError } from '../lib/compose';
+import { apiSchemaText } from '../tools/api-schema';
+import { CompositionError } from '../tools/compose';
 import { TRUSTED_DOCUMENTS_DIR } from '../lib/trusted-documents';
 import { checkSchema, formatReport, readAcknowledgements, readClientOperations, RELEASED_SCHEMA } from './schema-changes';
 

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { apiSchemaText } from '../lib/api-schema';
+import { apiSchemaText } from '../tools/api-schema';
 import { ACKNOWLEDGEMENTS_FILE, RELEASED_SCHEMA } from './schema-changes';
 
 /**

@@ -1,5 +1,5 @@
-import { apiSchemaText, API_SCHEMA_GRAPHQL } from '../lib/api-schema';
-import { CompositionError } from '../lib/compose';
+import { apiSchemaText, API_SCHEMA_GRAPHQL } from '../tools/api-schema';
+import { CompositionError } from '../tools/compose';
 import { writeGenerated } from './generated-file';
 
 /**

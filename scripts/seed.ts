@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { openPools, prepareDatabases } from '../lib/databases';
+import { openPools, prepareDatabases } from '../tools/databases';
 import { databaseSizes, ensureSeeded } from './seeding';
 import { readConfig } from './config';
 

@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { seedPopulation } from '../lib/demo-data/seed';
+import { seedPopulation } from '../tools/demo-data/seed';
 
 /** Seeds the demo population into empty databases; a database that already has citizens is left alone. */
 export async function ensureSeeded(

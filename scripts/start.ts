@@ -1,7 +1,7 @@
 import { AGENCIES } from '../lib/agencies';
-import type { AgencyDatabases } from '../lib/databases';
+import type { AgencyDatabases } from '../tools/databases';
 import { readConfig } from './config';
-import { runChild, waitFor, type Child } from '../lib/processes';
+import { runChild, waitFor, type Child } from '../tools/processes';
 import { DEFAULT_GATEWAY_METRICS_PORT } from '../gateway/config';
 import { prepareInstallation, tryItLines } from './installation';
 

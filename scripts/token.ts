@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { DEV_KEYS_DIR } from '../gateway/config';
-import { ensureDevKeys, mintDevToken } from '../lib/dev-keys';
+import { ensureDevKeys, mintDevToken } from '../tools/dev-keys';
 import { POLICY } from '../lib/access/policy';
 import { isRole } from '../lib/access/principal';
 import { isPersonalCode } from '../lib/personal-code';

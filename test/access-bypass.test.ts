@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
-import { DEV_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER } from '../lib/dev-keys';
+import { DEV_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER } from '../tools/dev-keys';
 import { startFederation, type TestFederation } from './support/federation';
 import { livingCardHoldersWithBirth, openFixtures, type Fixtures } from './support/fixtures';
 import { bearer, mintToken, PERSONAS } from './support/tokens';
-import { mintDevToken } from '../lib/dev-keys';
+import { mintDevToken } from '../tools/dev-keys';
 import { testDatabases } from './support/databases';
 import { CLERK_PRINCIPAL, postWithCredential, serviceCredential } from './support/service-credentials';
 

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { buildASTSchema, isObjectType, parse } from 'graphql';
 import { readClassifications } from '../lib/access/schema-classification';
-import { SUPERGRAPH_GRAPHQL } from '../lib/compose';
+import { SUPERGRAPH_GRAPHQL } from '../tools/compose';
 import { exportJWK, generateKeyPair } from 'jose';
 import { createCredentialSigner, GATEWAY_ISSUER, type PrincipalClaims, type PrivateServiceJwk } from '../lib/service-auth';
 import type { ServiceIssuer } from '../lib/service-keys';

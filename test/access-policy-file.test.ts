@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { ACCESS_POLICY, ACCESS_POLICY_FILE, AccessPolicyError, readAccessPolicy } from '../lib/access/policy-file';
 import { allowedClassifications } from '../lib/access/policy';
-import { readersOf } from '../lib/access/readers';
+import { readersOf } from '../tools/access/readers';
 import { readClassifications } from '../lib/access/schema-classification';
 import { ROLES, type Principal } from '../lib/access/principal';
 

@@ -21,13 +21,13 @@ import {
   type OperationDefinitionNode,
 } from 'graphql';
 import { checkOperation } from '../gateway/access-policy';
-import { apiSchemaText, API_SCHEMA_GRAPHQL, buildApiSchema } from '../lib/api-schema';
+import { apiSchemaText, API_SCHEMA_GRAPHQL, buildApiSchema } from '../tools/api-schema';
 import { readClassifications, readMutationOwners } from '../lib/access/schema-classification';
-import { parseClassificationLine, type Reader } from '../lib/access/readers';
+import { parseClassificationLine, type Reader } from '../tools/access/readers';
 import { allowedClassifications, CITIZEN_SELF_SERVICE, mayAskRootField, PURPOSES, type Purpose } from '../lib/access/policy';
 import { ROLES, type Principal, type Role } from '../lib/access/principal';
 import type { Classification } from '../lib/access/classification';
-import { compose, readSupergraphConfig, SUPERGRAPH_GRAPHQL } from '../lib/compose';
+import { compose, readSupergraphConfig, SUPERGRAPH_GRAPHQL } from '../tools/compose';
 
 /**
  * The published API schema (schema/citizen-graph.graphql) is what frontends build against: it must be

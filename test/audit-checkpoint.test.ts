@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { CompactSign, exportJWK, generateKeyPair } from 'jose';
 import { createCheckpointer, loadCheckpointSigner, readPublicKeys, verifyCheckpointFile, type CheckpointLine } from '../lib/audit/checkpoint';
-import { verifyAuditChain } from '../lib/audit/verify';
+import { verifyAuditChain } from '../tools/audit/verify';
 import { createAuditWriter } from '../lib/audit/writer';
 import { testDatabases } from './support/databases';
 import { eventually } from './support/eventually';

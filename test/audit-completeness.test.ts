@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Pool } from 'pg';
 import { readPublicKeys, verifyCheckpointFile, type Checkpoint } from '../lib/audit/checkpoint';
-import { verifyAuditChain } from '../lib/audit/verify';
+import { verifyAuditChain } from '../tools/audit/verify';
 import { startFederation, type TestFederation } from './support/federation';
 import { eventually } from './support/eventually';
 import { startGatewayProcess } from './support/service-process';

@@ -1,6 +1,7 @@
 import { Pool } from 'pg';
-import { migrate } from '../lib/migrate';
-import { createOutboxShipper, findUnrecordedWrites } from '../lib/audit/outbox';
+import { migrate } from '../tools/migrate';
+import { createOutboxShipper } from '../lib/audit/outbox';
+import { findUnrecordedWrites } from '../tools/audit/verify';
 import { createAuditWriter } from '../lib/audit/writer';
 import { AGENCIES } from '../lib/agencies';
 import { startFaultyProxy, type FaultyProxy } from './support/faulty-proxy';

@@ -1,5 +1,5 @@
 import { chainHash, RECORD_COLUMNS, rowToRecord, type RecordRow } from '../lib/audit/chain';
-import { verifyAuditChain } from '../lib/audit/verify';
+import { verifyAuditChain } from '../tools/audit/verify';
 import { createAuditWriter } from '../lib/audit/writer';
 import { auditEntry, codeNumber, runAuditVerify, type ScratchAuditStore, scratchAuditStore, tamper } from './support/audit';
 

@@ -1,9 +1,9 @@
 import { Client, Pool } from 'pg';
 import { AUDIT_STORE } from '../lib/agencies';
 import { chainHash, GENESIS_HASH, RECORD_COLUMNS, rowToRecord, type RecordRow } from '../lib/audit/chain';
-import { verifyAuditChain } from '../lib/audit/verify';
+import { verifyAuditChain } from '../tools/audit/verify';
 import { createAuditWriter, type AuditWriter } from '../lib/audit/writer';
-import { migrate } from '../lib/migrate';
+import { migrate } from '../tools/migrate';
 import { auditEntry, codeNumber, scratchAuditStore, type ScratchAuditStore } from './support/audit';
 import { testDatabases } from './support/databases';
 

@@ -3,8 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Pool } from 'pg';
 import { AGENCIES, agency } from '../lib/agencies';
-import { SUPERGRAPH_GRAPHQL } from '../lib/compose';
-import { startCluster, type Cluster, type Replica } from '../lib/cluster';
+import { SUPERGRAPH_GRAPHQL } from '../tools/compose';
+import { startCluster, type Cluster, type Replica } from '../tools/cluster';
 import type { ServiceId } from '../lib/database-roles';
 import { testDatabases } from './support/databases';
 import { eventually } from './support/eventually';
@@ -16,7 +16,7 @@ import { openFixtures } from './support/fixtures';
 import { runAuditVerify } from './support/audit';
 
 /**
- * The cluster of `npm run cluster` (lib/cluster.ts: HAProxy in front of two gateway replicas and of two replicas of
+ * The cluster of `npm run cluster` (tools/cluster.ts: HAProxy in front of two gateway replicas and of two replicas of
  * each subgraph, Redis, over the test run's PostgreSQL), under a steady load of authenticated unified views sent
  * through the gateway balancer by CLIENTS concurrent clients, while:
  *   (a) every replica is stopped (SIGTERM) and started again, one at a time: not one failed response;

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { composeSupergraph, CompositionError, readSupergraphConfig, SUPERGRAPH_GRAPHQL, type SubgraphEntry } from '../lib/compose';
+import { composeSupergraph, CompositionError, readSupergraphConfig, SUPERGRAPH_GRAPHQL, type SubgraphEntry } from '../tools/compose';
 
 describe('the supergraph', () => {
   it('is committed exactly as the current subgraph schemas compose (run `npm run compose` after a schema change)', () => {

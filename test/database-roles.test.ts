@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { AGENCIES, agency, type Agency } from '../lib/agencies';
 import { appendEntries } from '../lib/audit/append';
-import { verifyAuditChain } from '../lib/audit/verify';
+import { verifyAuditChain } from '../tools/audit/verify';
 import { openDatabase } from '../lib/database';
 import { AUDIT_TABLES, checkServiceRole, PrivilegedConnectionError, roleProblems } from '../lib/database-role-check';
 import {
@@ -18,7 +18,7 @@ import {
   type LoginRole,
   type ServiceId,
 } from '../lib/database-roles';
-import { migrate } from '../lib/migrate';
+import { migrate } from '../tools/migrate';
 import { readSubgraphConfig } from '../lib/subgraph-config';
 import { PrismaClient } from '../prisma/residents/generated/client';
 import { createResidentsSubgraph } from '../subgraphs/residents/server';

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { codeDiscrepancies, parsePersonalCode } from '../lib/personal-code';
 import { PROVINCE_CODES, isProvinceCode } from '../lib/provinces';
-import { copyLine, copyValue } from '../lib/demo-data/copy-text';
-import { addYears, dayFromIso } from '../lib/demo-data/dates';
-import { generatePopulation } from '../lib/demo-data/generator';
-import { Random } from '../lib/demo-data/random';
-import { TABLE_COLUMNS, type PopulationBatch, type TableName } from '../lib/demo-data/rows';
-import { feistelPermute, PersonalCodeAllocator, UniqueNumberSequence } from '../lib/demo-data/unique-numbers';
+import { copyLine, copyValue } from '../tools/demo-data/copy-text';
+import { addYears, dayFromIso } from '../tools/demo-data/dates';
+import { generatePopulation } from '../tools/demo-data/generator';
+import { Random } from '../tools/demo-data/random';
+import { TABLE_COLUMNS, type PopulationBatch, type TableName } from '../tools/demo-data/rows';
+import { feistelPermute, PersonalCodeAllocator, UniqueNumberSequence } from '../tools/demo-data/unique-numbers';
 
 /**
  * The demo population without a database: determinism, exact size, valid and unique codes, and the

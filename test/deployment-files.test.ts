@@ -6,7 +6,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { AGENCIES, AUDIT_STORE } from '../lib/agencies';
 import { ALL_DATABASE_GRANTS } from '../lib/database-roles';
 import { EnvReader, type Env } from '../lib/env';
-import { SERVICE_PERMISSIONS, type ServiceKeyFiles } from '../lib/service-keys';
+import { SERVICE_PERMISSIONS } from '../lib/service-keys';
+import { type ServiceKeyFiles } from '../tools/service-keys';
 import { testDatabases } from './support/databases';
 import { eventually } from './support/eventually';
 import { exited } from './support/service-process';
@@ -447,7 +448,7 @@ describe("each process's environment, as its configuration module reads it in pr
   });
 
   it('reads the environment only in the configuration modules, whose reads this test records', () => {
-    const allowed = new Set(['gateway/config.ts', 'scripts/config.ts', 'lib/databases.ts', ...AGENCIES.map((a) => `subgraphs/${a.id}/config.ts`)]);
+    const allowed = new Set(['gateway/config.ts', 'scripts/config.ts', 'tools/databases.ts', ...AGENCIES.map((a) => `subgraphs/${a.id}/config.ts`)]);
     const sources = (dir: string): string[] =>
       fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((e) =>
         e.isDirectory() ? (e.name === 'generated' ? [] : sources(path.join(dir, e.name))) : e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') ? [path.join(dir, e.name)] : [],

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import * as esbuild from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
 import frontendCodegen from '../examples/frontend/codegen';
-import { ROOT } from '../lib/compose';
+import { ROOT } from '../tools/compose';
 import { OPERATIONS_MANIFEST, readManifest } from '../lib/trusted-documents';
 import { BROWSER_TEST_TIMEOUT_MS, BROWSER_WAIT_MS, launchBrowser } from './support/browser';
 import { startFederation, type TestFederation } from './support/federation';

@@ -6,8 +6,8 @@ import { promisify } from 'node:util';
 import ts from 'typescript';
 import { Kind, parse, type OperationDefinitionNode } from 'graphql';
 import frontendCodegen from '../examples/frontend/codegen';
-import { API_SCHEMA_GRAPHQL } from '../lib/api-schema';
-import { ROOT } from '../lib/compose';
+import { API_SCHEMA_GRAPHQL } from '../tools/api-schema';
+import { ROOT } from '../tools/compose';
 
 /**
  * README "Building a frontend", proven: graphql-codegen, run as the README says, types the project's

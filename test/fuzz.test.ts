@@ -13,7 +13,7 @@ import {
   type GraphQLObjectType,
   type GraphQLSchema,
 } from 'graphql';
-import { SUPERGRAPH_GRAPHQL } from '../lib/compose';
+import { SUPERGRAPH_GRAPHQL } from '../tools/compose';
 import { OPERATIONS_MANIFEST } from '../lib/trusted-documents';
 import { startFederation, type TestFederation } from './support/federation';
 import { livingCardHoldersWithBirth, openFixtures, type Fixtures } from './support/fixtures';

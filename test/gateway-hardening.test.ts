@@ -5,7 +5,7 @@ import { measureOperation, DEFAULT_FIELD_WEIGHTS } from '../gateway/operation-li
 import { callerKey, TokenBuckets } from '../gateway/rate-limit';
 import { allowsAdHocQueries, trustedDocuments } from '../gateway/trusted-documents';
 import type { GatewayContext } from '../gateway/data-source';
-import { composeApiSchema } from '../lib/compose';
+import { composeApiSchema } from '../tools/compose';
 import { OPERATIONS_MANIFEST, readManifest, sha256Hex, TRUSTED_DOCUMENTS_DIR } from '../lib/trusted-documents';
 import type { Principal } from '../lib/access/principal';
 import { startFederation, type TestFederation } from './support/federation';

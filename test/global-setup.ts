@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { openPools, prepareDatabases, type AgencyDatabases } from '../lib/databases';
-import { seedPopulation } from '../lib/demo-data/seed';
-import { ensureDevKeys } from '../lib/dev-keys';
-import { ensureServiceKeys } from '../lib/service-keys';
+import { openPools, prepareDatabases, type AgencyDatabases } from '../tools/databases';
+import { seedPopulation } from '../tools/demo-data/seed';
+import { ensureDevKeys } from '../tools/dev-keys';
+import { ensureServiceKeys } from '../tools/service-keys';
 import { ensureCheckpointKey } from '../lib/audit/checkpoint';
 import { TEST_STATE_FILE, type TestState } from './support/databases';
 

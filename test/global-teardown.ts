@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import type { AgencyDatabases } from '../lib/databases';
+import type { AgencyDatabases } from '../tools/databases';
 import { TEST_STATE_FILE } from './support/databases';
 
 export default async function globalTeardown(): Promise<void> {

@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { agency } from '../lib/agencies';
-import { migrate } from '../lib/migrate';
+import { migrate } from '../tools/migrate';
 import { testDatabases } from './support/databases';
 
 /**

@@ -5,7 +5,7 @@ import { readConfig as residentsConfig } from '../subgraphs/residents/config';
 import { readConfig as scriptsConfig } from '../scripts/config';
 import { testDatabases } from './support/databases';
 import { productionGateway } from './support/service-credentials';
-import type { ServiceKeyFiles } from '../lib/service-keys';
+import type { ServiceKeyFiles } from '../tools/service-keys';
 
 /**
  * Production cannot start insecure: each process reads its configuration once, and in production any

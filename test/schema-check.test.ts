@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { apiSchemaText } from '../lib/api-schema';
-import { ROOT } from '../lib/compose';
+import { apiSchemaText } from '../tools/api-schema';
+import { ROOT } from '../tools/compose';
 import { checkSchema, readAcknowledgements, readClientOperations, RELEASED_SCHEMA, type ClientOperation } from '../scripts/schema-changes';
 
 /**

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import { Client, Pool } from 'pg';
 import { AGENCIES } from '../lib/agencies';
-import { findSchemaDrift, readPrismaModels } from '../lib/schema-drift';
-import { migrate, readMigrations } from '../lib/migrate';
+import { findSchemaDrift, readPrismaModels } from '../tools/schema-drift';
+import { migrate, readMigrations } from '../tools/migrate';
 import { testDatabases, withScratchDatabase } from './support/databases';
 
 /**

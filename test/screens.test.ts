@@ -3,7 +3,7 @@ import path from 'node:path';
 import { getOperationAST, parse, type FieldNode } from 'graphql';
 import { Pool } from 'pg';
 import { checkOperation } from '../gateway/access-policy';
-import { composeApiSchema, SUPERGRAPH_GRAPHQL } from '../lib/compose';
+import { composeApiSchema, SUPERGRAPH_GRAPHQL } from '../tools/compose';
 import { readClassifications, readMutationOwners } from '../lib/access/schema-classification';
 import { POLICY, type Purpose } from '../lib/access/policy';
 import type { Principal, Role } from '../lib/access/principal';

@@ -1,5 +1,5 @@
-import { tablesLoaded } from '../lib/demo-data/seed';
-import { TABLES_BY_DATABASE, type DatabaseName } from '../lib/demo-data/rows';
+import { tablesLoaded } from '../tools/demo-data/seed';
+import { TABLES_BY_DATABASE, type DatabaseName } from '../tools/demo-data/rows';
 import { openFixtures, type Fixtures } from './support/fixtures';
 
 /**

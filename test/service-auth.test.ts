@@ -13,7 +13,8 @@ import {
   type PrivateServiceJwk,
   type TrustFile,
 } from '../lib/service-auth';
-import { ensureServiceKeys, readServiceKey, readTrustFile, type ServiceIssuer, type ServiceKeyFiles } from '../lib/service-keys';
+import { readServiceKey, readTrustFile, type ServiceIssuer } from '../lib/service-keys';
+import { ensureServiceKeys, type ServiceKeyFiles } from '../tools/service-keys';
 import { callerFrom, verifyCaller } from '../lib/caller';
 import { EnvReader } from '../lib/env';
 import { readConfig as readGatewayConfig } from '../gateway/config';

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SUPERGRAPH_GRAPHQL } from '../lib/compose';
+import { SUPERGRAPH_GRAPHQL } from '../tools/compose';
 import { startFederation, type TestFederation } from './support/federation';
 import { eventually } from './support/eventually';
 import { bearer, PERSONAS } from './support/tokens';

@@ -6,7 +6,7 @@ import { parse } from 'graphql';
 import { ApolloClient, ApolloLink, InMemoryCache, Observable } from '@apollo/client';
 import { PersistedQueryLink } from '@apollo/client/link/persisted-queries';
 import { generatePersistedQueryIdsAtRuntime } from '@apollo/persisted-query-lists';
-import { composeApiSchema } from '../lib/compose';
+import { composeApiSchema } from '../tools/compose';
 import { REPOSITORY_ROOT } from '../lib/env';
 import {
   loadTrustedDocuments,
@@ -19,7 +19,7 @@ import {
   TRUSTED_DOCUMENTS_DIR,
   type TrustedDocumentsManifest,
 } from '../lib/trusted-documents';
-import { buildOperationsManifest } from '../lib/trusted-documents-build';
+import { buildOperationsManifest } from '../tools/trusted-documents-build';
 import { readConfig } from '../gateway/config';
 
 /**
@@ -136,7 +136,7 @@ describe('what the running gateway loads', () => {
   it('leaves the build-time code out: no composition of ours, no manifest generator, no client', () => {
     const script = `require('./gateway/server.ts'); require('./gateway/config.ts');
       const loaded = Object.keys(require.cache);
-      console.log(JSON.stringify(['lib/compose.ts', 'lib/trusted-documents-build.ts', '@apollo/generate-persisted-query-manifest', '@apollo/client/'].filter((m) => loaded.some((file) => file.includes(m)))));`;
+      console.log(JSON.stringify(['tools/compose.ts', 'tools/trusted-documents-build.ts', '@apollo/generate-persisted-query-manifest', '@apollo/client/'].filter((m) => loaded.some((file) => file.includes(m)))));`;
     const output = execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: REPOSITORY_ROOT, encoding: 'utf8' });
     expect(JSON.parse(output.trim().split('\n').pop()!)).toEqual([]);
   });

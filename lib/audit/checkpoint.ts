@@ -10,7 +10,7 @@ import { REPOSITORY_ROOT } from '../env';
  * also rewrite every record from some point on with recomputed hashes (or delete the tail and move the head
  * back) and the chain is intact again. A checkpoint is a statement "at this time the chain's record #seq had
  * this hash and this time", signed with a private key the database never holds, appended to a file outside
- * the PostgreSQL data folder. audit:verify checks the chain against it (lib/audit/verify.ts): the record at
+ * the PostgreSQL data folder. audit:verify checks the chain against it (tools/audit/verify.ts): the record at
  * a checkpoint's seq must still be there with the same hash, the head must not be behind it, and no record
  * after it may be dated before it.
  *

@@ -2,7 +2,6 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import type { Pool } from 'pg';
 import type { AuditEntry, AuditSink } from '../access/audit-entry';
 import { isRole } from '../access/principal';
-import type { ChainProblem } from './verify';
 
 /**
  * Writes are recorded by the agency that commits them, through an outbox: the agency's change log
@@ -162,45 +161,4 @@ export function outboxPlugin(shipper: OutboxShipper, log: (message: string, erro
       };
     },
   };
-}
-
-/**
- * The check audit:verify runs with --agency-databases: every change-log entry that needs a WRITE record (one
- * with a role) older than `graceMs` has one in the audit store (change_ref "<agency>:<id>"). Reported as
- * UNRECORDED_WRITE, naming the agency and the entry.
- */
-export async function findUnrecordedWrites(
-  audit: Pick<Pool, 'query'>,
-  agencies: readonly { agency: string; pool: Pick<Pool, 'query'> }[],
-  options: { graceMs?: number; limit?: number } = {},
-): Promise<ChainProblem[]> {
-  const problems: ChainProblem[] = [];
-  const limit = options.limit ?? 100;
-  for (const { agency, pool } of agencies) {
-    let after = '0';
-    for (;;) {
-      const { rows } = await pool.query<{ id: string; thao_tac: string; ma_yeu_cau: string }>(
-        `SELECT id::text AS id, thao_tac, ma_yeu_cau FROM cg_nhat_ky_thay_doi
-          WHERE vai_tro IS NOT NULL AND id > $1 AND thoi_diem < now() - make_interval(secs => $2::double precision / 1000)
-          ORDER BY id LIMIT 5000`,
-        [after, options.graceMs ?? 0],
-      );
-      if (rows.length === 0) break;
-      after = rows[rows.length - 1].id;
-      const refs = rows.map((r) => `${agency}:${r.id}`);
-      const found = new Set(
-        (await audit.query<{ change_ref: string }>('SELECT change_ref FROM audit_log WHERE change_ref = ANY($1::text[])', [refs])).rows.map((r) => r.change_ref),
-      );
-      for (const row of rows) {
-        if (found.has(`${agency}:${row.id}`) || problems.length >= limit) continue;
-        problems.push({
-          seq: 0,
-          kind: 'UNRECORDED_WRITE',
-          message: `${agency} change-log entry ${row.id} (${row.thao_tac}, request ${row.ma_yeu_cau}): no WRITE record in the audit store`,
-        });
-      }
-      if (rows.length < 5000) break;
-    }
-  }
-  return problems;
 }

@@ -1,7 +1,7 @@
 import { Pool } from 'pg';
 
 /**
- * A pool on the audit store (verification, search, the access log). Apart from lib/databases.ts's openPools
+ * A pool on the audit store (verification, search, the access log). Apart from tools/databases.ts's openPools
  * because the seeding and sampling code that takes openPools' result reads agency data only and must not
  * see it, and because subgraphs need it without the embedded PostgreSQL's module.
  */

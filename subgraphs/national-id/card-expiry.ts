@@ -31,7 +31,7 @@ export function fullYearsBetween(from: Date, to: Date): number {
 /**
  * The birthday (age in years) on which a card issued to a holder of `ageAtIssue` completed years expires;
  * null: it never expires. The rule itself, in one place: the service (cardExpiry below) and the demo data's
- * card histories (lib/demo-data/cards.ts, which counts in day numbers) both apply it.
+ * card histories (tools/demo-data/cards.ts, which counts in day numbers) both apply it.
  */
 export function expiryMilestone(ageAtIssue: number): number | null {
   return MILESTONES.find((m) => ageAtIssue < m - GRACE_YEARS) ?? null;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Client, Pool } from 'pg';
 import type { AuditEntry } from '../../lib/access/audit-entry';
 import { AUDIT_STORE } from '../../lib/agencies';
-import { migrate } from '../../lib/migrate';
+import { migrate } from '../../tools/migrate';
 import { testDatabases } from './databases';
 import { chainHash, RECORD_COLUMNS, rowToRecord, type RecordRow } from '../../lib/audit/chain';
 

@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Client, Pool } from 'pg';
 import type { Agency } from '../../lib/agencies';
-import type { ServiceUrls } from '../../lib/databases';
-import type { ServiceKeyFiles } from '../../lib/service-keys';
+import type { ServiceUrls } from '../../tools/databases';
+import type { ServiceKeyFiles } from '../../tools/service-keys';
 
 /**
  * Where the test suite's databases are. test/global-setup.ts starts one embedded PostgreSQL for the
@@ -12,7 +12,7 @@ import type { ServiceKeyFiles } from '../../lib/service-keys';
 export const TEST_STATE_FILE = path.resolve(__dirname, '../../.data/test-state.json');
 
 export interface TestState {
-  /** Token signing keys (lib/dev-keys.ts) of the run. */
+  /** Token signing keys (tools/dev-keys.ts) of the run. */
   keysDir: string;
   jwksFile: string;
   /** Service credential keys (lib/service-keys.ts) of the run: the trust file and each service's private key. */

@@ -13,8 +13,8 @@ import fs from 'node:fs';
 import { testDatabases } from './databases';
 import { bearer, PERSONAS } from './tokens';
 import { readMutationOwners } from '../../lib/access/schema-classification';
-import { SUPERGRAPH_GRAPHQL } from '../../lib/compose';
-import type { ServiceKeyFiles } from '../../lib/service-keys';
+import { SUPERGRAPH_GRAPHQL } from '../../tools/compose';
+import type { ServiceKeyFiles } from '../../tools/service-keys';
 
 /**
  * The real federation for a test: the three subgraphs and the gateway, each on its own HTTP port

@@ -1,8 +1,8 @@
-import { startLocalRedis, type LocalRedis } from '../../lib/redis-server';
+import { startLocalRedis, type LocalRedis } from '../../tools/redis-server';
 import { freePort } from './ports';
 
 /**
- * A real redis-server of the test's own (lib/redis-server.ts: loopback, nothing saved), on a free port, for the
+ * A real redis-server of the test's own (tools/redis-server.ts: loopback, nothing saved), on a free port, for the
  * tests of what replicas share (REDIS_URL). `restart()` brings it back on the same port, empty, as a Redis that
  * was restarted is.
  */

@@ -2,9 +2,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createCredentialSigner, type PrincipalClaims, type PrivateServiceJwk, type SignOptions } from '../../lib/service-auth';
-import { ensureServiceKeys, type ServiceIssuer, type ServiceKeyFiles } from '../../lib/service-keys';
+import { type ServiceIssuer } from '../../lib/service-keys';
+import { ensureServiceKeys, type ServiceKeyFiles } from '../../tools/service-keys';
 import { testDatabases } from './databases';
-import { DEV_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER } from '../../lib/dev-keys';
+import { DEV_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER } from '../../tools/dev-keys';
 
 /** Service credentials as the test run's services sign them (keys made by test/global-setup.ts). */
 export const serviceKeyOf = (issuer: ServiceIssuer, keys: ServiceKeyFiles = testDatabases().serviceKeys): PrivateServiceJwk =>

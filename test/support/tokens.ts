@@ -1,4 +1,4 @@
-import { mintDevToken, type MintOptions, type TokenClaims } from '../../lib/dev-keys';
+import { mintDevToken, type MintOptions, type TokenClaims } from '../../tools/dev-keys';
 import { testDatabases } from './databases';
 
 /**

@@ -1,5 +1,5 @@
 import { Pool } from 'pg';
-import { AGENCIES, AUDIT_STORE, type Agency } from './agencies';
+import { AGENCIES, AUDIT_STORE, type Agency } from '../lib/agencies';
 import {
   agencyGrants,
   applyDatabaseGrants,
@@ -12,8 +12,8 @@ import {
   urlWithRole,
   type DatabaseGrants,
   type ServiceId,
-} from './database-roles';
-import type { Env } from './env';
+} from '../lib/database-roles';
+import type { Env } from '../lib/env';
 import type { LocalPostgres, LocalPostgresOptions } from './local-postgres';
 import { migrate } from './migrate';
 

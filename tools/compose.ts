@@ -52,7 +52,7 @@ export interface Composition {
 export function compose(entries = readSupergraphConfig()): Composition {
   const services = entries.map((entry) => ({ name: entry.name, url: entry.routingUrl, typeDefs: parse(fs.readFileSync(entry.schemaFile, 'utf8')) }));
   // A field nobody classified would be served unchecked and unaudited by its subgraph: refused here, so that
-  // npm run compose and the suite fail before such a schema is ever served (lib/composition-classification.ts).
+  // npm run compose and the suite fail before such a schema is ever served (tools/composition-classification.ts).
   const unclassified = services.flatMap((service) => unclassifiedFields(service.name, service.typeDefs));
   if (unclassified.length > 0) throw new CompositionError(unclassified);
   const result = composeServices(services);

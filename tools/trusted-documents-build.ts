@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Kind, parse, validate, type GraphQLSchema } from 'graphql';
 import { generatePersistedQueryManifest } from '@apollo/generate-persisted-query-manifest';
-import { OPERATIONS_DIR, type TrustedDocumentsManifest } from './trusted-documents';
+import { OPERATIONS_DIR, type TrustedDocumentsManifest } from '../lib/trusted-documents';
 
 /**
  * Build time only (`npm run documents`, and the test that the committed manifest is current): the manifest

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { AGENCIES, type Agency } from './agencies';
-import type { ServiceId } from './database-roles';
+import { AGENCIES, type Agency } from '../lib/agencies';
+import type { ServiceId } from '../lib/database-roles';
 import { startHaproxy, type RunningHaproxy, type Tier } from './haproxy';
 import { startLocalRedis, type LocalRedis } from './redis-server';
 
@@ -24,7 +24,7 @@ import { startLocalRedis, type LocalRedis } from './redis-server';
  * Every replica is a process of its own, on its own port, started as production starts it (its own role's
  * database URLs, its own key); it can be stopped (SIGTERM), killed (SIGKILL) and started again on the same port,
  * which is what the rolling-restart and failure tests do. HAProxy's configuration is generated under `dir`
- * (lib/haproxy.ts), as are each gateway replica's audit checkpoint file (one file per writer: checkpoints of one
+ * (tools/haproxy.ts), as are each gateway replica's audit checkpoint file (one file per writer: checkpoints of one
  * file only move forward, and two writers' would interleave; `npm run audit:verify -- --checkpoints <file>` takes
  * them all).
  */
@@ -167,7 +167,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     haproxy = await startHaproxy({
       topology: {
         tiers: [
-          // No retry after a request was sent: a client's mutation has no replay protection (lib/haproxy.ts).
+          // No retry after a request was sent: a client's mutation has no replay protection (tools/haproxy.ts).
           tier('gateway', ports.gateway, 'gateway', false),
           ...AGENCIES.map((a) => tier(a.id, ports.agencies[a.id], a.id, true)),
         ],

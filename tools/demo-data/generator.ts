@@ -12,7 +12,7 @@
  * byte-identical rows; a longer population with the same seed begins with the same households (only the
  * last household of the shorter one is cut to fit its exact size).
  */
-import { personalCodePrefix, type Sex } from '../personal-code';
+import { personalCodePrefix, type Sex } from '../../lib/personal-code';
 import { bloodGroup, ethnicity, religion } from './attributes';
 import { issueCards } from './cards';
 import { addYears, dayFromDate, formatDay, fullYearsBetween, yearOfDay } from './dates';

@@ -1,5 +1,5 @@
 import { Kind, type DocumentNode } from 'graphql';
-import { readClassifications } from './access/schema-classification';
+import { readClassifications } from '../lib/access/schema-classification';
 
 /**
  * Secure by default: every field a subgraph defines must carry a classification declared in that subgraph's

@@ -9,7 +9,7 @@
  */
 import type { Random, WeightedTable } from './random';
 import { weightedTable } from './random';
-import type { Sex } from '../personal-code';
+import type { Sex } from '../../lib/personal-code';
 
 /** Provinces from Thanh Hóa (038) southwards use the southern forms (Huỳnh, Võ) more often. */
 function isSouthOrCentre(provinceCode: string): boolean {

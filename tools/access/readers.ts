@@ -1,13 +1,13 @@
-import type { Classification } from './classification';
-import { CASE_PURPOSES, CITIZEN_ROOT_FIELDS, CITIZEN_SELF_SERVICE, mayAskRootField, POLICY, WRITE_PURPOSES, WRITER_ROLES, type Purpose } from './policy';
-import { ROLES, type Role } from './principal';
-import { ACCESS_POLICY, type AccessPolicy } from './policy-file';
+import type { Classification } from '../../lib/access/classification';
+import { CASE_PURPOSES, CITIZEN_ROOT_FIELDS, CITIZEN_SELF_SERVICE, mayAskRootField, POLICY, WRITE_PURPOSES, WRITER_ROLES, type Purpose } from '../../lib/access/policy';
+import { ROLES, type Role } from '../../lib/access/principal';
+import { ACCESS_POLICY, type AccessPolicy } from '../../lib/access/policy-file';
 
 /**
  * Who may read (or, for a mutation, make) a field, worked out from the access policy (policy.ts) so that
  * what the published schema tells frontend developers is what the gateway and the subgraphs enforce.
  * The API schema drops custom directives, so `npm run schema` writes this into each field's description as
- * its last line (lib/api-schema.ts), in a fixed form a program can read back (parseClassificationLine).
+ * its last line (tools/api-schema.ts), in a fixed form a program can read back (parseClassificationLine).
  */
 export interface Reader {
   role: Role;

@@ -11,7 +11,7 @@
  * household so the population has exactly the requested number of citizens); members are added in order
  * of importance and nobody is added whose parent link would point at a member that was left out.
  */
-import type { Sex } from '../personal-code';
+import type { Sex } from '../../lib/personal-code';
 import { addYears, dayFromCivil, fullYearsBetween, yearOfDay } from './dates';
 import { FOREIGN_NATIONALITIES } from './names';
 import type { Random } from './random';

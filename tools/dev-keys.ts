@@ -1,14 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
+import { DEV_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER } from '../gateway/config';
+
+export { DEV_TOKEN_AUDIENCE, DEV_TOKEN_ISSUER };
 
 /**
  * Development signing keys for bearer tokens: `npm start` makes an ES256 key pair under .data/keys (the
  * gateway reads jwks.json, the public half) and `npm run token` signs demo tokens with the private half.
  * In production the ministry's identity provider signs tokens and the gateway reads its JWKS instead.
  */
-export const DEV_TOKEN_ISSUER = 'citizen-graph-dev';
-export const DEV_TOKEN_AUDIENCE = 'citizen-graph';
 const ALGORITHM = 'ES256';
 
 const files = (dir: string) => ({ privateKey: path.join(dir, 'private.jwk.json'), jwks: path.join(dir, 'jwks.json') });

@@ -1,7 +1,7 @@
 /**
  * Seeded pseudo-random numbers for the demo population.
  *
- * Math.random is never used anywhere in lib/demo-data: the same seed must give byte-identical output on
+ * Math.random is never used anywhere in tools/demo-data: the same seed must give byte-identical output on
  * every machine and Node version, so everything here is 32-bit integer arithmetic (Math.imul, shifts) plus
  * one division by 2^32, with no transcendental functions whose last bit could differ between platforms.
  *

@@ -11,7 +11,7 @@ import {
   type ObjectTypeDefinitionNode,
   type StringValueNode,
 } from 'graphql';
-import { readClassifications, readMutationOwners } from './access/schema-classification';
+import { readClassifications, readMutationOwners } from '../lib/access/schema-classification';
 import { classificationLine, type FieldPosition } from './access/readers';
 import { compose, ROOT, type Composition } from './compose';
 

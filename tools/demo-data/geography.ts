@@ -10,7 +10,7 @@
  * made-up names built from common place-name syllables. The geography is derived from the province code
  * alone (its own seed), not from the population seed, so every population shares one map.
  */
-import { PROVINCE_CODES, PROVINCES } from '../provinces';
+import { PROVINCE_CODES, PROVINCES } from '../../lib/provinces';
 import { Random, weightedTable } from './random';
 
 export const PROVINCE_WEIGHTS = weightedTable<string>(

@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
-import { chainHash, GENESIS_HASH, RECORD_COLUMNS, rowToRecord, type AuditRecord, type RecordRow } from './chain';
-import type { Checkpoint } from './checkpoint';
+import { chainHash, GENESIS_HASH, RECORD_COLUMNS, rowToRecord, type AuditRecord, type RecordRow } from '../../lib/audit/chain';
+import type { Checkpoint } from '../../lib/audit/checkpoint';
 
 /** One thing wrong with the chain, at the record where it shows. */
 export interface ChainProblem {
@@ -197,4 +197,45 @@ export async function verifyAuditChain(pool: Pool, options: VerifyOptions = {}):
     problems.push({ seq: options.anchor.seq, kind: 'MISSING', message: `record #${options.anchor.seq}: the anchored record is not in the log` });
   }
   return { intact: problems.length === 0, records, last: previous ? { seq: previous.seq, hash: previous.hash } : null, problems };
+}
+
+/**
+ * The check audit:verify runs with --agency-databases: every change-log entry that needs a WRITE record (one
+ * with a role) older than `graceMs` has one in the audit store (change_ref "<agency>:<id>"). Reported as
+ * UNRECORDED_WRITE, naming the agency and the entry.
+ */
+export async function findUnrecordedWrites(
+  audit: Pick<Pool, 'query'>,
+  agencies: readonly { agency: string; pool: Pick<Pool, 'query'> }[],
+  options: { graceMs?: number; limit?: number } = {},
+): Promise<ChainProblem[]> {
+  const problems: ChainProblem[] = [];
+  const limit = options.limit ?? 100;
+  for (const { agency, pool } of agencies) {
+    let after = '0';
+    for (;;) {
+      const { rows } = await pool.query<{ id: string; thao_tac: string; ma_yeu_cau: string }>(
+        `SELECT id::text AS id, thao_tac, ma_yeu_cau FROM cg_nhat_ky_thay_doi
+          WHERE vai_tro IS NOT NULL AND id > $1 AND thoi_diem < now() - make_interval(secs => $2::double precision / 1000)
+          ORDER BY id LIMIT 5000`,
+        [after, options.graceMs ?? 0],
+      );
+      if (rows.length === 0) break;
+      after = rows[rows.length - 1].id;
+      const refs = rows.map((r) => `${agency}:${r.id}`);
+      const found = new Set(
+        (await audit.query<{ change_ref: string }>('SELECT change_ref FROM audit_log WHERE change_ref = ANY($1::text[])', [refs])).rows.map((r) => r.change_ref),
+      );
+      for (const row of rows) {
+        if (found.has(`${agency}:${row.id}`) || problems.length >= limit) continue;
+        problems.push({
+          seq: 0,
+          kind: 'UNRECORDED_WRITE',
+          message: `${agency} change-log entry ${row.id} (${row.thao_tac}, request ${row.ma_yeu_cau}): no WRITE record in the audit store`,
+        });
+      }
+      if (rows.length < 5000) break;
+    }
+  }
+  return problems;
 }
