@@ -1,6 +1,11 @@
 import path from 'node:path';
 
-/** The agencies Citizen Graph federates: one database and one subgraph each. Adding an agency starts here. */
+/**
+ * The agencies Citizen Graph federates: one database and one subgraph each. This list is the one place that
+ * names them: database roles, service keys, the gateway's subgraph URLs, code generation, npm start, the
+ * cluster and the tests all iterate it. `npm run agency:new` (scripts/agency-new.ts) adds an agency here
+ * (its id to the union below, its entry to AGENCIES) and to supergraph.yaml; nothing else lists them.
+ */
 export interface Agency {
   /** Subgraph name, as in supergraph.yaml and folder names. */
   id: 'residents' | 'national-id' | 'birth-registry';

@@ -30,11 +30,12 @@ export interface LoginRole {
   passwordEnv: string;
 }
 
+/** An agency's service role follows from its entry in lib/agencies.ts: cg_<database>, CG_<PREFIX>_DB_PASSWORD. */
+export const agencyRole = (a: Pick<Agency, 'database' | 'envPrefix'>): LoginRole => ({ name: `cg_${a.database}`, passwordEnv: `CG_${a.envPrefix}_DB_PASSWORD` });
+
 export const SERVICE_ROLES: Readonly<Record<ServiceId, LoginRole>> = {
   gateway: { name: 'cg_gateway', passwordEnv: 'CG_GATEWAY_DB_PASSWORD' },
-  residents: { name: 'cg_residents', passwordEnv: 'CG_RESIDENTS_DB_PASSWORD' },
-  'national-id': { name: 'cg_national_id', passwordEnv: 'CG_NATIONAL_ID_DB_PASSWORD' },
-  'birth-registry': { name: 'cg_birth_registry', passwordEnv: 'CG_BIRTH_REGISTRY_DB_PASSWORD' },
+  ...(Object.fromEntries(AGENCIES.map((a) => [a.id, agencyRole(a)])) as Record<Agency['id'], LoginRole>),
 };
 
 /** Read-only on the audit store: for `npm run audit:verify` and auditors' tooling. */
@@ -106,8 +107,8 @@ export const AUDIT_GRANTS: DatabaseGrants = {
     // The gateway also signs checkpoints of the chain head (lib/audit/checkpoint.ts): it reads the head, nothing else.
     { role: SERVICE_ROLES.gateway, ...APPEND_ONLY, tables: { audit_chain_head: ['SELECT'] } },
     { role: SERVICE_ROLES.residents, ...APPEND_ONLY, tables: { audit_log: ['SELECT'] } },
-    { role: SERVICE_ROLES['national-id'], ...APPEND_ONLY },
-    { role: SERVICE_ROLES['birth-registry'], ...APPEND_ONLY },
+    // Every other agency only appends its records.
+    ...AGENCIES.filter((a) => a.id !== 'residents').map((a) => ({ role: SERVICE_ROLES[a.id], ...APPEND_ONLY })),
     { role: AUDIT_VERIFIER_ROLE, allTables: [], tables: { audit_log: ['SELECT'], audit_chain_head: ['SELECT'] }, sequences: false, functions: [] },
   ],
   securityDefiner: ['audit_append'],
@@ -116,9 +117,7 @@ export const AUDIT_GRANTS: DatabaseGrants = {
 /** The database each service's own data lives in (the gateway has none: it only writes the audit store). */
 export const SERVICE_DATABASE: Readonly<Record<ServiceId, Agency['id'] | null>> = {
   gateway: null,
-  residents: 'residents',
-  'national-id': 'national-id',
-  'birth-registry': 'birth-registry',
+  ...(Object.fromEntries(AGENCIES.map((a) => [a.id, a.id])) as Record<Agency['id'], Agency['id']>),
 };
 
 export const ALL_DATABASE_GRANTS: readonly DatabaseGrants[] = [...AGENCIES.map((a) => agencyGrants(a.id)), AUDIT_GRANTS];

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { AGENCIES, type Agency } from './agencies';
 import { isInside, REPOSITORY_ROOT, type EnvReader } from './env';
 import type { PrivateServiceJwk, TrustedIssuer, TrustFile } from './service-auth';
 
@@ -15,18 +16,23 @@ import type { PrivateServiceJwk, TrustedIssuer, TrustFile } from './service-auth
  * default to the files under .data/service-keys, in production they are required, must be outside the
  * repository folder and must not be development keys.
  */
-export const SERVICE_ISSUERS = ['gateway', 'residents', 'national-id', 'birth-registry'] as const;
-export type ServiceIssuer = (typeof SERVICE_ISSUERS)[number];
+export type ServiceIssuer = 'gateway' | Agency['id'];
+/** The gateway and every agency of lib/agencies.ts. */
+export const SERVICE_ISSUERS: readonly ServiceIssuer[] = ['gateway', ...AGENCIES.map((a) => a.id)];
 export const DEV_KEY_PREFIX = 'dev-';
 /** Where `npm start` keeps the services' keys. */
 export const DEV_SERVICE_KEYS_DIR = path.join(REPOSITORY_ROOT, '.data/service-keys');
 
-/** What each issuer may do: the gateway anything but service-only operations; agencies only what they need. */
+/** Calls agencies make to other agencies' services: exactly these root fields (service-only mutations included). */
+const AGENCY_CALLS: Partial<Record<Agency['id'], TrustedIssuer['calls']>> = {
+  'birth-registry': { residents: ['Mutation.createCitizenAtBirth', 'Query.citizens'] },
+  'national-id': { residents: ['Query.citizens'] },
+};
+
+/** What each issuer may do: the gateway anything but service-only operations; an agency only what it needs (none unless listed above). */
 export const SERVICE_PERMISSIONS: Record<ServiceIssuer, Omit<TrustedIssuer, 'keys'>> = {
   gateway: { calls: '*', recordsAccesses: true },
-  'birth-registry': { calls: { residents: ['Mutation.createCitizenAtBirth', 'Query.citizens'] } },
-  'national-id': { calls: { residents: ['Query.citizens'] } },
-  residents: { calls: {} },
+  ...(Object.fromEntries(AGENCIES.map((a) => [a.id, { calls: AGENCY_CALLS[a.id] ?? {} }])) as Record<Agency['id'], Omit<TrustedIssuer, 'keys'>>),
 };
 
 export const serviceKeyFile = (dir: string, issuer: string) => path.join(dir, `${issuer}.private.jwk.json`);

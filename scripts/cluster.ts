@@ -17,8 +17,12 @@ import { prepareInstallation, tryItLines } from './installation';
  */
 const PORTS: ClusterPorts = {
   gateway: 4000,
-  agencies: { residents: agency('residents').defaultPort, 'national-id': agency('national-id').defaultPort, 'birth-registry': agency('birth-registry').defaultPort },
-  replicas: { gateway: [4100, 4101], residents: [4111, 4112], 'national-id': [4121, 4122], 'birth-registry': [4131, 4132] },
+  agencies: Object.fromEntries(AGENCIES.map((a) => [a.id, a.defaultPort])) as ClusterPorts['agencies'],
+  // Two replicas each: 4100-4101 for the gateway, 41<n>1-41<n>2 for the n-th agency of lib/agencies.ts.
+  replicas: {
+    gateway: [4100, 4101],
+    ...Object.fromEntries(AGENCIES.map((a, i) => [a.id, [4111 + 10 * i, 4112 + 10 * i]])),
+  } as ClusterPorts['replicas'],
   redis: 6390,
   stats: 8404,
 };

@@ -1,8 +1,19 @@
 import type { Pool } from 'pg';
 import { seedPopulation } from '../tools/demo-data/seed';
+import { seedAgencyHooks } from '../tools/demo-data/agency-seeds';
+import type { Agency } from '../lib/agencies';
 
 /** Seeds the demo population into empty databases; a database that already has citizens is left alone. */
 export async function ensureSeeded(
+  pools: { residents: Pool; nationalId: Pool; birthRegistry: Pool; byAgency: Record<Agency['id'], Pool> },
+  options: { citizens: number; seed: string; log: (line: string) => void },
+): Promise<void> {
+  await seedPopulationOnce(pools, options);
+  // Agencies added later have their own hooks, run whether or not the population was there already.
+  await seedAgencyHooks(pools.byAgency, options.log);
+}
+
+async function seedPopulationOnce(
   pools: { residents: Pool; nationalId: Pool; birthRegistry: Pool },
   options: { citizens: number; seed: string; log: (line: string) => void },
 ): Promise<void> {

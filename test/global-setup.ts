@@ -5,6 +5,7 @@ import { openPools, prepareDatabases, type AgencyDatabases } from '../tools/data
 import { seedPopulation } from '../tools/demo-data/seed';
 import { ensureDevKeys } from '../tools/dev-keys';
 import { ensureServiceKeys } from '../tools/service-keys';
+import { seedAgencyHooks } from '../tools/demo-data/agency-seeds';
 import { ensureCheckpointKey } from '../lib/audit/checkpoint';
 import { TEST_STATE_FILE, type TestState } from './support/databases';
 
@@ -25,6 +26,7 @@ export default async function globalSetup(): Promise<void> {
   const pools = openPools(databases.urls);
   try {
     await seedPopulation(pools, { citizens: TEST_CITIZENS, seed: TEST_SEED });
+    await seedAgencyHooks(pools.byAgency);
   } finally {
     await pools.end();
   }

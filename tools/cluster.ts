@@ -143,7 +143,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   };
 
   const replicas: Replica[] = [];
-  for (const service of ['residents', 'national-id', 'birth-registry', 'gateway'] as ServiceId[]) {
+  for (const service of [...AGENCIES.map((a) => a.id), 'gateway'] as ServiceId[]) {
     ports.replicas[service].forEach((port, index) => replicas.push(replica(`${service}-${index + 1}`, service, port, envOf(service, index, port), options)));
   }
   const tier = (name: string, port: number, service: ServiceId, retryEmptyResponses: boolean): Tier => ({

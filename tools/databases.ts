@@ -110,12 +110,15 @@ function startEmbeddedPostgres(options: LocalPostgresOptions): Promise<LocalPost
 
 /** One short-lived pool per agency database, for seeding and one-off queries. */
 export function openPools(urls: Record<Agency['id'], string>) {
-  const pools = {
-    residents: new Pool({ connectionString: urls.residents, max: 4 }),
-    nationalId: new Pool({ connectionString: urls['national-id'], max: 4 }),
-    birthRegistry: new Pool({ connectionString: urls['birth-registry'], max: 4 }),
-  };
+  const byAgency = Object.fromEntries(AGENCIES.map((a) => [a.id, new Pool({ connectionString: urls[a.id], max: 4 })])) as Record<Agency['id'], Pool>;
   // pool.end() resolves before its sockets are closed; stopping PostgreSQL right after must not crash the process.
-  for (const pool of Object.values(pools)) pool.on('error', () => undefined);
-  return { ...pools, end: () => Promise.all(Object.values(pools).map((pool) => pool.end())) };
+  for (const pool of Object.values(byAgency)) pool.on('error', () => undefined);
+  return {
+    // The population generator's names for the first three (lib/demo-data/seed.ts); every agency by id in byAgency.
+    residents: byAgency.residents,
+    nationalId: byAgency['national-id'],
+    birthRegistry: byAgency['birth-registry'],
+    byAgency,
+    end: () => Promise.all(Object.values(byAgency).map((pool) => pool.end())),
+  };
 }

@@ -26,3 +26,6 @@ export function createBirthRegistrySubgraph(config: BirthRegistryConfig): Promis
     background: (deps) => startBirthCompletion(deps, config.completionIntervalMs),
   });
 }
+
+/** The name every agency's server.ts exports its factory under too: test/support/federation.ts starts each agency of lib/agencies.ts by it. */
+export { createBirthRegistrySubgraph as createSubgraph };

@@ -20,3 +20,6 @@ export function createNationalIdSubgraph(config: SubgraphConfig): Promise<Agency
     subjects: { IdentityCard: (card: IdentityCardRecord) => [card.personalCode] },
   });
 }
+
+/** The name every agency's server.ts exports its factory under too: test/support/federation.ts starts each agency of lib/agencies.ts by it. */
+export { createNationalIdSubgraph as createSubgraph };

@@ -41,3 +41,6 @@ export function createResidentsSubgraph(config: SubgraphConfig): Promise<AgencyS
     release: async () => void (await auditStore?.end()),
   });
 }
+
+/** The name every agency's server.ts exports its factory under too: test/support/federation.ts starts each agency of lib/agencies.ts by it. */
+export { createResidentsSubgraph as createSubgraph };

@@ -1,12 +1,9 @@
-import { createResidentsSubgraph } from '../../subgraphs/residents/server';
-import { createNationalIdSubgraph } from '../../subgraphs/national-id/server';
-import { createBirthRegistrySubgraph } from '../../subgraphs/birth-registry/server';
-import { readConfig as residentsConfig } from '../../subgraphs/residents/config';
-import { readConfig as nationalIdConfig } from '../../subgraphs/national-id/config';
-import { readConfig as birthRegistryConfig } from '../../subgraphs/birth-registry/config';
+import type { createBirthRegistrySubgraph } from '../../subgraphs/birth-registry/server';
 import { readConfig as gatewayConfig } from '../../gateway/config';
 import { createGateway, type GatewayObservers } from '../../gateway/server';
-import { agency, type Agency } from '../../lib/agencies';
+import { agency, AGENCIES, type Agency } from '../../lib/agencies';
+import type { AgencySubgraph } from '../../lib/agency-subgraph';
+import type { Env } from '../../lib/env';
 import type { RunningSubgraph } from '../../lib/subgraph-server';
 import type { StatementCounter } from '../../lib/statement-counter';
 import fs from 'node:fs';
@@ -16,8 +13,27 @@ import { readMutationOwners } from '../../lib/access/schema-classification';
 import { SUPERGRAPH_GRAPHQL } from '../../tools/compose';
 import type { ServiceKeyFiles } from '../../tools/service-keys';
 
+type AnySubgraph = AgencySubgraph<unknown, unknown, unknown>;
+
 /**
- * The real federation for a test: the three subgraphs and the gateway, each on its own HTTP port
+ * An agency's subgraph, assembled from its own folder as its index.ts does (its config.ts reads the settings, its
+ * server.ts exports createSubgraph): every agency of lib/agencies.ts, with no list of them here.
+ */
+function createSubgraphOf(id: Agency['id'], env: Env): Promise<AnySubgraph> {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { readConfig } = require(`../../subgraphs/${id}/config`) as { readConfig(env: Env): unknown };
+  const { createSubgraph } = require(`../../subgraphs/${id}/server`) as { createSubgraph(config: unknown): Promise<AnySubgraph> };
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  return createSubgraph(readConfig(env));
+}
+
+/** Statement counts of a test's expectation: the agencies it names, and 0 for every other agency of lib/agencies.ts. */
+export function statements(counts: Partial<Record<Agency['id'], number>> = {}): Record<Agency['id'], number> {
+  return Object.fromEntries(AGENCIES.map((a) => [a.id, counts[a.id] ?? 0])) as Record<Agency['id'], number>;
+}
+
+/**
+ * The real federation for a test: every agency's subgraph (lib/agencies.ts) and the gateway, each on its own HTTP port
  * (port 0: the OS picks), over the test run's PostgreSQL, each connecting as its own database role. In-process so tests can read each agency
  * database's statement counter, but every call crosses real HTTP exactly as in production.
  */
@@ -108,20 +124,17 @@ export async function startFederation(options: FederationOptions = {}): Promise<
       ...options.subgraphEnv,
     };
   };
-  const residents = await createResidentsSubgraph(residentsConfig(env('residents')));
+  const residents = await createSubgraphOf('residents', env('residents'));
   // Residents listens first: the other subgraphs' service calls (holder checks) go to its URL.
   const residentsRunning = await residents.server.listen(0);
   const RESIDENTS_SERVICE_URL = (await options.residentsServiceThrough?.(residentsRunning.url)) ?? residentsRunning.url;
-  const subgraphs = {
-    residents,
-    'national-id': await createNationalIdSubgraph(nationalIdConfig(env('national-id', { RESIDENTS_SERVICE_URL }))),
-    'birth-registry': await createBirthRegistrySubgraph(birthRegistryConfig(env('birth-registry', { RESIDENTS_SERVICE_URL }))),
-  };
+  const subgraphs = { residents } as Record<Agency['id'], AnySubgraph>;
+  for (const a of AGENCIES) if (a.id !== 'residents') subgraphs[a.id] = await createSubgraphOf(a.id, env(a.id, { RESIDENTS_SERVICE_URL }));
   const running = {} as Record<Agency['id'], RunningSubgraph | null>;
   const counters = {} as Record<Agency['id'], StatementCounter>;
-  for (const [id, subgraph] of Object.entries(subgraphs) as [Agency['id'], (typeof subgraphs)['residents']][]) {
-    running[id] = id === 'residents' ? residentsRunning : await subgraph.server.listen(0);
-    counters[id] = subgraph.db.statements;
+  for (const a of AGENCIES) {
+    running[a.id] = a.id === 'residents' ? residentsRunning : await subgraphs[a.id].server.listen(0);
+    counters[a.id] = subgraphs[a.id].db.statements;
   }
   const subgraphUrls = Object.fromEntries(Object.entries(running).map(([id, r]) => [id, r!.url])) as Record<Agency['id'], string>;
 
@@ -138,9 +151,7 @@ export async function startFederation(options: FederationOptions = {}): Promise<
       AUTHENTICATION: String(options.security !== false),
       AUDIT_DATABASE_URL: serviceUrls.gateway.audit,
       AUDIT_RECORDING,
-      SUBGRAPH_RESIDENTS_URL: await routed('residents'),
-      SUBGRAPH_NATIONAL_ID_URL: await routed('national-id'),
-      SUBGRAPH_BIRTH_REGISTRY_URL: await routed('birth-registry'),
+      ...Object.fromEntries(await Promise.all(AGENCIES.map(async (a) => [`SUBGRAPH_${a.envPrefix}_URL`, await routed(a.id)]))),
       // Ample on a busy machine (CI beside a bench): a slow answer must not turn into AGENCY_UNAVAILABLE. Tests of
       // the timeout itself set their own.
       SUBGRAPH_TIMEOUT_MS: '30000',
@@ -158,7 +169,7 @@ export async function startFederation(options: FederationOptions = {}): Promise<
     gatewayUrl: gatewayRunning.url,
     gatewayBase: gatewayRunning.url.replace(/\/graphql$/, ''),
     subgraphUrls,
-    birthRegistry: subgraphs['birth-registry'],
+    birthRegistry: subgraphs['birth-registry'] as unknown as TestFederation['birthRegistry'],
     async query(query, variables, headers) {
       const response = await fetch(gatewayRunning.url, {
         method: 'POST',

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { testDatabases } from './databases';
 import type { TestFederation } from './federation';
-import { agency, type Agency } from '../../lib/agencies';
+import { agency, AGENCIES, type Agency } from '../../lib/agencies';
 
 /**
  * The gateway or a subgraph as a process of its own (as production runs it), for tests that must signal or
@@ -24,6 +24,8 @@ export interface ServiceProcess {
  */
 export interface ProcessOptions {
   fromBuild?: string;
+  /** The sources of another checkout (a copy of the repository a test changed), run through tsx from there. */
+  fromCheckout?: string;
 }
 
 const root = path.resolve(__dirname, '../..');
@@ -38,8 +40,10 @@ process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
-function startServiceProcess(script: string, env: Record<string, string>, { fromBuild }: ProcessOptions = {}): Promise<ServiceProcess> {
-  const [args, cwd] = fromBuild ? [[path.join(fromBuild, 'dist', script.replace(/\.ts$/, '.js'))], fromBuild] : [['--import', 'tsx', path.join(root, script)], undefined];
+function startServiceProcess(script: string, env: Record<string, string>, { fromBuild, fromCheckout }: ProcessOptions = {}): Promise<ServiceProcess> {
+  const [args, cwd] = fromBuild
+    ? [[path.join(fromBuild, 'dist', script.replace(/\.ts$/, '.js'))], fromBuild]
+    : [['--import', 'tsx', path.join(fromCheckout ?? root, script)], fromCheckout];
   const child = spawn(process.execPath, args, {
     cwd,
     // Metrics on a free port of their own: the development ports (9400-9403) may be npm start's.
@@ -79,9 +83,7 @@ export function startGatewayProcess(
     AUDIT_DATABASE_URL: serviceUrls.gateway.audit,
     AUDIT_CHECKPOINT_KEY_FILE: checkpointKeyFile,
     AUDIT_CHECKPOINT_FILE: checkpointFile,
-    SUBGRAPH_RESIDENTS_URL: federation.subgraphUrls.residents,
-    SUBGRAPH_NATIONAL_ID_URL: federation.subgraphUrls['national-id'],
-    SUBGRAPH_BIRTH_REGISTRY_URL: federation.subgraphUrls['birth-registry'],
+    ...Object.fromEntries(AGENCIES.filter((a) => federation.subgraphUrls[a.id]).map((a) => [`SUBGRAPH_${a.envPrefix}_URL`, federation.subgraphUrls[a.id]])),
     SUBGRAPH_TIMEOUT_MS: '30000', // as test/support/federation.ts
     ...env,
   }, options);
