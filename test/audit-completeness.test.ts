@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { AGENCIES } from '../lib/agencies';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -133,7 +134,7 @@ describe('a mixed workload, then the audit store', () => {
       );
       for (const code of codesIn(request.data)) {
         const naming = rows.filter((r) => r.persons.includes(code));
-        const complete = naming.some((r) => ['residents', 'national-id', 'birth-registry'].includes(r.agency) && r.classes.length > 0 && r.purpose === request.purpose);
+        const complete = naming.some((r) => AGENCIES.some((a) => a.id === r.agency) && r.classes.length > 0 && r.purpose === request.purpose);
         if (!complete) missing.push(`${request.requestId}: ${code}`);
       }
     }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Pool } from 'pg';
 import { AGENCIES, agency } from '../lib/agencies';
 import { SUPERGRAPH_GRAPHQL } from '../tools/compose';
-import { startCluster, type Cluster, type Replica } from '../tools/cluster';
+import { startCluster, type Cluster, type ClusterPorts, type Replica } from '../tools/cluster';
 import type { ServiceId } from '../lib/database-roles';
 import { testDatabases } from './support/databases';
 import { eventually } from './support/eventually';
@@ -144,8 +144,8 @@ beforeAll(async () => {
   cluster = await startCluster({
     ports: {
       gateway: take(),
-      agencies: { residents: take(), 'national-id': take(), 'birth-registry': take() },
-      replicas: { gateway: [take(), take()], residents: [take(), take()], 'national-id': [take(), take()], 'birth-registry': [take(), take()] },
+      agencies: Object.fromEntries(AGENCIES.map((a) => [a.id, take()])) as ClusterPorts['agencies'],
+      replicas: { gateway: [take(), take()], ...Object.fromEntries(AGENCIES.map((a) => [a.id, [take(), take()]])) } as ClusterPorts['replicas'],
       redis: take(),
       stats: take(),
     },

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { AGENCIES } from '../lib/agencies';
 import os from 'node:os';
 import path from 'node:path';
 import { composeSupergraph, CompositionError, readSupergraphConfig, SUPERGRAPH_GRAPHQL, type SubgraphEntry } from '../tools/compose';
@@ -8,8 +9,8 @@ describe('the supergraph', () => {
     expect(fs.readFileSync(SUPERGRAPH_GRAPHQL, 'utf8')).toBe(composeSupergraph());
   });
 
-  it('lists the three agencies with the routing URLs of supergraph.yaml', () => {
-    expect(readSupergraphConfig().map((s) => s.name)).toEqual(['residents', 'national-id', 'birth-registry']);
+  it('lists every agency of lib/agencies.ts, in its order, with the routing URLs of supergraph.yaml', () => {
+    expect(readSupergraphConfig().map((s) => s.name)).toEqual(AGENCIES.map((a) => a.id));
     expect(fs.readFileSync(SUPERGRAPH_GRAPHQL, 'utf8')).toMatch(/join__graph\(name: "national-id", url: "http:\/\/127\.0\.0\.1:4002\/graphql"\)/);
   });
 

@@ -4,7 +4,7 @@ import { readConfig } from '../gateway/config';
 import express from 'express';
 import type { AddressInfo } from 'node:net';
 import { CORS_ALLOWED_HEADERS, CORS_MAX_AGE_S, corsHandlers } from '../gateway/cors';
-import { startFederation, type TestFederation } from './support/federation';
+import { startFederation, type TestFederation, statements } from './support/federation';
 import { bearer, mintToken, PERSONAS } from './support/tokens';
 import { productionGateway } from './support/service-credentials';
 import { testDatabases } from './support/databases';
@@ -16,7 +16,7 @@ import { BROWSER_TEST_TIMEOUT_MS, chromiumExecutable, launchBrowser, newContext,
  * real browser; a page on any other origin cannot, and the gateway never runs its operation. CSRF prevention
  * still refuses what a page could send without a preflight.
  */
-const NOTHING = { residents: 0, 'national-id': 0, 'birth-registry': 0 };
+const NOTHING = statements();
 const ELSEWHERE = 'https://app.example.gov.vn';
 const NAME_QUERY = `query Name($c: PersonalCode!) { citizen(personalCode: $c) { fullName } }`;
 

@@ -8,7 +8,7 @@ import type { GatewayContext } from '../gateway/data-source';
 import { composeApiSchema } from '../tools/compose';
 import { OPERATIONS_MANIFEST, readManifest, sha256Hex, TRUSTED_DOCUMENTS_DIR } from '../lib/trusted-documents';
 import type { Principal } from '../lib/access/principal';
-import { startFederation, type TestFederation } from './support/federation';
+import { startFederation, type TestFederation, statements } from './support/federation';
 import { bearer, PERSONAS } from './support/tokens';
 import { productionGateway } from './support/service-credentials';
 import { citizenWithEverything, openFixtures } from './support/fixtures';
@@ -18,7 +18,7 @@ import { CITIZEN_LIST, UNIFIED_CITIZEN } from './support/queries';
  * The gateway's own defences, through the real gateway over HTTP: each test tries to break a rule and
  * is refused with a precise error and a stable code, before any agency database is touched.
  */
-const NOTHING = { residents: 0, 'national-id': 0, 'birth-registry': 0 };
+const NOTHING = statements();
 const manifest = readManifest(OPERATIONS_MANIFEST);
 const idOf = (name: string) => manifest.operations.find((o) => o.name === name)!.id;
 

@@ -1,4 +1,5 @@
 import { disableVendorTelemetry } from '../gateway/config';
+import { AGENCIES } from '../lib/agencies';
 import { bearer, PERSONAS } from './support/tokens';
 import { startFederation, type TestFederation } from './support/federation';
 
@@ -42,7 +43,7 @@ describe('health', () => {
     const body = (await dependencies.json()) as any;
     expect(body.status).toBe('ok');
     expect(body.sharedStore).toBe('none');
-    expect(body.subgraphs.map((s: { subgraph: string }) => s.subgraph).sort()).toEqual(['birth-registry', 'national-id', 'residents']);
+    expect(body.subgraphs.map((s: { subgraph: string }) => s.subgraph).sort()).toEqual(AGENCIES.map((a) => a.id).sort());
   });
 
   it('serves live and ready on every subgraph too, /health being ready under its old name', async () => {

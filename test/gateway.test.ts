@@ -1,4 +1,4 @@
-import { startFederation, type TestFederation } from './support/federation';
+import { startFederation, type TestFederation, statements } from './support/federation';
 import { citizenWithEverything, householdOfSize, one, openFixtures, type Fixtures } from './support/fixtures';
 import { bearer, PERSONAS } from './support/tokens';
 import { BY_IDENTITY_CARD, CITIZEN_LIST, HOUSEHOLD, UNIFIED_CITIZEN } from './support/queries';
@@ -72,7 +72,7 @@ describe('the unified view of one citizen', () => {
   it('costs exactly one SQL statement per agency database', async () => {
     const code = await citizenWithEverything(f);
     const counts = await federation.countStatements(() => federation.query(UNIFIED_CITIZEN, { code }));
-    expect(counts).toEqual({ residents: 1, 'national-id': 1, 'birth-registry': 1 });
+    expect(counts).toEqual(statements({ residents: 1, 'national-id': 1, 'birth-registry': 1 }));
   });
 
   it('returns null, not an error, for a well-formed code that no citizen has', async () => {
@@ -128,7 +128,7 @@ describe('lists cost the same number of statements whatever their size', () => {
     });
     expect(response.errors).toBeUndefined();
     expect(response.data.citizens.map((c: any) => c.personalCode)).toEqual(codes);
-    expect(counts).toEqual({ residents: 1, 'national-id': 1, 'birth-registry': 1 });
+    expect(counts).toEqual(statements({ residents: 1, 'national-id': 1, 'birth-registry': 1 }));
   });
 
   it('a household of many members costs what a household of two costs', async () => {
@@ -145,7 +145,7 @@ describe('lists cost the same number of statements whatever their size', () => {
     expect(largeResponse.errors).toBeUndefined();
     expect(largeResponse.data.household.members).toHaveLength(large.members);
     expect(largeCounts).toEqual(smallCounts);
-    expect(largeCounts).toEqual({ residents: 1, 'national-id': 1, 'birth-registry': 1 });
+    expect(largeCounts).toEqual(statements({ residents: 1, 'national-id': 1, 'birth-registry': 1 }));
   });
 
   it('asking for relatives by name costs one more residents statement, however many relatives', async () => {
@@ -160,7 +160,7 @@ describe('lists cost the same number of statements whatever their size', () => {
     expect(response.errors).toBeUndefined();
     expect(response.data.citizen.parents).toHaveLength(2);
     expect(response.data.citizen.parents.every((p: any) => typeof p.fullName === 'string')).toBe(true);
-    expect(counts).toEqual({ residents: 2, 'national-id': 1, 'birth-registry': 1 });
+    expect(counts).toEqual(statements({ residents: 2, 'national-id': 1, 'birth-registry': 1 }));
   });
 });
 
@@ -273,7 +273,7 @@ describe('population statistics', () => {
     const counts = await federation.countStatements(async () => {
       response = await federation.query(`{ citizenStatistics(groupBy: [SEX]) { total groups { provinceCode sex birthDecade count } } }`, {}, analyst);
     });
-    expect(counts).toEqual({ residents: 1, 'national-id': 0, 'birth-registry': 0 });
+    expect(counts).toEqual(statements({ residents: 1 }));
     const groups = response.data.citizenStatistics.groups;
     expect(groups.map((g: any) => g.sex)).toEqual(['MALE', 'FEMALE']);
     expect(groups.every((g: any) => g.provinceCode === null && g.birthDecade === null)).toBe(true);

@@ -1,4 +1,4 @@
-import { startFederation, type TestFederation } from './support/federation';
+import { startFederation, type TestFederation, statements } from './support/federation';
 import { citizenWithEverything, one, openFixtures, type Fixtures } from './support/fixtures';
 import { bearer, PERSONAS } from './support/tokens';
 import { startTcpProxy, throughProxy, type TcpProxy } from './support/tcp-proxy';
@@ -24,7 +24,7 @@ let code: string;
 let deceased: string;
 
 const RESPONSE_JSON = 'application/graphql-response+json';
-const NOTHING = { residents: 0, 'national-id': 0, 'birth-registry': 0 };
+const NOTHING = statements();
 const INTERNALS = /SELECT|INSERT|prisma|stacktrace|\bat \/|https?:\/\/|127\.0\.0\.1|serviceName|ECONN|terminat/i;
 let callers = 0;
 /** A token of its own for each request (the rate limit counts per caller). */

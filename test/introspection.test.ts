@@ -1,6 +1,6 @@
 import { buildClientSchema, getIntrospectionQuery, type IntrospectionQuery } from 'graphql';
 import { Pool } from 'pg';
-import { startFederation, type TestFederation } from './support/federation';
+import { startFederation, type TestFederation, statements } from './support/federation';
 import { bearer, PERSONAS } from './support/tokens';
 import { productionGateway } from './support/service-credentials';
 import { testDatabases } from './support/databases';
@@ -12,7 +12,7 @@ import { citizenWithEverything, openFixtures } from './support/fixtures';
  * only callers who may send free-form documents. Never without a token. Data fields asked beside it are checked
  * by the access policy as always, however the document hides them (aliases, fragments).
  */
-const NOTHING = { residents: 0, 'national-id': 0, 'birth-registry': 0 };
+const NOTHING = statements();
 // What GraphiQL sends to fill its Docs panel and autocomplete (graphql-js builds GraphiQL's query the same way).
 const FULL_INTROSPECTION = getIntrospectionQuery({ descriptions: true, inputValueDeprecation: true, specifiedByUrl: true, directiveIsRepeatable: true });
 

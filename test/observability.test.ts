@@ -32,12 +32,10 @@ beforeAll(async () => {
   // Ample for a busy machine, as the gateway's (test/support/service-process.ts): a slow first answer must not
   // leave a birth pending.
   const env = { ...quiet, RESIDENTS_SERVICE_URL: residents.url, SERVICE_TIMEOUT_MS: '30000' };
-  const [nationalId, birthRegistry] = await Promise.all([
-    startSubgraphProcess('national-id', env),
-    startSubgraphProcess('birth-registry', env),
-  ]);
-  subgraphs = { residents, 'national-id': nationalId, 'birth-registry': birthRegistry };
-  gateway = await startGatewayProcess({ subgraphUrls: { residents: residents.url, 'national-id': nationalId.url, 'birth-registry': birthRegistry.url } });
+  const others = AGENCIES.filter((a) => a.id !== 'residents');
+  const started = await Promise.all(others.map((a) => startSubgraphProcess(a.id, env)));
+  subgraphs = { residents, ...Object.fromEntries(others.map((a, i) => [a.id, started[i]])) } as Record<Agency['id'], ServiceProcess>;
+  gateway = await startGatewayProcess({ subgraphUrls: Object.fromEntries(AGENCIES.map((a) => [a.id, subgraphs[a.id].url])) as Record<Agency['id'], string> });
   audit = new Pool({ connectionString: testDatabases().auditUrl, max: 2 });
   citizen = (await shownCitizen()).code;
   // Four processes started through tsx, one after another where they depend on each other: slow on a busy machine.

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
-import { AGENCIES, AUDIT_STORE, agency } from '../lib/agencies';
+import { AGENCIES, AUDIT_STORE, agency, type Agency } from '../lib/agencies';
 import { OPERATIONS_MANIFEST, readManifest } from '../lib/trusted-documents';
 import { testDatabases } from './support/databases';
 import { citizenWithEverything, one, openFixtures } from './support/fixtures';
@@ -199,11 +199,10 @@ describe('the subgraphs and the gateway, from the build, in production', () => {
     // Residents first: the other two call it (RESIDENTS_SERVICE_URL, required in production; residents never calls itself).
     const residents = await startSubgraphProcess('residents', subgraphEnv('residents', 'http://127.0.0.1:1/graphql'), FROM_BUILD);
     started.push(residents);
-    const [nationalId, birthRegistry] = await Promise.all(
-      (['national-id', 'birth-registry'] as const).map((id) => startSubgraphProcess(id, subgraphEnv(id, residents.url), FROM_BUILD)),
-    );
-    started.push(nationalId, birthRegistry);
-    const subgraphUrls = { residents: residents.url, 'national-id': nationalId.url, 'birth-registry': birthRegistry.url };
+    const others = AGENCIES.filter((a) => a.id !== 'residents');
+    const processes = await Promise.all(others.map((a) => startSubgraphProcess(a.id, subgraphEnv(a.id, residents.url), FROM_BUILD)));
+    started.push(...processes);
+    const subgraphUrls = { residents: residents.url, ...Object.fromEntries(others.map((a, i) => [a.id, processes[i].url])) } as Record<Agency['id'], string>;
     gateway = await startGatewayProcess({ subgraphUrls }, { ...production.env, ...GATEWAY_TEST_SETTINGS }, FROM_BUILD);
     started.push(gateway);
   }, 120_000);

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { testDatabases } from './databases';
 import type { TestFederation } from './federation';
-import { agency, AGENCIES, type Agency } from '../../lib/agencies';
+import { AGENCIES, findAgency, type Agency } from '../../lib/agencies';
 
 /**
  * The gateway or a subgraph as a process of its own (as production runs it), for tests that must signal or
@@ -89,18 +89,22 @@ export function startGatewayProcess(
   }, options);
 }
 
-/** One agency's subgraph, sealed, on its own role and the run's keys, on a port the OS picks. */
+/**
+ * One agency's subgraph, sealed, on its own role and the run's keys, on a port the OS picks. An agency this checkout
+ * does not know (one a test added to a copy: fromCheckout) gets only the settings `env` gives it.
+ */
 export function startSubgraphProcess(id: Agency['id'], env: Record<string, string> = {}, options: ProcessOptions = {}): Promise<ServiceProcess> {
   const { serviceUrls, serviceKeys } = testDatabases();
-  const prefix = agency(id).envPrefix;
-  return startServiceProcess(`subgraphs/${id}/index.ts`, {
-    [`${prefix}_DATABASE_URL`]: serviceUrls[id].database!,
-    [`${prefix}_PORT`]: '0',
-    [`${prefix}_SERVICE_KEY_FILE`]: serviceKeys.keyFiles[id],
-    AUDIT_DATABASE_URL: serviceUrls[id].audit,
-    SERVICE_TRUST_FILE: serviceKeys.trustFile,
-    ...env,
-  }, options);
+  const known = findAgency(id);
+  const own: Record<string, string> = known
+    ? {
+        [`${known.envPrefix}_DATABASE_URL`]: serviceUrls[id].database!,
+        [`${known.envPrefix}_PORT`]: '0',
+        [`${known.envPrefix}_SERVICE_KEY_FILE`]: serviceKeys.keyFiles[id],
+        AUDIT_DATABASE_URL: serviceUrls[id].audit,
+      }
+    : {};
+  return startServiceProcess(`subgraphs/${id}/index.ts`, { ...own, SERVICE_TRUST_FILE: serviceKeys.trustFile, ...env }, options);
 }
 
 /** Resolves with how the process ended: its exit code, or the signal that ended it. */
