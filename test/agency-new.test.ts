@@ -8,6 +8,7 @@ import { Client, Pool } from 'pg';
 import { migrate } from '../lib/migrate';
 import type { Agency } from '../lib/agencies';
 import { startFederation, type TestFederation } from './support/federation';
+import { planAgency } from '../scripts/agency-new';
 import { exited, startGatewayProcess, startSubgraphProcess, type ServiceProcess } from './support/service-process';
 import { testDatabases } from './support/databases';
 import { bearer, PERSONAS } from './support/tokens';
@@ -76,6 +77,28 @@ describe('npm run agency:new refuses', () => {
     expect(result.stderr).toMatch(message);
     expect(result.stderr).toContain('Nothing was changed.');
     expect(snapshot()).toEqual(before);
+  });
+});
+
+describe('npm run agency:new with the DDL of an existing database', () => {
+  const ddl = 'CREATE TABLE thua_dat (\n  id BIGSERIAL PRIMARY KEY,\n  so_dinh_danh_chu CHAR(12) NOT NULL\n);\nCREATE TABLE IF NOT EXISTS "giay_chung_nhan" (id BIGINT PRIMARY KEY);\n';
+  const files = planAgency({ id: 'land-registry', title: 'Land Registry', ddl }, ROOT, new Date('2027-01-02T03:04:05Z'));
+
+  it('makes the DDL the first migration, verbatim, and the change-log tables the second', () => {
+    expect(files.get('prisma/land-registry/migrations/20270102030405_init/migration.sql')).toBe(ddl);
+    expect(files.get('prisma/land-registry/migrations/20270102030406_change_log/migration.sql')).toMatch(/CREATE TABLE cg_nhat_ky_thay_doi[\s\S]*CREATE TABLE cg_nhat_ky_da_chuyen/);
+  });
+
+  it('lists the tables to map, and serves no placeholder', () => {
+    expect(files.get('prisma/land-registry/schema.prisma')).toContain('Tables of the DDL: thua_dat, giay_chung_nhan.');
+    expect(files.get('prisma/land-registry/schema.prisma')).not.toContain('ho_so');
+    expect(files.get('subgraphs/land-registry/schema.graphql')).toMatch(/type Citizen @key\(fields: "personalCode"\) @classified\(as: "BASIC_IDENTITY"\) \{[^}]*personalCode: PersonalCode!\n\}/);
+  });
+
+  it('adds the agency to lib/agencies.ts on the next free ports, and to supergraph.yaml', () => {
+    expect(files.get('lib/agencies.ts')).toMatch(/id: 'residents' \| 'national-id' \| 'birth-registry'.* \| 'land-registry';/);
+    expect(files.get('lib/agencies.ts')).toMatch(/id: 'land-registry',[\s\S]*database: 'land_registry',\n {4}envPrefix: 'LAND_REGISTRY',\n {4}defaultPort: \d+,/);
+    expect(files.get('supergraph.yaml')).toMatch(/\n {2}land-registry:\n {4}routing_url: http:\/\/127\.0\.0\.1:\d+\/graphql\n {4}schema:\n {6}file: \.\/subgraphs\/land-registry\/schema\.graphql\n$/);
   });
 });
 
