@@ -135,8 +135,7 @@ export async function seed({ pool, residents }: AgencySeedContext): Promise<numb
 
 export function subgraphSchema(n: AgencyNames, o: TemplateOptions, shared: SharedSchemaText): string {
   const citizenFields = o.placeholder
-    ? `
-  """
+    ? `  """
   The ${n.title}'s records of this citizen, oldest first: empty when none; null when the agency cannot answer
   (AGENCY_UNAVAILABLE).
   """
@@ -166,7 +165,8 @@ type ${entry(n)} @classified(as: "BASIC_IDENTITY") {
 ${shared.citizenDescription.trimEnd()}
 type Citizen @key(fields: "personalCode") @classified(as: "BASIC_IDENTITY") {
 ${shared.personalCodeDescription.trimEnd()}
-  personalCode: PersonalCode!${citizenFields}}
+  personalCode: PersonalCode!
+${citizenFields}}
 ${types}`;
 }
 
