@@ -100,10 +100,10 @@ provider = "postgresql"
 
 export function seedHook(n: AgencyNames, o: TemplateOptions): string {
   if (!o.placeholder) {
-    return `import type { AgencySeedContext } from '../../lib/demo-data/agency-seeds';
+    return `import type { AgencySeedContext } from '../../tools/demo-data/agency-seeds';
 
 /**
- * Demo data of the ${n.title} (lib/demo-data/agency-seeds.ts runs it after the population is seeded, on every
+ * Demo data of the ${n.title} (tools/demo-data/agency-seeds.ts runs it after the population is seeded, on every
  * npm start and test run): write rows for some of the residents' citizens when the agency's tables are empty.
  */
 export async function seed(_context: AgencySeedContext): Promise<number> {
@@ -111,10 +111,10 @@ export async function seed(_context: AgencySeedContext): Promise<number> {
 }
 `;
   }
-  return `import type { AgencySeedContext } from '../../lib/demo-data/agency-seeds';
+  return `import type { AgencySeedContext } from '../../tools/demo-data/agency-seeds';
 
 /**
- * Demo data of the ${n.title} (lib/demo-data/agency-seeds.ts runs it after the population is seeded, on every
+ * Demo data of the ${n.title} (tools/demo-data/agency-seeds.ts runs it after the population is seeded, on every
  * npm start and test run): one record for every tenth citizen, when the agency's table is empty.
  */
 export async function seed({ pool, residents }: AgencySeedContext): Promise<number> {

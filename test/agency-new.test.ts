@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Pool } from 'pg';
-import { migrate } from '../lib/migrate';
+import { migrate } from '../tools/migrate';
 import type { Agency } from '../lib/agencies';
 import { startFederation, type TestFederation } from './support/federation';
 import { planAgency } from '../scripts/agency-new';

@@ -114,7 +114,7 @@ export function openPools(urls: Record<Agency['id'], string>) {
   // pool.end() resolves before its sockets are closed; stopping PostgreSQL right after must not crash the process.
   for (const pool of Object.values(byAgency)) pool.on('error', () => undefined);
   return {
-    // The population generator's names for the first three (lib/demo-data/seed.ts); every agency by id in byAgency.
+    // The population generator's names for the first three (tools/demo-data/seed.ts); every agency by id in byAgency.
     residents: byAgency.residents,
     nationalId: byAgency['national-id'],
     birthRegistry: byAgency['birth-registry'],
