@@ -3,7 +3,7 @@ import type { Prisma } from '../../prisma/residents/generated/client';
 import { notBefore, notInFuture, requiredText } from '../../lib/graphql/arguments';
 import { conflict, inputError, notFound } from '../../lib/graphql/errors';
 import { formatDate as day } from '../../lib/graphql/scalars';
-import { beginWrite, RetryWrite, type LogChange, type Write } from '../../lib/write-transaction';
+import { beginWrite, RetryWrite, type LogChange } from '../../lib/write-transaction';
 import { lockCitizen, type LockedCitizen } from './citizen-lock';
 import { RELATIONSHIP } from './codes';
 import type { Context } from './context';
@@ -76,17 +76,27 @@ async function reloaded(ctx: Context, number: string): Promise<HouseholdWithMemb
   return (await ctx.loaders.household.load(number))!;
 }
 
+/** What a change of an existing household's members names besides the household: a relationship other than head, from a day. */
+interface MemberChange {
+  relationship: [HouseholdRelationship, argument: string, why: 'HEAD_ONE_PER_HOUSEHOLD' | 'HEAD_NO_LONGER_HEAD'];
+  date: [Date, argument: string];
+}
+
 /**
- * A write about an existing household (joining it, changing its head): the write kit's transaction with the
- * household row locked first, then the household as committed, which the mutation returns.
+ * A change of an existing household's members (joining it, changing its head), in the order every write
+ * keeps: the actor, the arguments, then the write kit's transaction with the household row locked first; the
+ * household as committed is what the mutation returns.
  */
 async function changeHousehold(
   ctx: Context,
-  write: Write<Tx>,
-  number: string,
-  work: (tx: Tx, household: LockedHousehold, logChange: LogChange) => Promise<void>,
+  householdNumber: string,
+  change: MemberChange,
+  work: (tx: Tx, household: LockedHousehold, checked: { relationship: string; date: Date }, logChange: LogChange) => Promise<void>,
 ): Promise<HouseholdWithMembers> {
-  await write.transaction(async (tx, logChange) => work(tx, await lockHousehold(tx, number, 'householdNumber'), logChange));
+  const write = beginWrite(ctx, 'residents');
+  const number = requiredText(householdNumber, 'householdNumber', HOUSEHOLD_NUMBER_LENGTH);
+  const checked = { relationship: notHead(...change.relationship), date: notInFuture(...change.date) };
+  await write.transaction(async (tx, logChange) => work(tx, await lockHousehold(tx, number, 'householdNumber'), checked, logChange));
   return reloaded(ctx, number);
 }
 
@@ -125,11 +135,9 @@ export async function createHousehold(args: MutationCreateHouseholdArgs, ctx: Co
 }
 
 export async function joinHousehold(args: MutationJoinHouseholdArgs, ctx: Context): Promise<HouseholdWithMembers> {
-  const write = beginWrite(ctx, 'residents');
-  const number = requiredText(args.householdNumber, 'householdNumber', HOUSEHOLD_NUMBER_LENGTH);
-  const relationship = notHead(args.relationshipToHead, 'relationshipToHead', 'HEAD_ONE_PER_HOUSEHOLD');
-  const from = notInFuture(args.from, 'from');
-  return changeHousehold(ctx, write, number, async (tx, household, logChange) => {
+  const change: MemberChange = { relationship: [args.relationshipToHead, 'relationshipToHead', 'HEAD_ONE_PER_HOUSEHOLD'], date: [args.from, 'from'] };
+  return changeHousehold(ctx, args.householdNumber, change, async (tx, household, { relationship, date: from }, logChange) => {
+    const { number } = household;
     const citizen = await lockCitizen(tx, args.personalCode, 'personalCode');
     const members = await tx.householdMember.count({ where: { householdNumber: number, to: null } });
     if (members === 0) {
@@ -196,11 +204,9 @@ export async function leaveHousehold(args: MutationLeaveHouseholdArgs, ctx: Cont
  * Both memberships are closed on `on` and reopened, so the history shows who was head when.
  */
 export async function changeHouseholdHead(args: MutationChangeHouseholdHeadArgs, ctx: Context): Promise<HouseholdWithMembers> {
-  const write = beginWrite(ctx, 'residents');
-  const number = requiredText(args.householdNumber, 'householdNumber', HOUSEHOLD_NUMBER_LENGTH);
-  const previousRelationship = notHead(args.previousHeadRelationship, 'previousHeadRelationship', 'HEAD_NO_LONGER_HEAD');
-  const on = notInFuture(args.on, 'on');
-  return changeHousehold(ctx, write, number, async (tx, household, logChange) => {
+  const change: MemberChange = { relationship: [args.previousHeadRelationship, 'previousHeadRelationship', 'HEAD_NO_LONGER_HEAD'], date: [args.on, 'on'] };
+  return changeHousehold(ctx, args.householdNumber, change, async (tx, household, { relationship: previousRelationship, date: on }, logChange) => {
+    const { number } = household;
     const newHeadCode = args.newHeadPersonalCode;
     if (newHeadCode === household.headCode) {
       throw conflict('ALREADY_HEAD', { code: newHeadCode, number }, { argument: 'newHeadPersonalCode' });
