@@ -5,7 +5,7 @@
  * the_can_cuoc.id and dang_ky_khai_sinh.id are explicit because id_the_thay_the points at card ids and
  * because numbering them ourselves keeps the output deterministic (see seed.ts for the sequences).
  */
-import type { StoredCode } from '../code-table';
+import type { StoredCode } from '../../lib/code-table';
 import type { MARITAL_STATUS, RELATIONSHIP, RESIDENCE_KIND, RESIDENCE_STATUS, SEX } from '../../subgraphs/residents/codes';
 import type { CARD_KIND, CARD_STATUS } from '../../subgraphs/national-id/codes';
 
