@@ -1,7 +1,27 @@
 import { agency, type Agency } from './agencies';
+import { requireActor, type Caller } from './caller';
+import { recordChange, type ChangeEntry, type RawExecutor } from './change-log';
 import { conflict, DomainError, unavailable } from './graphql/errors';
 
 /**
+ * The write kit every agency's writes use (residents, national-id, birth registry, and any agency added
+ * after them): beginWrite below is the whole of its API for an agency. In order:
+ *
+ *   const write = beginWrite(ctx, 'national-id');   // the actor first: UNAUTHENTICATED without one
+ *   ...check the input...                           // nothing read or written yet
+ *   const card = await write.transaction(async (tx, logChange) => {
+ *     ...lock, read, decide, write with tx...
+ *     await logChange({ action: 'ISSUE_CARD', table: 'the_can_cuoc', key, personalCode, details });
+ *     return created;
+ *   });                                             // committed; the request's loaders forgot what they held
+ *
+ * What it does for every write: one transaction with the bounds below; the retries below (serialization
+ * failures, deadlocks, RetryWrite, unique violations), a unique violation that persists becoming CONFLICT
+ * (CONCURRENT_CHANGE); a busy database becoming AGENCY_UNAVAILABLE (AGENCY_BUSY); the change-log entry
+ * (lib/change-log.ts) written in the same transaction as the actor; the request's loaders cleared once the
+ * transaction is over, so what the mutation returns, and anything read later in the request, is what was
+ * committed.
+ *
  * The interactive transaction every agency's writes run in (residents, national-id, birth registry), with
  * bounds that fit the time a request has, and what the client gets when a busy database cannot take the
  * write in time: a refusal it can act on, never an internal error.
@@ -17,9 +37,11 @@ import { conflict, DomainError, unavailable } from './graphql/errors';
  *     writes are safe to repeat (idempotency keys, or a state check under the lock), so a retry finds it.
  *
  * Retried here, as a whole (safe because PostgreSQL rolled the attempt back and the work reads its state
- * afresh inside the transaction): serialization failures and deadlocks, and RetryWrite (the work saw that
- * what it read before locking changed). Not retried: a transaction that could not start or finish in time
- * (retrying would only add to the queue that made it late); the client retries.
+ * afresh inside the transaction): serialization failures and deadlocks, RetryWrite (the work saw that
+ * what it read before locking changed), and unique violations (a unique index refused what the locks should
+ * have prevented: run again, the work now sees the row that won and gives its own precise refusal, such as
+ * CARD_ALREADY_VALID). Not retried: a transaction that could not start or finish in time (retrying would
+ * only add to the queue that made it late); the client retries.
  */
 export interface WriteLimits {
   /** Longest wait for a connection and BEGIN (Prisma's maxWait). */
@@ -40,8 +62,8 @@ export interface Transactional<Tx> {
 /**
  * Runs `work` in one transaction of `db`, within its write limits, retrying where that is safe. A write the
  * database could not take in time becomes AGENCY_UNAVAILABLE (reason AGENCY_BUSY); one that lost to
- * concurrent changes every time, CONFLICT (CONCURRENT_CHANGE). Unique violations are the caller's to
- * explain (they mean different things to different writes); everything else is thrown as it is.
+ * concurrent changes (or to a unique index) every time, CONFLICT (CONCURRENT_CHANGE); everything else is
+ * thrown as it is. beginWrite's transaction is this plus the actor, the change log and the loaders.
  */
 export async function writeTransaction<Tx, T>(
   db: { prisma: Transactional<Tx>; writeLimits: WriteLimits },
@@ -53,7 +75,7 @@ export async function writeTransaction<Tx, T>(
       return await db.prisma.$transaction(work, db.writeLimits);
     } catch (error) {
       if (hasCode(error, TOO_SLOW)) throw unavailable('AGENCY_BUSY', { agency: agencyId }, { agency: agency(agencyId).title });
-      const again = error instanceof RetryWrite || hasCode(error, LOST_TO_CONCURRENCY);
+      const again = error instanceof RetryWrite || hasCode(error, LOST_TO_CONCURRENCY) || hasCode(error, UNIQUE);
       if (!again) throw error;
       if (attempt >= ATTEMPTS) throw conflict('CONCURRENT_CHANGE', {});
     }
@@ -92,7 +114,50 @@ function hasCode(error: unknown, codes: ReadonlySet<string>): boolean {
 }
 
 /** A unique index refusing what the locks should have prevented (P2002 from Prisma, 23505 from PostgreSQL). */
-export function isUniqueViolation(error: unknown): boolean {
-  return hasCode(error, UNIQUE);
-}
 const UNIQUE = new Set(['P2002', '23505']);
+
+/** Who writes: the request's caller with its actor checked (the principal's subject; a service's on whose behalf). */
+export type Actor = Caller & { actor: string };
+
+/** Writes one change-log entry in the write's transaction, as its actor. */
+export type LogChange = (entry: ChangeEntry) => Promise<void>;
+
+/** What a write needs of its request: an agency subgraph's context has all of it. */
+export interface WriteScope<Tx> {
+  db: { prisma: Transactional<Tx>; writeLimits: WriteLimits };
+  caller: Caller;
+  /** The request's loaders, each cleared after the transaction; background work, which has none, leaves it out. */
+  loaders?: object;
+}
+
+export interface Write<Tx> {
+  /** Who writes (checked when the write began). */
+  readonly by: Actor;
+  /** `work` in one transaction (writeTransaction), with the change log bound to it; then the loaders forget. */
+  transaction<T>(work: (tx: Tx, logChange: LogChange) => Promise<T>): Promise<T>;
+}
+
+/**
+ * Begins a write of `agencyId` for the request in `scope`: requires the actor before anything else is read or
+ * written (UNAUTHENTICATED, ACTOR_REQUIRED or ACTOR_INVALID, without one).
+ */
+export function beginWrite<Tx extends RawExecutor>(scope: WriteScope<Tx>, agencyId: Agency['id']): Write<Tx> {
+  const by: Actor = { ...scope.caller, actor: requireActor(scope.caller) };
+  return {
+    by,
+    async transaction(work) {
+      try {
+        return await writeTransaction(scope.db, agencyId, (tx) => work(tx, (entry) => recordChange(tx, by, entry)));
+      } finally {
+        forget(scope.loaders);
+      }
+    },
+  };
+}
+
+/** Clears every DataLoader of a request's loaders (a cleared loader reads afresh; nothing else changes). */
+function forget(loaders: object | undefined): void {
+  for (const loader of Object.values(loaders ?? {})) {
+    if (typeof (loader as { clearAll?: unknown }).clearAll === 'function') (loader as { clearAll(): void }).clearAll();
+  }
+}

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Pool } from 'pg';
 import { compactVerify, createLocalJWKSet, CompactSign, exportJWK, generateKeyPair, importJWK, type JSONWebKeySet, type JWK, type KeyLike } from 'jose';
 import { REPOSITORY_ROOT } from '../env';
+import { serialRun } from './serial-run';
 
 /**
  * Signed checkpoints of the audit chain head, kept where a superuser of the audit database cannot rewrite
@@ -123,7 +124,6 @@ export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
   const { pool, signer, file } = options;
   fs.mkdirSync(path.dirname(file), { recursive: true });
   let last = lastLine(file);
-  let timer: NodeJS.Timeout | null = null;
 
   const once = async (): Promise<CheckpointLine | null> => {
     const head = await readHead(pool);
@@ -142,27 +142,12 @@ export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
     return line;
   };
   // One at a time, in order: a call made while one runs waits for it and then looks at the head again.
-  let queue: Promise<unknown> = Promise.resolve();
-  const checkpoint = () => {
-    const next = queue.then(once);
-    queue = next.catch(() => null);
-    return next;
-  };
-  return {
-    checkpoint,
-    start() {
-      if (timer) return;
-      timer = setInterval(() => {
-        checkpoint().catch((error) => options.log?.('could not write an audit checkpoint', error));
-      }, options.intervalMs);
-      timer.unref();
-    },
-    async stop() {
-      if (timer) clearInterval(timer);
-      timer = null;
-      await checkpoint().catch((error) => options.log?.('could not write the last audit checkpoint', error));
-    },
-  };
+  const runs = serialRun(once, {
+    intervalMs: options.intervalMs,
+    log: options.log,
+    failure: { timed: 'could not write an audit checkpoint', last: 'could not write the last audit checkpoint' },
+  });
+  return { checkpoint: runs.run, start: runs.start, stop: runs.stop };
 }
 
 /** Something wrong with the checkpoint file itself. */

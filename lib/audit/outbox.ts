@@ -2,6 +2,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import type { Pool } from 'pg';
 import type { AuditEntry, AuditSink } from '../access/audit-entry';
 import { isRole } from '../access/principal';
+import { serialRun } from './serial-run';
 
 /**
  * Writes are recorded by the agency that commits them, through an outbox: the agency's change log
@@ -98,7 +99,6 @@ const UNSHIPPED = `
 export function createOutboxShipper(options: OutboxShipperOptions): OutboxShipper {
   const { agency, pool, sink } = options;
   const batch = options.batch ?? 500;
-  let timer: NodeJS.Timeout | null = null;
 
   const once = async (): Promise<number> => {
     let shipped = 0;
@@ -122,27 +122,12 @@ export function createOutboxShipper(options: OutboxShipperOptions): OutboxShippe
   };
   // One run at a time, in order: a flush during a run waits for it, then looks again (it may have missed
   // the entry whose commit triggered the flush).
-  let queue: Promise<unknown> = Promise.resolve();
-  const flush = () => {
-    const next = queue.then(once);
-    queue = next.catch(() => null);
-    return next;
-  };
-  return {
-    flush,
-    start() {
-      if (timer || options.intervalMs <= 0) return;
-      timer = setInterval(() => {
-        flush().catch((error) => options.log?.('could not ship change-log entries to the audit store', error));
-      }, options.intervalMs);
-      timer.unref();
-    },
-    async stop() {
-      if (timer) clearInterval(timer);
-      timer = null;
-      await flush().catch((error) => options.log?.('could not ship the last change-log entries to the audit store', error));
-    },
-  };
+  const runs = serialRun(once, {
+    intervalMs: options.intervalMs,
+    log: options.log,
+    failure: { timed: 'could not ship change-log entries to the audit store', last: 'could not ship the last change-log entries to the audit store' },
+  });
+  return { flush: runs.run, start: runs.start, stop: runs.stop };
 }
 
 /**

@@ -6,6 +6,7 @@ import { findAgency } from '../agencies';
 import { currentLanguage } from '../i18n/language';
 import { message } from '../i18n/messages';
 import { noteErrorCode } from '../request-scope';
+import { UnknownStoredCode } from '../code-table';
 
 /**
  * What a client may see of an error. Deliberate errors (bad input, not allowed, agency unavailable, and
@@ -74,7 +75,10 @@ function forClient(formatted: GraphQLFormattedError, error: unknown, log: ErrorL
       extensions: { code: ErrorCode.AGENCY_UNAVAILABLE, reason: 'AGENCY_DATABASE_UNAVAILABLE', agency: agencyTitle(options.agency) },
     };
   }
-  log('internal error', unwrapResolverError(error));
+  const fault = causes(error).find((cause): cause is UnknownStoredCode => cause instanceof UnknownStoredCode);
+  // A stored code its table does not know (lib/code-table.ts): the column's data to fix, not the request's fault.
+  if (fault) log(`data fault: ${fault.column} holds a code its table does not know`, fault);
+  else log('internal error', unwrapResolverError(error));
   return {
     message: message('INTERNAL_SERVER_ERROR'),
     locations: formatted.locations,

@@ -3,10 +3,11 @@ import { completeBirth, RECORDED } from './birth-writes';
 import { inScope } from '../../lib/request-scope';
 import { traceFrom } from '../../lib/trace-context';
 import type { Logger } from '../../lib/log';
+import { REQUEST_STATUS } from './codes';
 
 /**
  * Registrations recorded while the Resident Information Center could not be reached wait for their
- * child's personal code (cg_yeu_cau_khai_sinh, state CHO_CAP_SO). This finishes them, oldest first,
+ * child's personal code (cg_yeu_cau_khai_sinh, state AWAITING_CODE). This finishes them, oldest first,
  * one at a time so a residents service that just came back is not flooded; completeBirth is safe to run
  * again and alongside a client's retry (see birth-writes.ts). Each completion goes under the request id of the
  * client request that registered the birth, so the audit records of the code it asks residents for (and the
@@ -14,7 +15,7 @@ import type { Logger } from '../../lib/log';
  */
 export async function completePendingBirths(ctx: Pick<Context, 'db' | 'services' | 'log'>, limit = 100): Promise<{ completed: number; waiting: number }> {
   const pending = await ctx.db.prisma.birthRequest.findMany({
-    where: { status: 'CHO_CAP_SO' },
+    where: { status: REQUEST_STATUS.encode('AWAITING_CODE') },
     orderBy: { createdAt: 'asc' },
     take: limit,
     include: RECORDED,
@@ -23,7 +24,7 @@ export async function completePendingBirths(ctx: Pick<Context, 'db' | 'services'
   for (const request of pending) {
     const caller = { actor: request.actor, requestId: request.requestId, service: null, principal: null, credentialed: true, recordedByGateway: false, permissions: null };
     const result = await inScope({ requestId: request.requestId, trace: traceFrom(undefined) }, () => completeBirth(request, caller, ctx));
-    if (result.status === 'HOAN_TAT') completed += 1;
+    if (REQUEST_STATUS.decode(result.status) === 'COMPLETED') completed += 1;
     else break; // residents still unreachable: try again next round
   }
   return { completed, waiting: pending.length - completed };

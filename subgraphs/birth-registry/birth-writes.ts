@@ -1,16 +1,15 @@
 import crypto from 'node:crypto';
 import type { Prisma } from '../../prisma/birth-registry/generated/client';
-import { requireActor, type Caller } from '../../lib/caller';
+import type { Caller } from '../../lib/caller';
 import type { Principal } from '../../lib/access/principal';
 import { lockName } from '../../lib/advisory-lock';
-import { recordChange } from '../../lib/change-log';
-import { encode, SEX_CODES } from '../../lib/code-table';
 import { conflict, inputError, notFound, unavailable } from '../../lib/graphql/errors';
 import { countryCodeArgument, notInFuture, provinceCodeArgument, requiredText, today } from '../../lib/graphql/arguments';
 import { formatDate } from '../../lib/graphql/scalars';
 import type { ResidentSummary } from '../../lib/residents-service';
 import { AgencyUnreachableError } from '../../lib/service-client';
-import { isBusyRefusal, writeTransaction } from '../../lib/write-transaction';
+import { beginWrite, isBusyRefusal, type LogChange } from '../../lib/write-transaction';
+import { CHILD_SEX, REQUEST_STATUS } from './codes';
 import type { Context } from './context';
 import type { RegisterBirthInput, ParentInput } from './generated/graphql';
 import type { BirthOutcome, BirthRecord } from './models';
@@ -162,8 +161,10 @@ async function possibleDuplicate(tx: Prisma.TransactionClient, data: BirthReques
 export type Recorded = Prisma.BirthRequestGetPayload<{ include: { registration: true; possibleDuplicate: true } }>;
 export const RECORDED = { registration: true, possibleDuplicate: true } as const;
 
+const AWAITING_CODE = REQUEST_STATUS.encode('AWAITING_CODE');
+
 export async function registerBirth(input: RegisterBirthInput, ctx: Context): Promise<BirthOutcome> {
-  const actor = requireActor(ctx.caller);
+  const write = beginWrite(ctx, 'birth-registry');
   const key = idempotencyKeyArgument(input.idempotencyKey);
   const data = validateBirthInput(input);
   const fingerprint = fingerprintOf(data);
@@ -174,22 +175,23 @@ export async function registerBirth(input: RegisterBirthInput, ctx: Context): Pr
 
   // Fills in the names of parents given by code; the fingerprint stays that of the client's request.
   await checkParents(data, ctx);
-  const recorded = await writeTransaction(ctx.db, 'birth-registry', async (tx: Prisma.TransactionClient): Promise<Recorded> => {
+  const recorded = await write.transaction(async (tx, logChange): Promise<Recorded> => {
     await lockName(tx, `birth-request:${key}`);
     const raced = await tx.birthRequest.findUnique({ where: { idempotencyKey: key }, include: RECORDED });
     if (raced) return raced;
     // Two registrations of one child at the same moment queue here; the second sees the first.
     await lockName(tx, `birth-child:${data.childDateOfBirth}:${data.childName.toLowerCase()}`);
     const duplicate = await possibleDuplicate(tx, data);
-    const base = { idempotencyKey: key, fingerprint, request: data as unknown as Prisma.InputJsonValue, actor, requestId: ctx.caller.requestId };
+    const base = { idempotencyKey: key, fingerprint, request: data as unknown as Prisma.InputJsonValue, actor: write.by.actor, requestId: ctx.caller.requestId };
     if (duplicate) {
-      await recordChange(tx, { ...ctx.caller, actor }, {
+      await logChange({
         action: 'HOLD_BIRTH_FOR_REVIEW',
         table: 'cg_yeu_cau_khai_sinh',
         key,
         details: { possibleDuplicateOf: duplicate.registrationNumber, childName: data.childName, childDateOfBirth: data.childDateOfBirth },
       });
-      return tx.birthRequest.create({ data: { ...base, status: 'CHO_XEM_XET', possibleDuplicateId: duplicate.id }, include: RECORDED });
+      const status = REQUEST_STATUS.encode('HELD_FOR_REVIEW');
+      return tx.birthRequest.create({ data: { ...base, status, possibleDuplicateId: duplicate.id }, include: RECORDED });
     }
     const registeredOn = today();
     const registration = await tx.birthRegistration.create({
@@ -200,7 +202,7 @@ export async function registerBirth(input: RegisterBirthInput, ctx: Context): Pr
         registrationProvince: data.registrationProvince,
         placeOfBirth: data.placeOfBirth,
         childName: data.childName,
-        childSex: encode(SEX_CODES, data.childSex),
+        childSex: CHILD_SEX.encode(data.childSex),
         childDateOfBirth: new Date(`${data.childDateOfBirth}T00:00:00Z`),
         childCode: null,
         fatherCode: data.father?.personalCode ?? null,
@@ -211,13 +213,13 @@ export async function registerBirth(input: RegisterBirthInput, ctx: Context): Pr
         motherNationality: data.mother?.nationality ?? null,
       },
     });
-    await recordChange(tx, { ...ctx.caller, actor }, {
+    await logChange({
       action: 'REGISTER_BIRTH',
       table: 'dang_ky_khai_sinh',
       key: registration.registrationNumber,
       details: { idempotencyKey: key },
     });
-    return tx.birthRequest.create({ data: { ...base, status: 'CHO_CAP_SO', registrationId: registration.id }, include: RECORDED });
+    return tx.birthRequest.create({ data: { ...base, status: AWAITING_CODE, registrationId: registration.id }, include: RECORDED });
   });
   // Recorded now, or by a concurrent request with the same key: either way the same answer as a retry.
   return answerRetry(recorded, fingerprint, ctx);
@@ -227,13 +229,14 @@ async function answerRetry(known: Recorded, fingerprint: string, ctx: Context): 
   if (known.fingerprint !== fingerprint) {
     throw conflict('IDEMPOTENCY_KEY_REUSED', {}, { argument: 'input.idempotencyKey' });
   }
-  return outcomeOf(known.status === 'CHO_CAP_SO' ? await completeBirth(known, ctx.caller, ctx) : known);
+  return outcomeOf(known.status === AWAITING_CODE ? await completeBirth(known, ctx.caller, ctx) : known);
 }
 
 function outcomeOf(recorded: Recorded): BirthOutcome {
-  if (recorded.status === 'CHO_XEM_XET') return { status: 'HELD_FOR_REVIEW', registration: null, possibleDuplicateOf: recorded.possibleDuplicate };
+  const status = REQUEST_STATUS.decode(recorded.status);
+  if (status === 'HELD_FOR_REVIEW') return { status, registration: null, possibleDuplicateOf: recorded.possibleDuplicate };
   return {
-    status: recorded.status === 'HOAN_TAT' ? 'REGISTERED' : 'PENDING_PERSONAL_CODE',
+    status: status === 'COMPLETED' ? 'REGISTERED' : 'PENDING_PERSONAL_CODE',
     registration: recorded.registration,
     possibleDuplicateOf: null,
   };
@@ -277,7 +280,8 @@ export async function completeBirth(recorded: Recorded, caller: Caller, ctx: Pic
     return recorded;
   }
   try {
-    return await writeTransaction(ctx.db, 'birth-registry', (tx: Prisma.TransactionClient) => assignCode(tx, recorded, code, onBehalf));
+    // Written as the registrar who registered the birth (onBehalf); background work has no loaders to clear.
+    return await beginWrite({ db: ctx.db, caller: onBehalf }, 'birth-registry').transaction((tx, logChange) => assignCode(tx, logChange, recorded, code));
   } catch (error) {
     // Residents has issued the code; writing it here waits for a quieter moment (a retry, the background completion).
     if (!isBusyRefusal(error)) throw error;
@@ -287,15 +291,15 @@ export async function completeBirth(recorded: Recorded, caller: Caller, ctx: Pic
 }
 
 /** Step 4: the code onto the registration, once; the request then stands HOAN_TAT. */
-async function assignCode(tx: Prisma.TransactionClient, recorded: Recorded, code: string, onBehalf: Caller): Promise<Recorded> {
+async function assignCode(tx: Prisma.TransactionClient, logChange: LogChange, recorded: Recorded, code: string): Promise<Recorded> {
   const registration = recorded.registration!;
   const assigned = await tx.birthRegistration.updateMany({ where: { id: registration.id, childCode: null }, data: { childCode: code } });
   if (assigned.count === 1) {
     await tx.birthRequest.update({
       where: { idempotencyKey: recorded.idempotencyKey },
-      data: { status: 'HOAN_TAT', attempts: { increment: 1 }, lastError: null, updatedAt: new Date() },
+      data: { status: REQUEST_STATUS.encode('COMPLETED'), attempts: { increment: 1 }, lastError: null, updatedAt: new Date() },
     });
-    await recordChange(tx, { ...onBehalf, actor: recorded.actor }, {
+    await logChange({
       action: 'ASSIGN_PERSONAL_CODE',
       table: 'dang_ky_khai_sinh',
       key: registration.registrationNumber,

@@ -1,5 +1,4 @@
 import { DateScalar, PersonalCodeScalar } from '../../lib/graphql/scalars';
-import { decode, SEX_CODES as SEX } from '../../lib/code-table';
 import { provinceName } from '../../lib/provinces';
 import type { Resolvers } from './generated/graphql';
 import type { BirthRecord, CitizenReference } from './models';
@@ -7,6 +6,7 @@ import type { Context } from './context';
 import { codesOf } from '../../lib/citizen-reference';
 import { loadUnderCodes } from '../../lib/loaders';
 import { registerBirth } from './birth-writes';
+import { CHILD_SEX } from './codes';
 
 
 const reference = (personalCode: string | null): CitizenReference | null => (personalCode ? { personalCode } : null);
@@ -55,7 +55,7 @@ export const resolvers: Resolvers = {
     __resolveReference: (ref, ctx) => ctx.loaders.byNumber.load(ref.registrationNumber),
     registrationProvinceCode: (birth) => birth.registrationProvince,
     registrationProvinceName: (birth) => provinceName(birth.registrationProvince),
-    childSex: (birth) => decode(SEX, birth.childSex, 'dang_ky_khai_sinh.gioi_tinh_tre'),
+    childSex: (birth) => CHILD_SEX.decode(birth.childSex),
     child: (birth) => reference(birth.childCode),
     father: (birth) =>
       birth.fatherCode || birth.fatherName ? { personalCode: birth.fatherCode, name: birth.fatherName, nationality: birth.fatherNationality } : null,

@@ -1,13 +1,11 @@
-import { Prisma } from '../../prisma/national-id/generated/client';
-import { requireActor } from '../../lib/caller';
+import type { Prisma } from '../../prisma/national-id/generated/client';
 import { lockName } from '../../lib/advisory-lock';
-import { recordChange } from '../../lib/change-log';
 import { conflict, inputError, notFound, unavailable, type DomainError } from '../../lib/graphql/errors';
 import { notBefore, notInFuture, requiredText } from '../../lib/graphql/arguments';
 import { formatDate } from '../../lib/graphql/scalars';
 import type { ResidentSummary } from '../../lib/residents-service';
 import { AgencyUnreachableError } from '../../lib/service-client';
-import { writeTransaction } from '../../lib/write-transaction';
+import { beginWrite, type Write } from '../../lib/write-transaction';
 import type {
   IdentityCardKind,
   IdentityCardResolvers,
@@ -18,6 +16,7 @@ import type {
   ReportIdentityCardLostInput,
   RevokeIdentityCardInput,
 } from './generated/graphql';
+import { CARD_KIND, CARD_STATUS } from './codes';
 import type { Context } from './context';
 import type { IdentityCardRecord } from './models';
 import { cardExpiry } from './card-expiry';
@@ -37,15 +36,17 @@ type Tx = Prisma.TransactionClient;
 export type StatusOf = (card: IdentityCardRecord) => IdentityCardStatus;
 
 const TABLE = 'the_can_cuoc';
-const VALID = 'CON_HIEU_LUC';
+const VALID = CARD_STATUS.encode('VALID');
+/** The kind of card issued today: only chip cards (CCCD gắn chip) since 2021. */
+const ISSUED_KIND = CARD_KIND.encode('CHIP_ID');
 /** The noi_cap column's length (the_can_cuoc.noi_cap VARCHAR(255)). */
 const AUTHORITY_MAX = 255;
 /** Free-text reasons are kept in the change log (JSONB); bounded all the same. */
 const REASON_MAX = 500;
 
-/** The kinds of card issued today: only chip cards (CCCD gắn chip) since 2021. */
-function issuedKind(kind: IdentityCardKind | null | undefined): 'CCCD_CHIP' {
-  if (kind == null || kind === 'CHIP_ID') return 'CCCD_CHIP';
+/** A new card's kind: the one issued today, asked for or not. */
+function issuedKind(kind: IdentityCardKind | null | undefined): typeof ISSUED_KIND {
+  if (kind == null || kind === 'CHIP_ID') return ISSUED_KIND;
   throw inputError(kind === 'LEGACY_ID' ? 'CARD_KIND_LEGACY' : 'CARD_KIND_NO_CHIP', {}, { argument: 'input.kind', reason: 'CARD_KIND_NOT_ISSUED' });
 }
 
@@ -104,17 +105,13 @@ async function confirmHolder(ctx: Context, personalCode: string, options: { livi
  * same person queue here, and each one (READ COMMITTED, a fresh snapshot per statement) reads the cards as
  * the previous one committed them. Writes about different people do not wait for each other (a hash
  * collision only makes two people share a queue). The unique partial index on valid cards per code
- * (migration 20261127200000_card_writes) is the database's last guard if anything gets past this.
+ * (migration 20261127200000_card_writes) is the database's last guard if anything gets past this: the
+ * write kit then runs the write again, which sees the other writer's card and refuses (CARD_ALREADY_VALID).
  */
 async function lockHolderCards(tx: Tx, holder: Holder): Promise<IdentityCardRecord[]> {
   await lockName(tx, holder.personalCode);
   const codes = [...new Set([holder.personalCode, ...holder.personalCodes])];
   return tx.identityCard.findMany({ where: { personalCode: { in: codes } }, orderBy: [{ issuedOn: 'desc' }, { id: 'desc' }] });
-}
-
-/** Writes run as the actor, with the request id the gateway sent. */
-function actingCaller(ctx: Context) {
-  return { ...ctx.caller, actor: requireActor(ctx.caller) };
 }
 
 /** The valid card, or the refusal a write that needs one gets. */
@@ -130,16 +127,6 @@ function afterPreviousCards(issuedOn: Date, cards: IdentityCardRecord[]): void {
   if (latest) notBefore(issuedOn, latest.issuedOn, 'input.issuedOn', 'ISSUED_BEFORE_PREVIOUS_CARD', 'PREVIOUS_CARD_ISSUE', { number: latest.number });
 }
 
-/** The index guard fired: another writer made a valid card first. */
-function uniqueValidCard<T>(personalCode: string) {
-  return (error: unknown): T => {
-    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
-      throw conflict('CARD_ALREADY_VALID', { code: personalCode }, { argument: 'input.personalCode' });
-    }
-    throw error;
-  };
-}
-
 interface NewCard {
   holder: Holder;
   personalCode: string;
@@ -149,7 +136,7 @@ interface NewCard {
 }
 
 /** Checks of a new card's input that need no database: kind, date, authority. */
-function newCardInput(input: IssueIdentityCardInput | ReplaceIdentityCardInput): { kind: 'CCCD_CHIP'; issuedOn: Date; issuingAuthority: string } {
+function newCardInput(input: IssueIdentityCardInput | ReplaceIdentityCardInput): { kind: typeof ISSUED_KIND; issuedOn: Date; issuingAuthority: string } {
   return {
     kind: issuedKind(input.kind),
     issuedOn: notInFuture(input.issuedOn, 'input.issuedOn'),
@@ -162,7 +149,7 @@ async function createCard(tx: Tx, card: NewCard, now: Date): Promise<IdentityCar
     data: {
       // A chip card's number is the holder's personal code.
       number: card.personalCode,
-      kind: 'CCCD_CHIP',
+      kind: ISSUED_KIND,
       personalCode: card.personalCode,
       issuedOn: card.issuedOn,
       expiresOn: cardExpiry(card.dateOfBirth, card.issuedOn),
@@ -191,19 +178,46 @@ async function confirmNewCard(ctx: Context, input: IssueIdentityCardInput | Repl
 
 /**
  * The card a write returns, knowing its holder as the card fields expect it (the codes they held, their
- * death); nothing this request loaded before the write is reused after it.
+ * death); nothing this request loaded before the write is reused after it (the write kit cleared the loaders).
  */
-function written(ctx: Context, holder: Holder, card: IdentityCardRecord): IdentityCardRecord {
-  for (const code of new Set([holder.personalCode, ...holder.personalCodes])) ctx.loaders.cardsOfCitizen.clear(code);
+function written(holder: Holder, card: IdentityCardRecord): IdentityCardRecord {
   return { ...card, holder: { personalCode: holder.personalCode, personalCodes: holder.personalCodes, dateOfDeath: holder.dateOfDeath } };
+}
+
+/**
+ * A write about the holder's valid card that only changes its status (reported lost, revoked): the card
+ * leaves the valid state and the change log says from what to what, and why.
+ */
+async function endValidCard(
+  ctx: Context,
+  write: Write<Tx>,
+  holder: Holder,
+  statusOf: StatusOf,
+  change: { to: 'LOST' | 'REVOKED'; action: string; details: Record<string, unknown>; check?: (card: IdentityCardRecord) => void },
+): Promise<IdentityCardRecord> {
+  const ended = await write.transaction(async (tx, logChange) => {
+    const old = validCard(await lockHolderCards(tx, holder), statusOf, holder.personalCode);
+    change.check?.(old);
+    const to = CARD_STATUS.encode(change.to);
+    const updated = await tx.identityCard.update({ where: { id: old.id }, data: { status: to, updatedAt: new Date() } });
+    await logChange({
+      action: change.action,
+      table: TABLE,
+      key: String(old.id),
+      personalCode: holder.personalCode,
+      details: { number: old.number, kind: old.kind, from: old.status, to, ...change.details },
+    });
+    return updated;
+  });
+  return written(holder, ended);
 }
 
 export function cardMutations(statusOf: StatusOf): MutationResolvers {
   return {
     issueIdentityCard: async (_root, { input }, ctx) => {
-      const caller = actingCaller(ctx);
+      const write = beginWrite(ctx, 'national-id');
       const card = await confirmNewCard(ctx, input);
-      const issued = await writeTransaction(ctx.db, 'national-id', async (tx: Tx) => {
+      const issued = await write.transaction(async (tx, logChange) => {
         const cards = await lockHolderCards(tx, card.holder);
         const valid = cards.find((c) => statusOf(c) === 'VALID');
         if (valid) {
@@ -216,51 +230,47 @@ export function cardMutations(statusOf: StatusOf): MutationResolvers {
         afterPreviousCards(card.issuedOn, cards);
         const now = new Date();
         // A card still recorded as valid whose expiry date has passed shows EXPIRED: record it so.
+        const expiredStatus = CARD_STATUS.encode('EXPIRED');
         for (const expired of cards.filter((c) => c.status === VALID)) {
-          await tx.identityCard.update({ where: { id: expired.id }, data: { status: 'HET_HAN', updatedAt: now } });
-          await recordChange(tx, caller, {
+          await tx.identityCard.update({ where: { id: expired.id }, data: { status: expiredStatus, updatedAt: now } });
+          await logChange({
             action: 'EXPIRE_CARD',
             table: TABLE,
             key: String(expired.id),
             personalCode: card.personalCode,
-            details: { number: expired.number, from: expired.status, to: 'HET_HAN', expiresOn: expired.expiresOn && formatDate(expired.expiresOn) },
+            details: { number: expired.number, from: expired.status, to: expiredStatus, expiresOn: expired.expiresOn && formatDate(expired.expiresOn) },
           });
         }
         const created = await createCard(tx, card, now);
-        await recordChange(tx, caller, {
-          action: 'ISSUE_CARD',
-          table: TABLE,
-          key: String(created.id),
-          personalCode: card.personalCode,
-          details: cardDetails(created),
-        });
+        await logChange({ action: 'ISSUE_CARD', table: TABLE, key: String(created.id), personalCode: card.personalCode, details: cardDetails(created) });
         return created;
-      }).catch(uniqueValidCard<IdentityCardRecord>(card.personalCode));
-      return written(ctx, card.holder, issued);
+      });
+      return written(card.holder, issued);
     },
 
     replaceIdentityCard: async (_root, { input }, ctx) => {
-      const caller = actingCaller(ctx);
+      const write = beginWrite(ctx, 'national-id');
       const reason = input.reason == null ? null : requiredText(input.reason, 'input.reason', REASON_MAX);
       const card = await confirmNewCard(ctx, input);
-      const issued = await writeTransaction(ctx.db, 'national-id', async (tx: Tx) => {
+      const issued = await write.transaction(async (tx, logChange) => {
         const cards = await lockHolderCards(tx, card.holder);
         const old = validCard(cards, statusOf, card.personalCode);
         afterPreviousCards(card.issuedOn, cards);
         const now = new Date();
         // The old card leaves the valid state before the new one enters it (the unique index on valid
         // cards holds at every statement), then points at its successor, all in this transaction.
-        await tx.identityCard.update({ where: { id: old.id }, data: { status: 'DA_THAY_THE', updatedAt: now } });
+        const replaced = CARD_STATUS.encode('REPLACED');
+        await tx.identityCard.update({ where: { id: old.id }, data: { status: replaced, updatedAt: now } });
         const created = await createCard(tx, card, now);
         await tx.identityCard.update({ where: { id: old.id }, data: { replacedById: created.id } });
-        await recordChange(tx, caller, {
+        await logChange({
           action: 'REPLACE_CARD',
           table: TABLE,
           key: String(old.id),
           personalCode: card.personalCode,
-          details: { number: old.number, kind: old.kind, from: old.status, to: 'DA_THAY_THE', replacedBy: String(created.id), reason },
+          details: { number: old.number, kind: old.kind, from: old.status, to: replaced, replacedBy: String(created.id), reason },
         });
-        await recordChange(tx, caller, {
+        await logChange({
           action: 'ISSUE_CARD',
           table: TABLE,
           key: String(created.id),
@@ -268,48 +278,30 @@ export function cardMutations(statusOf: StatusOf): MutationResolvers {
           details: { ...cardDetails(created), replaces: String(old.id) },
         });
         return created;
-      }).catch(uniqueValidCard<IdentityCardRecord>(card.personalCode));
-      return written(ctx, card.holder, issued);
+      });
+      return written(card.holder, issued);
     },
 
     reportIdentityCardLost: async (_root, { input }: { input: ReportIdentityCardLostInput }, ctx) => {
-      const caller = actingCaller(ctx);
+      const write = beginWrite(ctx, 'national-id');
       const lostOn = input.lostOn == null ? null : notInFuture(input.lostOn, 'input.lostOn');
       const holder = await confirmHolder(ctx, input.personalCode, { living: false });
-      const lost = await writeTransaction(ctx.db, 'national-id', async (tx: Tx) => {
-        const old = validCard(await lockHolderCards(tx, holder), statusOf, input.personalCode);
-        if (lostOn) notBefore(lostOn, old.issuedOn, 'input.lostOn', 'LOST_BEFORE_ISSUE', 'CARD_ISSUE');
-        const updated = await tx.identityCard.update({ where: { id: old.id }, data: { status: 'MAT', updatedAt: new Date() } });
-        await recordChange(tx, caller, {
-          action: 'REPORT_CARD_LOST',
-          table: TABLE,
-          key: String(old.id),
-          personalCode: input.personalCode,
-          details: { number: old.number, kind: old.kind, from: old.status, to: 'MAT', lostOn: lostOn && formatDate(lostOn) },
-        });
-        return updated;
+      return endValidCard(ctx, write, holder, statusOf, {
+        to: 'LOST',
+        action: 'REPORT_CARD_LOST',
+        details: { lostOn: lostOn && formatDate(lostOn) },
+        check: (old) => {
+          if (lostOn) notBefore(lostOn, old.issuedOn, 'input.lostOn', 'LOST_BEFORE_ISSUE', 'CARD_ISSUE');
+        },
       });
-      return written(ctx, holder, lost);
     },
 
     revokeIdentityCard: async (_root, { input }: { input: RevokeIdentityCardInput }, ctx) => {
-      const caller = actingCaller(ctx);
+      const write = beginWrite(ctx, 'national-id');
       const reason = requiredText(input.reason, 'input.reason', REASON_MAX);
       // A deceased holder's card is exactly one to revoke: only existence and the code in force are checked.
       const holder = await confirmHolder(ctx, input.personalCode, { living: false });
-      const revoked = await writeTransaction(ctx.db, 'national-id', async (tx: Tx) => {
-        const old = validCard(await lockHolderCards(tx, holder), statusOf, input.personalCode);
-        const updated = await tx.identityCard.update({ where: { id: old.id }, data: { status: 'THU_HOI', updatedAt: new Date() } });
-        await recordChange(tx, caller, {
-          action: 'REVOKE_CARD',
-          table: TABLE,
-          key: String(old.id),
-          personalCode: input.personalCode,
-          details: { number: old.number, kind: old.kind, from: old.status, to: 'THU_HOI', reason },
-        });
-        return updated;
-      });
-      return written(ctx, holder, revoked);
+      return endValidCard(ctx, write, holder, statusOf, { to: 'REVOKED', action: 'REVOKE_CARD', details: { reason } });
     },
   };
 }

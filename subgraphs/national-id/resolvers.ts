@@ -1,7 +1,7 @@
 import { DateScalar, PersonalCodeScalar, validatePersonalCode } from '../../lib/graphql/scalars';
 import { inputError } from '../../lib/graphql/errors';
 import type { IdentityCardStatus, Resolvers } from './generated/graphql';
-import { CARD_KIND, CARD_STATUS, decode } from './codes';
+import { CARD_KIND, CARD_STATUS } from './codes';
 import type { CitizenReference, IdentityCardRecord } from './models';
 import type { Context } from './context';
 import { codesOf } from '../../lib/citizen-reference';
@@ -9,13 +9,14 @@ import { loadUnderCodes } from '../../lib/loaders';
 import { cardMutations, cardWriteFields } from './card-writes';
 
 const LEGACY_ID = /^\d{9}$/;
+const LEGACY_CARD = CARD_KIND.encode('LEGACY_ID');
 
 /**
  * A card recorded as valid whose expiry date has passed is expired, and one whose holder has died is no
  * longer valid, whatever the record still says.
  */
 function effectiveStatus(card: IdentityCardRecord, today = new Date()): IdentityCardStatus {
-  const recorded = decode(CARD_STATUS, card.status, 'the_can_cuoc.trang_thai');
+  const recorded = CARD_STATUS.decode(card.status);
   if (recorded !== 'VALID') return recorded;
   if (card.holder?.dateOfDeath) return 'HOLDER_DECEASED';
   return card.expiresOn && card.expiresOn < today ? 'EXPIRED' : recorded;
@@ -59,7 +60,7 @@ export const resolvers: Resolvers = {
     identityCards: (citizen, _args, ctx) => cardsOf(citizen, ctx),
     // A CMND keeps its number through renewals and replacements: each number once, newest card first.
     legacyIdNumbers: async (citizen, _args, ctx) => [
-      ...new Set((await cardsOf(citizen, ctx)).filter((card) => card.kind === 'CMND').map((card) => card.number)),
+      ...new Set((await cardsOf(citizen, ctx)).filter((card) => card.kind === LEGACY_CARD).map((card) => card.number)),
     ],
   },
 
@@ -67,7 +68,7 @@ export const resolvers: Resolvers = {
 
   IdentityCard: {
     ...cardWriteFields,
-    kind: (card) => decode(CARD_KIND, card.kind, 'the_can_cuoc.loai_the'),
+    kind: (card) => CARD_KIND.decode(card.kind),
     status: (card) => effectiveStatus(card),
     issuingAuthority: (card) => card.issuingAuthority,
     // The replacement is the same citizen's card, already loaded with the others.

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import type { Prisma } from '../../prisma/residents/generated/client';
 import { conflict } from '../../lib/graphql/errors';
 import { personalCodePrefix, type Sex } from '../../lib/personal-code';
+import { CODE_STATUS } from './codes';
 
 /**
  * Issuing a personal code, PPP G YY RRRRRR, safely under concurrency.
@@ -49,7 +50,7 @@ const serial = (n: number) => String(n).padStart(6, '0');
 async function tryInsert(tx: Prisma.TransactionClient, code: string, by: IssuedBy): Promise<boolean> {
   const rows = await tx.$queryRaw<{ so_dinh_danh: string }[]>`
     INSERT INTO so_dinh_danh (so_dinh_danh, so_dinh_danh_hien_hanh, trang_thai, nguoi_cap, khoa_khai_sinh)
-    VALUES (${code}, ${code}, 'HIEU_LUC', ${by.actor}, ${by.birthKey ?? null})
+    VALUES (${code}, ${code}, ${CODE_STATUS.encode('IN_FORCE')}, ${by.actor}, ${by.birthKey ?? null})
     ON CONFLICT (so_dinh_danh) DO NOTHING
     RETURNING so_dinh_danh`;
   return rows.length === 1;

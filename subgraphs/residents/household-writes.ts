@@ -1,8 +1,11 @@
 import crypto from 'node:crypto';
-import { recordChange } from '../../lib/change-log';
+import type { Prisma } from '../../prisma/residents/generated/client';
 import { notBefore, notInFuture, requiredText } from '../../lib/graphql/arguments';
 import { conflict, inputError, notFound } from '../../lib/graphql/errors';
+import { formatDate as day } from '../../lib/graphql/scalars';
+import { beginWrite, RetryWrite, type LogChange } from '../../lib/write-transaction';
 import { lockCitizen, type LockedCitizen } from './citizen-lock';
+import { RELATIONSHIP } from './codes';
 import type { Context } from './context';
 import type {
   HouseholdRelationship,
@@ -12,7 +15,9 @@ import type {
   MutationLeaveHouseholdArgs,
 } from './generated/graphql';
 import type { CitizenRecord, HouseholdWithMembers } from './models';
-import { actorOf, addressArgument, day, inTransaction, notBeforeBirth, relationshipCode, RetryWrite, type Tx } from './write-support';
+import { addressArgument, notBeforeBirth } from './write-arguments';
+
+type Tx = Prisma.TransactionClient;
 
 /**
  * Households (ho_gia_dinh) and their members (thanh_vien_ho). History is kept by closing membership rows
@@ -20,6 +25,7 @@ import { actorOf, addressArgument, day, inTransaction, notBeforeBirth, relations
  * household at a time. Locks are taken in one order everywhere: the household row, then citizens by code.
  */
 const HOUSEHOLD_NUMBER_LENGTH = 20;
+const HEAD = RELATIONSHIP.encode('HEAD');
 
 interface LockedHousehold {
   number: string;
@@ -58,7 +64,7 @@ function notHead(relationship: HouseholdRelationship, argument: string, why: 'HE
   if (relationship === 'HEAD') {
     throw inputError(why, { argument }, { argument, reason: 'RELATIONSHIP_HEAD_NOT_ALLOWED' });
   }
-  return relationshipCode(relationship);
+  return RELATIONSHIP.encode(relationship);
 }
 
 /** HK + province + 9 random digits (like the agency's numbers): unguessable, not sequential. */
@@ -70,11 +76,35 @@ async function reloaded(ctx: Context, number: string): Promise<HouseholdWithMemb
   return (await ctx.loaders.household.load(number))!;
 }
 
+/** What a change of an existing household's members names besides the household: a relationship other than head, from a day. */
+interface MemberChange {
+  relationship: [HouseholdRelationship, argument: string, why: 'HEAD_ONE_PER_HOUSEHOLD' | 'HEAD_NO_LONGER_HEAD'];
+  date: [Date, argument: string];
+}
+
+/**
+ * A change of an existing household's members (joining it, changing its head), in the order every write
+ * keeps: the actor, the arguments, then the write kit's transaction with the household row locked first; the
+ * household as committed is what the mutation returns.
+ */
+async function changeHousehold(
+  ctx: Context,
+  householdNumber: string,
+  change: MemberChange,
+  work: (tx: Tx, household: LockedHousehold, checked: { relationship: string; date: Date }, logChange: LogChange) => Promise<void>,
+): Promise<HouseholdWithMembers> {
+  const write = beginWrite(ctx, 'residents');
+  const number = requiredText(householdNumber, 'householdNumber', HOUSEHOLD_NUMBER_LENGTH);
+  const checked = { relationship: notHead(...change.relationship), date: notInFuture(...change.date) };
+  await write.transaction(async (tx, logChange) => work(tx, await lockHousehold(tx, number, 'householdNumber'), checked, logChange));
+  return reloaded(ctx, number);
+}
+
 export async function createHousehold(args: MutationCreateHouseholdArgs, ctx: Context): Promise<HouseholdWithMembers> {
-  const caller = actorOf(ctx);
+  const write = beginWrite(ctx, 'residents');
   const address = addressArgument(args.address, 'address');
   const establishedOn = notInFuture(args.establishedOn, 'establishedOn');
-  const number = await inTransaction(ctx, async (tx) => {
+  const number = await write.transaction(async (tx, logChange) => {
     const head = await lockCitizen(tx, args.headPersonalCode, 'headPersonalCode');
     notBeforeBirth(establishedOn, head, 'establishedOn');
     await refuseIfMember(tx, head, 'headPersonalCode');
@@ -90,9 +120,9 @@ export async function createHousehold(args: MutationCreateHouseholdArgs, ctx: Co
     }
     if (number === null) throw new Error('No free household number after 10 random draws.');
     const member = await tx.householdMember.create({
-      data: { householdNumber: number, personalCode: head.personalCode, relationship: 'CHU_HO', from: establishedOn },
+      data: { householdNumber: number, personalCode: head.personalCode, relationship: HEAD, from: establishedOn },
     });
-    await recordChange(tx, caller, {
+    await logChange({
       action: 'CREATE_HOUSEHOLD',
       table: 'ho_gia_dinh',
       key: number,
@@ -105,12 +135,9 @@ export async function createHousehold(args: MutationCreateHouseholdArgs, ctx: Co
 }
 
 export async function joinHousehold(args: MutationJoinHouseholdArgs, ctx: Context): Promise<HouseholdWithMembers> {
-  const caller = actorOf(ctx);
-  const number = requiredText(args.householdNumber, 'householdNumber', HOUSEHOLD_NUMBER_LENGTH);
-  const relationship = notHead(args.relationshipToHead, 'relationshipToHead', 'HEAD_ONE_PER_HOUSEHOLD');
-  const from = notInFuture(args.from, 'from');
-  await inTransaction(ctx, async (tx) => {
-    const household = await lockHousehold(tx, number, 'householdNumber');
+  const change: MemberChange = { relationship: [args.relationshipToHead, 'relationshipToHead', 'HEAD_ONE_PER_HOUSEHOLD'], date: [args.from, 'from'] };
+  return changeHousehold(ctx, args.householdNumber, change, async (tx, household, { relationship, date: from }, logChange) => {
+    const { number } = household;
     const citizen = await lockCitizen(tx, args.personalCode, 'personalCode');
     const members = await tx.householdMember.count({ where: { householdNumber: number, to: null } });
     if (members === 0) {
@@ -123,7 +150,7 @@ export async function joinHousehold(args: MutationJoinHouseholdArgs, ctx: Contex
     const member = await tx.householdMember.create({
       data: { householdNumber: number, personalCode: citizen.personalCode, relationship, from },
     });
-    await recordChange(tx, caller, {
+    await logChange({
       action: 'JOIN_HOUSEHOLD',
       table: 'thanh_vien_ho',
       key: String(member.id),
@@ -131,14 +158,13 @@ export async function joinHousehold(args: MutationJoinHouseholdArgs, ctx: Contex
       details: { householdNumber: number, relationship, from: day(from) },
     });
   });
-  return reloaded(ctx, number);
 }
 
 /** Leaves the current household; the head only as its last member, which dissolves the household. */
 export async function leaveHousehold(args: MutationLeaveHouseholdArgs, ctx: Context): Promise<CitizenRecord> {
-  const caller = actorOf(ctx);
+  const write = beginWrite(ctx, 'residents');
   const on = notInFuture(args.on, 'on');
-  await inTransaction(ctx, async (tx) => {
+  await write.transaction(async (tx, logChange) => {
     // The household is locked before the citizen (the order every household write keeps); which household
     // is read first without a lock, and checked again once both are locked.
     const seen = await currentMembership(tx, args.personalCode);
@@ -153,7 +179,7 @@ export async function leaveHousehold(args: MutationLeaveHouseholdArgs, ctx: Cont
     const others = await tx.householdMember.count({
       where: { householdNumber: membership.householdNumber, to: null, personalCode: { not: citizen.personalCode } },
     });
-    if (membership.relationship === 'CHU_HO' && others > 0) {
+    if (membership.relationship === HEAD && others > 0) {
       throw conflict(
         'HEAD_CANNOT_LEAVE',
         { code: citizen.personalCode, number: membership.householdNumber, others },
@@ -162,7 +188,7 @@ export async function leaveHousehold(args: MutationLeaveHouseholdArgs, ctx: Cont
     }
     notBefore(on, membership.from, 'on', 'DATE_BEFORE_START', 'MEMBERSHIP_START');
     await tx.householdMember.update({ where: { id: membership.id }, data: { to: on } });
-    await recordChange(tx, caller, {
+    await logChange({
       action: others === 0 ? 'DISSOLVE_HOUSEHOLD' : 'LEAVE_HOUSEHOLD',
       table: 'thanh_vien_ho',
       key: String(membership.id),
@@ -178,12 +204,9 @@ export async function leaveHousehold(args: MutationLeaveHouseholdArgs, ctx: Cont
  * Both memberships are closed on `on` and reopened, so the history shows who was head when.
  */
 export async function changeHouseholdHead(args: MutationChangeHouseholdHeadArgs, ctx: Context): Promise<HouseholdWithMembers> {
-  const caller = actorOf(ctx);
-  const number = requiredText(args.householdNumber, 'householdNumber', HOUSEHOLD_NUMBER_LENGTH);
-  const previousRelationship = notHead(args.previousHeadRelationship, 'previousHeadRelationship', 'HEAD_NO_LONGER_HEAD');
-  const on = notInFuture(args.on, 'on');
-  await inTransaction(ctx, async (tx) => {
-    const household = await lockHousehold(tx, number, 'householdNumber');
+  const change: MemberChange = { relationship: [args.previousHeadRelationship, 'previousHeadRelationship', 'HEAD_NO_LONGER_HEAD'], date: [args.on, 'on'] };
+  return changeHousehold(ctx, args.householdNumber, change, async (tx, household, { relationship: previousRelationship, date: on }, logChange) => {
+    const { number } = household;
     const newHeadCode = args.newHeadPersonalCode;
     if (newHeadCode === household.headCode) {
       throw conflict('ALREADY_HEAD', { code: newHeadCode, number }, { argument: 'newHeadPersonalCode' });
@@ -198,7 +221,7 @@ export async function changeHouseholdHead(args: MutationChangeHouseholdHeadArgs,
     if (!newHead) {
       throw conflict('NOT_A_MEMBER', { code: newHeadCode, number }, { argument: 'newHeadPersonalCode' });
     }
-    const oldHead = members.find((m) => m.relationship === 'CHU_HO');
+    const oldHead = members.find((m) => m.relationship === HEAD);
     notBefore(on, newHead.from, 'on', 'DATE_BEFORE_START', 'NEW_HEAD_MEMBERSHIP_START');
     if (oldHead) notBefore(on, oldHead.from, 'on', 'DATE_BEFORE_START', 'PREVIOUS_HEAD_MEMBERSHIP_START');
 
@@ -210,13 +233,13 @@ export async function changeHouseholdHead(args: MutationChangeHouseholdHeadArgs,
         data: { householdNumber: number, personalCode: oldHead.personalCode, relationship: previousRelationship, from: on },
       });
     }
-    await tx.householdMember.create({ data: { householdNumber: number, personalCode: newHeadCode, relationship: 'CHU_HO', from: on } });
+    await tx.householdMember.create({ data: { householdNumber: number, personalCode: newHeadCode, relationship: HEAD, from: on } });
     await tx.household.update({ where: { number }, data: { headCode: newHeadCode } });
     for (const [personalCode, before, after] of [
-      [newHeadCode, newHead.relationship, 'CHU_HO'],
-      ...(oldHead ? [[oldHead.personalCode, 'CHU_HO', previousRelationship]] : []),
+      [newHeadCode, newHead.relationship, HEAD],
+      ...(oldHead ? [[oldHead.personalCode, HEAD, previousRelationship]] : []),
     ]) {
-      await recordChange(tx, caller, {
+      await logChange({
         action: 'CHANGE_HOUSEHOLD_HEAD',
         table: 'ho_gia_dinh',
         key: number,
@@ -225,5 +248,4 @@ export async function changeHouseholdHead(args: MutationChangeHouseholdHeadArgs,
       });
     }
   });
-  return reloaded(ctx, number);
 }

@@ -1,6 +1,7 @@
 import type DataLoader from 'dataloader';
 import { loader, oneEach } from '../../lib/loaders';
 import type { ResidentsDatabase } from './context';
+import { CODE_STATUS } from './codes';
 import { CITIZEN_INCLUDE, HOUSEHOLD_INCLUDE, type CitizenRecord, type HouseholdWithMembers } from './models';
 
 /** Per-request loaders of the residents subgraph (batching rules: lib/loaders.ts). */
@@ -25,7 +26,7 @@ export function createLoaders(db: ResidentsDatabase): ResidentsLoaders {
       // force. One more statement, only for a batch with such codes (or with codes no one has).
       const moved = await db.prisma.citizen.findMany({
         relationLoadStrategy: 'join',
-        where: { codeHistory: { some: { code: { in: missing }, status: 'DA_HUY' } } },
+        where: { codeHistory: { some: { code: { in: missing }, status: CODE_STATUS.encode('CANCELLED') } } },
         include: CITIZEN_INCLUDE,
       });
       for (const row of moved) for (const former of row.codeHistory) found.set(former.code, row);

@@ -1,5 +1,6 @@
 import type { Prisma } from '../../prisma/residents/generated/client';
 import type { CodeDiscrepancy } from '../../lib/personal-code';
+import { CODE_STATUS } from './codes';
 
 /**
  * What the residents resolvers pass around: Prisma rows with the relations one statement fetches.
@@ -9,7 +10,7 @@ import type { CodeDiscrepancy } from '../../lib/personal-code';
 export const CITIZEN_INCLUDE = {
   residences: { orderBy: { from: 'desc' } },
   // Only cancelled codes: the register's partial index covers exactly these (one row per re-issue, usually none).
-  codeHistory: { where: { status: 'DA_HUY' }, orderBy: { cancelledAt: 'desc' } },
+  codeHistory: { where: { status: CODE_STATUS.encode('CANCELLED') }, orderBy: { cancelledAt: 'desc' } },
   memberships: { orderBy: { from: 'desc' }, include: { household: true } },
 } satisfies Prisma.CitizenInclude;
 

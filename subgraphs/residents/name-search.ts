@@ -1,5 +1,7 @@
 import { inputError } from '../../lib/graphql/errors';
 import { literalLikeText } from '../../lib/graphql/arguments';
+import { sqlLiteral } from '../../lib/code-table';
+import { RESIDENCE_KIND, RESIDENCE_STATUS } from './codes';
 
 /**
  * Vietnamese names as people type them: without diacritics ("Nguyen" finds "Nguyễn"), in any case, in
@@ -93,8 +95,9 @@ export function nameSearchStatement(pattern: string, filters: NameSearchFilters,
   if (filters.birthProvince) conditions.push(`c.so_dinh_danh LIKE ${parameter(`${filters.birthProvince}%`)}`);
   if (filters.residenceProvince) {
     conditions.push(
-      `EXISTS (SELECT 1 FROM dang_ky_cu_tru r WHERE r.so_dinh_danh = c.so_dinh_danh AND r.loai_cu_tru = 'THUONG_TRU' ` +
-        `AND r.trang_thai = 'HIEU_LUC' AND r.ma_tinh = ${parameter(filters.residenceProvince)})`,
+      `EXISTS (SELECT 1 FROM dang_ky_cu_tru r WHERE r.so_dinh_danh = c.so_dinh_danh ` +
+        `AND r.loai_cu_tru = ${sqlLiteral(RESIDENCE_KIND, RESIDENCE_KIND.encode('PERMANENT'))} ` +
+        `AND r.trang_thai = ${sqlLiteral(RESIDENCE_STATUS, RESIDENCE_STATUS.encode('ACTIVE'))} AND r.ma_tinh = ${parameter(filters.residenceProvince)})`,
     );
   }
   const position = after ? `(%s, c.so_dinh_danh) > (${parameter(after.suffix)}::text COLLATE "C", ${parameter(after.personalCode)}::bpchar)` : null;

@@ -3,7 +3,7 @@ import { boundedList } from '../../lib/graphql/arguments';
 import { codeDiscrepancies, parsePersonalCode } from '../../lib/personal-code';
 import { provinceName } from '../../lib/provinces';
 import type { Resolvers } from './generated/graphql';
-import { CODE_CANCELLATION_REASON, decode, MARITAL_STATUS, RELATIONSHIP, RESIDENCE_KIND, RESIDENCE_STATUS, SEX } from './codes';
+import { CODE_CANCELLATION_REASON, MARITAL_STATUS, RELATIONSHIP, RESIDENCE_KIND, RESIDENCE_STATUS, SEX } from './codes';
 import type { CitizenRecord, HouseholdRecord, MembershipRecord } from './models';
 import { searchCitizens } from './search';
 import { citizenStatistics } from './statistics';
@@ -15,12 +15,14 @@ import { changeHouseholdHead, createHousehold, joinHousehold, leaveHousehold } f
 const MAX_CITIZENS = 100;
 
 const isCurrent = (row: { to: Date | null }) => row.to === null;
-const activeResidences = (citizen: CitizenRecord, kind: string) =>
-  citizen.residences.filter((r) => r.kind === kind && r.status === 'HIEU_LUC');
+const ACTIVE = RESIDENCE_STATUS.encode('ACTIVE');
+const activeResidences = (citizen: CitizenRecord, kind: 'PERMANENT' | 'TEMPORARY') =>
+  citizen.residences.filter((r) => r.kind === RESIDENCE_KIND.encode(kind) && r.status === ACTIVE);
 
 /** Head first, then by when they joined: the order a household register lists its members. */
+const HEAD = RELATIONSHIP.encode('HEAD');
 const headFirst = (a: MembershipRecord, b: MembershipRecord) =>
-  Number(b.relationship === 'CHU_HO') - Number(a.relationship === 'CHU_HO') || a.from.getTime() - b.from.getTime();
+  Number(b.relationship === HEAD) - Number(a.relationship === HEAD) || a.from.getTime() - b.from.getTime();
 
 export const resolvers: Resolvers = {
   PersonalCode: PersonalCodeScalar,
@@ -54,13 +56,13 @@ export const resolvers: Resolvers = {
 
   Citizen: {
     __resolveReference: (reference, ctx) => ctx.loaders.citizen.load(reference.personalCode),
-    sex: (citizen) => decode(SEX, citizen.sex, 'cong_dan.gioi_tinh'),
-    maritalStatus: (citizen) => decode(MARITAL_STATUS, citizen.maritalStatus, 'cong_dan.tinh_trang_hon_nhan'),
+    sex: (citizen) => SEX.decode(citizen.sex),
+    maritalStatus: (citizen) => MARITAL_STATUS.decode(citizen.maritalStatus),
     deceased: (citizen) => citizen.dateOfDeath !== null,
     personalCodeCheck: (citizen) => {
       const parts = parsePersonalCode(citizen.personalCode);
       const discrepancies = codeDiscrepancies(citizen.personalCode, {
-        sex: decode(SEX, citizen.sex, 'cong_dan.gioi_tinh'),
+        sex: SEX.decode(citizen.sex),
         dateOfBirth: citizen.dateOfBirth,
       });
       return {
@@ -76,8 +78,8 @@ export const resolvers: Resolvers = {
     },
     personalCodes: (citizen) => [citizen.personalCode, ...citizen.codeHistory.map((former) => former.code)],
     formerPersonalCodes: (citizen) => citizen.codeHistory,
-    permanentResidence: (citizen) => activeResidences(citizen, 'THUONG_TRU')[0] ?? null,
-    temporaryResidences: (citizen) => activeResidences(citizen, 'TAM_TRU'),
+    permanentResidence: (citizen) => activeResidences(citizen, 'PERMANENT')[0] ?? null,
+    temporaryResidences: (citizen) => activeResidences(citizen, 'TEMPORARY'),
     residenceHistory: (citizen) => citizen.residences,
     household: (citizen) => citizen.memberships.find(isCurrent) ?? null,
     householdHistory: (citizen) => citizen.memberships,
@@ -85,15 +87,15 @@ export const resolvers: Resolvers = {
 
   FormerPersonalCode: {
     cancelledOn: (former) => former.cancelledAt!,
-    reason: (former) => decode(CODE_CANCELLATION_REASON, former.cancellationReason ?? '', 'so_dinh_danh.ly_do_huy'),
+    reason: (former) => CODE_CANCELLATION_REASON.decode(former.cancellationReason),
     legalDocument: (former) => former.legalDocument ?? '',
     replacedBy: (former) => former.currentCode,
   },
 
   Residence: {
     id: (residence) => residence.id.toString(),
-    kind: (residence) => decode(RESIDENCE_KIND, residence.kind, 'dang_ky_cu_tru.loai_cu_tru'),
-    status: (residence) => decode(RESIDENCE_STATUS, residence.status, 'dang_ky_cu_tru.trang_thai'),
+    kind: (residence) => RESIDENCE_KIND.decode(residence.kind),
+    status: (residence) => RESIDENCE_STATUS.decode(residence.status),
     address: (residence) => residence,
   },
 
@@ -115,6 +117,6 @@ export const resolvers: Resolvers = {
     household: async (membership, _args, ctx) =>
       membership.household ?? (await ctx.loaders.household.load(membership.householdNumber))!,
     citizen: async (membership, _args, ctx) => (await ctx.loaders.citizen.load(membership.personalCode))!,
-    relationshipToHead: (membership) => RELATIONSHIP[membership.relationship] ?? 'OTHER',
+    relationshipToHead: (membership) => RELATIONSHIP.decode(membership.relationship),
   },
 };

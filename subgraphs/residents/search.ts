@@ -5,6 +5,7 @@ import type { QuerySearchCitizensArgs } from './generated/graphql';
 import type { Context } from './context';
 import { CITIZEN_INCLUDE, type CitizenConnectionRecord, type CitizenRecord } from './models';
 import { primeCitizens } from './loaders';
+import { RESIDENCE_KIND, RESIDENCE_STATUS } from './codes';
 import { nameSearchPattern, nameSearchStatement, type NameSearchFilters, type NameSearchPosition } from './name-search';
 
 /**
@@ -93,7 +94,8 @@ async function byCode(filters: Filters, after: string | null | undefined, first:
   if (after) codeFilter.gt = decodeCursor(after);
   if (Object.keys(codeFilter).length > 0) where.personalCode = codeFilter;
   if (filters.residenceProvince) {
-    where.residences = { some: { kind: 'THUONG_TRU', status: 'HIEU_LUC', provinceCode: filters.residenceProvince } };
+    const permanent = { kind: RESIDENCE_KIND.encode('PERMANENT'), status: RESIDENCE_STATUS.encode('ACTIVE') };
+    where.residences = { some: { ...permanent, provinceCode: filters.residenceProvince } };
   }
   const rows = await ctx.db.prisma.citizen.findMany({
     relationLoadStrategy: 'join',

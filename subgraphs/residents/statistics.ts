@@ -25,7 +25,7 @@ export async function citizenStatistics(groupBy: readonly StatisticsDimension[],
     .map((row) => ({
       provinceCode: row.provinceCode,
       provinceName: row.provinceCode ? provinceName(row.provinceCode) : null,
-      sex: row.sex === null ? null : SEX[row.sex],
+      sex: row.sex === null ? null : SEX.decode(row.sex),
       birthDecade: row.decade,
       count: Number(row.count ?? 0),
     }));

@@ -5,16 +5,21 @@
  * the_can_cuoc.id and dang_ky_khai_sinh.id are explicit because id_the_thay_the points at card ids and
  * because numbering them ourselves keeps the output deterministic (see seed.ts for the sequences).
  */
+import type { StoredCode } from '../../lib/code-table';
+import type { MARITAL_STATUS, RELATIONSHIP, RESIDENCE_KIND, RESIDENCE_STATUS, SEX } from '../../subgraphs/residents/codes';
+import type { CARD_KIND, CARD_STATUS } from '../../subgraphs/national-id/codes';
 
-/** 1 nam (male), 2 nữ (female), as cong_dan.gioi_tinh and dang_ky_khai_sinh.gioi_tinh_tre store it. */
-export type SexCode = 1 | 2;
-/** 1 độc thân (single), 2 đã kết hôn (married), 3 ly hôn (divorced), 4 góa (widowed). */
-export type MaritalStatusCode = 1 | 2 | 3 | 4;
-export type HouseholdRelationship = 'CHU_HO' | 'VO' | 'CHONG' | 'CON' | 'CHA' | 'ME' | 'ONG' | 'BA' | 'CHAU' | 'ANH_CHI_EM' | 'KHAC';
-export type ResidenceKind = 'THUONG_TRU' | 'TAM_TRU';
-export type ResidenceStatus = 'HIEU_LUC' | 'HET_HIEU_LUC' | 'DA_CHUYEN_DI';
-export type CardKind = 'CMND' | 'CCCD' | 'CCCD_CHIP';
-export type CardStatus = 'CON_HIEU_LUC' | 'HET_HAN' | 'MAT' | 'THU_HOI' | 'DA_THAY_THE';
+/**
+ * The stored codes, as the agencies' code tables define them (subgraphs/<agency>/codes.ts): a code the
+ * services would not know does not compile here.
+ */
+export type SexCode = StoredCode<typeof SEX>;
+export type MaritalStatusCode = StoredCode<typeof MARITAL_STATUS>;
+export type HouseholdRelationship = StoredCode<typeof RELATIONSHIP>;
+export type ResidenceKind = StoredCode<typeof RESIDENCE_KIND>;
+export type ResidenceStatus = StoredCode<typeof RESIDENCE_STATUS>;
+export type CardKind = StoredCode<typeof CARD_KIND>;
+export type CardStatus = StoredCode<typeof CARD_STATUS>;
 
 /** residents.cong_dan */
 export interface CongDanRow {
