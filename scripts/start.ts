@@ -43,6 +43,8 @@ async function main() {
   };
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
+  // The terminal went away: stop as for Ctrl-C rather than leave the services and PostgreSQL running.
+  process.on('SIGHUP', () => void stopAll(0));
 
   try {
     // Before anything starts: a port someone else holds would have us wait on, and print, their service as ours.

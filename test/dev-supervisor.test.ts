@@ -48,7 +48,9 @@ function startSupervisor(env: Record<string, string>): Stack {
   );
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'scripts/start.ts')], {
     cwd: root,
-    env: { ...clean, NODE_ENV: 'development', DATA_DIR, SEED_CITIZENS: '60', LOG_LEVEL: 'warn', RESTART_BACKOFF_MS: '500', ...env },
+    env: { ...clean, NODE_ENV: 'development', DATA_DIR, SEED_CITIZENS: '60', LOG_LEVEL: 'warn', RESTART_BACKOFF_MS: '500',
+      // A cold first query on a busy machine can take seconds: time enough that it answers in full.
+      SUBGRAPH_TIMEOUT_MS: '30000', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group: the exit handler above can end it and its children whatever happened.
     detached: true,
