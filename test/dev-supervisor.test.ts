@@ -89,7 +89,8 @@ async function graphql(url: string, token: string, query: string) {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body: JSON.stringify({ query }),
-      signal: AbortSignal.timeout(10_000),
+      // Longer than SUBGRAPH_TIMEOUT_MS below: a slow agency shows as its error, not as this client giving up.
+      signal: AbortSignal.timeout(60_000),
     });
     return (await response.json()) as { data?: { citizen: Record<string, unknown> | null }; errors?: { message: string; extensions?: { code?: string } }[] };
   } catch (error) {
