@@ -38,7 +38,7 @@ export async function prepareInstallation(config: ScriptsConfig, say: (line: str
   if (databases.embedded) {
     // Loaded only with the embedded PostgreSQL (a development dependency), as lib/databases.ts loads it.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    (require('../lib/local-postgres') as typeof import('../lib/local-postgres')).leaveSignalsToCaller();
+    (require('../tools/local-postgres') as typeof import('../tools/local-postgres')).leaveSignalsToCaller();
   }
 
   const pools = openPools(databases.urls);
