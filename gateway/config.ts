@@ -140,6 +140,26 @@ export const DEV_KEYS_DIR = path.join(REPOSITORY_ROOT, '.data/keys');
 
 const root = path.resolve(__dirname, '..');
 
+/** Where the gateway listens: its public port and host and its metrics listener (npm start reads them too, to wait on the right ports). */
+export interface GatewayListeners {
+  port: number;
+  host: string;
+  metrics: MetricsListener;
+  /** The variables they were read from, for messages that name what to change. */
+  names: { port: string; metricsPort: string };
+}
+
+export function readGatewayListeners(read: EnvReader, env: Env): GatewayListeners {
+  const port = read.integer('GATEWAY_PORT', 4000, { min: 0, max: 65535 });
+  const metricsName = (name: string) => (env[`GATEWAY_${name}`] !== undefined ? `GATEWAY_${name}` : name);
+  return {
+    port,
+    host: read.string('GATEWAY_HOST', '127.0.0.1') || '127.0.0.1',
+    metrics: readMetricsListener(read, { port: metricsName('METRICS_PORT'), host: metricsName('METRICS_HOST') }, DEFAULT_GATEWAY_METRICS_PORT, port),
+    names: { port: 'GATEWAY_PORT', metricsPort: metricsName('METRICS_PORT') },
+  };
+}
+
 export function readConfig(env: Env = process.env): GatewayConfig {
   const read = new EnvReader(env);
   const subgraphUrls: Record<string, string> = {};
@@ -148,12 +168,11 @@ export function readConfig(env: Env = process.env): GatewayConfig {
     if (read.optionalString(name)) subgraphUrls[agency.id] = read.url(name);
   }
   const auditDatabaseUrl = readAuditDatabaseUrl(read);
-  const port = read.integer('GATEWAY_PORT', 4000, { min: 0, max: 65535 });
-  const metricsName = (name: string) => (env[`GATEWAY_${name}`] !== undefined ? `GATEWAY_${name}` : name);
+  const listeners = readGatewayListeners(read, env);
   const config: GatewayConfig = {
     production: read.production,
-    port,
-    host: read.string('GATEWAY_HOST', '127.0.0.1') || '127.0.0.1',
+    port: listeners.port,
+    host: listeners.host,
     supergraphPath: path.resolve(root, read.optionalString('SUPERGRAPH_PATH') ?? 'supergraph.graphql'),
     supergraphWatchIntervalMs: read.integer('SUPERGRAPH_WATCH_INTERVAL_MS', 1000, { min: 0, max: 3_600_000 }),
     subgraphUrls,
@@ -183,7 +202,7 @@ export function readConfig(env: Env = process.env): GatewayConfig {
       burst: read.integer('RATE_LIMIT_BURST', 40, { min: 1, max: 1_000_000 }),
     },
     logLevel: readLogLevel(read),
-    metrics: readMetricsListener(read, { port: metricsName('METRICS_PORT'), host: metricsName('METRICS_HOST') }, DEFAULT_GATEWAY_METRICS_PORT, port),
+    metrics: listeners.metrics,
     shutdown: readShutdown(read),
     sharedStore: readSharedStore(read),
   };

@@ -133,17 +133,38 @@ export const DEFAULT_STATEMENT_TIMEOUT_MS = 4000;
 export const DEFAULT_TRANSACTION_TIMEOUT_MS = 20_000;
 export const DEFAULT_SUBGRAPH_TIMEOUT_MS = 5000;
 
+/** Where a subgraph listens: its public port and host and its metrics listener (npm start reads them too, to wait on the right ports). */
+export interface SubgraphListeners {
+  port: number;
+  host: string;
+  metrics: MetricsListener;
+  /** The variables they were read from (RESIDENTS_PORT or PORT, ...), for messages that name what to change. */
+  names: { port: string; metricsPort: string };
+}
+
+export function readSubgraphListeners(id: Agency['id'], read: EnvReader, env: Env): SubgraphListeners {
+  const a = agency(id);
+  const prefixed = (name: string) => (env[`${a.envPrefix}_${name}`] !== undefined ? `${a.envPrefix}_${name}` : name);
+  const port = read.integer(prefixed('PORT'), a.defaultPort, { min: 0, max: 65535 });
+  return {
+    port,
+    host: read.string(prefixed('HOST'), '127.0.0.1') || '127.0.0.1',
+    metrics: readMetricsListener(read, { port: prefixed('METRICS_PORT'), host: prefixed('METRICS_HOST') }, a.defaultMetricsPort, port),
+    names: { port: prefixed('PORT'), metricsPort: prefixed('METRICS_PORT') },
+  };
+}
+
 export function readSubgraphConfig(id: Agency['id'], env: Env): SubgraphConfig {
   const a = agency(id);
   const read = new EnvReader(env);
   const prefixed = (name: string) => (env[`${a.envPrefix}_${name}`] !== undefined ? `${a.envPrefix}_${name}` : name);
-  const port = read.integer(prefixed('PORT'), a.defaultPort, { min: 0, max: 65535 });
+  const listeners = readSubgraphListeners(id, read, env);
   const config: SubgraphConfig = {
     agency: a,
     production: read.production,
     databaseUrl: read.url(prefixed('DATABASE_URL'), localDatabaseUrl(a)),
-    port,
-    host: read.string(prefixed('HOST'), '127.0.0.1') || '127.0.0.1',
+    port: listeners.port,
+    host: listeners.host,
     poolSize: read.integer(prefixed('DB_POOL_SIZE'), 10, { min: 1, max: 200 }),
     statementTimeoutMs: read.integer(prefixed('DB_STATEMENT_TIMEOUT_MS'), DEFAULT_STATEMENT_TIMEOUT_MS, { min: 10, max: 120_000 }),
     transactionTimeoutMs: read.integer(prefixed('DB_TRANSACTION_TIMEOUT_MS'), DEFAULT_TRANSACTION_TIMEOUT_MS, { min: 10, max: 600_000 }),
@@ -160,7 +181,7 @@ export function readSubgraphConfig(id: Agency['id'], env: Env): SubgraphConfig {
     auditDatabaseUrl: readAuditDatabaseUrl(read),
     auditOutboxIntervalMs: read.integer('AUDIT_OUTBOX_INTERVAL_MS', 2000, { min: 0, max: 3_600_000 }),
     logLevel: readLogLevel(read),
-    metrics: readMetricsListener(read, { port: prefixed('METRICS_PORT'), host: prefixed('METRICS_HOST') }, a.defaultMetricsPort, port),
+    metrics: listeners.metrics,
     shutdown: readShutdown(read),
     sharedStore: readSharedStore(read),
   };

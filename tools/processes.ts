@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
 import path from 'node:path';
 
 /**
@@ -6,6 +7,16 @@ import path from 'node:path';
  * gateway, each its own Node process as in production, stopped together.
  */
 const root = path.resolve(__dirname, '..');
+
+/** How a child ended: its exit code, or the signal that ended it. */
+export interface ChildExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export function describeExit(exit: ChildExit): string {
+  return exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`;
+}
 
 export interface Child {
   process: ChildProcess;
@@ -16,7 +27,7 @@ export interface Child {
 export function runChild(
   command: { script: string } | { bin: string; args: string[] },
   env: NodeJS.ProcessEnv,
-  onUnexpectedExit: (description: string) => void,
+  onUnexpectedExit: (description: string, exit: ChildExit) => void,
   options: { quiet?: boolean; /** Node flags before the script, e.g. --cpu-prof (NODE_OPTIONS may not carry it). */ nodeArgs?: string[] } = {},
 ): Child {
   const [file, args, label] =
@@ -26,7 +37,7 @@ export function runChild(
   const child = spawn(file, args, { env, cwd: root, stdio: options.quiet ? 'ignore' : 'inherit' });
   let stopping = false;
   child.on('exit', (code, signal) => {
-    if (!stopping) onUnexpectedExit(`${label} exited (${signal ?? code})`);
+    if (!stopping) onUnexpectedExit(`${label} exited (${describeExit({ code, signal })})`, { code, signal });
   });
   return {
     process: child,
@@ -60,4 +71,16 @@ export async function waitFor(url: string, timeoutMs = 60_000): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   throw new Error(`${url} did not become ready within ${timeoutMs / 1000} s`);
+}
+
+/**
+ * Whether something else listens on host:port now: tried by listening there ourselves, which is what the child
+ * would do (a listener on 0.0.0.0 or :: also makes 127.0.0.1 busy on Linux). A port we may not bind (below 1024) counts as taken.
+ */
+export function portInUse(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.createServer();
+    probe.once('error', () => resolve(true));
+    probe.listen({ port, host, exclusive: true }, () => probe.close(() => resolve(false)));
+  });
 }
