@@ -106,7 +106,11 @@ const status = async (url: string) => {
   }
 };
 
-afterAll(() => fs.rmSync(DATA_DIR, { recursive: true, force: true }));
+afterAll(() => {
+  fs.rmSync(DATA_DIR, { recursive: true, force: true });
+  // The embedded PostgreSQL's role passwords are kept beside its data folder (tools/databases.ts).
+  fs.rmSync(`${DATA_DIR}-role-passwords.json`, { force: true });
+});
 
 describe('npm start on overridden ports', () => {
   let env: Record<string, string>;
