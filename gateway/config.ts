@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { AGENCIES } from '../lib/agencies';
+import { AGENCIES, STATISTICS_STORE } from '../lib/agencies';
 import { EnvReader, isInside, REPOSITORY_ROOT, type Env } from '../lib/env';
 import { DEFAULT_SUBGRAPH_TIMEOUT_MS, readAuditDatabaseUrl, readSharedStore, readShutdown } from '../lib/subgraph-config';
 import type { SharedStoreSettings } from '../lib/shared-store';
@@ -163,9 +163,10 @@ export function readGatewayListeners(read: EnvReader, env: Env): GatewayListener
 export function readConfig(env: Env = process.env): GatewayConfig {
   const read = new EnvReader(env);
   const subgraphUrls: Record<string, string> = {};
-  for (const agency of AGENCIES) {
-    const name = `SUBGRAPH_${agency.envPrefix}_URL`;
-    if (read.optionalString(name)) subgraphUrls[agency.id] = read.url(name);
+  // The agencies' subgraphs and the statistics subgraph (subgraphs/statistics), which is no agency's.
+  for (const subgraph of [...AGENCIES.map((a) => ({ id: a.id, envPrefix: a.envPrefix })), { id: 'statistics', envPrefix: STATISTICS_STORE.envPrefix }]) {
+    const name = `SUBGRAPH_${subgraph.envPrefix}_URL`;
+    if (read.optionalString(name)) subgraphUrls[subgraph.id] = read.url(name);
   }
   const auditDatabaseUrl = readAuditDatabaseUrl(read);
   const listeners = readGatewayListeners(read, env);

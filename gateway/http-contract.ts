@@ -44,7 +44,7 @@ export const HTTP_STATUS: Readonly<Record<string, number>> = Object.freeze({
 });
 
 /** Codes that refuse a request whole even when a subgraph finds them while the operation runs. */
-const REFUSED_WHOLE = new Set<string>([ErrorCode.BAD_USER_INPUT, ErrorCode.FORBIDDEN, ErrorCode.UNAUTHENTICATED]);
+const REFUSED_WHOLE = new Set<string>([ErrorCode.BAD_USER_INPUT, ErrorCode.FORBIDDEN, ErrorCode.UNAUTHENTICATED, ErrorCode.RATE_LIMITED]);
 
 const codeOf = (error: { extensions?: Record<string, unknown> }) => (typeof error.extensions?.code === 'string' ? error.extensions.code : undefined);
 

@@ -86,6 +86,20 @@ export const AUDIT_STORE: OwnStore = {
   migrationsDir: path.join(root, 'prisma/audit/migrations'),
 };
 
+/**
+ * The statistics read model (subgraphs/statistics): pseudonymised per-person facts refreshed from the agencies'
+ * change logs, which analysts' aggregates are computed from. Its own database, never an agency's: it joins the
+ * agencies' facts under a pseudonym, and it can move to a distributed analytical engine on its own.
+ */
+export const STATISTICS_STORE: OwnStore = {
+  database: 'statistics',
+  envPrefix: 'STATISTICS',
+  migrationsDir: path.join(root, 'prisma/statistics/migrations'),
+};
+
+/** Where the gateway reaches the statistics subgraph by default (supergraph.yaml). */
+export const STATISTICS_DEFAULT_PORT = 4004;
+
 /** The agency a subgraph name belongs to, if any (names from a supergraph are plain strings). */
 export function findAgency(id: string): Agency | undefined {
   return AGENCIES.find((a) => a.id === id);

@@ -22,7 +22,7 @@ import type { Env } from './env';
  * auditors' search); the verifier role (`npm run audit:verify`) reads the log and the chain head, nothing else.
  */
 export type ServiceId = 'gateway' | Agency['id'];
-export type TablePrivilege = 'SELECT' | 'INSERT' | 'UPDATE';
+export type TablePrivilege = 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE';
 
 export interface LoginRole {
   name: string;
@@ -38,6 +38,31 @@ export const SERVICE_ROLES: Readonly<Record<ServiceId, LoginRole>> = {
   ...(Object.fromEntries(AGENCIES.map((a) => [a.id, agencyRole(a)])) as Record<Agency['id'], LoginRole>),
 };
 
+/**
+ * The statistics subgraph (subgraphs/statistics): owns the rows of the statistics read model (a derived store,
+ * rebuilt from the agencies, so it may DELETE there), reads the few columns of each agency's tables its facts
+ * come from and their change logs (never a name, an address or a number of a document), and appends to the audit
+ * store like every service.
+ */
+export const STATISTICS_ROLE: LoginRole = { name: 'cg_statistics', passwordEnv: 'CG_STATISTICS_DB_PASSWORD' };
+
+/** What the statistics role may read in each agency database: table → columns (SELECT on those columns only). */
+export const STATISTICS_SOURCE_COLUMNS: Readonly<Record<Agency['id'], Readonly<Record<string, readonly string[]>>>> = {
+  residents: {
+    cong_dan: ['so_dinh_danh', 'ngay_sinh', 'gioi_tinh', 'dan_toc', 'ton_giao', 'ngay_mat'],
+    dang_ky_cu_tru: ['id', 'so_dinh_danh', 'loai_cu_tru', 'ma_tinh', 'quan_huyen', 'tu_ngay', 'den_ngay', 'trang_thai'],
+    so_dinh_danh: ['so_dinh_danh', 'so_dinh_danh_hien_hanh'],
+    cg_nhat_ky_thay_doi: ['id', 'thoi_diem', 'bang', 'khoa', 'so_dinh_danh'],
+  },
+  'national-id': {
+    cg_nhat_ky_thay_doi: ['id', 'thoi_diem', 'bang', 'khoa', 'so_dinh_danh'],
+  },
+  'birth-registry': {
+    dang_ky_khai_sinh: ['id', 'so_dang_ky', 'ngay_dang_ky', 'ma_tinh_dang_ky', 'gioi_tinh_tre', 'ngay_sinh_tre', 'so_dinh_danh_tre'],
+    cg_nhat_ky_thay_doi: ['id', 'thoi_diem', 'bang', 'khoa', 'so_dinh_danh'],
+  },
+};
+
 /** Read-only on the audit store: for `npm run audit:verify` and auditors' tooling. */
 export const AUDIT_VERIFIER_ROLE: LoginRole = { name: 'cg_audit_verifier', passwordEnv: 'CG_AUDIT_VERIFIER_DB_PASSWORD' };
 
@@ -51,11 +76,13 @@ export interface RoleGrant {
   sequences: boolean;
   /** Functions of schema public it may EXECUTE (every overload of the name). */
   functions: readonly string[];
+  /** SELECT on these columns only of these tables (a reader that must not see the rest of the row). */
+  columns?: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface DatabaseGrants {
   /** What prepareDatabases calls it in its logs: the agency id or 'audit'. */
-  name: Agency['id'] | 'audit';
+  name: Agency['id'] | 'audit' | 'statistics';
   grants: readonly RoleGrant[];
   /** Functions that run with their owner's rights, search_path pinned (ensured on every run). */
   securityDefiner: readonly string[];
@@ -94,6 +121,7 @@ export function agencyGrants(id: Agency['id']): DatabaseGrants {
         // role that writes the row. Built-ins (pg_advisory_xact_lock, hashtext) are not in schema public.
         functions: AGENCY_FUNCTIONS[id] ?? [],
       },
+      { role: STATISTICS_ROLE, allTables: [], sequences: false, functions: [], columns: STATISTICS_SOURCE_COLUMNS[id] },
     ],
     securityDefiner: [],
   };
@@ -109,6 +137,7 @@ export const AUDIT_GRANTS: DatabaseGrants = {
     { role: SERVICE_ROLES.residents, ...APPEND_ONLY, tables: { audit_log: ['SELECT'] } },
     // Every other agency only appends its records.
     ...AGENCIES.filter((a) => a.id !== 'residents').map((a) => ({ role: SERVICE_ROLES[a.id], ...APPEND_ONLY })),
+    { role: STATISTICS_ROLE, ...APPEND_ONLY },
     { role: AUDIT_VERIFIER_ROLE, allTables: [], tables: { audit_log: ['SELECT'], audit_chain_head: ['SELECT'] }, sequences: false, functions: [] },
   ],
   securityDefiner: ['audit_append'],
@@ -120,7 +149,14 @@ export const SERVICE_DATABASE: Readonly<Record<ServiceId, Agency['id'] | null>> 
   ...(Object.fromEntries(AGENCIES.map((a) => [a.id, a.id])) as Record<Agency['id'], Agency['id']>),
 };
 
-export const ALL_DATABASE_GRANTS: readonly DatabaseGrants[] = [...AGENCIES.map((a) => agencyGrants(a.id)), AUDIT_GRANTS];
+/** The statistics read model: its service reads and replaces the facts; nobody else connects. */
+export const STATISTICS_GRANTS: DatabaseGrants = {
+  name: 'statistics',
+  grants: [{ role: STATISTICS_ROLE, allTables: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'], tables: { _prisma_migrations: [] }, sequences: true, functions: [] }],
+  securityDefiner: [],
+};
+
+export const ALL_DATABASE_GRANTS: readonly DatabaseGrants[] = [...AGENCIES.map((a) => agencyGrants(a.id)), AUDIT_GRANTS, STATISTICS_GRANTS];
 
 /**
  * Where role passwords come from: the role's variable when set; otherwise, for a database of the embedded
@@ -217,6 +253,13 @@ export async function applyDatabaseGrants(
         for (const table of tables) {
           const privileges = grant.tables?.[table] ?? grant.allTables;
           if (privileges.length > 0) await client.query(`GRANT ${privileges.join(', ')} ON TABLE ${ident(client, table)} TO ${role}`);
+        }
+        for (const [table, columns] of Object.entries(grant.columns ?? {})) {
+          if (!tables.includes(table)) throw new Error(`${grants.name}: table ${table} to grant to ${grant.role.name} does not exist (is the database migrated?)`);
+          // Column privileges outlive REVOKE ALL ON ALL TABLES: revoke them column by column, then grant exactly these.
+          const all = (await client.query<{ name: string }>(`SELECT column_name AS name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = $1`, [table])).rows;
+          await client.query(`REVOKE ALL (${all.map((c) => ident(client, c.name)).join(', ')}) ON TABLE ${ident(client, table)} FROM ${role}`);
+          await client.query(`GRANT SELECT (${columns.map((c) => ident(client, c)).join(', ')}) ON TABLE ${ident(client, table)} TO ${role}`);
         }
         if (grant.sequences) await client.query(`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO ${role}`);
         for (const name of grant.functions) {

@@ -7,6 +7,8 @@ import { ensureDevKeys } from '../tools/dev-keys';
 import { ensureServiceKeys } from '../tools/service-keys';
 import { seedAgencyHooks } from '../tools/demo-data/agency-seeds';
 import { ensureCheckpointKey } from '../lib/audit/checkpoint';
+import { ensureSecret } from '../subgraphs/statistics/pseudonyms';
+import { buildStatistics } from './support/statistics';
 import { TEST_STATE_FILE, type TestState } from './support/databases';
 
 /**
@@ -39,6 +41,9 @@ export default async function globalSetup(): Promise<void> {
   const serviceKeys = await ensureServiceKeys(path.join(keysDir, 'service'));
   // The key that signs checkpoints of the audit chain head, and where the test gateways append them.
   const checkpointKey = await ensureCheckpointKey(path.join(keysDir, 'audit-checkpoint-key.json'));
+  // The statistics read model, built once from the seeded agencies; each test federation brings it forward.
+  const statisticsSecretFile = ensureSecret(path.join(keysDir, 'statistics-secret.key'));
+  await buildStatistics(databases.statisticsServiceUrls, statisticsSecretFile);
   const state: TestState = {
     keysDir,
     jwksFile,
@@ -51,6 +56,9 @@ export default async function globalSetup(): Promise<void> {
     serviceUrls: databases.serviceUrls,
     auditVerifierUrl: databases.auditVerifierUrl,
     adminUrl: databases.embedded!.urlFor('postgres'),
+    statisticsUrl: databases.statisticsUrl,
+    statisticsServiceUrls: databases.statisticsServiceUrls,
+    statisticsSecretFile,
     seed: TEST_SEED,
     citizens: TEST_CITIZENS,
   };

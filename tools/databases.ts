@@ -1,5 +1,5 @@
 import { Pool } from 'pg';
-import { AGENCIES, AUDIT_STORE, type Agency } from '../lib/agencies';
+import { AGENCIES, AUDIT_STORE, STATISTICS_STORE, type Agency } from '../lib/agencies';
 import {
   agencyGrants,
   applyDatabaseGrants,
@@ -9,6 +9,8 @@ import {
   rolePasswordsFile,
   SERVICE_DATABASE,
   SERVICE_ROLES,
+  STATISTICS_GRANTS,
+  STATISTICS_ROLE,
   urlWithRole,
   type DatabaseGrants,
   type ServiceId,
@@ -32,6 +34,10 @@ export interface AgencyDatabases {
   serviceUrls: ServiceUrls;
   /** The read-only verifier role on the audit store (`npm run audit:verify`). */
   auditVerifierUrl: string;
+  /** The statistics read model (subgraphs/statistics), as the superuser. */
+  statisticsUrl: string;
+  /** What the statistics service connects with, as its own role: its store, the agencies it reads, the audit store. */
+  statisticsServiceUrls: StatisticsServiceUrls;
   embedded: LocalPostgres | null;
   stop(): Promise<void>;
 }
@@ -45,18 +51,27 @@ export interface ServiceUrl {
 
 export type ServiceUrls = Record<ServiceId, ServiceUrl>;
 
+export interface StatisticsServiceUrls {
+  database: string;
+  audit: string;
+  /** Each agency database, as the statistics role (the columns its facts come from and the change log). */
+  sources: Record<Agency['id'], string>;
+}
+
 export async function prepareDatabases(options: {
   dataDir: string;
   postgresPort: number;
   external?: Partial<Record<Agency['id'], string>>;
   /** AUDIT_DATABASE_URL: an external audit store; the embedded database `audit` otherwise. */
   externalAudit?: string;
+  /** STATISTICS_DATABASE_URL: an external statistics store; the embedded database `statistics` otherwise. */
+  externalStatistics?: string;
   /** Where the roles' password variables (CG_<SERVICE>_DB_PASSWORD) are read: process.env by default. */
   env?: Env;
   log?: (line: string) => void;
 }): Promise<AgencyDatabases> {
   const external = options.external ?? {};
-  const needsEmbedded = AGENCIES.some((agency) => !external[agency.id]) || !options.externalAudit;
+  const needsEmbedded = AGENCIES.some((agency) => !external[agency.id]) || !options.externalAudit || !options.externalStatistics;
   const embedded = needsEmbedded ? await startEmbeddedPostgres({ dataDir: options.dataDir, port: options.postgresPort }) : null;
   const passwords = new RolePasswords(options.env ?? process.env, rolePasswordsFile(options.dataDir));
   const prepare = async (name: string, database: string, migrationsDir: string, externalUrl: string | undefined, grants: DatabaseGrants) => {
@@ -78,6 +93,7 @@ export async function prepareDatabases(options: {
       agencyRoleUrl[agency.id] = prepared.roleUrl;
     }
     const audit = await prepare('audit', AUDIT_STORE.database, AUDIT_STORE.migrationsDir, options.externalAudit, AUDIT_GRANTS);
+    const statistics = await prepare('statistics', STATISTICS_STORE.database, STATISTICS_STORE.migrationsDir, options.externalStatistics, STATISTICS_GRANTS);
     const serviceUrls = {} as ServiceUrls;
     for (const [service, role] of Object.entries(SERVICE_ROLES) as [ServiceId, (typeof SERVICE_ROLES)[ServiceId]][]) {
       const own = SERVICE_DATABASE[service];
@@ -88,6 +104,12 @@ export async function prepareDatabases(options: {
       auditUrl: audit.url,
       serviceUrls,
       auditVerifierUrl: audit.roleUrl(AUDIT_VERIFIER_ROLE.name),
+      statisticsUrl: statistics.url,
+      statisticsServiceUrls: {
+        database: statistics.roleUrl(STATISTICS_ROLE.name),
+        audit: audit.roleUrl(STATISTICS_ROLE.name),
+        sources: Object.fromEntries(AGENCIES.map((a) => [a.id, agencyRoleUrl[a.id](STATISTICS_ROLE.name)])) as Record<Agency['id'], string>,
+      },
       embedded,
       stop: async () => embedded?.stop(),
     };

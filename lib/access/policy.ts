@@ -19,6 +19,17 @@ export const PURPOSES: Readonly<Record<Purpose, string>> = ACCESS_POLICY.purpose
 
 export const POLICY: AccessPolicy['roles'] = ACCESS_POLICY.roles;
 
+/**
+ * Who may break aggregates down by SENSITIVE attributes (ethnicity, religion) in the statistics
+ * (subgraphs/statistics): ANALYST for STATISTICS, since official statistics (the census) publish the population
+ * by ethnic group and religion. Such tables get the stricter small-cell threshold (STATISTICS_SENSITIVE_THRESHOLD)
+ * and their audit records carry SENSITIVE. The records themselves stay closed to analysts: POLICY gives them no
+ * SENSITIVE field.
+ */
+export const SENSITIVE_AGGREGATE_PURPOSES: Readonly<Partial<Record<Role, readonly Purpose[]>>> = {
+  ANALYST: ['STATISTICS'],
+};
+
 /** Roles that may send free-form (ad hoc) documents instead of trusted document ids. */
 export const AD_HOC_ROLES: readonly Role[] = ACCESS_POLICY.adHocRoles;
 /** Roles that write, each in their own agency only, and the purposes a write may be made for. */

@@ -48,6 +48,12 @@ export interface AccessRecord {
    * subgraphs of the request (RELATIVES_EXTENSION, ServiceClaims.rel).
    */
   relatives: Set<string>;
+  /**
+   * Aggregates served that name no person (statistics tables): one READ record each, with what was asked (measure,
+   * dimensions, filters, reference date) as its operation and its classifications, so that analysts' queries are
+   * audited though no person's record was read.
+   */
+  aggregates: { operation: string; classes: Classification[] }[];
 }
 
 export interface Refusal {
@@ -69,7 +75,7 @@ export interface GuardedContext {
   access: AccessRecord;
 }
 
-export const newAccessRecord = (): AccessRecord => ({ persons: new Map(), operations: new Set(), wrote: false, owners: new WeakMap(), refusals: [], relatives: new Set() });
+export const newAccessRecord = (): AccessRecord => ({ persons: new Map(), operations: new Set(), wrote: false, owners: new WeakMap(), refusals: [], relatives: new Set(), aggregates: [] });
 
 /** The raw body bytes of a request, kept by the body parser (lib/subgraph-server.ts) for the credential's body hash. */
 export const rawBodyOf = (req: express.Request): Buffer => (req as { rawBody?: Buffer }).rawBody ?? Buffer.alloc(0);
@@ -319,6 +325,15 @@ export function auditEntries(ctx: GuardedContext, agency: string, outcome: Audit
     const { classes, persons } = groups.get(key)!;
     return { ...base, action: 'READ' as const, outcome, persons: [...new Set(persons)].sort(), classes };
   });
+  const aggregates = ctx.access.aggregates.map((aggregate) => ({
+    ...base,
+    action: 'READ' as const,
+    outcome,
+    operation: aggregate.operation,
+    persons: [],
+    classes: [...new Set(aggregate.classes)].sort(),
+  }));
+  reads.push(...aggregates);
   // The same refusal for every item of a list is one record naming them all.
   const refused = new Map<string, Set<string>>();
   for (const refusal of ctx.access.refusals) {

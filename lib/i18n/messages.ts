@@ -529,6 +529,48 @@ export const MESSAGES = {
     () => 'groupBy cần ít nhất một trong PROVINCE, SEX, BIRTH_DECADE.',
   ),
 
+  // --- Statistics (subgraphs/statistics) ------------------------------------------------------------------------
+  STATISTICS_NO_DIMENSION: say<{ dimensions: string }>(
+    (p) => `groupBy needs at least one dimension: ${p.dimensions}.`,
+    (p) => `groupBy cần ít nhất một chiều: ${p.dimensions}.`,
+  ),
+  STATISTICS_REPEATED_DIMENSION: say<{ dimension: string }>(
+    (p) => `groupBy names ${p.dimension} twice.`,
+    (p) => `groupBy có ${p.dimension} hai lần.`,
+  ),
+  STATISTICS_REPEATED_FILTER: say<{ dimension: string }>(
+    (p) => `filter names ${p.dimension} twice; give all its values in one entry.`,
+    (p) => `filter có ${p.dimension} hai lần; hãy đưa mọi giá trị vào một mục.`,
+  ),
+  STATISTICS_EMPTY_FILTER: say<{ dimension: string }>(
+    (p) => `The filter on ${p.dimension} needs at least one value.`,
+    (p) => `Bộ lọc theo ${p.dimension} cần ít nhất một giá trị.`,
+  ),
+  UNKNOWN_FILTER_VALUE: say<{ dimension: string; value: string; expected: string }>(
+    (p) => `"${p.value}" is not a value of ${p.dimension} (expected ${p.expected}).`,
+    (p) => `"${p.value}" không phải là một giá trị của ${p.dimension} (cần ${p.expected}).`,
+  ),
+  DATE_TOO_EARLY: say<{ argument: string; date: string; earliest: string }>(
+    (p) => `${p.argument} ${p.date} is before ${p.earliest}, where the statistics begin.`,
+    (p) => `${p.argument} ${p.date} sớm hơn ${p.earliest}, ngày bắt đầu của số liệu thống kê.`,
+  ),
+  TOO_MANY_CELLS: say<{ maximum: number; actual: number }>(
+    (p) => `This grouping could produce ${p.actual} cells; at most ${p.maximum} are allowed. Group by fewer dimensions or filter.`,
+    (p) => `Cách nhóm này có thể tạo ra ${p.actual} ô; tối đa là ${p.maximum}. Hãy nhóm theo ít chiều hơn hoặc lọc bớt.`,
+  ),
+  SENSITIVE_DIMENSION_NOT_ALLOWED: say<{ dimension: string; role: string; purpose: string }>(
+    (p) => `${p.dimension} is sensitive data: ${p.role} acting for ${p.purpose} may not group or filter by it.`,
+    (p) => `${p.dimension} là dữ liệu nhạy cảm: ${p.role} với mục đích ${p.purpose} không được nhóm hoặc lọc theo chiều này.`,
+  ),
+  QUERY_BUDGET_EXHAUSTED: say<{ budget: number; periodSeconds: number; retryAfterSeconds: number }>(
+    (p) => `Your budget of ${p.budget} statistics tables per ${p.periodSeconds} s is used up. Retry in ${p.retryAfterSeconds} s.`,
+    (p) => `Bạn đã dùng hết hạn mức ${p.budget} bảng thống kê trong ${p.periodSeconds} giây. Hãy thử lại sau ${p.retryAfterSeconds} giây.`,
+  ),
+  STATISTICS_NOT_BUILT: say(
+    () => 'The statistics are being built for the first time; retry in a few minutes.',
+    () => 'Số liệu thống kê đang được xây dựng lần đầu; hãy thử lại sau vài phút.',
+  ),
+
   // --- Writes ---------------------------------------------------------------------------------------------------
   PARENT_IDENTITY_REQUIRED: say<{ argument: string }>(
     (p) => `${p.argument} needs a personalCode, or a name and a nationality.`,

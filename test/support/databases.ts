@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Client, Pool } from 'pg';
 import type { Agency } from '../../lib/agencies';
-import type { ServiceUrls } from '../../tools/databases';
+import type { ServiceUrls, StatisticsServiceUrls } from '../../tools/databases';
 import type { ServiceKeyFiles } from '../../tools/service-keys';
 
 /**
@@ -30,6 +30,10 @@ export interface TestState {
   /** The audit store as the read-only verifier role. */
   auditVerifierUrl: string;
   adminUrl: string;
+  /** The statistics read model as the superuser, what the statistics service connects with, and its secret (pseudonyms, record keys). */
+  statisticsUrl: string;
+  statisticsServiceUrls: StatisticsServiceUrls;
+  statisticsSecretFile: string;
   seed: string;
   citizens: number;
 }

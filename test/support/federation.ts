@@ -4,6 +4,8 @@ import { createGateway, type GatewayObservers } from '../../gateway/server';
 import { agency, AGENCIES, type Agency } from '../../lib/agencies';
 import type { AgencySubgraph } from '../../lib/agency-subgraph';
 import type { Env } from '../../lib/env';
+import { createStatisticsSubgraph, type StatisticsSubgraph } from '../../subgraphs/statistics/server';
+import { readConfig as statisticsConfig } from '../../subgraphs/statistics/config';
 import type { RunningSubgraph } from '../../lib/subgraph-server';
 import type { StatementCounter } from '../../lib/statement-counter';
 import fs from 'node:fs';
@@ -57,6 +59,8 @@ export interface TestFederation {
   stopSubgraph(id: Agency['id']): Promise<void>;
   /** The birth registry's services and database, for running its background completion in a test. */
   birthRegistry: Awaited<ReturnType<typeof createBirthRegistrySubgraph>>;
+  /** The statistics subgraph: `refresh()` applies the agencies' change logs now (no timer runs in tests). */
+  statistics: StatisticsSubgraph;
   stop(): Promise<void>;
 }
 
@@ -93,6 +97,8 @@ export interface FederationOptions {
   subgraphEnv?: Record<string, string>;
   /** What the gateway reports as it runs (its breakers' state changes). */
   gatewayObservers?: GatewayObservers;
+  /** Settings of the statistics subgraph over the test defaults (disclosure parameters, budgets). */
+  statisticsEnv?: Record<string, string>;
 }
 
 export async function startFederation(options: FederationOptions = {}): Promise<TestFederation> {
@@ -130,6 +136,26 @@ export async function startFederation(options: FederationOptions = {}): Promise<
   const RESIDENTS_SERVICE_URL = (await options.residentsServiceThrough?.(residentsRunning.url)) ?? residentsRunning.url;
   const subgraphs = { residents } as Record<Agency['id'], AnySubgraph>;
   for (const a of AGENCIES) if (a.id !== 'residents') subgraphs[a.id] = await createSubgraphOf(a.id, env(a.id, { RESIDENTS_SERVICE_URL }));
+  // The statistics subgraph: not an agency; its own store, the agencies read as its own role (test/global-setup.ts built it).
+  const statisticsUrls = testDatabases().statisticsServiceUrls;
+  const statistics = await createStatisticsSubgraph(
+    statisticsConfig({
+      STATISTICS_DATABASE_URL: statisticsUrls.database,
+      ...Object.fromEntries(AGENCIES.map((a) => [`STATISTICS_SOURCE_${a.envPrefix}_URL`, statisticsUrls.sources[a.id]])),
+      STATISTICS_SECRET_FILE: testDatabases().statisticsSecretFile,
+      STATISTICS_PORT: '0',
+      STATISTICS_REFRESH_INTERVAL_MS: '0',
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      SUBGRAPH_SEALED,
+      AUDIT_DATABASE_URL: statisticsUrls.audit,
+      AUDIT_RECORDING,
+      SERVICE_TRUST_FILE: serviceKeys.trustFile,
+      // Mutual TLS and the like, as for every subgraph.
+      ...options.subgraphEnv,
+      ...options.statisticsEnv,
+    }),
+  );
+  const statisticsRunning = await statistics.server.listen(0);
   const running = {} as Record<Agency['id'], RunningSubgraph | null>;
   const counters = {} as Record<Agency['id'], StatementCounter>;
   for (const a of AGENCIES) {
@@ -152,6 +178,7 @@ export async function startFederation(options: FederationOptions = {}): Promise<
       AUDIT_DATABASE_URL: serviceUrls.gateway.audit,
       AUDIT_RECORDING,
       ...Object.fromEntries(await Promise.all(AGENCIES.map(async (a) => [`SUBGRAPH_${a.envPrefix}_URL`, await routed(a.id)]))),
+      SUBGRAPH_STATISTICS_URL: statisticsRunning.url,
       // Ample on a busy machine (CI beside a bench): a slow answer must not turn into AGENCY_UNAVAILABLE. Tests of
       // the timeout itself set their own.
       SUBGRAPH_TIMEOUT_MS: '30000',
@@ -170,6 +197,7 @@ export async function startFederation(options: FederationOptions = {}): Promise<
     gatewayBase: gatewayRunning.url.replace(/\/graphql$/, ''),
     subgraphUrls,
     birthRegistry: subgraphs['birth-registry'] as unknown as TestFederation['birthRegistry'],
+    statistics,
     async query(query, variables, headers) {
       const response = await fetch(gatewayRunning.url, {
         method: 'POST',
@@ -197,6 +225,8 @@ export async function startFederation(options: FederationOptions = {}): Promise<
         await r?.stop();
         await subgraphs[id as Agency['id']].close();
       }
+      await statisticsRunning.stop();
+      await statistics.close();
     },
   };
 }

@@ -1,0 +1,158 @@
+import { PROVINCES } from '../../lib/provinces';
+
+/**
+ * The measures analysts may ask and the dimensions of each, as data: a new measure or dimension is an entry here
+ * and an enum value in schema.graphql (test/statistics.test.ts holds the two equal). Each dimension is a SQL
+ * expression over the measure's fact rows (text: the cell's code), its values (what a filter may name, and how
+ * many cells it can make) and whether it is sensitive. `$1` in SQL is the reference date (asOf).
+ *
+ * SQL here is the only part of the statistics service that is specific to PostgreSQL: moving the store to Citus
+ * changes nothing; to ClickHouse, these expressions (date functions) and the residence join.
+ */
+export interface DomainContext {
+  /** The reference date, YYYY-MM-DD. */
+  asOf: string;
+}
+
+export interface Dimension {
+  /** The SQL expression of a row's value, as text. */
+  sql: string;
+  /** Joins the expression needs (Measure.joins). */
+  joins?: readonly string[];
+  /** Every value, in the order cells are listed (a closed dimension: filters are checked against them). */
+  values?(context: DomainContext): readonly string[];
+  /**
+   * An open dimension (districts, ethnic groups, religions as recorded): filters are checked for form only and
+   * cells listed in code order. Never checked against the values the store holds: whether a filter value is
+   * refused must not tell whether anyone has it. The cardinality bounds its cells for STATISTICS_MAX_CELLS.
+   */
+  open?: { cardinality: number };
+  /** How to say a value to a reader, where the code is not enough. */
+  label?(code: string): string | null;
+  /** What a filter value looks like, for the message when it is not one. */
+  expected: string;
+  /** A coarser dimension whose codes start this one's (BIRTH_YEAR for BIRTH_MONTH): its filter narrows this one's cells. */
+  within?: string;
+  /** SENSITIVE dimensions (ethnicity, religion) only for the purposes policy.ts allows, with a stricter threshold. */
+  sensitive?: boolean;
+}
+
+export interface Measure {
+  /** The Query field. */
+  field: string;
+  /** The fact table and its alias. */
+  from: string;
+  /** Who is counted at the reference date $1. */
+  where: string;
+  /** The record key column of the counted rows. */
+  recordKey: string;
+  joins: Readonly<Record<string, string>>;
+  dimensions: Readonly<Record<string, Dimension>>;
+}
+
+const EARLIEST_YEAR = 1900;
+/** The first reference date the statistics answer for. */
+export const EARLIEST_AS_OF = `${EARLIEST_YEAR}-01-01`;
+
+const range = (from: number, to: number) => Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
+const yearOf = (date: string) => Number(date.slice(0, 4));
+const years = (c: DomainContext) => range(EARLIEST_YEAR, yearOf(c.asOf)).map(String);
+const months = (c: DomainContext) => years(c).flatMap((y) => range(1, 12).map((m) => `${y}-${String(m).padStart(2, '0')}`)).filter((m) => m <= c.asOf.slice(0, 7));
+const NONE = 'NONE';
+
+const PROVINCE_VALUES = Object.keys(PROVINCES);
+const provinceLabel = (code: string) => PROVINCES[code] ?? null;
+const MAX_AGE = 130;
+const AGES = range(0, MAX_AGE).map(String);
+const AGE_BANDS = [...range(0, 19).map((i) => `${i * 5}-${i * 5 + 4}`), '100+'];
+const SEX_VALUES = ['MALE', 'FEMALE'];
+const SEX_SQL = (column: string) => `CASE ${column} WHEN 1 THEN 'MALE' ELSE 'FEMALE' END`;
+/** Completed years of age at the reference date. */
+const AGE_SQL = `date_part('year', age($1::date, p.ngay_sinh))::int`;
+
+const province = (sql: string, joins?: string[]): Dimension => ({
+  sql,
+  joins,
+  values: () => PROVINCE_VALUES,
+  label: provinceLabel,
+  expected: 'a province code of the national code table, e.g. "001"',
+});
+
+/** Permanent residence in force at the reference date (the latest, should two overlap). */
+const PERMANENT_RESIDENCE = `LEFT JOIN LATERAL (
+    SELECT r.ma_tinh, r.quan_huyen FROM st_cu_tru r
+     WHERE r.pid = p.pid AND r.loai = 'P' AND r.tu_ngay <= $1::date AND (r.den_ngay IS NULL OR r.den_ngay > $1::date)
+     ORDER BY r.tu_ngay DESC LIMIT 1) res ON true`;
+
+export const MEASURES: Readonly<Record<string, Measure>> = {
+  population: {
+    field: 'populationStatistics',
+    from: 'st_dan_so p',
+    where: 'p.ngay_sinh <= $1::date AND (p.ngay_mat IS NULL OR p.ngay_mat > $1::date)',
+    recordKey: 'p.rk',
+    joins: { residence: PERMANENT_RESIDENCE },
+    dimensions: {
+      RESIDENCE_PROVINCE: {
+        ...province(`coalesce(res.ma_tinh, '${NONE}')`, ['residence']),
+        values: () => [...PROVINCE_VALUES, NONE],
+        label: (code) => (code === NONE ? 'no permanent residence' : provinceLabel(code)),
+        expected: `a province code of the national code table, e.g. "001", or "${NONE}"`,
+      },
+      RESIDENCE_DISTRICT: {
+        sql: `coalesce(res.ma_tinh || '/' || res.quan_huyen, '${NONE}')`,
+        joins: ['residence'],
+        open: { cardinality: 1000 },
+        label: (code) => (code === NONE ? 'no permanent residence' : `${code.slice(4)}, ${PROVINCES[code.slice(0, 3)] ?? code.slice(0, 3)}`),
+        expected: `"<province code>/<district>", e.g. "001/Quận Ba Đình", or "${NONE}"`,
+      },
+      CODE_PROVINCE: {
+        ...province(`CASE WHEN p.ma_tinh_ma < '100' THEN p.ma_tinh_ma ELSE 'ABROAD' END`),
+        values: () => [...PROVINCE_VALUES, 'ABROAD'],
+        label: (code) => (code === 'ABROAD' ? 'registered abroad' : provinceLabel(code)),
+        expected: 'a province code of the national code table, e.g. "001", or "ABROAD"',
+      },
+      SEX: { sql: SEX_SQL('p.gioi_tinh'), values: () => SEX_VALUES, expected: 'MALE or FEMALE' },
+      AGE: { sql: `${AGE_SQL}::text`, values: () => AGES, expected: `a whole number of years from 0 to ${MAX_AGE}, e.g. "42"` },
+      AGE_BAND: {
+        sql: `CASE WHEN ${AGE_SQL} >= 100 THEN '100+' ELSE (${AGE_SQL} / 5 * 5)::text || '-' || (${AGE_SQL} / 5 * 5 + 4)::text END`,
+        values: () => AGE_BANDS,
+        expected: '"0-4", "5-9", …, "95-99" or "100+"',
+      },
+      ETHNICITY: { sql: 'p.dan_toc', open: { cardinality: 60 }, expected: 'an ethnic group as recorded, e.g. "Kinh"', sensitive: true },
+      RELIGION: {
+        sql: `coalesce(p.ton_giao, '${NONE}')`,
+        open: { cardinality: 20 },
+        expected: `a religion as recorded, e.g. "Phật giáo", or "${NONE}"`,
+        sensitive: true,
+      },
+    },
+  },
+  births: {
+    field: 'birthStatistics',
+    from: 'st_khai_sinh b',
+    where: 'b.ngay_dang_ky <= $1::date',
+    recordKey: 'b.rk',
+    joins: {},
+    dimensions: {
+      BIRTH_YEAR: { sql: `to_char(b.ngay_sinh, 'YYYY')`, values: years, expected: 'a year, e.g. "2024"' },
+      BIRTH_MONTH: { sql: `to_char(b.ngay_sinh, 'YYYY-MM')`, values: months, within: 'BIRTH_YEAR', expected: 'a month as YYYY-MM, e.g. "2024-03"' },
+      REGISTRATION_YEAR: { sql: `to_char(b.ngay_dang_ky, 'YYYY')`, values: years, expected: 'a year, e.g. "2024"' },
+      REGISTRATION_MONTH: { sql: `to_char(b.ngay_dang_ky, 'YYYY-MM')`, values: months, within: 'REGISTRATION_YEAR', expected: 'a month as YYYY-MM, e.g. "2024-03"' },
+      PROVINCE: province('b.ma_tinh'),
+      SEX: { sql: SEX_SQL('b.gioi_tinh'), values: () => SEX_VALUES, expected: 'MALE or FEMALE' },
+      REGISTRATION_DELAY: {
+        sql: `CASE WHEN b.ngay_dang_ky - b.ngay_sinh <= 60 THEN '0-60' WHEN b.ngay_dang_ky - b.ngay_sinh <= 365 THEN '61-365' ELSE '366+' END`,
+        values: () => ['0-60', '61-365', '366+'],
+        label: (code) => ({ '0-60': 'within the legal 60 days', '61-365': 'late, within a year', '366+': 'more than a year late' })[code] ?? null,
+        expected: '"0-60", "61-365" or "366+" (days from birth to registration)',
+      },
+    },
+  },
+};
+
+/** The measure a Query field answers. */
+export function measureOf(field: string): Measure {
+  const measure = Object.values(MEASURES).find((m) => m.field === field);
+  if (!measure) throw new Error(`no measure answers ${field}`);
+  return measure;
+}

@@ -1,0 +1,223 @@
+import type { Pool, PoolClient } from 'pg';
+import { AGENCIES, type Agency } from '../../lib/agencies';
+import type { Pseudonymiser } from './pseudonyms';
+
+/**
+ * Keeps the statistics read model in step with the agencies (docs/DESIGN.md "Statistics"): built from scratch
+ * when a source has never been read, then brought forward from each agency's change log. Every agency write
+ * leaves an entry naming the person (or the registration) in the same transaction as the write, so re-reading
+ * the facts of the persons named since the last entry applied, and replacing their rows, is enough; replacing is
+ * idempotent, so an entry applied twice (after a rebuild that already saw it) does no harm. Refreshers in several
+ * processes take turns (an advisory lock in the store); the facts and how far each log was applied commit together.
+ */
+export type SourcePools = Record<Agency['id'], Pool>;
+
+export interface RefreshResult {
+  /** Whether this run built the model from scratch. */
+  rebuilt: boolean;
+  /** Change-log entries applied, per agency. */
+  applied: Record<Agency['id'], number>;
+}
+
+const PAGE = 20_000;
+const LOG_PAGE = 10_000;
+
+interface LogHead {
+  id: string;
+  at: string | null;
+}
+
+export async function refreshStatistics(store: Pool, sources: SourcePools, pseudonyms: Pseudonymiser, options: { rebuild?: boolean } = {}): Promise<RefreshResult> {
+  const client = await store.connect();
+  try {
+    await client.query('BEGIN');
+    // Long enough for a rebuild at national scale; the lock makes other refreshers wait their turn.
+    await client.query(`SET LOCAL statement_timeout = 0`);
+    await client.query(`SELECT pg_advisory_xact_lock(hashtext('citizen-graph:statistics-refresh'))`);
+    const known = new Map(
+      (await client.query<{ nguon: string; ma_nhat_ky: string }>('SELECT nguon, ma_nhat_ky::text FROM st_nguon')).rows.map((r) => [r.nguon, r.ma_nhat_ky]),
+    );
+    const rebuild = options.rebuild === true || AGENCIES.some((a) => !known.has(a.id));
+    const applied = { residents: 0, 'national-id': 0, 'birth-registry': 0 } as Record<Agency['id'], number>;
+    if (rebuild) {
+      await buildFromScratch(client, sources, pseudonyms);
+    } else {
+      for (const agency of AGENCIES) applied[agency.id] = await applyChangeLog(client, agency.id, BigInt(known.get(agency.id)!), sources, pseudonyms);
+    }
+    await client.query('COMMIT');
+    return { rebuilt: rebuild, applied };
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+async function logHead(source: Pool): Promise<LogHead> {
+  const { rows } = await source.query<{ id: string | null; at: Date | null }>(
+    'SELECT id::text, thoi_diem AS at FROM cg_nhat_ky_thay_doi ORDER BY id DESC LIMIT 1',
+  );
+  return { id: rows[0]?.id ?? '0', at: rows[0]?.at?.toISOString() ?? null };
+}
+
+async function markSource(client: PoolClient, agency: string, head: LogHead, built: boolean): Promise<void> {
+  await client.query(
+    `INSERT INTO st_nguon (nguon, ma_nhat_ky, thoi_diem_nhat_ky, lam_moi_luc, xay_dung_luc)
+     VALUES ($1, $2, coalesce($3::timestamptz, now()), now(), now())
+     ON CONFLICT (nguon) DO UPDATE SET ma_nhat_ky = EXCLUDED.ma_nhat_ky,
+       thoi_diem_nhat_ky = coalesce($3::timestamptz, st_nguon.thoi_diem_nhat_ky), lam_moi_luc = now(),
+       xay_dung_luc = CASE WHEN $4 THEN now() ELSE st_nguon.xay_dung_luc END`,
+    [agency, head.id, head.at, built],
+  );
+}
+
+/** Every source read once, page by page by primary key, after noting each change log's head. */
+async function buildFromScratch(client: PoolClient, sources: SourcePools, pseudonyms: Pseudonymiser): Promise<void> {
+  // The heads first: a change made while the build reads is applied by the next refresh (again, harmlessly).
+  const heads = {} as Record<Agency['id'], LogHead>;
+  for (const agency of AGENCIES) heads[agency.id] = await logHead(sources[agency.id]);
+  await client.query('DELETE FROM st_cu_tru');
+  await client.query('DELETE FROM st_dan_so');
+  await client.query('DELETE FROM st_khai_sinh');
+  let after = '';
+  for (;;) {
+    const { rows } = await sources.residents.query<{ code: string }>(
+      'SELECT so_dinh_danh AS code FROM cong_dan WHERE so_dinh_danh > $1 ORDER BY so_dinh_danh LIMIT $2',
+      [after, PAGE],
+    );
+    if (rows.length === 0) break;
+    await writePersons(client, sources.residents, pseudonyms, rows.map((r) => r.code));
+    after = rows[rows.length - 1].code;
+  }
+  let afterId = '0';
+  for (;;) {
+    const numbers = await sources['birth-registry'].query<{ id: string; number: string }>(
+      'SELECT id::text, so_dang_ky AS number FROM dang_ky_khai_sinh WHERE id > $1 ORDER BY id LIMIT $2',
+      [afterId, PAGE],
+    );
+    if (numbers.rows.length === 0) break;
+    await writeBirths(client, sources['birth-registry'], pseudonyms, numbers.rows.map((r) => r.number));
+    afterId = numbers.rows[numbers.rows.length - 1].id;
+  }
+  for (const agency of AGENCIES) await markSource(client, agency.id, heads[agency.id], true);
+}
+
+/** The entries after `from` of one agency's change log: the persons and registrations they name, re-read. */
+async function applyChangeLog(client: PoolClient, agency: Agency['id'], from: bigint, sources: SourcePools, pseudonyms: Pseudonymiser): Promise<number> {
+  let last = from;
+  let lastAt: string | null = null;
+  let applied = 0;
+  for (;;) {
+    const { rows } = await sources[agency].query<{ id: string; at: Date; table: string; key: string; code: string | null }>(
+      `SELECT id::text, thoi_diem AS at, bang AS table, khoa AS key, so_dinh_danh AS code
+         FROM cg_nhat_ky_thay_doi WHERE id > $1 ORDER BY id LIMIT $2`,
+      [last.toString(), LOG_PAGE],
+    );
+    if (rows.length === 0) break;
+    if (agency === 'residents') {
+      const codes = rows.flatMap((r) => [r.code, r.table === 'cong_dan' || r.table === 'so_dinh_danh' ? r.key : null]).filter((c): c is string => !!c && /^\d{12}$/.test(c));
+      await refreshPersons(client, sources.residents, pseudonyms, [...new Set(codes)]);
+    } else if (agency === 'birth-registry') {
+      const numbers = rows.filter((r) => r.table === 'dang_ky_khai_sinh').map((r) => r.key);
+      await writeBirths(client, sources['birth-registry'], pseudonyms, [...new Set(numbers)]);
+    }
+    // national-id: no facts of cards in the model yet; its position is kept so that they start from it.
+    applied += rows.length;
+    last = BigInt(rows[rows.length - 1].id);
+    lastAt = rows[rows.length - 1].at.toISOString();
+  }
+  await markSource(client, agency, { id: last.toString(), at: lastAt }, false);
+  return applied;
+}
+
+/**
+ * The persons named, under every code they have held: a re-issued code moves the person to a new pseudonym, so
+ * the rows of the old one go.
+ */
+async function refreshPersons(client: PoolClient, residents: Pool, pseudonyms: Pseudonymiser, codes: string[]): Promise<void> {
+  if (codes.length === 0) return;
+  const { rows } = await residents.query<{ code: string; current: string }>(
+    `SELECT s.so_dinh_danh AS code, s.so_dinh_danh_hien_hanh AS current FROM so_dinh_danh s
+      WHERE s.so_dinh_danh_hien_hanh IN (SELECT so_dinh_danh_hien_hanh FROM so_dinh_danh WHERE so_dinh_danh = ANY($1::char(12)[]))`,
+    [codes],
+  );
+  const all = [...new Set([...codes, ...rows.map((r) => r.code)])];
+  const current = [...new Set(rows.map((r) => r.current))];
+  const pids = all.map((code) => pseudonyms.pid(code));
+  await client.query('DELETE FROM st_cu_tru WHERE pid = ANY($1::bytea[])', [pids]);
+  await client.query('DELETE FROM st_dan_so WHERE pid = ANY($1::bytea[])', [pids]);
+  await writePersons(client, residents, pseudonyms, current);
+}
+
+/** Inserts the facts of these citizens (current codes) and their residence registrations. */
+async function writePersons(client: PoolClient, residents: Pool, pseudonyms: Pseudonymiser, codes: string[]): Promise<void> {
+  if (codes.length === 0) return;
+  const people = await residents.query<{ code: string; sex: number; born: string; died: string | null; ethnicity: string; religion: string | null }>(
+    `SELECT so_dinh_danh AS code, gioi_tinh AS sex, ngay_sinh::text AS born, ngay_mat::text AS died, dan_toc AS ethnicity, ton_giao AS religion
+       FROM cong_dan WHERE so_dinh_danh = ANY($1::char(12)[])`,
+    [codes],
+  );
+  if (people.rows.length === 0) return;
+  await client.query(
+    `INSERT INTO st_dan_so (pid, rk, gioi_tinh, ngay_sinh, ma_tinh_ma, ngay_mat, dan_toc, ton_giao)
+     SELECT * FROM unnest($1::bytea[], $2::smallint[], $3::smallint[], $4::date[], $5::char(3)[], $6::date[], $7::text[], $8::text[])`,
+    [
+      people.rows.map((p) => pseudonyms.pid(p.code)),
+      people.rows.map((p) => pseudonyms.recordKey(p.code)),
+      people.rows.map((p) => p.sex),
+      people.rows.map((p) => p.born),
+      people.rows.map((p) => p.code.slice(0, 3)),
+      people.rows.map((p) => p.died),
+      people.rows.map((p) => p.ethnicity),
+      people.rows.map((p) => p.religion),
+    ],
+  );
+  const residences = await residents.query<{ code: string; kind: string; province: string; district: string; from: string; to: string | null }>(
+    // A registration that ended without an end date recorded counts for no day at all.
+    `SELECT so_dinh_danh AS code, loai_cu_tru AS kind, ma_tinh AS province, quan_huyen AS district, tu_ngay::text AS from,
+            CASE WHEN den_ngay IS NULL AND trang_thai <> 'HIEU_LUC' THEN tu_ngay ELSE den_ngay END::text AS to
+       FROM dang_ky_cu_tru WHERE so_dinh_danh = ANY($1::char(12)[])`,
+    [people.rows.map((p) => p.code)],
+  );
+  if (residences.rows.length === 0) return;
+  await client.query(
+    `INSERT INTO st_cu_tru (pid, loai, ma_tinh, quan_huyen, tu_ngay, den_ngay)
+     SELECT * FROM unnest($1::bytea[], $2::char(1)[], $3::char(3)[], $4::text[], $5::date[], $6::date[])`,
+    [
+      residences.rows.map((r) => pseudonyms.pid(r.code)),
+      residences.rows.map((r) => (r.kind === 'THUONG_TRU' ? 'P' : 'T')),
+      residences.rows.map((r) => r.province),
+      residences.rows.map((r) => r.district),
+      residences.rows.map((r) => r.from),
+      residences.rows.map((r) => r.to),
+    ],
+  );
+}
+
+/** Replaces the facts of these birth registrations (by registration number). */
+async function writeBirths(client: PoolClient, registry: Pool, pseudonyms: Pseudonymiser, numbers: string[]): Promise<void> {
+  if (numbers.length === 0) return;
+  const id = (number: string) => `birth:${number}`;
+  await client.query('DELETE FROM st_khai_sinh WHERE rid = ANY($1::bytea[])', [numbers.map((n) => pseudonyms.pid(id(n)))]);
+  const { rows } = await registry.query<{ number: string; registered: string; province: string; sex: number; born: string; child: string | null }>(
+    `SELECT so_dang_ky AS number, ngay_dang_ky::text AS registered, ma_tinh_dang_ky AS province, gioi_tinh_tre AS sex,
+            ngay_sinh_tre::text AS born, so_dinh_danh_tre AS child
+       FROM dang_ky_khai_sinh WHERE so_dang_ky = ANY($1::text[])`,
+    [numbers],
+  );
+  if (rows.length === 0) return;
+  await client.query(
+    `INSERT INTO st_khai_sinh (rid, rk, child_pid, ngay_sinh, ngay_dang_ky, ma_tinh, gioi_tinh)
+     SELECT * FROM unnest($1::bytea[], $2::smallint[], $3::bytea[], $4::date[], $5::date[], $6::char(3)[], $7::smallint[])`,
+    [
+      rows.map((r) => pseudonyms.pid(id(r.number))),
+      rows.map((r) => pseudonyms.recordKey(id(r.number))),
+      rows.map((r) => (r.child ? pseudonyms.pid(r.child) : null)),
+      rows.map((r) => r.born),
+      rows.map((r) => r.registered),
+      rows.map((r) => r.province),
+      rows.map((r) => r.sex),
+    ],
+  );
+}

@@ -1,0 +1,427 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Pool } from 'pg';
+import { parse, Kind, type EnumTypeDefinitionNode } from 'graphql';
+import { startFederation, type TestFederation } from './support/federation';
+import { bearer, PERSONAS } from './support/tokens';
+import { testDatabases } from './support/databases';
+import { MEASURES } from '../subgraphs/statistics/measures';
+import { perturbation, RECORD_KEY_RANGE } from '../subgraphs/statistics/perturbation';
+import { pseudonymiser, readSecret } from '../subgraphs/statistics/pseudonyms';
+
+/**
+ * Statistics for analysts (issue 13): tables through the real gateway from the statistics read model, refreshed
+ * from the agencies' change logs, published with cell-key perturbation. The disclosure tests compare what an
+ * analyst sees with the true counts, read here straight from the agencies' databases.
+ */
+const T = 4; // STATISTICS_SMALL_CELL_THRESHOLD's default
+const D = 2; // STATISTICS_MAX_PERTURBATION's default
+
+let federation: TestFederation;
+let residents: Pool;
+let store: Pool;
+let audit: Pool;
+let analyst: Record<string, string>;
+
+beforeAll(async () => {
+  federation = await startFederation();
+  const { urls, statisticsUrl, auditUrl } = testDatabases();
+  residents = new Pool({ connectionString: urls.residents, max: 2 });
+  store = new Pool({ connectionString: statisticsUrl, max: 2 });
+  audit = new Pool({ connectionString: auditUrl, max: 1 });
+  analyst = await bearer(PERSONAS.analyst);
+  await federation.statistics.refresh();
+});
+
+afterAll(async () => {
+  await Promise.all([residents.end(), store.end(), audit.end()]);
+  await federation.stop();
+});
+
+interface Cell {
+  values: { dimension: string; code: string; label: string | null }[];
+  count: number;
+}
+interface Table {
+  measure: string;
+  dimensions: string[];
+  asOf: string;
+  dataAsOf: string;
+  sources: { agency: string; changeLogId: string; upTo: string; checkedAt: string }[];
+  cells: Cell[];
+  total: number;
+  disclosure: { method: string; threshold: number; maxPerturbation: number; note: string };
+}
+
+const TABLE = `measure dimensions asOf dataAsOf sources { agency changeLogId upTo checkedAt } cells { values { dimension code label } count } total
+  disclosure { method threshold maxPerturbation note }`;
+
+async function population(args: string, headers = analyst) {
+  return federation.query<{ populationStatistics: Table }>(`{ populationStatistics(${args}) { ${TABLE} } }`, {}, headers);
+}
+
+async function populationTable(args: string): Promise<Table> {
+  const response = await population(args);
+  expect(response.errors).toBeUndefined();
+  return response.data!.populationStatistics;
+}
+
+/** The cells of a table by their codes in the order of `order`, whatever the table's own order of dimensions. */
+function byKey(table: Table, order: string[], fixed: Record<string, string> = {}): Map<string, number> {
+  return new Map(
+    table.cells.map((cell) => {
+      const codes = { ...fixed, ...Object.fromEntries(cell.values.map((v) => [v.dimension, v.code])) };
+      return [order.map((d) => codes[d]).join('|'), cell.count];
+    }),
+  );
+}
+
+/** True counts of living citizens today, by province of permanent residence, sex and age band, straight from residents. */
+async function trueCounts(): Promise<Map<string, number>> {
+  const { rows } = await residents.query<{ key: string; n: string }>(`
+    WITH living AS (
+      SELECT c.so_dinh_danh, c.gioi_tinh, date_part('year', age(current_date, c.ngay_sinh))::int AS age,
+             (SELECT r.ma_tinh FROM dang_ky_cu_tru r WHERE r.so_dinh_danh = c.so_dinh_danh AND r.loai_cu_tru = 'THUONG_TRU'
+                AND r.tu_ngay <= current_date AND (r.den_ngay IS NULL OR r.den_ngay > current_date)
+                AND NOT (r.den_ngay IS NULL AND r.trang_thai <> 'HIEU_LUC') ORDER BY r.tu_ngay DESC LIMIT 1) AS province
+        FROM cong_dan c WHERE c.ngay_sinh <= current_date AND (c.ngay_mat IS NULL OR c.ngay_mat > current_date))
+    SELECT coalesce(province, 'NONE') || '|' || CASE gioi_tinh WHEN 1 THEN 'MALE' ELSE 'FEMALE' END || '|' ||
+           CASE WHEN age >= 100 THEN '100+' ELSE (age / 5 * 5)::text || '-' || (age / 5 * 5 + 4)::text END AS key, count(*) AS n
+      FROM living GROUP BY 1`);
+  return new Map(rows.map((r) => [r.key, Number(r.n)]));
+}
+
+describe('the perturbation table', () => {
+  const table = perturbation(T, D);
+
+  it('never publishes a count from 1 to the threshold, and publishes 0 as 0', () => {
+    for (let count = 0; count <= 60; count++) {
+      for (let key = 0; key < RECORD_KEY_RANGE; key++) {
+        const shown = table.publish(count, key);
+        expect(shown >= 1 && shown <= T).toBe(false);
+        if (count === 0) expect(shown).toBe(0);
+        if (count > T) expect(Math.abs(shown - count)).toBeLessThanOrEqual(Math.max(D, T + 1 - count + D));
+      }
+    }
+  });
+
+  it('is unbiased over the cell keys: the mean published count is the count', () => {
+    for (const count of [1, 2, 3, 4, 10, 57]) {
+      let sum = 0;
+      for (let key = 0; key < RECORD_KEY_RANGE; key++) sum += table.publish(count, key);
+      expect(Math.abs(sum / RECORD_KEY_RANGE - count)).toBeLessThan(0.05);
+    }
+  });
+
+  it('gives every person the same pseudonym and record key again after a rebuild (they depend on the secret only)', () => {
+    const secret = readSecret(testDatabases().statisticsSecretFile);
+    const a = pseudonymiser(secret);
+    const b = pseudonymiser(Buffer.from(secret));
+    expect(a.pid('001200342514').equals(b.pid('001200342514'))).toBe(true);
+    expect(a.recordKey('001200342514')).toBe(b.recordKey('001200342514'));
+    expect(a.pid('001200342514').equals(a.pid('001200342515'))).toBe(false);
+  });
+});
+
+describe('the measures table and the schema', () => {
+  it('lists exactly the dimensions of each measure that the schema enum offers', () => {
+    const schema = parse(fs.readFileSync(path.resolve(__dirname, '../subgraphs/statistics/schema.graphql'), 'utf8'));
+    const enums = new Map(
+      schema.definitions
+        .filter((d): d is EnumTypeDefinitionNode => d.kind === Kind.ENUM_TYPE_DEFINITION)
+        .map((d) => [d.name.value, (d.values ?? []).map((v) => v.name.value)]),
+    );
+    expect(enums.get('PopulationDimension')).toEqual(Object.keys(MEASURES.population.dimensions));
+    expect(enums.get('BirthDimension')).toEqual(Object.keys(MEASURES.births.dimensions));
+  });
+});
+
+describe('population and births through the gateway', () => {
+  it('answers population by sex with the reference date, how fresh the data is, and counts near the true ones', async () => {
+    const table = await populationTable('groupBy: [SEX]');
+    expect(table.measure).toBe('population');
+    expect(table.asOf).toBe(new Date().toISOString().slice(0, 10));
+    expect(table.sources.map((s) => s.agency).sort()).toEqual(['birth-registry', 'national-id', 'residents']);
+    expect(Date.parse(table.dataAsOf)).toBeGreaterThan(Date.now() - 10 * 60_000);
+    expect(table.disclosure).toMatchObject({ method: 'CELL_KEY_PERTURBATION', threshold: T, maxPerturbation: D });
+    const truth = await residents.query<{ sex: number; n: string }>(
+      `SELECT gioi_tinh AS sex, count(*) AS n FROM cong_dan WHERE ngay_mat IS NULL OR ngay_mat > current_date GROUP BY 1`,
+    );
+    for (const row of truth.rows) {
+      const cell = table.cells.find((c) => c.values[0].code === (row.sex === 1 ? 'MALE' : 'FEMALE'))!;
+      // Changes other test files made since the last refresh move a count by a few more.
+      expect(Math.abs(cell.count - Number(row.n))).toBeLessThanOrEqual(D + 20);
+    }
+    expect(table.total).toBe(table.cells.reduce((sum, c) => sum + c.count, 0));
+  });
+
+  it('groups by residence, code province, single year of age and age band, with province names as labels', async () => {
+    const table = await populationTable('groupBy: [RESIDENCE_PROVINCE, AGE_BAND], filter: [{ dimension: RESIDENCE_PROVINCE, values: ["001", "031"] }]');
+    expect(table.dimensions).toEqual(['RESIDENCE_PROVINCE', 'AGE_BAND']);
+    expect(new Set(table.cells.map((c) => c.values[0].code))).toEqual(new Set(['001', '031']));
+    expect(table.cells.find((c) => c.values[0].code === '001')!.values[0].label).toBe('Hà Nội');
+    // Cells in the order of the dimensions' values: 0-4 before 5-9 before 10-14.
+    const bands = table.cells.filter((c) => c.values[0].code === '001').map((c) => c.values[1].code);
+    expect(bands).toEqual(MEASURES.population.dimensions.AGE_BAND.values!({ asOf: '2026-01-01' }).filter((b) => bands.includes(b)));
+    const ages = await populationTable('groupBy: [CODE_PROVINCE, AGE], filter: [{ dimension: CODE_PROVINCE, values: ["001"] }]');
+    expect(ages.cells.length).toBeGreaterThan(10);
+    const districts = await populationTable('groupBy: [RESIDENCE_DISTRICT], filter: [{ dimension: RESIDENCE_PROVINCE, values: ["001"] }]');
+    expect(districts.cells.every((c) => c.values[0].code === 'NONE' || c.values[0].code.startsWith('001/'))).toBe(true);
+  });
+
+  it('answers the population at an earlier reference date: fewer people were born by then', async () => {
+    const now = await populationTable('groupBy: [SEX]');
+    const then = await populationTable('groupBy: [SEX], asOf: "1990-01-01"');
+    expect(then.asOf).toBe('1990-01-01');
+    expect(then.total).toBeLessThan(now.total);
+  });
+
+  it('answers births by month of birth in a year, by registration delay, and by sex (the sex ratio at birth)', async () => {
+    const births = async (args: string) => {
+      const response = await federation.query<{ birthStatistics: Table }>(`{ birthStatistics(${args}) { ${TABLE} } }`, {}, analyst);
+      expect(response.errors).toBeUndefined();
+      return response.data!.birthStatistics;
+    };
+    const byMonth = await births('groupBy: [BIRTH_MONTH], filter: [{ dimension: BIRTH_YEAR, values: ["2020", "2021"] }]');
+    const delay = await births('groupBy: [REGISTRATION_DELAY, PROVINCE]');
+    const sex = await births('groupBy: [SEX]');
+    expect(byMonth.measure).toBe('births');
+    expect(byMonth.cells.every((c) => /^202[01]-\d{2}$/.test(c.values[0].code))).toBe(true);
+    expect(delay.cells.every((c) => ['0-60', '61-365', '366+'].includes(c.values[0].code))).toBe(true);
+    const truth = await new Pool({ connectionString: testDatabases().urls['birth-registry'], max: 1 });
+    try {
+      const { rows } = await truth.query<{ n: string }>(`SELECT count(*) AS n FROM dang_ky_khai_sinh WHERE ngay_dang_ky <= current_date`);
+      expect(Math.abs(sex.total - Number(rows[0].n))).toBeLessThanOrEqual(2 * D + 20);
+    } finally {
+      await truth.end();
+    }
+  });
+});
+
+describe('disclosure control', () => {
+  it('gives the same cell the same count through different groupings and filters', async () => {
+    const full = byKey(await populationTable('groupBy: [RESIDENCE_PROVINCE, SEX, AGE_BAND]'), ['RESIDENCE_PROVINCE', 'SEX', 'AGE_BAND']);
+    const reordered = byKey(await populationTable('groupBy: [AGE_BAND, RESIDENCE_PROVINCE, SEX]'), ['RESIDENCE_PROVINCE', 'SEX', 'AGE_BAND']);
+    expect(reordered).toEqual(full);
+    const hanoiWomen = byKey(
+      await populationTable('groupBy: [AGE_BAND], filter: [{ dimension: RESIDENCE_PROVINCE, values: ["001"] }, { dimension: SEX, values: ["FEMALE"] }]'),
+      ['RESIDENCE_PROVINCE', 'SEX', 'AGE_BAND'],
+      { RESIDENCE_PROVINCE: '001', SEX: 'FEMALE' },
+    );
+    expect(hanoiWomen.size).toBeGreaterThan(3);
+    for (const [key, count] of hanoiWomen) expect(full.get(key) ?? 0).toBe(count);
+    const oneBand = await populationTable('groupBy: [SEX, RESIDENCE_PROVINCE], filter: [{ dimension: AGE_BAND, values: ["30-34"] }]');
+    for (const [key, count] of byKey(oneBand, ['RESIDENCE_PROVINCE', 'SEX', 'AGE_BAND'], { AGE_BAND: '30-34' })) expect(full.get(key) ?? 0).toBe(count);
+  });
+
+  it('never shows a count from 1 to the threshold, though the true table has many such cells', async () => {
+    const truth = await trueCounts();
+    const small = [...truth.values()].filter((n) => n >= 1 && n <= T).length;
+    expect(small).toBeGreaterThan(50);
+    const tables = await Promise.all([
+      populationTable('groupBy: [RESIDENCE_PROVINCE, SEX, AGE_BAND]'),
+      populationTable('groupBy: [CODE_PROVINCE, AGE]'),
+      populationTable('groupBy: [RESIDENCE_DISTRICT, SEX]'),
+    ]);
+    for (const table of tables) {
+      expect(table.cells.length).toBeGreaterThan(20);
+      for (const cell of table.cells) expect(cell.count > T).toBe(true);
+    }
+    // And every published cell is within the perturbation of a true count (the read model is right).
+    const published = byKey(tables[0], ['RESIDENCE_PROVINCE', 'SEX', 'AGE_BAND']);
+    let near = 0;
+    for (const [key, count] of published) if (Math.abs(count - (truth.get(key) ?? 0)) <= Math.max(D, T + 1)) near++;
+    expect(near / published.size).toBeGreaterThan(0.95);
+  });
+
+  it('does not reveal a single death in a small cell to an analyst who asks the same table before and after', async () => {
+    // A living woman who is one of at most T in her cell (province of residence, sex, single year of age).
+    const { rows } = await residents.query<{ code: string; province: string; age: number; n: string }>(`
+      WITH living AS (
+        SELECT c.so_dinh_danh AS code, r.ma_tinh AS province, date_part('year', age(current_date, c.ngay_sinh))::int AS age
+          FROM cong_dan c JOIN dang_ky_cu_tru r ON r.so_dinh_danh = c.so_dinh_danh AND r.loai_cu_tru = 'THUONG_TRU' AND r.trang_thai = 'HIEU_LUC' AND r.den_ngay IS NULL
+         WHERE c.ngay_mat IS NULL AND c.gioi_tinh = 2 AND c.ngay_sinh <= current_date - 1)
+      SELECT l.code, l.province, l.age, count(*) OVER (PARTITION BY l.province, l.age) AS n FROM living l
+      ORDER BY n, l.code DESC LIMIT 1`);
+    const victim = rows[0];
+    expect(Number(victim.n)).toBeLessThanOrEqual(T);
+    const cell = `groupBy: [SEX], filter: [{ dimension: RESIDENCE_PROVINCE, values: ["${victim.province}"] }, { dimension: AGE, values: ["${victim.age}"] }]`;
+    const shown = (table: Table) => table.cells.find((c) => c.values[0].code === 'FEMALE')?.count ?? 0;
+    const before = shown(await populationTable(cell));
+
+    const registrar = await bearer(PERSONAS.registrar('residents'));
+    const death = await federation.query(
+      `mutation ($input: RecordDeathInput!) { recordDeath(input: $input) { personalCode deceased } }`,
+      { input: { personalCode: victim.code, dateOfDeath: new Date(Date.now() - 86_400_000).toISOString().slice(0, 10), deathRegistration: 'KT-STAT/2026' } },
+      registrar,
+    );
+    expect(death.errors).toBeUndefined();
+    const refreshed = await federation.statistics.refresh();
+    expect(refreshed.applied.residents).toBeGreaterThanOrEqual(1);
+    const after = shown(await populationTable(cell));
+
+    // Small cells show 0 or T+1 only: the death moves the cell by 0 or T+1, never by the one person.
+    for (const value of [before, after]) expect([0, T + 1]).toContain(value);
+    expect(Math.abs(before - after)).not.toBe(1);
+  });
+
+  it('never gives an analyst a name, a personal code or an address', async () => {
+    const responses = [
+      await population('groupBy: [RESIDENCE_DISTRICT, SEX]'),
+      await population('groupBy: [RESIDENCE_PROVINCE, SEX, AGE_BAND]'),
+      await federation.query(`{ birthStatistics(groupBy: [PROVINCE, BIRTH_MONTH], filter: [{ dimension: BIRTH_YEAR, values: ["2024"] }]) { ${TABLE} } }`, {}, analyst),
+    ];
+    for (const response of responses) expect(response.errors).toBeUndefined();
+    const text = JSON.stringify(responses);
+    expect(text).not.toMatch(/\d{12}/);
+    const sample = await residents.query<{ name: string; street: string }>(
+      `SELECT c.ho_ten AS name, r.dia_chi_chi_tiet AS street FROM cong_dan c JOIN dang_ky_cu_tru r USING (so_dinh_danh) ORDER BY c.so_dinh_danh LIMIT 300`,
+    );
+    for (const { name, street } of sample.rows) {
+      expect(text.includes(name)).toBe(false);
+      expect(text.includes(street)).toBe(false);
+    }
+    // And a record itself stays closed to analysts.
+    const record = await federation.query(`{ citizen(personalCode: "001200342514") { fullName } }`, {}, analyst);
+    expect(record.status).toBe(403);
+  });
+});
+
+describe('who may ask, and the audit', () => {
+  it('refuses the statistics to every role but analysts', async () => {
+    for (const persona of [PERSONAS.clerk, PERSONAS.investigator, PERSONAS.auditor]) {
+      const response = await population('groupBy: [SEX]', await bearer(persona));
+      expect(response.status).toBe(403);
+      expect(response.data).toBeUndefined();
+    }
+  });
+
+  it('lets analysts group by ethnicity and religion in aggregate, with the stricter threshold', async () => {
+    const table = await populationTable('groupBy: [ETHNICITY, RELIGION]');
+    expect(table.disclosure.threshold).toBe(10);
+    expect(table.cells.every((c) => c.count > 10)).toBe(true);
+  });
+
+  it('records every analyst query: who, purpose, measure, dimensions, filters and date, naming no person', async () => {
+    const sub = `test:analyst:audit-${Date.now()}`;
+    const headers = await bearer({ ...PERSONAS.analyst, sub });
+    const response = await population('groupBy: [SEX, AGE_BAND], filter: [{ dimension: RESIDENCE_PROVINCE, values: ["001"] }], asOf: "2025-06-30"', headers);
+    expect(response.errors).toBeUndefined();
+    const { rows } = await audit.query(`SELECT role, purpose, agency, action, operation, persons, classes, outcome FROM audit_log WHERE subject = $1`, [sub]);
+    expect(rows).toEqual([
+      {
+        role: 'ANALYST',
+        purpose: 'STATISTICS',
+        agency: 'statistics',
+        action: 'READ',
+        operation: 'populationStatistics groupBy=SEX,AGE_BAND filter=RESIDENCE_PROVINCE:"001" asOf=2025-06-30',
+        persons: [],
+        classes: ['AGGREGATE'],
+        outcome: 'OK',
+      },
+    ]);
+    const sensitive = `${sub}:s`;
+    await population('groupBy: [RELIGION]', await bearer({ ...PERSONAS.analyst, sub: sensitive }));
+    const second = await audit.query(`SELECT classes FROM audit_log WHERE subject = $1`, [sensitive]);
+    expect(second.rows).toEqual([{ classes: ['AGGREGATE', 'SENSITIVE'] }]);
+  });
+
+  it('holds each analyst to a budget of tables per period (HTTP 429 when it is used up), others unaffected', async () => {
+    const limited = await startFederation({ statisticsEnv: { STATISTICS_QUERY_BUDGET: '2', STATISTICS_QUERY_BUDGET_PERIOD_S: '3600' } });
+    try {
+      const one = await bearer({ ...PERSONAS.analyst, sub: 'test:analyst:budget-1' });
+      const query = `{ populationStatistics(groupBy: [SEX]) { total } }`;
+      expect((await limited.query(query, {}, one)).status).toBe(200);
+      expect((await limited.query(query, {}, one)).status).toBe(200);
+      const third = await limited.query(query, {}, one);
+      expect(third.status).toBe(429);
+      expect(third.data).toBeUndefined();
+      expect(third.errors![0].extensions).toMatchObject({ code: 'RATE_LIMITED', reason: 'QUERY_BUDGET_EXHAUSTED' });
+      const other = await bearer({ ...PERSONAS.analyst, sub: 'test:analyst:budget-2' });
+      expect((await limited.query(query, {}, other)).status).toBe(200);
+    } finally {
+      await limited.stop();
+    }
+  });
+});
+
+describe('fresh data: the change logs applied', () => {
+  it('shows a new birth registration in the read model after a refresh, and says how far each log was applied', async () => {
+    const before = await populationTable('groupBy: [SEX]');
+    const birthsBefore = Number((await store.query('SELECT count(*) AS n FROM st_khai_sinh')).rows[0].n);
+    const registrar = await bearer(PERSONAS.registrar('birth-registry'));
+    const born = await federation.query(
+      `mutation ($i: RegisterBirthInput!) { registerBirth(input: $i) { status registration { registrationNumber } } }`,
+      {
+        i: {
+          idempotencyKey: `stat-${Date.now()}`, registrationProvinceCode: '031', registeringAuthority: 'UBND phường Lê Chân',
+          placeOfBirth: 'Bệnh viện Phụ sản Hải Phòng', childName: 'Nguyễn Thị Thống Kê', childSex: 'FEMALE',
+          childDateOfBirth: new Date(Date.now() - 3 * 86_400_000).toISOString().slice(0, 10), ethnicity: 'Kinh',
+          mother: { name: 'Lê Thị Hoa', nationality: 'VN' },
+        },
+      },
+      registrar,
+    );
+    expect(born.errors).toBeUndefined();
+    const result = await federation.statistics.refresh();
+    expect(result.rebuilt).toBe(false);
+    expect(result.applied['birth-registry']).toBeGreaterThanOrEqual(1);
+    expect(Number((await store.query('SELECT count(*) AS n FROM st_khai_sinh')).rows[0].n)).toBe(birthsBefore + 1);
+    const after = await populationTable('groupBy: [SEX]');
+    const position = (t: Table, agency: string) => BigInt(t.sources.find((s) => s.agency === agency)!.changeLogId);
+    expect(position(after, 'birth-registry')).toBeGreaterThan(position(before, 'birth-registry'));
+    expect(Date.parse(after.dataAsOf)).toBeGreaterThanOrEqual(Date.parse(before.dataAsOf));
+  });
+});
+
+describe('bad input, refused before anything is computed', () => {
+  const refused = async (args: string, reason: string) => {
+    const response = await population(args);
+    expect(response.status).toBe(400);
+    expect(response.data).toBeUndefined();
+    expect(response.errors![0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason });
+    return response.errors![0];
+  };
+
+  it.each([
+    ['no dimension', 'groupBy: []', 'STATISTICS_NO_DIMENSION'],
+    ['a dimension twice', 'groupBy: [SEX, SEX]', 'STATISTICS_REPEATED_DIMENSION'],
+    ['a filter twice', 'groupBy: [SEX], filter: [{ dimension: SEX, values: ["MALE"] }, { dimension: SEX, values: ["FEMALE"] }]', 'STATISTICS_REPEATED_FILTER'],
+    ['a filter without values', 'groupBy: [SEX], filter: [{ dimension: SEX, values: [] }]', 'STATISTICS_EMPTY_FILTER'],
+    ['an unknown province', 'groupBy: [SEX], filter: [{ dimension: RESIDENCE_PROVINCE, values: ["999"] }]', 'UNKNOWN_FILTER_VALUE'],
+    ['an unknown sex', 'groupBy: [AGE], filter: [{ dimension: SEX, values: ["OTHER"] }]', 'UNKNOWN_FILTER_VALUE'],
+    ['an age band that is not one', 'groupBy: [SEX], filter: [{ dimension: AGE_BAND, values: ["30-35"] }]', 'UNKNOWN_FILTER_VALUE'],
+    ['a control character in an open value', 'groupBy: [SEX], filter: [{ dimension: ETHNICITY, values: ["Kinh\\u0000"] }]', 'UNKNOWN_FILTER_VALUE'],
+    ['an impossible date', 'groupBy: [SEX], asOf: "2025-02-30"', 'DATE_INVALID'],
+    ['a date in the future', 'groupBy: [SEX], asOf: "2999-01-01"', 'DATE_IN_FUTURE'],
+    ['a date before the statistics begin', 'groupBy: [SEX], asOf: "1850-01-01"', 'DATE_TOO_EARLY'],
+    ['too many cells', 'groupBy: [RESIDENCE_DISTRICT, AGE, CODE_PROVINCE]', 'TOO_MANY_CELLS'],
+  ])('%s', async (_what, args, reason) => {
+    await refused(args, reason);
+  });
+
+  it('says how many cells a grouping could make and the maximum', async () => {
+    // Filters narrow the estimate: 3 ages × 64 provinces × 2 sexes is allowed.
+    const narrowed = await population('groupBy: [AGE, CODE_PROVINCE, SEX], filter: [{ dimension: AGE, values: ["1", "2", "3"] }]');
+    expect(narrowed.status).toBe(200);
+    const big = await refused('groupBy: [AGE, CODE_PROVINCE, RESIDENCE_PROVINCE]', 'TOO_MANY_CELLS');
+    expect(big.extensions).toMatchObject({ maximum: 20000, actual: 131 * 64 * 64 });
+  });
+
+  it('refuses an unknown dimension: in the document by validation, in variables as BAD_USER_INPUT', async () => {
+    const literal = await population('groupBy: [SHOE_SIZE]');
+    expect(literal.status).toBe(400);
+    expect(literal.errors![0].extensions!.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    const variables = await federation.query(`query ($g: [PopulationDimension!]!) { populationStatistics(groupBy: $g) { total } }`, { g: ['SHOE_SIZE'] }, analyst);
+    expect(variables.status).toBe(400);
+    expect(variables.errors![0].extensions!.code).toBe('BAD_USER_INPUT');
+  });
+
+  it('writes no audit record of a query it refused as bad input (nothing was computed)', async () => {
+    const sub = `test:analyst:bad-${Date.now()}`;
+    const response = await population('groupBy: [SEX], filter: [{ dimension: RESIDENCE_PROVINCE, values: ["999"] }]', await bearer({ ...PERSONAS.analyst, sub }));
+    expect(response.status).toBe(400);
+    const { rows } = await audit.query(`SELECT action FROM audit_log WHERE subject = $1 AND action = 'READ'`, [sub]);
+    expect(rows).toEqual([]);
+  });
+});
