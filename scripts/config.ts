@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { AGENCIES, AUDIT_STORE, LOCAL_POSTGRES_PORT, type Agency } from '../lib/agencies';
+import { AGENCIES, AUDIT_STORE, STATISTICS_STORE, LOCAL_POSTGRES_PORT, type Agency } from '../lib/agencies';
 import { EnvReader, REPOSITORY_ROOT, type Env } from '../lib/env';
 import type { RestartPolicy } from '../tools/supervisor';
 
@@ -8,8 +8,10 @@ import type { RestartPolicy } from '../tools/supervisor';
  *   DATA_DIR                  where the embedded PostgreSQL keeps its data (.data/postgres)
  *   POSTGRES_PORT             the embedded PostgreSQL's port (54320)
  *   <AGENCY>_DATABASE_URL     an external database for that agency
- *   AUDIT_DATABASE_URL        an external audit store (lib/audit); when it and all three agencies are set, no embedded PostgreSQL starts
- *                             (production requires all four: it never starts the embedded PostgreSQL)
+ *   AUDIT_DATABASE_URL        an external audit store (lib/audit)
+ *   STATISTICS_DATABASE_URL   an external statistics read model (subgraphs/statistics); when it, the audit store and all
+ *                             three agencies are set, no embedded PostgreSQL starts (production requires all five: it
+ *                             never starts the embedded PostgreSQL)
  *   SEED_CITIZENS, SEED       size and seed of the demo population seeded into empty databases (10000, "citizen-graph")
  *   CG_<SERVICE>_DB_PASSWORD  the password of each service's database role (lib/database-roles.ts: CG_GATEWAY_, CG_RESIDENTS_,
  *                             CG_NATIONAL_ID_, CG_BIRTH_REGISTRY_, CG_AUDIT_VERIFIER_DB_PASSWORD); read by prepareDatabases
@@ -26,6 +28,7 @@ export interface ScriptsConfig {
   postgresPort: number;
   externalDatabases: Partial<Record<Agency['id'], string>>;
   externalAuditDatabase: string | undefined;
+  externalStatisticsDatabase: string | undefined;
   seedCitizens: number;
   seed: string;
   /** How npm start restarts a service that dies (tools/supervisor.ts). */
@@ -41,11 +44,13 @@ export function readConfig(env: Env = process.env): ScriptsConfig {
     if (read.optionalString(name) || read.production) externalDatabases[agency.id] = read.url(name);
   }
   const auditName = `${AUDIT_STORE.envPrefix}_DATABASE_URL`;
+  const statisticsName = `${STATISTICS_STORE.envPrefix}_DATABASE_URL`;
   const config: ScriptsConfig = {
     dataDir: path.resolve(REPOSITORY_ROOT, read.optionalString('DATA_DIR') ?? '.data/postgres'),
     postgresPort: read.integer('POSTGRES_PORT', LOCAL_POSTGRES_PORT, { min: 1024, max: 65535 }),
     externalDatabases,
     externalAuditDatabase: read.optionalString(auditName) || read.production ? read.url(auditName) : undefined,
+    externalStatisticsDatabase: read.optionalString(statisticsName) || read.production ? read.url(statisticsName) : undefined,
     seedCitizens: read.integer('SEED_CITIZENS', 10_000, { min: 0, max: 100_000_000 }),
     seed: read.optionalString('SEED') ?? 'citizen-graph',
     restart: Object.freeze({

@@ -1,12 +1,14 @@
 import fs from 'node:fs';
-import { AGENCIES, AUDIT_STORE } from '../lib/agencies';
+import { AGENCIES, AUDIT_STORE, STATISTICS_STORE } from '../lib/agencies';
 import { composeSupergraph, SUPERGRAPH_GRAPHQL } from '../tools/compose';
 import { openPools, prepareDatabases, type AgencyDatabases } from '../tools/databases';
 import { ensureSeeded, exampleCitizen } from './seeding';
 import type { ScriptsConfig } from './config';
 import { ensureDevKeys, mintDevToken } from '../tools/dev-keys';
 import { DEV_KEYS_DIR } from '../gateway/config';
-import { AUDIT_VERIFIER_ROLE, SERVICE_ROLES, type ServiceId } from '../lib/database-roles';
+import { AUDIT_VERIFIER_ROLE, SERVICE_ROLES, STATISTICS_ROLE, type ServiceId } from '../lib/database-roles';
+import { ensureSecret } from '../subgraphs/statistics/pseudonyms';
+import { DEV_STATISTICS_SECRET_FILE } from '../subgraphs/statistics/config';
 import { DEV_SERVICE_KEYS_DIR } from '../lib/service-keys';
 import { ensureServiceKeys } from '../tools/service-keys';
 import { DEV_CHECKPOINT_KEY_FILE, ensureCheckpointKey } from '../lib/audit/checkpoint';
@@ -20,17 +22,20 @@ export interface Installation {
   databases: AgencyDatabases;
   /** The settings a service's processes get: its key, the trust file, its own role's URLs (no other role's). */
   serviceEnv(service: ServiceId): NodeJS.ProcessEnv;
+  /** The statistics subgraph's settings: its store and the agencies read as its own role, its pseudonym secret. */
+  statisticsEnv(): NodeJS.ProcessEnv;
   /** A seeded citizen to show, and a demo clerk's token (12 hours) to try it with. */
   welcome(): Promise<{ code: string | null; token: string }>;
 }
 
 export async function prepareInstallation(config: ScriptsConfig, say: (line: string) => void, databasesReady: (databases: AgencyDatabases) => void): Promise<Installation> {
-  say('starting PostgreSQL and migrating the agency databases and the audit store…');
+  say('starting PostgreSQL and migrating the agency databases, the audit store and the statistics store…');
   const databases = await prepareDatabases({
     dataDir: config.dataDir,
     postgresPort: config.postgresPort,
     external: config.externalDatabases,
     externalAudit: config.externalAuditDatabase,
+    externalStatistics: config.externalStatisticsDatabase,
     log: say,
   });
   // From here on the caller can stop PostgreSQL, whatever fails next; and it does, on a signal, after its services.
@@ -76,9 +81,21 @@ export async function prepareInstallation(config: ScriptsConfig, say: (line: str
     for (const role of [...Object.values(SERVICE_ROLES), AUDIT_VERIFIER_ROLE]) delete env[role.passwordEnv];
     return env;
   };
+  const statisticsEnv = (): NodeJS.ProcessEnv => {
+    const env = serviceEnv('gateway');
+    delete env.GATEWAY_SERVICE_KEY_FILE;
+    const urls = databases.statisticsServiceUrls;
+    env[`${STATISTICS_STORE.envPrefix}_DATABASE_URL`] = urls.database;
+    env[`${AUDIT_STORE.envPrefix}_DATABASE_URL`] = urls.audit;
+    for (const agency of AGENCIES) env[`STATISTICS_SOURCE_${agency.envPrefix}_URL`] ??= urls.sources[agency.id];
+    env.STATISTICS_SECRET_FILE ??= ensureSecret(DEV_STATISTICS_SECRET_FILE);
+    delete env[STATISTICS_ROLE.passwordEnv];
+    return env;
+  };
   return {
     databases,
     serviceEnv,
+    statisticsEnv,
     async welcome() {
       const check = openPools(databases.urls);
       const code = await exampleCitizen(check).finally(() => check.end());

@@ -12,6 +12,7 @@ async function main() {
     postgresPort: config.postgresPort,
     external: config.externalDatabases,
     externalAudit: config.externalAuditDatabase,
+    externalStatistics: config.externalStatisticsDatabase,
     log: (line) => console.log(`[migrate] ${line}`),
   });
   console.log('[migrate] all agency databases and the audit store are up to date, with each service\'s role and grants (lib/database-roles.ts)');

@@ -10,7 +10,7 @@ async function main() {
   const citizens = values.citizens ? Number(values.citizens) : config.seedCitizens;
   if (!Number.isInteger(citizens) || citizens < 1) throw new Error(`--citizens must be a positive whole number; got ${values.citizens}`);
   const log = (line: string) => console.log(`[seed] ${line}`);
-  const databases = await prepareDatabases({ dataDir: config.dataDir, postgresPort: config.postgresPort, external: config.externalDatabases, externalAudit: config.externalAuditDatabase, log });
+  const databases = await prepareDatabases({ dataDir: config.dataDir, postgresPort: config.postgresPort, external: config.externalDatabases, externalAudit: config.externalAuditDatabase, externalStatistics: config.externalStatisticsDatabase, log });
   const pools = openPools(databases.urls);
   try {
     await ensureSeeded(pools, { citizens, seed: values.seed ?? config.seed, log });

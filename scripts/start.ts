@@ -1,18 +1,29 @@
 import { AGENCIES } from '../lib/agencies';
+import { readConfig as readStatisticsConfig } from '../subgraphs/statistics/config';
 import type { AgencyDatabases } from '../tools/databases';
 import { readConfig } from './config';
-import { describePortInUse, portsInUse, supervise, type OwnedPort, type SupervisedService } from '../tools/supervisor';
+import { describePortInUse, portsInUse, supervise, type OwnedPort, type ServiceSpec, type SupervisedService } from '../tools/supervisor';
 import { prepareInstallation, tryItLines } from './installation';
 import { planServices, type PlannedService, type ServicePlan } from './service-plan';
 
 /**
  * npm start: the whole federation in one process tree. Embedded PostgreSQL (data kept in .data/),
  * the databases created and migrated, demo citizens seeded when empty, the supergraph composed,
- * then every agency's subgraph and the gateway as child processes, each connecting as its own database role,
+ * then every agency's subgraph, the statistics subgraph and the gateway as child processes, each connecting as its own database role,
  * on the ports the environment gives (scripts/service-plan.ts). A service that dies is restarted with backoff
  * (tools/supervisor.ts) while the others keep serving. Ctrl-C stops all of it, PostgreSQL too.
  */
 const say = (line: string) => console.log(`[start] ${line}`);
+let statisticsBase = '';
+
+/** The statistics subgraph as the supervisor runs it: where its own configuration says it listens. */
+function statisticsService(env: NodeJS.ProcessEnv): { spec: ServiceSpec; base: string } {
+  const config = readStatisticsConfig(env);
+  const base = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}`;
+  const ports: OwnedPort[] = [{ host: config.host, port: config.port, setBy: 'STATISTICS_PORT' }];
+  if (config.metrics.port !== 0) ports.push({ host: config.metrics.host, port: config.metrics.port, setBy: 'STATISTICS_METRICS_PORT' });
+  return { spec: { name: 'statistics', script: 'subgraphs/statistics/index.ts', env, readyUrl: `${base}/health/ready`, ports }, base };
+}
 
 async function main() {
   const started = Date.now();
@@ -73,6 +84,14 @@ async function main() {
       if (!stopping) console.error('[start] the gateway could not be started: stopping everything.');
       return await stopAll(1);
     }
+    // The statistics subgraph: its own store, the agencies read as its own role; its first refresh builds the read model.
+    const statistics = statisticsService(installation.statisticsEnv());
+    services.push(supervise(statistics.spec, config.restart, say));
+    if (!(await services[services.length - 1].firstStart)) {
+      if (!stopping) console.error('[start] the statistics subgraph could not be started: stopping everything.');
+      return await stopAll(1);
+    }
+    statisticsBase = statistics.base;
 
     const { code, token } = await installation.welcome();
     printWelcome(plan, services, code, token, Date.now() - started);
@@ -103,6 +122,7 @@ function printWelcome(plan: ServicePlan, services: SupervisedService[], code: st
     }),
     `  Metrics (Prometheus)    gateway ${plan.gateway.metrics}`,
     ...plan.subgraphs.map((s) => `                          ${s.id} ${s.metrics}`),
+    `  ${'statistics subgraph'.padEnd(23)} ${statisticsBase}/graphql  (analysts' tables, from the statistics read model, ${status('statistics')})`,
     '',
     'The services log JSON lines (pino): a "request" line per request with its requestId and traceId (README, "Observability").',
     'A service that dies is restarted (backoff from RESTART_BACKOFF_MS); the others keep serving (README, "The development supervisor").',

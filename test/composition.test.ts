@@ -9,8 +9,8 @@ describe('the supergraph', () => {
     expect(fs.readFileSync(SUPERGRAPH_GRAPHQL, 'utf8')).toBe(composeSupergraph());
   });
 
-  it('lists every agency of lib/agencies.ts, in its order, with the routing URLs of supergraph.yaml', () => {
-    expect(readSupergraphConfig().map((s) => s.name)).toEqual(AGENCIES.map((a) => a.id));
+  it('lists every agency of lib/agencies.ts, in its order, then the statistics subgraph, with the routing URLs of supergraph.yaml', () => {
+    expect(readSupergraphConfig().map((s) => s.name)).toEqual([...AGENCIES.map((a) => a.id), 'statistics']);
     expect(fs.readFileSync(SUPERGRAPH_GRAPHQL, 'utf8')).toMatch(/join__graph\(name: "national-id", url: "http:\/\/127\.0\.0\.1:4002\/graphql"\)/);
   });
 
