@@ -24,6 +24,8 @@ export interface AccessPolicy {
   citizenRootFields: readonly string[];
   rootFieldRoles: Readonly<Record<string, readonly Role[]>>;
   citizenSelfService: { relativeEdges: readonly string[]; relativeFields: readonly string[]; deniedFields: readonly string[] };
+  /** Role → purposes under which aggregates may use SENSITIVE dimensions (subgraphs/statistics); absent: nobody. */
+  sensitiveAggregates: Readonly<Partial<Record<Role, readonly string[]>>>;
 }
 
 export const ACCESS_POLICY_FILE = path.join(__dirname, 'access-policy.yaml');
@@ -44,7 +46,7 @@ export class AccessPolicyError extends Error {
 const NAME = /^[A-Z][A-Z0-9_]{1,39}$/;
 const FIELD = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 const COORDINATE = /^[A-Za-z_][A-Za-z0-9_]{0,63}\.[A-Za-z_][A-Za-z0-9_]{0,63}$/;
-const KEYS = ['classifications', 'purposes', 'roles', 'caseReferencePurposes', 'adHocRoles', 'writers', 'citizenRootFields', 'rootFieldRoles', 'citizenSelfService'];
+const KEYS = ['classifications', 'purposes', 'roles', 'caseReferencePurposes', 'adHocRoles', 'writers', 'citizenRootFields', 'rootFieldRoles', 'citizenSelfService', 'sensitiveAggregates'];
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
@@ -124,6 +126,14 @@ export function readAccessPolicy(text: string): AccessPolicy {
       else rootFieldRoles[field] = Object.freeze(list(allowed, `rootFieldRoles.${field}`, isRole, 'role') as Role[]);
     }
   }
+  const sensitiveAggregates: Partial<Record<Role, readonly string[]>> = {};
+  if (document.sensitiveAggregates !== undefined && !isRecord(document.sensitiveAggregates)) problems.push('sensitiveAggregates: a mapping of role → purposes is required');
+  else {
+    for (const [role, purposesOfRole] of Object.entries(document.sensitiveAggregates ?? {})) {
+      if (!isRole(role)) problems.push(`sensitiveAggregates: "${role}" is not a role (${ROLES.join(', ')})`);
+      else sensitiveAggregates[role as Role] = Object.freeze(list(purposesOfRole, `sensitiveAggregates.${role}`, isPurpose, 'purpose'));
+    }
+  }
   for (const name of CLASSIFICATIONS_THE_CODE_USES) {
     if (!isClass(name)) problems.push(`classifications: ${name} is missing (the code records it for some writes: lib/audit/outbox.ts)`);
   }
@@ -145,6 +155,7 @@ export function readAccessPolicy(text: string): AccessPolicy {
       relativeFields: coordinates('relativeFields'),
       deniedFields: coordinates('deniedFields'),
     }),
+    sensitiveAggregates: Object.freeze(sensitiveAggregates),
   };
   if (problems.length > 0) throw new AccessPolicyError(problems);
   return policy;

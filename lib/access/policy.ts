@@ -21,14 +21,14 @@ export const POLICY: AccessPolicy['roles'] = ACCESS_POLICY.roles;
 
 /**
  * Who may break aggregates down by SENSITIVE attributes (ethnicity, religion) in the statistics
- * (subgraphs/statistics): ANALYST for STATISTICS, since official statistics (the census) publish the population
+ * (subgraphs/statistics), from access-policy.yaml (sensitiveAggregates): ANALYST for STATISTICS, since official statistics (the census) publish the population
  * by ethnic group and religion. Such tables get the stricter small-cell threshold (STATISTICS_SENSITIVE_THRESHOLD)
  * and their audit records carry SENSITIVE. The records themselves stay closed to analysts: POLICY gives them no
  * SENSITIVE field.
  */
-export const SENSITIVE_AGGREGATE_PURPOSES: Readonly<Partial<Record<Role, readonly Purpose[]>>> = {
-  ANALYST: ['STATISTICS'],
-};
+export const SENSITIVE_AGGREGATE_PURPOSES: Readonly<Partial<Record<Role, readonly Purpose[]>>> = ACCESS_POLICY.sensitiveAggregates as Readonly<
+  Partial<Record<Role, readonly Purpose[]>>
+>;
 
 /** Roles that may send free-form (ad hoc) documents instead of trusted document ids. */
 export const AD_HOC_ROLES: readonly Role[] = ACCESS_POLICY.adHocRoles;
