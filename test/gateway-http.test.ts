@@ -43,7 +43,7 @@ describe('health', () => {
     const body = (await dependencies.json()) as any;
     expect(body.status).toBe('ok');
     expect(body.sharedStore).toBe('none');
-    expect(body.subgraphs.map((s: { subgraph: string }) => s.subgraph).sort()).toEqual(AGENCIES.map((a) => a.id).sort());
+    expect(body.subgraphs.map((s: { subgraph: string }) => s.subgraph).sort()).toEqual([...AGENCIES.map((a) => a.id), 'statistics'].sort());
   });
 
   it('serves live and ready on every subgraph too, /health being ready under its old name', async () => {

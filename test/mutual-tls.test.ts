@@ -87,7 +87,7 @@ const NAME = `query ($code: PersonalCode!) { citizen(personalCode: $code) { full
 
 describe('mutual TLS between the gateway and the subgraphs, and between agencies', () => {
   it('the subgraphs listen on HTTPS, and the gateway reaches all three with its client certificate', async () => {
-    for (const url of Object.values(federation.subgraphUrls)) expect(url).toMatch(/^https:\/\//);
+    for (const url of [...Object.values(federation.subgraphUrls), federation.statisticsUrl]) expect(url).toMatch(/^https:\/\//);
     const answer = await federation.query<any>(NAME, { code: subject }, await bearer(PERSONAS.clerk));
     expect(answer.errors).toBeUndefined();
     expect(answer.data.citizen).toMatchObject({ fullName: expect.any(String), identityCard: { number: expect.any(String) }, birthRegistration: { registrationNumber: expect.any(String) } });

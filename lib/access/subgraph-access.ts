@@ -325,7 +325,7 @@ export function auditEntries(ctx: GuardedContext, agency: string, outcome: Audit
     const { classes, persons } = groups.get(key)!;
     return { ...base, action: 'READ' as const, outcome, persons: [...new Set(persons)].sort(), classes };
   });
-  const aggregates = ctx.access.aggregates.map((aggregate) => ({
+  const aggregates = (ctx.access.aggregates ?? []).map((aggregate) => ({
     ...base,
     action: 'READ' as const,
     outcome,

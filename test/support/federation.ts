@@ -49,6 +49,8 @@ export interface TestFederation {
   gatewayUrl: string;
   gatewayBase: string;
   subgraphUrls: Record<Agency['id'], string>;
+  /** The statistics subgraph's URL (not an agency's). */
+  statisticsUrl: string;
   query<Data = Record<string, unknown>>(
     query: string,
     variables?: Record<string, unknown>,
@@ -196,6 +198,7 @@ export async function startFederation(options: FederationOptions = {}): Promise<
     gatewayUrl: gatewayRunning.url,
     gatewayBase: gatewayRunning.url.replace(/\/graphql$/, ''),
     subgraphUrls,
+    statisticsUrl: statisticsRunning.url,
     birthRegistry: subgraphs['birth-registry'] as unknown as TestFederation['birthRegistry'],
     statistics,
     async query(query, variables, headers) {

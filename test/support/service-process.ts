@@ -84,6 +84,8 @@ export function startGatewayProcess(
     AUDIT_CHECKPOINT_KEY_FILE: checkpointKeyFile,
     AUDIT_CHECKPOINT_FILE: checkpointFile,
     ...Object.fromEntries(AGENCIES.filter((a) => federation.subgraphUrls[a.id]).map((a) => [`SUBGRAPH_${a.envPrefix}_URL`, federation.subgraphUrls[a.id]])),
+    // Without a statistics subgraph (a test of the agencies' only), the supergraph's routing URL: nothing answers there.
+    ...(federation.statisticsUrl ? { SUBGRAPH_STATISTICS_URL: federation.statisticsUrl } : {}),
     SUBGRAPH_TIMEOUT_MS: '30000', // as test/support/federation.ts
     ...env,
   }, options);
