@@ -84,6 +84,13 @@ const PERMANENT_RESIDENCE = `LEFT JOIN LATERAL (
      WHERE r.pid = p.pid AND r.loai = 'P' AND r.tu_ngay <= $1::date AND (r.den_ngay IS NULL OR r.den_ngay > $1::date)
      ORDER BY r.tu_ngay DESC LIMIT 1) res ON true`;
 
+/** The last permanent residence before or at death. */
+const RESIDENCE_AT_DEATH = `LEFT JOIN LATERAL (
+    SELECT r.ma_tinh FROM st_cu_tru r
+     WHERE r.pid = p.pid AND r.loai = 'P' AND r.tu_ngay <= p.ngay_mat AND (r.den_ngay IS NULL OR r.den_ngay >= p.ngay_mat)
+     ORDER BY r.tu_ngay DESC LIMIT 1) dres ON true`;
+const AGE_AT_DEATH_SQL = `date_part('year', age(p.ngay_mat, p.ngay_sinh))::int`;
+
 export const MEASURES: Readonly<Record<string, Measure>> = {
   population: {
     field: 'populationStatistics',
@@ -124,6 +131,36 @@ export const MEASURES: Readonly<Record<string, Measure>> = {
         open: { cardinality: 20 },
         expected: `a religion as recorded, e.g. "Phật giáo", or "${NONE}"`,
         sensitive: true,
+      },
+    },
+  },
+  deaths: {
+    field: 'deathStatistics',
+    from: 'st_dan_so p',
+    where: 'p.ngay_mat IS NOT NULL AND p.ngay_mat <= $1::date',
+    recordKey: 'p.rk',
+    joins: { residence: RESIDENCE_AT_DEATH },
+    dimensions: {
+      DEATH_YEAR: { sql: `to_char(p.ngay_mat, 'YYYY')`, values: years, expected: 'a year, e.g. "2024"' },
+      DEATH_MONTH: { sql: `to_char(p.ngay_mat, 'YYYY-MM')`, values: months, within: 'DEATH_YEAR', expected: 'a month as YYYY-MM, e.g. "2024-03"' },
+      AGE_AT_DEATH: { sql: `${AGE_AT_DEATH_SQL}::text`, values: () => AGES, expected: `a whole number of years from 0 to ${MAX_AGE}, e.g. "42"` },
+      AGE_BAND_AT_DEATH: {
+        sql: `CASE WHEN ${AGE_AT_DEATH_SQL} >= 100 THEN '100+' ELSE (${AGE_AT_DEATH_SQL} / 5 * 5)::text || '-' || (${AGE_AT_DEATH_SQL} / 5 * 5 + 4)::text END`,
+        values: () => AGE_BANDS,
+        expected: '"0-4", "5-9", …, "95-99" or "100+"',
+      },
+      SEX: { sql: SEX_SQL('p.gioi_tinh'), values: () => SEX_VALUES, expected: 'MALE or FEMALE' },
+      RESIDENCE_PROVINCE: {
+        ...province(`coalesce(dres.ma_tinh, '${NONE}')`, ['residence']),
+        values: () => [...PROVINCE_VALUES, NONE],
+        label: (code) => (code === NONE ? 'no permanent residence' : provinceLabel(code)),
+        expected: `a province code of the national code table, e.g. "001", or "${NONE}"`,
+      },
+      CODE_PROVINCE: {
+        ...province(`CASE WHEN p.ma_tinh_ma < '100' THEN p.ma_tinh_ma ELSE 'ABROAD' END`),
+        values: () => [...PROVINCE_VALUES, 'ABROAD'],
+        label: (code) => (code === 'ABROAD' ? 'registered abroad' : provinceLabel(code)),
+        expected: 'a province code of the national code table, e.g. "001", or "ABROAD"',
       },
     },
   },
