@@ -3,6 +3,7 @@
 # Citizen Graph: one image for every process; the command chooses which (deploy/k8s/ and README "Deployment"):
 #   node dist/gateway/index.js                  the gateway (the default)
 #   node dist/subgraphs/<agency>/index.js       residents, national-id, birth-registry
+#   node dist/subgraphs/statistics/index.js     the statistics subgraph (analysts; no Deployment in deploy/k8s yet)
 #   node dist/scripts/migrate.js                migrations and database roles, run once per release (a Job)
 # The running image holds Node, the runtime dependencies (npm ci --omit=dev) and dist/, nothing else: no sources,
 # no compilers, no code generators, no Prisma CLI. It writes nothing outside the volumes the deployment mounts
@@ -40,6 +41,6 @@ COPY --from=build /app/dist ./dist
 COPY package.json ./
 # The base image's unprivileged `node` user, by number so that Kubernetes can verify runAsNonRoot.
 USER 1000:1000
-# Public ports: gateway 4000, residents 4001, national-id 4002, birth-registry 4003; metrics 9400-9403.
-EXPOSE 4000 4001 4002 4003 9400 9401 9402 9403
+# Public ports: gateway 4000, residents 4001, national-id 4002, birth-registry 4003, statistics 4004; metrics 9400-9404.
+EXPOSE 4000 4001 4002 4003 4004 9400 9401 9402 9403 9404
 CMD ["node", "dist/gateway/index.js"]

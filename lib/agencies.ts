@@ -99,6 +99,8 @@ export const STATISTICS_STORE: OwnStore = {
 
 /** Where the gateway reaches the statistics subgraph by default (supergraph.yaml). */
 export const STATISTICS_DEFAULT_PORT = 4004;
+/** Its Prometheus metrics in development (the gateway's 9400, the agencies' 9401-9403). */
+export const STATISTICS_DEFAULT_METRICS_PORT = 9404;
 
 /** The agency a subgraph name belongs to, if any (names from a supergraph are plain strings). */
 export function findAgency(id: string): Agency | undefined {

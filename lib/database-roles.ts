@@ -46,8 +46,8 @@ export const SERVICE_ROLES: Readonly<Record<ServiceId, LoginRole>> = {
  */
 export const STATISTICS_ROLE: LoginRole = { name: 'cg_statistics', passwordEnv: 'CG_STATISTICS_DB_PASSWORD' };
 
-/** What the statistics role may read in each agency database: table → columns (SELECT on those columns only). */
-export const STATISTICS_SOURCE_COLUMNS: Readonly<Record<Agency['id'], Readonly<Record<string, readonly string[]>>>> = {
+/** What the statistics role may read in each agency database: table → columns (SELECT on those columns only); an agency not named here (a new one) gives it nothing. */
+export const STATISTICS_SOURCE_COLUMNS: Readonly<Partial<Record<Agency['id'], Readonly<Record<string, readonly string[]>>>>> = {
   residents: {
     cong_dan: ['so_dinh_danh', 'ngay_sinh', 'gioi_tinh', 'dan_toc', 'ton_giao', 'ngay_mat'],
     dang_ky_cu_tru: ['id', 'so_dinh_danh', 'loai_cu_tru', 'ma_tinh', 'quan_huyen', 'tu_ngay', 'den_ngay', 'trang_thai'],

@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { AGENCIES, agency } from '../lib/agencies';
+import { AGENCIES, agency, STATISTICS_DEFAULT_PORT } from '../lib/agencies';
+import { runChild, waitFor, type Child } from '../tools/processes';
 import type { AgencyDatabases } from '../tools/databases';
 import { SUPERGRAPH_GRAPHQL } from '../tools/compose';
 import { startCluster, type Cluster, type ClusterPorts } from '../tools/cluster';
@@ -13,6 +14,8 @@ import { prepareInstallation, tryItLines } from './installation';
  * takes the port its single subgraph has under npm start (4001-4003). Ctrl-C stops everything (every process gets the
  * terminal's SIGINT, as under npm start; SIGTERM to this script alone stops the tiers in order: gateways, subgraphs,
  * HAProxy, Redis, PostgreSQL).
+ * The statistics subgraph runs once, past HAProxy, where npm start runs it (4004, the supergraph's routing URL): its
+ * query budgets are kept in its process's memory, and one refresher per read model is enough.
  * Not at the same time as npm start (the same ports).
  */
 const PORTS: ClusterPorts = {
@@ -34,12 +37,14 @@ async function main() {
   const say = (line: string) => console.log(`[cluster] ${line}`);
   let databases: AgencyDatabases | null = null;
   let cluster: Cluster | null = null;
+  let statistics: Child | null = null;
   let stopping = false;
   const stopAll = async (code: number) => {
     if (stopping) return;
     stopping = true;
     say('stopping: gateway replicas, subgraph replicas (each drains), HAProxy, Redis, PostgreSQL…');
     await cluster?.stop();
+    await statistics?.stop();
     await databases?.stop();
     say('stopped.');
     process.exit(code);
@@ -51,6 +56,11 @@ async function main() {
 
   try {
     const installation = await prepareInstallation(config, say, (ready) => (databases = ready));
+    statistics = runChild({ script: 'subgraphs/statistics/index.ts' }, { ...installation.statisticsEnv(), METRICS_PORT: '0' }, (what) => {
+      console.error(`[cluster] ${what}; stopping everything.`);
+      void stopAll(1);
+    });
+    await waitFor(`http://127.0.0.1:${STATISTICS_DEFAULT_PORT}/health/ready`);
     cluster = await startCluster({
       ports: PORTS,
       serviceEnv: installation.serviceEnv,
@@ -80,6 +90,7 @@ function printWelcome(cluster: Cluster, code: string | null, token: string, elap
     '',
     `  GraphQL endpoint (HAProxy)   ${base}/graphql            gateway replicas on ${replicasOf('gateway')}`,
     ...AGENCIES.map((a) => `  ${(a.id + ' (HAProxy)').padEnd(28)} ${cluster.agencyUrls[a.id]}  replicas on ${replicasOf(a.id)}`),
+    `  Statistics subgraph          http://127.0.0.1:${STATISTICS_DEFAULT_PORT}/graphql  (one process, past HAProxy)`,
     `  HAProxy statistics           ${cluster.haproxy.statsUrl}`,
     `  Redis (shared limits, replay cache)  ${cluster.redis.url}`,
     `  Health of any replica        http://127.0.0.1:<port>/health/live, /health/ready; the gateway's /health/dependencies`,

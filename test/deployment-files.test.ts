@@ -3,7 +3,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { AGENCIES, AUDIT_STORE } from '../lib/agencies';
+import { AGENCIES, AUDIT_STORE, STATISTICS_STORE } from '../lib/agencies';
 import { ALL_DATABASE_GRANTS } from '../lib/database-roles';
 import { EnvReader, type Env } from '../lib/env';
 import { SERVICE_PERMISSIONS } from '../lib/service-keys';
@@ -57,6 +57,16 @@ const AWAITING = {
   subgraphHealthPaths: false,
 };
 
+/**
+ * The explicit exception (issue 13): the statistics subgraph is built (tsconfig.build.json) and its store migrated
+ * by the migrate Job, but no Deployment runs it yet. Before one can: its query budget lives in each process's memory
+ * (two replicas would each grant an analyst the whole budget: it must move to Redis as the gateway's rate limit did),
+ * it needs a Secret of its own (STATISTICS_SECRET_FILE, the pseudonym key) and the agencies' databases as its role
+ * (STATISTICS_SOURCE_<AGENCY>_URL), and the gateway a SUBGRAPH_STATISTICS_URL. Until then the gateway answers the
+ * statistics fields in Kubernetes with the unavailable subgraph's error. Adding the Deployment removes this.
+ */
+const STATISTICS_NOT_DEPLOYED = 'subgraphs/statistics/index.ts';
+
 const manifests = readManifests();
 const all = workloads(manifests);
 const dockerfile = readDockerfile();
@@ -86,13 +96,13 @@ let redis: { url: string; child: ChildProcess } | null = null;
 let keys: ServiceKeyFiles;
 
 function secretValue(name: string, key: string): string {
-  const { serviceUrls, urls, auditUrl } = testDatabases();
+  const { serviceUrls, urls, auditUrl, statisticsUrl } = testDatabases();
   const values: Record<string, Record<string, string>> = {
     'gateway-database-urls': { 'audit-database-url': serviceUrls.gateway.audit },
     ...Object.fromEntries(AGENCIES.map((a) => [`${a.id}-database-urls`, { 'database-url': serviceUrls[a.id].database!, 'audit-database-url': serviceUrls[a.id].audit }])),
     'citizen-graph-redis': { url: redis!.url },
-    'migrate-database-urls': { ...Object.fromEntries(AGENCIES.map((a) => [a.id, urls[a.id]])), audit: auditUrl },
-    'database-role-passwords': Object.fromEntries(['gateway', ...AGENCIES.map((a) => a.id), 'audit-verifier'].map((role) => [role, `password-of-${role}`])),
+    'migrate-database-urls': { ...Object.fromEntries(AGENCIES.map((a) => [a.id, urls[a.id]])), audit: auditUrl, statistics: statisticsUrl },
+    'database-role-passwords': Object.fromEntries(['gateway', ...AGENCIES.map((a) => a.id), 'audit-verifier', 'statistics'].map((role) => [role, `password-of-${role}`])),
   };
   const value = values[name]?.[key];
   if (value === undefined) throw new Error(`Secret ${name}, key ${key}: this test has no value for it (give it one here, and say in the README how to create it)`);
@@ -279,6 +289,12 @@ describe('the Kubernetes manifests', () => {
     expect(readKustomization().images).toEqual([expect.objectContaining({ name: 'citizen-graph', newTag: packageJson.version })]);
   });
 
+  it('do not run the statistics subgraph yet (STATISTICS_NOT_DEPLOYED above says why; delete this test with the exception)', () => {
+    expect(runs(STATISTICS_NOT_DEPLOYED)).toEqual([]);
+    const gateway = processOf(gatewayWorkload());
+    expect(environmentOf(gateway).env.SUBGRAPH_STATISTICS_URL).toBeUndefined();
+  });
+
   it('run, with node and no TypeScript loader, the gateway, each agency subgraph and the migrations, from the build', () => {
     for (const w of all) expect({ component: w.component, problem: entrySource(w.container.command).problem }).toEqual({ component: w.component, problem: undefined });
     expect(deployments.map((w) => entrySource(w.container.command).source).sort()).toEqual(['gateway/index.ts', ...AGENCIES.map((a) => `subgraphs/${a.id}/index.ts`)].sort());
@@ -351,7 +367,7 @@ describe('the Kubernetes manifests', () => {
   it('name one external PostgreSQL per agency and the audit store, and Redis, as Services outside the cluster', () => {
     const external = objectsOf(manifests, 'Service').filter((s) => s.spec.type === 'ExternalName');
     const databases = external.map((s) => s.metadata.annotations?.['citizen-graph.gov.vn/database']).filter(Boolean);
-    expect([...databases].sort()).toEqual([...AGENCIES.map((a) => a.database), AUDIT_STORE.database].sort());
+    expect([...databases].sort()).toEqual([...AGENCIES.map((a) => a.database), AUDIT_STORE.database, STATISTICS_STORE.database].sort());
     expect(external.map((s) => s.metadata.name)).toContain('redis');
   });
 
@@ -416,12 +432,13 @@ describe("each process's environment, as its configuration module reads it in pr
     }
   });
 
-  it('migrates every agency database and the audit store outside the pod, with every service role password', () => {
+  it('migrates every agency database, the audit store and the statistics store outside the pod, with every service role password', () => {
     const migrate = processOf(only('scripts/migrate.ts'));
-    const config = migrate.readConfig(environmentOf(migrate).local) as { externalDatabases: Record<string, string>; externalAuditDatabase?: string };
+    const config = migrate.readConfig(environmentOf(migrate).local) as { externalDatabases: Record<string, string>; externalAuditDatabase?: string; externalStatisticsDatabase?: string };
     // Any missing would start an embedded PostgreSQL inside the read-only container.
     expect(Object.keys(config.externalDatabases).sort()).toEqual(AGENCIES.map((a) => a.id).sort());
     expect(config.externalAuditDatabase).toBeDefined();
+    expect(config.externalStatisticsDatabase).toBeDefined();
   });
 
   it('exposes metrics on the port the scrape annotation names, on every interface', () => {
@@ -448,7 +465,7 @@ describe("each process's environment, as its configuration module reads it in pr
   });
 
   it('reads the environment only in the configuration modules, whose reads this test records', () => {
-    const allowed = new Set(['gateway/config.ts', 'scripts/config.ts', 'tools/databases.ts', ...AGENCIES.map((a) => `subgraphs/${a.id}/config.ts`)]);
+    const allowed = new Set(['gateway/config.ts', 'scripts/config.ts', 'tools/databases.ts', ...AGENCIES.map((a) => `subgraphs/${a.id}/config.ts`), 'subgraphs/statistics/config.ts']);
     const sources = (dir: string): string[] =>
       fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((e) =>
         e.isDirectory() ? (e.name === 'generated' ? [] : sources(path.join(dir, e.name))) : e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') ? [path.join(dir, e.name)] : [],

@@ -1,9 +1,12 @@
 import path from 'node:path';
-import { AGENCIES, localDatabaseUrl, STATISTICS_DEFAULT_PORT, STATISTICS_STORE, type Agency } from '../../lib/agencies';
+import { AGENCIES, localDatabaseUrl, STATISTICS_DEFAULT_METRICS_PORT, STATISTICS_DEFAULT_PORT, STATISTICS_STORE, type Agency } from '../../lib/agencies';
 import { EnvReader, isInside, REPOSITORY_ROOT, type Env } from '../../lib/env';
 import type { TrustFile } from '../../lib/service-auth';
 import { readTrustFile } from '../../lib/service-keys';
-import { DEFAULT_STATEMENT_TIMEOUT_MS, DEFAULT_SUBGRAPH_TIMEOUT_MS, readAuditDatabaseUrl } from '../../lib/subgraph-config';
+import { DEFAULT_STATEMENT_TIMEOUT_MS, DEFAULT_SUBGRAPH_TIMEOUT_MS, readAuditDatabaseUrl, readShutdown } from '../../lib/subgraph-config';
+import { readLogLevel, type LogLevel } from '../../lib/log';
+import { readMetricsListener, type MetricsListener } from '../../lib/metrics';
+import type { ShutdownSettings } from '../../lib/shutdown';
 import { readTls, type TlsMaterial } from '../../lib/tls';
 import type { DisclosureParameters } from './perturbation';
 
@@ -19,7 +22,9 @@ import type { DisclosureParameters } from './perturbation';
  *   STATISTICS_MAX_PERTURBATION        D: larger counts move by at most ±D (2)
  *   STATISTICS_MAX_CELLS               the most cells a grouping may produce (20000)
  *   STATISTICS_QUERY_BUDGET, STATISTICS_QUERY_BUDGET_PERIOD_S   tables per analyst per period (600 per 3600 s)
- * and what every subgraph reads: SUBGRAPH_SEALED, SERVICE_TRUST_FILE, SUBGRAPH_TLS_*, AUDIT_DATABASE_URL, AUDIT_RECORDING.
+ *   STATISTICS_METRICS_PORT | METRICS_PORT, STATISTICS_METRICS_HOST | METRICS_HOST   its Prometheus metrics (9404, 127.0.0.1)
+ * and what every subgraph reads: SUBGRAPH_SEALED, SERVICE_TRUST_FILE, SUBGRAPH_TLS_*, AUDIT_DATABASE_URL, AUDIT_RECORDING,
+ * LOG_LEVEL, SHUTDOWN_GRACE_MS, SHUTDOWN_TIMEOUT_MS (lib/subgraph-config.ts).
  */
 export interface StatisticsConfig {
   production: boolean;
@@ -40,6 +45,9 @@ export interface StatisticsConfig {
   replayCacheSize: number;
   sealed: boolean;
   auditDatabaseUrl: string | null;
+  logLevel: LogLevel;
+  metrics: MetricsListener;
+  shutdown: ShutdownSettings;
 }
 
 /** Where `npm start` keeps the development secret (made once per installation). */
@@ -50,12 +58,14 @@ export function readConfig(env: Env = process.env): StatisticsConfig {
   const sourceUrls = Object.fromEntries(
     AGENCIES.map((a) => [a.id, read.url(`STATISTICS_SOURCE_${a.envPrefix}_URL`, localDatabaseUrl(a))]),
   ) as Record<Agency['id'], string>;
+  const port = read.integer('STATISTICS_PORT', STATISTICS_DEFAULT_PORT, { min: 0, max: 65535 });
+  const metricsName = (suffix: string) => (env[`STATISTICS_${suffix}`] !== undefined ? `STATISTICS_${suffix}` : suffix);
   const threshold = read.integer('STATISTICS_SMALL_CELL_THRESHOLD', 4, { min: 1, max: 100 });
   const config: StatisticsConfig = {
     production: read.production,
     databaseUrl: read.url('STATISTICS_DATABASE_URL', localDatabaseUrl(STATISTICS_STORE)),
     sourceUrls,
-    port: read.integer('STATISTICS_PORT', STATISTICS_DEFAULT_PORT, { min: 0, max: 65535 }),
+    port,
     host: read.string('STATISTICS_HOST', '127.0.0.1') || '127.0.0.1',
     poolSize: read.integer('STATISTICS_DB_POOL_SIZE', 10, { min: 1, max: 200 }),
     statementTimeoutMs: read.integer('STATISTICS_DB_STATEMENT_TIMEOUT_MS', DEFAULT_STATEMENT_TIMEOUT_MS, { min: 10, max: 120_000 }),
@@ -77,6 +87,9 @@ export function readConfig(env: Env = process.env): StatisticsConfig {
     replayCacheSize: read.integer('SERVICE_REPLAY_CACHE_SIZE', 100_000, { min: 100, max: 10_000_000 }),
     sealed: read.boolean('SUBGRAPH_SEALED', true),
     auditDatabaseUrl: readAuditDatabaseUrl(read),
+    logLevel: readLogLevel(read),
+    metrics: readMetricsListener(read, { port: metricsName('METRICS_PORT'), host: metricsName('METRICS_HOST') }, STATISTICS_DEFAULT_METRICS_PORT, port),
+    shutdown: readShutdown(read),
   };
   const gatewayTimeout = Number(env.SUBGRAPH_TIMEOUT_MS?.trim() || DEFAULT_SUBGRAPH_TIMEOUT_MS);
   if (Number.isFinite(gatewayTimeout) && config.statementTimeoutMs >= gatewayTimeout) {

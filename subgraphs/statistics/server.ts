@@ -12,6 +12,9 @@ import { checkServiceRole, AUDIT_TABLES } from '../../lib/database-role-check';
 import { STATISTICS_ROLE } from '../../lib/database-roles';
 import { AGENCIES } from '../../lib/agencies';
 import { createSubgraphServer, type SubgraphServer } from '../../lib/subgraph-server';
+import { createLogger, errorLog, type Logger } from '../../lib/log';
+import { ServiceMetrics } from '../../lib/metrics';
+import { createRefusalLog } from '../../lib/refusal-log';
 import type { StatisticsConfig } from './config';
 import type { Context } from './context';
 import { queryBudget } from './budget';
@@ -26,6 +29,9 @@ export interface StatisticsSubgraph {
   server: SubgraphServer<Context>;
   store: Pool;
   audit: AuditSink | null;
+  /** Its log and metrics (the process serves the metrics on a listener of their own: index.ts). */
+  log: Logger;
+  metrics: ServiceMetrics;
   /** Applies the agencies' change logs now (builds from scratch when a source was never read). */
   refresh(options?: { rebuild?: boolean }): Promise<RefreshResult>;
   /** Refreshes every STATISTICS_REFRESH_INTERVAL_MS; returns a stop function. */
@@ -39,6 +45,8 @@ export interface StatisticsSubgraph {
  * in step with the agencies.
  */
 export async function createStatisticsSubgraph(config: StatisticsConfig): Promise<StatisticsSubgraph> {
+  const logger = createLogger(STATISTICS_SUBGRAPH, { level: config.logLevel });
+  const metrics = new ServiceMetrics(STATISTICS_SUBGRAPH);
   const pseudonyms = pseudonymiser(readSecret(config.secretFile));
   const store = new Pool({
     connectionString: config.databaseUrl,
@@ -51,12 +59,13 @@ export async function createStatisticsSubgraph(config: StatisticsConfig): Promis
     AGENCIES.map((a) => [a.id, new Pool({ connectionString: config.sourceUrls[a.id], max: 2, application_name: 'citizen-graph-statistics-refresh' })]),
   ) as SourcePools;
   for (const pool of Object.values(sources)) pool.on('error', () => undefined);
+  metrics.watchPool(STATISTICS_SUBGRAPH, store);
   const closePools = async () => {
     await Promise.all(Object.values(sources).map((p) => p.end()));
     await store.end();
   };
   try {
-    const role = { expectedRole: STATISTICS_ROLE.name, production: config.production };
+    const role = { expectedRole: STATISTICS_ROLE.name, production: config.production, warn: (message: string) => logger.warn(message) };
     await checkServiceRole({ ...role, pool: store, setting: 'STATISTICS_DATABASE_URL' });
     if (config.auditDatabaseUrl) await checkServiceRole({ ...role, url: config.auditDatabaseUrl, setting: 'AUDIT_DATABASE_URL', tables: AUDIT_TABLES });
   } catch (error) {
@@ -68,15 +77,19 @@ export async function createStatisticsSubgraph(config: StatisticsConfig): Promis
     : null;
   const schemaPath = path.join(__dirname, 'schema.graphql');
   const classifications = readClassifications(fs.readFileSync(schemaPath, 'utf8'));
-  const log = (text: string, error: unknown) => console.error(`[statistics] ${text}:`, error);
-  const audit = config.auditDatabaseUrl ? createAuditWriter({ url: config.auditDatabaseUrl }) : null;
+  const log = errorLog(logger);
+  const audit = config.auditDatabaseUrl ? createAuditWriter({ url: config.auditDatabaseUrl, onTransaction: metrics.observeAuditTransaction }) : null;
+  if (audit) {
+    metrics.watchAuditQueue('subgraph', audit.queued);
+    metrics.watchPool('audit-writer', audit.pool);
+  }
   const budget = queryBudget(config.budget);
   const server = await createSubgraphServer<Context>(
     {
       name: STATISTICS_SUBGRAPH,
       schemaPath,
       resolvers: resolvers as unknown as GraphQLResolverMap<Context>,
-      gate: sealMiddleware(verifier, config.sealed),
+      gate: sealMiddleware(verifier, config.sealed, createRefusalLog({ log: logger })),
       transformSchema: (schema) => guardSchema(schema, classifications, { agency: STATISTICS_SUBGRAPH }),
       plugins: [auditPlugin(STATISTICS_SUBGRAPH, audit, log)],
       createContext: (headers, locals) => ({
@@ -87,8 +100,10 @@ export async function createStatisticsSubgraph(config: StatisticsConfig): Promis
         access: newAccessRecord(),
       }),
       ping: async () => void (await store.query('SELECT 1')),
+      log: logger,
+      metrics,
     },
-    { tls: config.serverTls },
+    { tls: config.serverTls, drainTimeoutMs: config.shutdown.timeoutMs },
   );
   let running: Promise<RefreshResult> | null = null;
   const refresh = (options?: { rebuild?: boolean }) => {
@@ -101,6 +116,8 @@ export async function createStatisticsSubgraph(config: StatisticsConfig): Promis
     server,
     store,
     audit,
+    log: logger,
+    metrics,
     refresh,
     startBackground() {
       if (config.refreshIntervalMs === 0) return () => undefined;

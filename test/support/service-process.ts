@@ -70,7 +70,7 @@ function startServiceProcess(script: string, env: Record<string, string>, { from
 }
 
 export function startGatewayProcess(
-  federation: Pick<TestFederation, 'subgraphUrls'>,
+  federation: Pick<TestFederation, 'subgraphUrls'> & Partial<Pick<TestFederation, 'statisticsUrl'>>,
   env: Record<string, string> = {},
   options: ProcessOptions = {},
 ): Promise<ServiceProcess> {
