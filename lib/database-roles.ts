@@ -52,6 +52,8 @@ export const STATISTICS_SOURCE_COLUMNS: Readonly<Partial<Record<Agency['id'], Re
     cong_dan: ['so_dinh_danh', 'ngay_sinh', 'gioi_tinh', 'dan_toc', 'ton_giao', 'ngay_mat'],
     dang_ky_cu_tru: ['id', 'so_dinh_danh', 'loai_cu_tru', 'ma_tinh', 'quan_huyen', 'tu_ngay', 'den_ngay', 'trang_thai'],
     so_dinh_danh: ['so_dinh_danh', 'so_dinh_danh_hien_hanh'],
+    ho_gia_dinh: ['so_ho', 'ma_tinh', 'ngay_lap'],
+    thanh_vien_ho: ['so_ho', 'so_dinh_danh', 'quan_he_chu_ho', 'tu_ngay', 'den_ngay'],
     cg_nhat_ky_thay_doi: ['id', 'thoi_diem', 'bang', 'khoa', 'so_dinh_danh'],
   },
   'national-id': {

@@ -76,6 +76,36 @@ function byKey(table: Table, order: string[], fixed: Record<string, string> = {}
   );
 }
 
+/** Any measure's table through the gateway, as the analyst. */
+async function statisticsTable(field: string, args: string): Promise<Table> {
+  const response = await federation.query<Record<string, Table>>(`{ ${field}(${args}) { ${TABLE} } }`, {}, analyst);
+  expect(response.errors).toBeUndefined();
+  return response.data![field];
+}
+
+/**
+ * The disclosure properties of one measure: the same cell has the same count whether it is asked by [a, b], by
+ * [b, a], or by b alone with a filtered to one value; and no published count is from 1 to the threshold.
+ */
+async function expectDisclosureProperties(field: string, a: string, b: string, value: string): Promise<Map<string, number>> {
+  const full = byKey(await statisticsTable(field, `groupBy: [${a}, ${b}]`), [a, b]);
+  expect(full.size).toBeGreaterThan(1);
+  const reordered = byKey(await statisticsTable(field, `groupBy: [${b}, ${a}]`), [a, b]);
+  expect(reordered).toEqual(full);
+  const filtered = byKey(await statisticsTable(field, `groupBy: [${b}], filter: [{ dimension: ${a}, values: [${JSON.stringify(value)}] }]`), [a, b], { [a]: value });
+  expect(filtered.size).toBeGreaterThan(0);
+  for (const [key, count] of filtered) expect({ key, count: full.get(key) ?? 0 }).toEqual({ key, count });
+  for (const [key, count] of full) expect({ key, small: count >= 1 && count <= T }).toEqual({ key, small: false });
+  return full;
+}
+
+/** How many published cells are within the perturbation of the true count (the read model is right). */
+function nearTruth(published: Map<string, number>, truth: Map<string, number>): number {
+  let near = 0;
+  for (const [key, count] of published) if (Math.abs(count - (truth.get(key) ?? 0)) <= Math.max(D, T + 1)) near++;
+  return near / published.size;
+}
+
 /** True counts of living citizens today, by province of permanent residence, sex and age band, straight from residents. */
 async function trueCounts(): Promise<Map<string, number>> {
   const { rows } = await residents.query<{ key: string; n: string }>(`
@@ -134,6 +164,7 @@ describe('the measures table and the schema', () => {
     expect(enums.get('PopulationDimension')).toEqual(Object.keys(MEASURES.population.dimensions));
     expect(enums.get('BirthDimension')).toEqual(Object.keys(MEASURES.births.dimensions));
     expect(enums.get('DeathDimension')).toEqual(Object.keys(MEASURES.deaths.dimensions));
+    expect(enums.get('HouseholdDimension')).toEqual(Object.keys(MEASURES.households.dimensions));
     // One Query field per measure.
     const query = schema.definitions.find((d) => d.kind === Kind.OBJECT_TYPE_DEFINITION && d.name.value === 'Query');
     expect((query as unknown as { fields: { name: { value: string } }[] }).fields.map((f) => f.name.value).sort()).toEqual(Object.values(MEASURES).map((m) => m.field).sort());
@@ -225,6 +256,38 @@ describe('deaths', () => {
     );
     expect(bands.errors).toBeUndefined();
     for (const cell of bands.data!.deathStatistics.cells) expect(cell.count > T).toBe(true);
+  });
+});
+
+describe('households', () => {
+  it('answers households by province and size near the true counts; the same cell the same through any grouping; no small count exact', async () => {
+    const published = await expectDisclosureProperties('householdStatistics', 'PROVINCE', 'SIZE', '001');
+    const { rows } = await residents.query<{ key: string; n: string }>(`
+      SELECT h.ma_tinh || '|' || CASE WHEN s.n >= 10 THEN '10+' ELSE s.n::text END AS key, count(*) AS n
+        FROM ho_gia_dinh h JOIN LATERAL (
+          SELECT count(*) AS n FROM thanh_vien_ho t WHERE t.so_ho = h.so_ho AND t.tu_ngay <= current_date AND (t.den_ngay IS NULL OR t.den_ngay > current_date)) s ON s.n > 0
+       WHERE h.ngay_lap <= current_date GROUP BY 1`);
+    const truth = new Map(rows.map((r) => [r.key, Number(r.n)]));
+    expect([...truth.values()].filter((n) => n >= 1 && n <= T).length).toBeGreaterThan(10);
+    expect(nearTruth(published, truth)).toBeGreaterThan(0.95);
+  });
+
+  it("answers by the head's sex and age (band), the same cell the same through any grouping", async () => {
+    const bySex = await expectDisclosureProperties('householdStatistics', 'HEAD_SEX', 'HEAD_AGE_BAND', 'FEMALE');
+    expect([...bySex.keys()].every((key) => /^(MALE|FEMALE|UNKNOWN)\|(\d+-\d+|100\+|UNKNOWN)$/.test(key))).toBe(true);
+    const ages = await statisticsTable('householdStatistics', 'groupBy: [HEAD_AGE], filter: [{ dimension: PROVINCE, values: ["001"] }, { dimension: SIZE, values: ["1", "2", "3"] }]');
+    expect(ages.measure).toBe('households');
+    expect(ages.cells.every((c) => c.count > T)).toBe(true);
+    // Fewer households existed in 1990 than today.
+    const then = await statisticsTable('householdStatistics', 'groupBy: [SIZE], asOf: "1990-01-01"');
+    const now = await statisticsTable('householdStatistics', 'groupBy: [SIZE]');
+    expect(then.total).toBeLessThan(now.total);
+  });
+
+  it('refuses a size that is not one', async () => {
+    const response = await federation.query(`{ householdStatistics(groupBy: [PROVINCE], filter: [{ dimension: SIZE, values: ["11"] }]) { total } }`, {}, analyst);
+    expect(response.status).toBe(400);
+    expect(response.errors![0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'UNKNOWN_FILTER_VALUE', dimension: 'SIZE' });
   });
 });
 
@@ -401,6 +464,30 @@ describe('fresh data: the change logs applied', () => {
     const position = (t: Table, agency: string) => BigInt(t.sources.find((s) => s.agency === agency)!.changeLogId);
     expect(position(after, 'birth-registry')).toBeGreaterThan(position(before, 'birth-registry'));
     expect(Date.parse(after.dataAsOf)).toBeGreaterThanOrEqual(Date.parse(before.dataAsOf));
+  });
+});
+
+describe('fresh data: households', () => {
+  it('applies a member leaving a household from the change log: the household is one member smaller in the read model', async () => {
+    const { rows } = await residents.query<{ code: string; number: string }>(`
+      SELECT t.so_dinh_danh AS code, t.so_ho AS number FROM thanh_vien_ho t JOIN cong_dan c USING (so_dinh_danh)
+       WHERE t.den_ngay IS NULL AND t.quan_he_chu_ho <> 'CHU_HO' AND c.ngay_mat IS NULL AND t.tu_ngay < current_date - 2
+       ORDER BY t.so_ho DESC LIMIT 1`);
+    const hid = pseudonymiser(readSecret(testDatabases().statisticsSecretFile)).pid(`household:${rows[0].number}`);
+    const members = async () =>
+      Number((await store.query(`SELECT count(*) AS n FROM st_thanh_vien_ho WHERE hid = $1 AND tu_ngay <= current_date AND (den_ngay IS NULL OR den_ngay > current_date)`, [hid])).rows[0].n);
+    await federation.statistics.refresh();
+    const before = await members();
+    expect(before).toBeGreaterThanOrEqual(2);
+    const left = await federation.query(
+      `mutation ($code: PersonalCode!, $on: Date!) { leaveHousehold(personalCode: $code, on: $on) { personalCode } }`,
+      { code: rows[0].code, on: new Date(Date.now() - 86_400_000).toISOString().slice(0, 10) },
+      await bearer(PERSONAS.registrar('residents')),
+    );
+    expect(left.errors).toBeUndefined();
+    const refreshed = await federation.statistics.refresh();
+    expect(refreshed.rebuilt).toBe(false);
+    expect(await members()).toBe(before - 1);
   });
 });
 

@@ -91,6 +91,17 @@ const RESIDENCE_AT_DEATH = `LEFT JOIN LATERAL (
      ORDER BY r.tu_ngay DESC LIMIT 1) dres ON true`;
 const AGE_AT_DEATH_SQL = `date_part('year', age(p.ngay_mat, p.ngay_sinh))::int`;
 
+/** Members in force at the reference date: a household with none (dissolved, or not yet formed) is not counted. */
+const IN_FORCE = (alias: string) => `${alias}.tu_ngay <= $1::date AND (${alias}.den_ngay IS NULL OR ${alias}.den_ngay > $1::date)`;
+const HOUSEHOLD_SIZES = [...range(1, 9).map(String), '10+'];
+const UNKNOWN = 'UNKNOWN';
+/** A household's head at the reference date (the member recorded as head then) and their facts. */
+const HOUSEHOLD_HEAD = `LEFT JOIN LATERAL (
+    SELECT m.pid FROM st_thanh_vien_ho m WHERE m.hid = hh.hid AND m.chu_ho AND ${IN_FORCE('m')}
+     ORDER BY m.tu_ngay DESC LIMIT 1) hm ON true
+  LEFT JOIN st_dan_so h ON h.pid = hm.pid`;
+const HEAD_AGE_SQL = `date_part('year', age($1::date, h.ngay_sinh))::int`;
+
 export const MEASURES: Readonly<Record<string, Measure>> = {
   population: {
     field: 'populationStatistics',
@@ -162,6 +173,41 @@ export const MEASURES: Readonly<Record<string, Measure>> = {
         label: (code) => (code === 'ABROAD' ? 'registered abroad' : provinceLabel(code)),
         expected: 'a province code of the national code table, e.g. "001", or "ABROAD"',
       },
+    },
+  },
+  households: {
+    field: 'householdStatistics',
+    // The size at the reference date comes with every row: it also decides whether the household existed then.
+    from: `st_ho hh JOIN LATERAL (SELECT count(*)::int AS n FROM st_thanh_vien_ho m WHERE m.hid = hh.hid AND ${IN_FORCE('m')}) sz ON sz.n > 0`,
+    where: 'hh.ngay_lap <= $1::date',
+    recordKey: 'hh.rk',
+    joins: { head: HOUSEHOLD_HEAD },
+    dimensions: {
+      SIZE: {
+        sql: `CASE WHEN sz.n >= 10 THEN '10+' ELSE sz.n::text END`,
+        values: () => HOUSEHOLD_SIZES,
+        expected: '"1" to "9" or "10+" (members at the reference date)',
+      },
+      HEAD_SEX: {
+        sql: `CASE h.gioi_tinh WHEN 1 THEN 'MALE' WHEN 2 THEN 'FEMALE' ELSE '${UNKNOWN}' END`,
+        joins: ['head'],
+        values: () => [...SEX_VALUES, UNKNOWN],
+        label: (code) => (code === UNKNOWN ? 'no head recorded at the reference date' : null),
+        expected: `MALE, FEMALE or ${UNKNOWN}`,
+      },
+      HEAD_AGE: {
+        sql: `coalesce(${HEAD_AGE_SQL}::text, '${UNKNOWN}')`,
+        joins: ['head'],
+        values: () => [...AGES, UNKNOWN],
+        expected: `a whole number of years from 0 to ${MAX_AGE}, e.g. "42", or ${UNKNOWN}`,
+      },
+      HEAD_AGE_BAND: {
+        sql: `CASE WHEN h.pid IS NULL THEN '${UNKNOWN}' WHEN ${HEAD_AGE_SQL} >= 100 THEN '100+' ELSE (${HEAD_AGE_SQL} / 5 * 5)::text || '-' || (${HEAD_AGE_SQL} / 5 * 5 + 4)::text END`,
+        joins: ['head'],
+        values: () => [...AGE_BANDS, UNKNOWN],
+        expected: `"0-4", "5-9", …, "95-99", "100+" or ${UNKNOWN}`,
+      },
+      PROVINCE: province('hh.ma_tinh'),
     },
   },
   births: {

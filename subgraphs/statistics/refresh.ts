@@ -80,6 +80,8 @@ async function buildFromScratch(client: PoolClient, sources: SourcePools, pseudo
   await client.query('DELETE FROM st_cu_tru');
   await client.query('DELETE FROM st_dan_so');
   await client.query('DELETE FROM st_khai_sinh');
+  await client.query('DELETE FROM st_thanh_vien_ho');
+  await client.query('DELETE FROM st_ho');
   let after = '';
   for (;;) {
     const { rows } = await sources.residents.query<{ code: string }>(
@@ -89,6 +91,16 @@ async function buildFromScratch(client: PoolClient, sources: SourcePools, pseudo
     if (rows.length === 0) break;
     await writePersons(client, sources.residents, pseudonyms, rows.map((r) => r.code));
     after = rows[rows.length - 1].code;
+  }
+  let afterHousehold = '';
+  for (;;) {
+    const { rows } = await sources.residents.query<{ number: string }>(
+      'SELECT so_ho AS number FROM ho_gia_dinh WHERE so_ho > $1 ORDER BY so_ho LIMIT $2',
+      [afterHousehold, PAGE],
+    );
+    if (rows.length === 0) break;
+    await writeHouseholds(client, sources.residents, pseudonyms, rows.map((r) => r.number));
+    afterHousehold = rows[rows.length - 1].number;
   }
   let afterId = '0';
   for (;;) {
@@ -118,6 +130,8 @@ async function applyChangeLog(client: PoolClient, agency: Agency['id'], from: bi
     if (agency === 'residents') {
       const codes = rows.flatMap((r) => [r.code, r.table === 'cong_dan' || r.table === 'so_dinh_danh' ? r.key : null]).filter((c): c is string => !!c && /^\d{12}$/.test(c));
       await refreshPersons(client, sources.residents, pseudonyms, [...new Set(codes)]);
+      const households = rows.filter((r) => r.table === 'ho_gia_dinh').map((r) => r.key);
+      await refreshHouseholds(client, sources.residents, pseudonyms, [...new Set(codes)], households);
     } else if (agency === 'birth-registry') {
       const numbers = rows.filter((r) => r.table === 'dang_ky_khai_sinh').map((r) => r.key);
       await writeBirths(client, sources['birth-registry'], pseudonyms, [...new Set(numbers)]);
@@ -218,6 +232,57 @@ async function writeBirths(client: PoolClient, registry: Pool, pseudonyms: Pseud
       rows.map((r) => r.registered),
       rows.map((r) => r.province),
       rows.map((r) => r.sex),
+    ],
+  );
+}
+
+/** The households these persons (any code they held) belong or belonged to, and those named, written again. */
+async function refreshHouseholds(client: PoolClient, residents: Pool, pseudonyms: Pseudonymiser, codes: string[], numbers: string[]): Promise<void> {
+  if (codes.length === 0 && numbers.length === 0) return;
+  const { rows } = await residents.query<{ number: string }>(
+    `SELECT DISTINCT t.so_ho AS number FROM thanh_vien_ho t
+      WHERE t.so_dinh_danh = ANY($1::char(12)[])
+         OR t.so_dinh_danh IN (SELECT so_dinh_danh_hien_hanh FROM so_dinh_danh WHERE so_dinh_danh = ANY($1::char(12)[]))`,
+    [codes],
+  );
+  await writeHouseholds(client, residents, pseudonyms, [...new Set([...numbers, ...rows.map((r) => r.number)])]);
+}
+
+/** Replaces the facts of these households (by household number): the household and every membership it had. */
+async function writeHouseholds(client: PoolClient, residents: Pool, pseudonyms: Pseudonymiser, numbers: string[]): Promise<void> {
+  if (numbers.length === 0) return;
+  const id = (number: string) => `household:${number}`;
+  const hids = numbers.map((n) => pseudonyms.pid(id(n)));
+  await client.query('DELETE FROM st_thanh_vien_ho WHERE hid = ANY($1::bytea[])', [hids]);
+  await client.query('DELETE FROM st_ho WHERE hid = ANY($1::bytea[])', [hids]);
+  const households = await residents.query<{ number: string; province: string; established: string }>(
+    `SELECT so_ho AS number, ma_tinh AS province, ngay_lap::text AS established FROM ho_gia_dinh WHERE so_ho = ANY($1::text[])`,
+    [numbers],
+  );
+  if (households.rows.length === 0) return;
+  await client.query(
+    `INSERT INTO st_ho (hid, rk, ma_tinh, ngay_lap) SELECT * FROM unnest($1::bytea[], $2::smallint[], $3::char(3)[], $4::date[])`,
+    [
+      households.rows.map((h) => pseudonyms.pid(id(h.number))),
+      households.rows.map((h) => pseudonyms.recordKey(id(h.number))),
+      households.rows.map((h) => h.province),
+      households.rows.map((h) => h.established),
+    ],
+  );
+  const members = await residents.query<{ number: string; code: string; head: boolean; from: string; to: string | null }>(
+    `SELECT so_ho AS number, so_dinh_danh AS code, quan_he_chu_ho = 'CHU_HO' AS head, tu_ngay::text AS from, den_ngay::text AS to
+       FROM thanh_vien_ho WHERE so_ho = ANY($1::text[])`,
+    [households.rows.map((h) => h.number)],
+  );
+  if (members.rows.length === 0) return;
+  await client.query(
+    `INSERT INTO st_thanh_vien_ho (hid, pid, chu_ho, tu_ngay, den_ngay) SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::boolean[], $4::date[], $5::date[])`,
+    [
+      members.rows.map((m) => pseudonyms.pid(id(m.number))),
+      members.rows.map((m) => pseudonyms.pid(m.code)),
+      members.rows.map((m) => m.head),
+      members.rows.map((m) => m.from),
+      members.rows.map((m) => m.to),
     ],
   );
 }
