@@ -57,6 +57,7 @@ export const STATISTICS_SOURCE_COLUMNS: Readonly<Partial<Record<Agency['id'], Re
     cg_nhat_ky_thay_doi: ['id', 'thoi_diem', 'bang', 'khoa', 'so_dinh_danh'],
   },
   'national-id': {
+    the_can_cuoc: ['id', 'loai_the', 'so_dinh_danh', 'ngay_cap', 'ngay_het_han', 'trang_thai', 'id_the_thay_the', 'ngay_cap_nhat'],
     cg_nhat_ky_thay_doi: ['id', 'thoi_diem', 'bang', 'khoa', 'so_dinh_danh'],
   },
   'birth-registry': {

@@ -165,6 +165,8 @@ describe('the measures table and the schema', () => {
     expect(enums.get('BirthDimension')).toEqual(Object.keys(MEASURES.births.dimensions));
     expect(enums.get('DeathDimension')).toEqual(Object.keys(MEASURES.deaths.dimensions));
     expect(enums.get('HouseholdDimension')).toEqual(Object.keys(MEASURES.households.dimensions));
+    expect(enums.get('IdentityCardDimension')).toEqual(Object.keys(MEASURES.identityCards.dimensions));
+    expect(enums.get('CitizenWithoutCardDimension')).toEqual(Object.keys(MEASURES.citizensWithoutValidCard.dimensions));
     // One Query field per measure.
     const query = schema.definitions.find((d) => d.kind === Kind.OBJECT_TYPE_DEFINITION && d.name.value === 'Query');
     expect((query as unknown as { fields: { name: { value: string } }[] }).fields.map((f) => f.name.value).sort()).toEqual(Object.values(MEASURES).map((m) => m.field).sort());
@@ -288,6 +290,79 @@ describe('households', () => {
     const response = await federation.query(`{ householdStatistics(groupBy: [PROVINCE], filter: [{ dimension: SIZE, values: ["11"] }]) { total } }`, {}, analyst);
     expect(response.status).toBe(400);
     expect(response.errors![0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'UNKNOWN_FILTER_VALUE', dimension: 'SIZE' });
+  });
+});
+
+describe('identity cards', () => {
+  let nationalId: Pool;
+  beforeAll(() => {
+    nationalId = new Pool({ connectionString: testDatabases().urls['national-id'], max: 1 });
+  });
+  afterAll(() => nationalId.end());
+
+  it('answers cards by kind and status at a date near the true counts; the same cell the same through any grouping; no small count exact', async () => {
+    const published = await expectDisclosureProperties('identityCardStatistics', 'KIND', 'STATUS', 'CHIP');
+    const { rows } = await nationalId.query<{ key: string; n: string }>(`
+      SELECT CASE loai_the WHEN 'CCCD_CHIP' THEN 'CHIP' WHEN 'CCCD' THEN 'CCCD_12' ELSE 'CMND_9' END || '|VALID' AS key, count(*) AS n
+        FROM the_can_cuoc WHERE trang_thai = 'CON_HIEU_LUC' AND ngay_cap <= current_date AND (ngay_het_han IS NULL OR ngay_het_han > current_date) GROUP BY 1`);
+    const valid = new Map(rows.map((r) => [r.key, Number(r.n)]));
+    expect(valid.get('CHIP|VALID')).toBeGreaterThan(100);
+    // Cards other test files wrote since the last refresh move a count by a few more.
+    for (const [key, n] of valid) expect({ key, off: Math.abs((published.get(key) ?? 0) - n) <= Math.max(D, T + 1) + 10 }).toEqual({ key, off: true });
+    const byProvince = await expectDisclosureProperties('identityCardStatistics', 'RESIDENCE_PROVINCE', 'KIND', '001');
+    expect(byProvince.size).toBeGreaterThan(10);
+    const labels = await statisticsTable('identityCardStatistics', 'groupBy: [KIND], filter: [{ dimension: STATUS, values: ["VALID"] }]');
+    expect(labels.cells.find((c) => c.values[0].code === 'CHIP')!.values[0].label).toBe('chip-based citizen identity card');
+  });
+
+  it('answers the citizens aged 14 and over without a valid card, near the truth, by residence and sex, with the disclosure properties', async () => {
+    const published = await expectDisclosureProperties('citizensWithoutValidCardStatistics', 'SEX', 'AGE_BAND', 'FEMALE');
+    expect([...published.keys()].every((key) => !/\|(0-4|5-9)$/.test(key))).toBe(true);
+    const holders = new Set(
+      (
+        await nationalId.query<{ code: string }>(
+          `SELECT DISTINCT so_dinh_danh AS code FROM the_can_cuoc WHERE trang_thai = 'CON_HIEU_LUC' AND ngay_cap <= current_date AND (ngay_het_han IS NULL OR ngay_het_han > current_date)`,
+        )
+      ).rows.map((r) => r.code),
+    );
+    const adults = await residents.query<{ code: string }>(
+      `SELECT so_dinh_danh AS code FROM cong_dan WHERE ngay_sinh <= current_date - interval '14 years' AND (ngay_mat IS NULL OR ngay_mat > current_date)`,
+    );
+    const without = adults.rows.filter((r) => !holders.has(r.code)).length;
+    expect(without).toBeGreaterThan(10);
+    const bySex = await statisticsTable('citizensWithoutValidCardStatistics', 'groupBy: [SEX]');
+    expect(Math.abs(bySex.total - without)).toBeLessThanOrEqual(2 * (T + 1) + 20);
+    await expectDisclosureProperties('citizensWithoutValidCardStatistics', 'RESIDENCE_PROVINCE', 'SEX', '001');
+  });
+
+  it('applies a card reported lost from the change log: the card is LOST in the read model, its holder without a valid card', async () => {
+    const { rows } = await nationalId.query<{ id: string; code: string }>(
+      `SELECT id::text, so_dinh_danh AS code FROM the_can_cuoc WHERE trang_thai = 'CON_HIEU_LUC' AND ngay_het_han > current_date + 30 AND ngay_cap < current_date - 30
+        ORDER BY id DESC LIMIT 20`,
+    );
+    const living = await residents.query<{ code: string }>(`SELECT so_dinh_danh AS code FROM cong_dan WHERE ngay_mat IS NULL AND so_dinh_danh = ANY($1::char(12)[])`, [rows.map((r) => r.code)]);
+    const card = rows.find((r) => living.rows.some((l) => l.code === r.code))!;
+    const pseudonyms = pseudonymiser(readSecret(testDatabases().statisticsSecretFile));
+    const fact = async () => (await store.query(`SELECT trang_thai, pid FROM st_the WHERE cid = $1`, [pseudonyms.pid(`card:${card.id}`)])).rows[0];
+    await federation.statistics.refresh();
+    expect((await fact()).trang_thai).toBe('CON_HIEU_LUC');
+    const lost = await federation.query(
+      `mutation ($input: ReportIdentityCardLostInput!) { reportIdentityCardLost(input: $input) { status } }`,
+      { input: { personalCode: card.code, lostOn: new Date(Date.now() - 86_400_000).toISOString().slice(0, 10) } },
+      await bearer(PERSONAS.registrar('national-id')),
+    );
+    expect(lost.errors).toBeUndefined();
+    const refreshed = await federation.statistics.refresh();
+    expect(refreshed.applied['national-id']).toBeGreaterThanOrEqual(1);
+    const after = await fact();
+    expect(after.trang_thai).toBe('MAT');
+    expect(after.pid.equals(pseudonyms.pid(card.code))).toBe(true);
+    const stillValid = await store.query(
+      `SELECT count(*) AS n FROM st_the t WHERE t.pid = $1 AND t.ngay_cap <= current_date AND (t.ngay_het_han IS NULL OR t.ngay_het_han > current_date)
+          AND (t.trang_thai = 'CON_HIEU_LUC' OR t.ngay_trang_thai > current_date)`,
+      [pseudonyms.pid(card.code)],
+    );
+    expect(Number(stillValid.rows[0].n)).toBe(0);
   });
 });
 

@@ -102,8 +102,7 @@ const HOUSEHOLD_HEAD = `LEFT JOIN LATERAL (
   LEFT JOIN st_dan_so h ON h.pid = hm.pid`;
 const HEAD_AGE_SQL = `date_part('year', age($1::date, h.ngay_sinh))::int`;
 
-export const MEASURES: Readonly<Record<string, Measure>> = {
-  population: {
+const population: Measure = {
     field: 'populationStatistics',
     from: 'st_dan_so p',
     where: 'p.ngay_sinh <= $1::date AND (p.ngay_mat IS NULL OR p.ngay_mat > $1::date)',
@@ -143,6 +142,70 @@ export const MEASURES: Readonly<Record<string, Measure>> = {
         expected: `a religion as recorded, e.g. "Phật giáo", or "${NONE}"`,
         sensitive: true,
       },
+    },
+};
+
+/** A card valid at the reference date: issued by then, not expired then, and its status not changed away from valid by then. */
+const VALID_CARD = (t: string) =>
+  `${t}.ngay_cap <= $1::date AND (${t}.ngay_het_han IS NULL OR ${t}.ngay_het_han > $1::date) AND (${t}.trang_thai = 'CON_HIEU_LUC' OR ${t}.ngay_trang_thai > $1::date)`;
+const CARD_KINDS: Readonly<Record<string, { code: string; label: string }>> = {
+  CCCD_CHIP: { code: 'CHIP', label: 'chip-based citizen identity card' },
+  CCCD: { code: 'CCCD_12', label: '12-digit citizen identity card' },
+  CMND: { code: 'CMND_9', label: 'legacy 9-digit identity card' },
+};
+const CARD_STATUSES: Readonly<Record<string, string>> = { HET_HAN: 'EXPIRED', MAT: 'LOST', THU_HOI: 'REVOKED', DA_THAY_THE: 'REPLACED' };
+/** The holder's permanent residence in force at the reference date. */
+const HOLDER_RESIDENCE = `LEFT JOIN LATERAL (
+    SELECT r.ma_tinh FROM st_cu_tru r
+     WHERE r.pid = t.pid AND r.loai = 'P' AND r.tu_ngay <= $1::date AND (r.den_ngay IS NULL OR r.den_ngay > $1::date)
+     ORDER BY r.tu_ngay DESC LIMIT 1) hres ON true`;
+const residenceProvince = (sql: string): Dimension => ({
+  ...province(`coalesce(${sql}, '${NONE}')`, ['residence']),
+  values: () => [...PROVINCE_VALUES, NONE],
+  label: (code) => (code === NONE ? 'no permanent residence' : provinceLabel(code)),
+  expected: `a province code of the national code table, e.g. "001", or "${NONE}"`,
+});
+const MINIMUM_CARD_AGE = 14;
+
+export const MEASURES: Readonly<Record<string, Measure>> = {
+  population,
+  identityCards: {
+    field: 'identityCardStatistics',
+    from: 'st_the t',
+    where: 't.ngay_cap <= $1::date',
+    recordKey: 't.rk',
+    joins: { residence: HOLDER_RESIDENCE, holder: 'LEFT JOIN st_dan_so h ON h.pid = t.pid' },
+    dimensions: {
+      KIND: {
+        sql: `CASE t.loai ${Object.entries(CARD_KINDS).map(([kind, { code }]) => `WHEN '${kind}' THEN '${code}'`).join(' ')} END`,
+        values: () => Object.values(CARD_KINDS).map((k) => k.code),
+        label: (code) => Object.values(CARD_KINDS).find((k) => k.code === code)?.label ?? null,
+        expected: 'CHIP, CCCD_12 or CMND_9',
+      },
+      STATUS: {
+        sql: `CASE WHEN t.trang_thai <> 'CON_HIEU_LUC' AND t.ngay_trang_thai <= $1::date
+                   THEN CASE t.trang_thai ${Object.entries(CARD_STATUSES).map(([status, code]) => `WHEN '${status}' THEN '${code}'`).join(' ')} END
+                   WHEN t.ngay_het_han IS NOT NULL AND t.ngay_het_han <= $1::date THEN 'EXPIRED' ELSE 'VALID' END`,
+        values: () => ['VALID', ...Object.values(CARD_STATUSES)],
+        expected: 'VALID, EXPIRED, LOST, REVOKED or REPLACED',
+      },
+      RESIDENCE_PROVINCE: residenceProvince('hres.ma_tinh'),
+      HOLDER_SEX: { sql: `CASE h.gioi_tinh WHEN 1 THEN 'MALE' WHEN 2 THEN 'FEMALE' ELSE '${UNKNOWN}' END`, joins: ['holder'], values: () => [...SEX_VALUES, UNKNOWN], expected: `MALE, FEMALE or ${UNKNOWN}` },
+    },
+  },
+  citizensWithoutValidCard: {
+    field: 'citizensWithoutValidCardStatistics',
+    from: 'st_dan_so p',
+    where: `p.ngay_sinh <= ($1::date - interval '${MINIMUM_CARD_AGE} years') AND (p.ngay_mat IS NULL OR p.ngay_mat > $1::date)
+      AND NOT EXISTS (SELECT 1 FROM st_the t WHERE t.pid = p.pid AND ${VALID_CARD('t')})`,
+    recordKey: 'p.rk',
+    joins: population.joins,
+    dimensions: {
+      RESIDENCE_PROVINCE: population.dimensions.RESIDENCE_PROVINCE,
+      CODE_PROVINCE: population.dimensions.CODE_PROVINCE,
+      SEX: population.dimensions.SEX,
+      AGE: population.dimensions.AGE,
+      AGE_BAND: population.dimensions.AGE_BAND,
     },
   },
   deaths: {

@@ -82,6 +82,7 @@ async function buildFromScratch(client: PoolClient, sources: SourcePools, pseudo
   await client.query('DELETE FROM st_khai_sinh');
   await client.query('DELETE FROM st_thanh_vien_ho');
   await client.query('DELETE FROM st_ho');
+  await client.query('DELETE FROM st_the');
   let after = '';
   for (;;) {
     const { rows } = await sources.residents.query<{ code: string }>(
@@ -101,6 +102,13 @@ async function buildFromScratch(client: PoolClient, sources: SourcePools, pseudo
     if (rows.length === 0) break;
     await writeHouseholds(client, sources.residents, pseudonyms, rows.map((r) => r.number));
     afterHousehold = rows[rows.length - 1].number;
+  }
+  let afterCard = '0';
+  for (;;) {
+    const { rows } = await sources['national-id'].query<{ id: string }>('SELECT id::text FROM the_can_cuoc WHERE id > $1 ORDER BY id LIMIT $2', [afterCard, PAGE]);
+    if (rows.length === 0) break;
+    await writeCards(client, sources, pseudonyms, { ids: rows.map((r) => r.id) });
+    afterCard = rows[rows.length - 1].id;
   }
   let afterId = '0';
   for (;;) {
@@ -132,11 +140,16 @@ async function applyChangeLog(client: PoolClient, agency: Agency['id'], from: bi
       await refreshPersons(client, sources.residents, pseudonyms, [...new Set(codes)]);
       const households = rows.filter((r) => r.table === 'ho_gia_dinh').map((r) => r.key);
       await refreshHouseholds(client, sources.residents, pseudonyms, [...new Set(codes)], households);
+      // A re-issued code moves the person's cards to their new pseudonym.
+      await refreshCards(client, sources, pseudonyms, [...new Set(codes)]);
     } else if (agency === 'birth-registry') {
       const numbers = rows.filter((r) => r.table === 'dang_ky_khai_sinh').map((r) => r.key);
       await writeBirths(client, sources['birth-registry'], pseudonyms, [...new Set(numbers)]);
     }
-    // national-id: no facts of cards in the model yet; its position is kept so that they start from it.
+    if (agency === 'national-id') {
+      const holders = rows.map((r) => r.code).filter((c): c is string => !!c && /^\d{12}$/.test(c));
+      await refreshCards(client, sources, pseudonyms, [...new Set(holders)]);
+    }
     applied += rows.length;
     last = BigInt(rows[rows.length - 1].id);
     lastAt = rows[rows.length - 1].at.toISOString();
@@ -283,6 +296,62 @@ async function writeHouseholds(client: PoolClient, residents: Pool, pseudonyms: 
       members.rows.map((m) => m.head),
       members.rows.map((m) => m.from),
       members.rows.map((m) => m.to),
+    ],
+  );
+}
+
+/** Every card of these persons, under any code they held, written again under their code in force. */
+async function refreshCards(client: PoolClient, sources: SourcePools, pseudonyms: Pseudonymiser, codes: string[]): Promise<void> {
+  if (codes.length === 0) return;
+  const { rows } = await sources.residents.query<{ code: string }>(
+    `SELECT s.so_dinh_danh AS code FROM so_dinh_danh s
+      WHERE s.so_dinh_danh_hien_hanh IN (SELECT so_dinh_danh_hien_hanh FROM so_dinh_danh WHERE so_dinh_danh = ANY($1::char(12)[]))`,
+    [codes],
+  );
+  const all = [...new Set([...codes, ...rows.map((r) => r.code)])];
+  await client.query('DELETE FROM st_the WHERE pid = ANY($1::bytea[])', [all.map((code) => pseudonyms.pid(code))]);
+  await writeCards(client, sources, pseudonyms, { holders: all });
+}
+
+/** Inserts the facts of these cards (by row id, or every card of these holders' codes), each under its holder's code in force. */
+async function writeCards(client: PoolClient, sources: SourcePools, pseudonyms: Pseudonymiser, which: { ids: string[] } | { holders: string[] }): Promise<void> {
+  const { rows } = await sources['national-id'].query<{ id: string; kind: string; holder: string; issued: string; expires: string | null; status: string; changed: string }>(
+    // Since when the status holds: a replaced card since its replacement was issued, an expired one since its
+    // expiry date; otherwise since the row last changed (the best the agency records).
+    `SELECT t.id::text, t.loai_the AS kind, t.so_dinh_danh AS holder, t.ngay_cap::text AS issued, t.ngay_het_han::text AS expires,
+            t.trang_thai AS status,
+            CASE t.trang_thai
+              WHEN 'DA_THAY_THE' THEN coalesce((SELECT r.ngay_cap FROM the_can_cuoc r WHERE r.id = t.id_the_thay_the), (t.ngay_cap_nhat AT TIME ZONE 'UTC')::date)
+              WHEN 'HET_HAN' THEN least(t.ngay_het_han, (t.ngay_cap_nhat AT TIME ZONE 'UTC')::date)
+              ELSE (t.ngay_cap_nhat AT TIME ZONE 'UTC')::date END::text AS changed
+       FROM the_can_cuoc t WHERE ${'ids' in which ? 't.id = ANY($1::bigint[])' : 't.so_dinh_danh = ANY($1::char(12)[])'}`,
+    ['ids' in which ? which.ids : which.holders],
+  );
+  if (rows.length === 0) return;
+  const holders = [...new Set(rows.map((r) => r.holder))];
+  const current = new Map(
+    (
+      await sources.residents.query<{ code: string; current: string }>(
+        'SELECT so_dinh_danh AS code, so_dinh_danh_hien_hanh AS current FROM so_dinh_danh WHERE so_dinh_danh = ANY($1::char(12)[])',
+        [holders],
+      )
+    ).rows.map((r) => [r.code, r.current]),
+  );
+  const id = (row: { id: string }) => `card:${row.id}`;
+  await client.query('DELETE FROM st_the WHERE cid = ANY($1::bytea[])', [rows.map((r) => pseudonyms.pid(id(r)))]);
+  await client.query(
+    `INSERT INTO st_the (cid, rk, pid, loai, ngay_cap, ngay_het_han, trang_thai, ngay_trang_thai)
+     SELECT * FROM unnest($1::bytea[], $2::smallint[], $3::bytea[], $4::text[], $5::date[], $6::date[], $7::text[], $8::date[])`,
+    [
+      rows.map((r) => pseudonyms.pid(id(r))),
+      rows.map((r) => pseudonyms.recordKey(id(r))),
+      // A holder the residents do not know (a record that disagrees) keeps the pseudonym of the code on the card.
+      rows.map((r) => pseudonyms.pid(current.get(r.holder) ?? r.holder)),
+      rows.map((r) => r.kind),
+      rows.map((r) => r.issued),
+      rows.map((r) => r.expires),
+      rows.map((r) => r.status),
+      rows.map((r) => r.changed),
     ],
   );
 }
