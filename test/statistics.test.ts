@@ -165,6 +165,8 @@ describe('the measures table and the schema', () => {
     expect(enums.get('BirthDimension')).toEqual(Object.keys(MEASURES.births.dimensions));
     expect(enums.get('DeathDimension')).toEqual(Object.keys(MEASURES.deaths.dimensions));
     expect(enums.get('HouseholdDimension')).toEqual(Object.keys(MEASURES.households.dimensions));
+    expect(enums.get('MigrationDimension')).toEqual(Object.keys(MEASURES.moves.dimensions));
+    expect(enums.get('TemporaryResidentDimension')).toEqual(Object.keys(MEASURES.temporaryResidents.dimensions));
     expect(enums.get('IdentityCardDimension')).toEqual(Object.keys(MEASURES.identityCards.dimensions));
     expect(enums.get('CitizenWithoutCardDimension')).toEqual(Object.keys(MEASURES.citizensWithoutValidCard.dimensions));
     // One Query field per measure.
@@ -363,6 +365,43 @@ describe('identity cards', () => {
       [pseudonyms.pid(card.code)],
     );
     expect(Number(stillValid.rows[0].n)).toBe(0);
+  });
+});
+
+describe('migration', () => {
+  it('answers permanent-residence moves between provinces, origin × destination, near the true counts, with the disclosure properties', async () => {
+    const { rows } = await residents.query<{ key: string; n: string }>(`
+      WITH permanent AS (
+        SELECT ma_tinh, lag(ma_tinh) OVER (PARTITION BY so_dinh_danh ORDER BY tu_ngay) AS origin
+          FROM dang_ky_cu_tru WHERE loai_cu_tru = 'THUONG_TRU' AND tu_ngay <= current_date)
+      SELECT origin || '|' || ma_tinh AS key, count(*) AS n FROM permanent WHERE origin IS NOT NULL AND origin <> ma_tinh GROUP BY 1`);
+    const truth = new Map(rows.map((r) => [r.key, Number(r.n)]));
+    const moves = [...truth.values()].reduce((a, b) => a + b, 0);
+    expect(moves).toBeGreaterThan(20);
+    const busiest = [...truth.entries()].sort((a, b) => b[1] - a[1])[0][0].split('|')[0];
+    const published = await expectDisclosureProperties('migrationStatistics', 'ORIGIN_PROVINCE', 'DESTINATION_PROVINCE', busiest);
+    expect([...published.keys()].every((key) => key.split('|')[0] !== key.split('|')[1])).toBe(true);
+    expect(nearTruth(published, truth)).toBeGreaterThan(0.95);
+    const byYear = await expectDisclosureProperties('migrationStatistics', 'YEAR', 'SEX', String(new Date().getUTCFullYear() - 1));
+    expect([...byYear.keys()].every((key) => /^\d{4}\|(MALE|FEMALE)$/.test(key))).toBe(true);
+  });
+
+  it('answers temporary residents by province near the true count, with the disclosure properties', async () => {
+    const { rows } = await residents.query<{ n: string }>(`
+      SELECT count(DISTINCT c.so_dinh_danh) AS n FROM cong_dan c JOIN dang_ky_cu_tru r ON r.so_dinh_danh = c.so_dinh_danh
+       WHERE r.loai_cu_tru = 'TAM_TRU' AND r.tu_ngay <= current_date AND (r.den_ngay IS NULL OR r.den_ngay > current_date)
+         AND NOT (r.den_ngay IS NULL AND r.trang_thai <> 'HIEU_LUC') AND (c.ngay_mat IS NULL OR c.ngay_mat > current_date)`);
+    expect(Number(rows[0].n)).toBeGreaterThan(20);
+    const byProvince = await statisticsTable('temporaryResidentStatistics', 'groupBy: [PROVINCE]');
+    expect(byProvince.measure).toBe('temporaryResidents');
+    expect(Math.abs(byProvince.total - Number(rows[0].n))).toBeLessThanOrEqual(20 + 63 * (T + 1));
+    await expectDisclosureProperties('temporaryResidentStatistics', 'PROVINCE', 'SEX', byProvince.cells.sort((a, b) => b.count - a.count)[0].values[0].code);
+  });
+
+  it('refuses more origin × destination × year cells than the maximum', async () => {
+    const response = await federation.query(`{ migrationStatistics(groupBy: [YEAR, ORIGIN_PROVINCE, DESTINATION_PROVINCE]) { total } }`, {}, analyst);
+    expect(response.status).toBe(400);
+    expect(response.errors![0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'TOO_MANY_CELLS' });
   });
 });
 

@@ -208,6 +208,45 @@ export const MEASURES: Readonly<Record<string, Measure>> = {
       AGE_BAND: population.dimensions.AGE_BAND,
     },
   },
+  moves: {
+    field: 'migrationStatistics',
+    // A move: a permanent registration in another province than the person's previous permanent registration.
+    from: `(SELECT r.pid, r.tu_ngay, r.ma_tinh AS destination,
+                   lag(r.ma_tinh) OVER (PARTITION BY r.pid ORDER BY r.tu_ngay) AS origin
+              FROM st_cu_tru r WHERE r.loai = 'P' AND r.tu_ngay <= $1::date) mv
+      JOIN st_dan_so p ON p.pid = mv.pid`,
+    where: 'mv.origin IS NOT NULL AND mv.origin <> mv.destination',
+    recordKey: 'p.rk',
+    joins: {},
+    dimensions: {
+      YEAR: { sql: `to_char(mv.tu_ngay, 'YYYY')`, values: years, expected: 'a year, e.g. "2024"' },
+      ORIGIN_PROVINCE: province('mv.origin'),
+      DESTINATION_PROVINCE: province('mv.destination'),
+      SEX: population.dimensions.SEX,
+      AGE_BAND: {
+        sql: `CASE WHEN date_part('year', age(mv.tu_ngay, p.ngay_sinh)) >= 100 THEN '100+'
+                   ELSE (date_part('year', age(mv.tu_ngay, p.ngay_sinh))::int / 5 * 5)::text || '-' || (date_part('year', age(mv.tu_ngay, p.ngay_sinh))::int / 5 * 5 + 4)::text END`,
+        values: () => AGE_BANDS,
+        expected: '"0-4", "5-9", …, "95-99" or "100+" (age at the move)',
+      },
+    },
+  },
+  temporaryResidents: {
+    field: 'temporaryResidentStatistics',
+    from: `st_dan_so p JOIN LATERAL (
+        SELECT r.ma_tinh FROM st_cu_tru r
+         WHERE r.pid = p.pid AND r.loai = 'T' AND r.tu_ngay <= $1::date AND (r.den_ngay IS NULL OR r.den_ngay > $1::date)
+         ORDER BY r.tu_ngay DESC LIMIT 1) tmp ON true`,
+    where: population.where,
+    recordKey: 'p.rk',
+    joins: population.joins,
+    dimensions: {
+      PROVINCE: province('tmp.ma_tinh'),
+      PERMANENT_PROVINCE: population.dimensions.RESIDENCE_PROVINCE,
+      SEX: population.dimensions.SEX,
+      AGE_BAND: population.dimensions.AGE_BAND,
+    },
+  },
   deaths: {
     field: 'deathStatistics',
     from: 'st_dan_so p',
