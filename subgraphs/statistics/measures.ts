@@ -166,6 +166,15 @@ const residenceProvince = (sql: string): Dimension => ({
   expected: `a province code of the national code table, e.g. "001", or "${NONE}"`,
 });
 const MINIMUM_CARD_AGE = 14;
+/** From this day on every birth has a birth registration (the registry's start): an older citizen without one is no finding. */
+export const BIRTH_REGISTRY_START = '2000-01-01';
+/** The data-quality findings across agencies: each a code and what it means. */
+const FINDINGS: Readonly<Record<string, string>> = {
+  CODE_DISAGREES: "a citizen whose personal code's sex/century or birth-year digits disagree with the record",
+  NO_BIRTH_REGISTRATION: 'a citizen born since the birth registry began with no birth registration naming them',
+  REGISTRATION_WITHOUT_CITIZEN: 'a birth registration whose child has no citizen record',
+  CARD_OF_DECEASED: 'a card still valid whose holder has died',
+};
 
 export const MEASURES: Readonly<Record<string, Measure>> = {
   population,
@@ -245,6 +254,42 @@ export const MEASURES: Readonly<Record<string, Measure>> = {
       PERMANENT_PROVINCE: population.dimensions.RESIDENCE_PROVINCE,
       SEX: population.dimensions.SEX,
       AGE_BAND: population.dimensions.AGE_BAND,
+    },
+  },
+  dataQuality: {
+    field: 'dataQualityStatistics',
+    // One row per finding, whatever its unit (a person, a registration, a card), with that unit's record key.
+    from: `(
+      SELECT 'CODE_DISAGREES' AS finding, p.rk, p.ma_tinh_ma AS province, to_char(p.ngay_sinh, 'YYYY') AS year FROM st_dan_so p
+       WHERE p.ma_lech AND p.ngay_sinh <= $1::date
+      UNION ALL
+      SELECT 'NO_BIRTH_REGISTRATION', p.rk, p.ma_tinh_ma, to_char(p.ngay_sinh, 'YYYY') FROM st_dan_so p
+       WHERE p.ngay_sinh >= DATE '${BIRTH_REGISTRY_START}' AND p.ngay_sinh <= $1::date
+         AND NOT EXISTS (SELECT 1 FROM st_khai_sinh b WHERE b.child_pid = p.pid AND b.ngay_dang_ky <= $1::date)
+      UNION ALL
+      SELECT 'REGISTRATION_WITHOUT_CITIZEN', b.rk, b.ma_tinh, to_char(b.ngay_sinh, 'YYYY') FROM st_khai_sinh b
+       WHERE b.ngay_dang_ky <= $1::date AND (b.child_pid IS NULL OR NOT EXISTS (SELECT 1 FROM st_dan_so p WHERE p.pid = b.child_pid))
+      UNION ALL
+      SELECT 'CARD_OF_DECEASED', t.rk, p.ma_tinh_ma, to_char(t.ngay_cap, 'YYYY') FROM st_the t JOIN st_dan_so p ON p.pid = t.pid
+       WHERE p.ngay_mat <= $1::date AND ${VALID_CARD('t')}
+    ) q`,
+    where: 'true',
+    recordKey: 'q.rk',
+    joins: {},
+    dimensions: {
+      FINDING: {
+        sql: 'q.finding',
+        values: () => Object.keys(FINDINGS),
+        label: (code) => FINDINGS[code] ?? null,
+        expected: Object.keys(FINDINGS).join(', '),
+      },
+      CODE_PROVINCE: {
+        ...province(`CASE WHEN q.province < '100' THEN q.province ELSE 'ABROAD' END`),
+        values: () => [...PROVINCE_VALUES, 'ABROAD'],
+        label: (code) => (code === 'ABROAD' ? 'registered abroad' : provinceLabel(code)),
+        expected: 'a province code of the national code table, e.g. "001", or "ABROAD"',
+      },
+      YEAR: { sql: 'q.year', values: years, expected: 'a year, e.g. "2024"' },
     },
   },
   deaths: {

@@ -1,6 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import { AGENCIES, type Agency } from '../../lib/agencies';
 import type { Pseudonymiser } from './pseudonyms';
+import { codeDiscrepancies } from '../../lib/personal-code';
 
 /**
  * Keeps the statistics read model in step with the agencies (docs/DESIGN.md "Statistics"): built from scratch
@@ -187,8 +188,8 @@ async function writePersons(client: PoolClient, residents: Pool, pseudonyms: Pse
   );
   if (people.rows.length === 0) return;
   await client.query(
-    `INSERT INTO st_dan_so (pid, rk, gioi_tinh, ngay_sinh, ma_tinh_ma, ngay_mat, dan_toc, ton_giao)
-     SELECT * FROM unnest($1::bytea[], $2::smallint[], $3::smallint[], $4::date[], $5::char(3)[], $6::date[], $7::text[], $8::text[])`,
+    `INSERT INTO st_dan_so (pid, rk, gioi_tinh, ngay_sinh, ma_tinh_ma, ngay_mat, dan_toc, ton_giao, ma_lech)
+     SELECT * FROM unnest($1::bytea[], $2::smallint[], $3::smallint[], $4::date[], $5::char(3)[], $6::date[], $7::text[], $8::text[], $9::boolean[])`,
     [
       people.rows.map((p) => pseudonyms.pid(p.code)),
       people.rows.map((p) => pseudonyms.recordKey(p.code)),
@@ -198,6 +199,7 @@ async function writePersons(client: PoolClient, residents: Pool, pseudonyms: Pse
       people.rows.map((p) => p.died),
       people.rows.map((p) => p.ethnicity),
       people.rows.map((p) => p.religion),
+      people.rows.map((p) => codeDisagrees(p.code, p.sex, p.born)),
     ],
   );
   const residences = await residents.query<{ code: string; kind: string; province: string; district: string; from: string; to: string | null }>(
@@ -354,4 +356,13 @@ async function writeCards(client: PoolClient, sources: SourcePools, pseudonyms: 
       rows.map((r) => r.changed),
     ],
   );
+}
+
+/** Whether the code's sex and century digit or birth year digits disagree with the record (data quality). */
+function codeDisagrees(code: string, sex: number, born: string): boolean {
+  try {
+    return codeDiscrepancies(code, { sex: sex === 1 ? 'MALE' : 'FEMALE', dateOfBirth: new Date(`${born}T00:00:00Z`) }).length > 0;
+  } catch {
+    return true; // not a well-formed code at all
+  }
 }
