@@ -15,7 +15,7 @@ async function main() {
     externalStatistics: config.externalStatisticsDatabase,
     log: (line) => console.log(`[migrate] ${line}`),
   });
-  console.log('[migrate] all agency databases and the audit store are up to date, with each service\'s role and grants (lib/database-roles.ts)');
+  console.log('[migrate] all agency databases, the audit store and the statistics store are up to date, with each service\'s role and grants (lib/database-roles.ts)');
   await databases.stop();
 }
 

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
-import { AGENCIES, AUDIT_STORE, agency, type Agency } from '../lib/agencies';
+import { AGENCIES, AUDIT_STORE, STATISTICS_STORE, agency, type Agency } from '../lib/agencies';
 import { OPERATIONS_MANIFEST, readManifest } from '../lib/trusted-documents';
 import { testDatabases } from './support/databases';
 import { citizenWithEverything, one, openFixtures } from './support/fixtures';
@@ -131,7 +131,7 @@ describe('the production installation', () => {
 describe('node dist/scripts/migrate.js', () => {
   // Databases of its own on the run's server: the roles exist already (the run's migration made them), so no
   // password is given and none changes.
-  const databases = [...AGENCIES.map((a) => ({ envPrefix: a.envPrefix, migrationsDir: a.migrationsDir })), AUDIT_STORE].map((store) => ({
+  const databases = [...AGENCIES.map((a) => ({ envPrefix: a.envPrefix, migrationsDir: a.migrationsDir })), AUDIT_STORE, STATISTICS_STORE].map((store) => ({
     ...store,
     name: `build_${store.envPrefix.toLowerCase()}_${process.pid}`,
   }));
@@ -154,7 +154,7 @@ describe('node dist/scripts/migrate.js', () => {
   it('migrates external databases in production, with no embedded PostgreSQL installed', async () => {
     const env = { ...process.env, NODE_ENV: 'production', ...Object.fromEntries(databases.map((d) => [`${d.envPrefix}_DATABASE_URL`, urlOf(d.name)])) };
     const output = await run(process.execPath, [path.join(installation, 'dist/scripts/migrate.js')], installation, env);
-    expect(output).toMatch(/all agency databases and the audit store are up to date/);
+    expect(output).toMatch(/all agency databases, the audit store and the statistics store are up to date/);
     for (const { name, migrationsDir } of databases) {
       const client = new Client({ connectionString: urlOf(name) });
       await client.connect();
