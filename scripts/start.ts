@@ -71,27 +71,24 @@ async function main() {
 
     const installation = await prepareInstallation(config, say, (ready) => (databases = ready));
     if (stopping) return;
-    const run = (service: PlannedService) => {
-      const supervised = supervise(plan.spec(service, installation.serviceEnv(service.id)), config.restart, say);
+    // The statistics subgraph: its own store, the agencies read as its own role; its first refresh builds the read model.
+    const statistics = statisticsService(installation.statisticsEnv());
+    statisticsBase = statistics.base;
+    const run = (service: PlannedService, extraEnv: NodeJS.ProcessEnv = {}) => {
+      const supervised = supervise(plan.spec(service, { ...installation.serviceEnv(service.id), ...extraEnv }), config.restart, say);
       services.push(supervised);
       return supervised;
     };
-    const subgraphs = plan.subgraphs.map(run);
-    await Promise.all(subgraphs.map((s) => s.firstStart));
+    const subgraphs = plan.subgraphs.map((s) => run(s));
+    const statisticsProcess = supervise(statistics.spec, config.restart, say);
+    services.push(statisticsProcess);
+    await Promise.all([...subgraphs, statisticsProcess].map((s) => s.firstStart));
     if (stopping) return;
-    const gateway = run(plan.gateway);
+    const gateway = run(plan.gateway, { SUBGRAPH_STATISTICS_URL: installation.serviceEnv('gateway').SUBGRAPH_STATISTICS_URL ?? `${statistics.base}/graphql` });
     if (!(await gateway.firstStart)) {
       if (!stopping) console.error('[start] the gateway could not be started: stopping everything.');
       return await stopAll(1);
     }
-    // The statistics subgraph: its own store, the agencies read as its own role; its first refresh builds the read model.
-    const statistics = statisticsService(installation.statisticsEnv());
-    services.push(supervise(statistics.spec, config.restart, say));
-    if (!(await services[services.length - 1].firstStart)) {
-      if (!stopping) console.error('[start] the statistics subgraph could not be started: stopping everything.');
-      return await stopAll(1);
-    }
-    statisticsBase = statistics.base;
 
     const { code, token } = await installation.welcome();
     printWelcome(plan, services, code, token, Date.now() - started);

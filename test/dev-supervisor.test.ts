@@ -31,13 +31,16 @@ process.once('exit', () => {
 
 /** Ports for every service and the environment npm start reads them from (every agency of lib/agencies.ts). */
 async function overrides() {
-  const ports = await freePorts(2 * (AGENCIES.length + 1) + 1);
+  const ports = await freePorts(2 * (AGENCIES.length + 2) + 1);
   const next = () => ports.pop()!;
   const env: Record<string, string> = { POSTGRES_PORT: String(next()), GATEWAY_PORT: String(next()), GATEWAY_METRICS_PORT: String(next()) };
   for (const a of AGENCIES) {
     env[`${a.envPrefix}_PORT`] = String(next());
     env[`${a.envPrefix}_METRICS_PORT`] = String(next());
   }
+  // The statistics subgraph (no agency's) too.
+  env.STATISTICS_PORT = String(next());
+  env.STATISTICS_METRICS_PORT = String(next());
   return env;
 }
 
