@@ -173,6 +173,8 @@ export interface GatewayContext extends AccessRecordContext, RelativesContext {
   trustedDocumentId?: string;
   /** The client's language (Accept-Language), passed on to every subgraph call so that their messages speak it too. */
   language?: Language;
+  /** The answer is wanted as CSV (Accept: text/csv, gateway/statistics-csv.ts): only a statistics table can be. */
+  resultFormat?: 'csv';
 }
 
 export async function requestContext(req: IncomingMessage, res: ServerResponse, authenticate: Authenticate | null): Promise<GatewayContext> {

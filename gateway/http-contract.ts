@@ -38,6 +38,7 @@ export const HTTP_STATUS: Readonly<Record<string, number>> = Object.freeze({
   PERSISTED_QUERY_NOT_FOUND: 400,
   [ErrorCode.UNAUTHENTICATED]: 401,
   [ErrorCode.FORBIDDEN]: 403,
+  NOT_ACCEPTABLE: 406,
   [ErrorCode.RATE_LIMITED]: 429,
   AUDIT_UNAVAILABLE: 503,
   [ErrorCode.INTERNAL_SERVER_ERROR]: 500,

@@ -38,6 +38,7 @@ import { createLogger, errorLog, type Logger } from '../lib/log';
 import { ServiceMetrics } from '../lib/metrics';
 import { observeRequests } from '../lib/request-observer';
 import { connectSharedStore } from '../lib/shared-store';
+import { csvAdmission, csvNegotiation, csvPlugin } from './statistics-csv';
 
 /**
  * The gateway: @apollo/gateway over the committed, statically composed supergraph (no subgraph
@@ -181,6 +182,8 @@ export async function createGateway(config: GatewayConfig, observers: GatewayObs
         log,
       }),
       ...(audit ? [accessRecordPlugin(audit, log)] : []),
+      // After the access policy: a caller it refuses is refused (and audited) whatever format they asked for.
+      csvPlugin(),
     ],
   });
   supergraph.attach(gateway);
@@ -206,7 +209,10 @@ export async function createGateway(config: GatewayConfig, observers: GatewayObs
     // events would lose it.
     callersLanguage(),
     documents.resolve,
-    expressMiddleware(apollo, { context: admitted((req, res) => requestContext(req, res, authenticate), rateLimit(config.rateLimit, sharedStore?.client ?? null), documents.check) }),
+    csvNegotiation,
+    expressMiddleware(apollo, {
+      context: admitted((req, res) => requestContext(req, res, authenticate), rateLimit(config.rateLimit, sharedStore?.client ?? null), documents.check, csvAdmission),
+    }),
     requestBodyErrors(config.bodyLimit, log),
   );
   httpServer.on('request', app);
