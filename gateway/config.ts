@@ -33,6 +33,8 @@ import type { BreakerSettings } from './subgraph-breaker';
  *                                       open its circuit: its calls then fail at once with AGENCY_UNAVAILABLE (5; 0: no breaker)
  *   SUBGRAPH_BREAKER_PROBE_AFTER_MS     how long an open circuit fails calls before one goes through as a probe (10000)
  *   GRAPHQL_IDE                         serve the built-in GraphQL IDE at / (on outside production)
+ *   STATISTICS_PAGE                     serve the analysts' statistics page at /statistics (on; it holds no data: every table
+ *                                       it shows is a query with the analyst's token)
  *   INTROSPECTION                       answer introspection (__schema, __type) to callers with a valid token and purpose,
  *                                       whatever their role: it describes the schema, never a person (on outside production;
  *                                       off in production, where, when turned on, trusted documents still decide who may send it)
@@ -100,6 +102,7 @@ export interface GatewayConfig {
   /** The circuit breaker of each subgraph (gateway/subgraph-breaker.ts); failures 0: none. */
   subgraphBreaker: BreakerSettings;
   ide: boolean;
+  statisticsPage: boolean;
   introspection: boolean;
   fieldSuggestions: boolean;
   bodyLimit: string;
@@ -185,6 +188,7 @@ export function readConfig(env: Env = process.env): GatewayConfig {
       probeAfterMs: read.integer('SUBGRAPH_BREAKER_PROBE_AFTER_MS', 10_000, { min: 100, max: 3_600_000 }),
     },
     ide: read.boolean('GRAPHQL_IDE', !read.production),
+    statisticsPage: read.boolean('STATISTICS_PAGE', true),
     introspection: read.boolean('INTROSPECTION', !read.production),
     fieldSuggestions: read.boolean('FIELD_SUGGESTIONS', !read.production),
     bodyLimit: read.string('REQUEST_BODY_LIMIT', '256kb') || '256kb',

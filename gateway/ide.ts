@@ -21,7 +21,8 @@ const ASSETS: Record<string, string> = {
   'react-dom.production.min.js': path.join(REACT_DOM, 'umd/react-dom.production.min.js'),
 };
 
-const CSP = [
+/** What the gateway's own pages may load: their own files, from this origin, and nothing else (the statistics page too). */
+export const PAGE_CSP = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self' 'unsafe-inline'",
@@ -36,7 +37,7 @@ export function ideRouter(supergraphSdl: string): express.Router {
   const examples = JSON.stringify({ examples: ideExamples(supergraphSdl), examplePersonalCode: EXAMPLE_PERSONAL_CODE });
   router.get('/ide/examples.json', (_req, res) => void res.type('application/json').send(examples));
   router.get(['/', '/ide'], (_req, res) => {
-    res.set('Content-Security-Policy', CSP).sendFile(page);
+    res.set('Content-Security-Policy', PAGE_CSP).sendFile(page);
   });
   // No icon: an empty answer rather than a 404 in every browser console.
   router.get('/favicon.ico', (_req, res) => void res.status(204).end());

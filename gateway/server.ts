@@ -33,6 +33,7 @@ import { createCheckpointer, ensureCheckpointKey, loadCheckpointSigner, type Che
 import { accessRecordPlugin } from './access-records';
 import { accessPolicyPlugin } from './access-policy';
 import { ideRouter } from './ide';
+import { statisticsPageRouter } from './statistics-page';
 import { corsHandlers } from './cors';
 import { createLogger, errorLog, type Logger } from '../lib/log';
 import { ServiceMetrics } from '../lib/metrics';
@@ -196,6 +197,7 @@ export async function createGateway(config: GatewayConfig, observers: GatewayObs
     healthRouter({ readiness, subgraphUrls: () => urlsOf(supergraph.current().routingUrls), timeoutMs: Math.min(config.subgraphTimeoutMs, 2000), tls: config.subgraphTls, sharedStore, supergraph: supergraph.status }),
   );
   if (config.ide) app.use(ideRouter(supergraphSdl));
+  if (config.statisticsPage) app.use(statisticsPageRouter(supergraphSdl));
   // The request id and trace of every GraphQL request, its log line and latency (lib/request-observer.ts); the
   // operation label is the trusted document's name, never what a client wrote.
   const observer = observeRequests({ log: logger, metrics, operationOf: documents.operationLabel });
