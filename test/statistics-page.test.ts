@@ -167,6 +167,9 @@ describe('the statistics page', () => {
     expect(ordered).toEqual([...ordered].sort());
     const baselines = new Set(bars.map((b) => (b.y + b.height).toFixed(1)));
     expect(baselines.size).toBe(1);
+    // Every month of the year is on the axis, those published as 0 (no cell, no bar) included.
+    const axis = await page.$$eval('#chart svg[data-chart="bars"] text', (texts) => texts.map((t) => t.textContent));
+    expect(axis.filter((t) => t!.startsWith(`${year}-`))).toEqual(Array.from({ length: 12 }, (_, i) => `${year}-${String(i + 1).padStart(2, '0')}`));
     expectOnlyTheGateway(opened);
     await opened.context.close();
   });

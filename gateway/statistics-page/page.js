@@ -277,11 +277,32 @@
     return element;
   }
 
-  /** The distinct values of dimension i in the cells, sorted, with their labels. */
+  /**
+   * The values of dimension i along an axis, sorted, with their labels: those of the cells, and the months or
+   * five-year bands between them that have none (published 0), so that a gap shows as a gap.
+   */
   function valuesOf(table, i) {
     var seen = {};
     table.cells.forEach(function (cell) { seen[cell.values[i].code] = cell.values[i]; });
+    var codes = Object.keys(seen);
+    gapsOf(codes).forEach(function (code) { if (!seen[code]) seen[code] = { code: code, label: null }; });
     return Object.keys(seen).sort(compareCodes).map(function (code) { return seen[code]; });
+  }
+
+  /** Every month of the years of YYYY-MM codes, or every 5-year band up to the oldest of age bands; else none. */
+  function gapsOf(codes) {
+    var gaps = [];
+    if (codes.length && codes.every(function (c) { return /^\d{4}-\d{2}$/.test(c); })) {
+      var years = codes.map(function (c) { return Number(c.slice(0, 4)); });
+      for (var year = Math.min.apply(null, years); year <= Math.max.apply(null, years); year++) {
+        for (var month = 1; month <= 12; month++) gaps.push(year + '-' + (month < 10 ? '0' : '') + month);
+      }
+    } else if (codes.length && codes.every(function (c) { return /^\d+-\d+$|^100\+$/.test(c); })) {
+      var oldest = Math.max.apply(null, codes.map(function (c) { return parseInt(c, 10); }));
+      for (var from = 0; from <= Math.min(oldest, 95); from += 5) gaps.push(from + '-' + (from + 4));
+      if (oldest >= 100) gaps.push('100+');
+    }
+    return gaps;
   }
 
   function bar(svg, cell, category, series, seriesIndex, box) {
@@ -368,17 +389,17 @@
     var y = d3.scaleLinear().domain([0, max]).nice().range([height - margin.bottom, margin.top]);
     var svg = svgElement('svg', { width: margin.left + plotWidth + margin.right, height: height, role: 'img', class: 'bars', 'data-chart': 'bars' });
     svg.appendChild(svgElement('title', {}, table.measure + ' by ' + table.dimensions.join(' × ')));
+    var format = d3.format('~s');
+    y.ticks(5).forEach(function (tick) { // under the bars
+      svg.appendChild(svgElement('line', { x1: margin.left - 4, x2: margin.left + plotWidth, y1: y(tick), y2: y(tick), stroke: tick === 0 ? '#999' : '#eee' }));
+      svg.appendChild(svgElement('text', { x: margin.left - 6, y: y(tick) + 4, 'text-anchor': 'end' }, format(tick)));
+    });
     table.cells.forEach(function (cell) {
       var category = cell.values[0].code;
       var s = series.length ? cell.values[1].code : '';
       bar(svg, cell, category, s, series.length ? series.findIndex(function (v) { return v.code === s; }) : 0, {
         x: x(category) + inner(s), y: y(cell.count), width: inner.bandwidth(), height: y(0) - y(cell.count),
       });
-    });
-    var format = d3.format('~s');
-    y.ticks(5).forEach(function (tick) {
-      svg.appendChild(svgElement('line', { x1: margin.left - 4, x2: margin.left + plotWidth, y1: y(tick), y2: y(tick), stroke: tick === 0 ? '#999' : '#eee' }));
-      svg.appendChild(svgElement('text', { x: margin.left - 6, y: y(tick) + 4, 'text-anchor': 'end' }, format(tick)));
     });
     var every = Math.ceil(categories.length / 40);
     categories.forEach(function (value, i) {
