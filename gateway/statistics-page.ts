@@ -18,7 +18,7 @@ import { STATISTICS_TABLE_TYPE } from './statistics-csv';
  */
 
 /** The d3 modules the page loads, in dependency order (each UMD bundle extends the global `d3`). */
-const D3_MODULES = ['d3-array', 'd3-color', 'd3-interpolate', 'd3-format', 'd3-time', 'd3-time-format', 'd3-scale'] as const;
+export const D3_MODULES = ['d3-array', 'd3-color', 'd3-interpolate', 'd3-format', 'd3-time', 'd3-time-format', 'd3-scale'] as const;
 // The packages' "exports" list neither package.json nor dist/: from their entry point up to the package folder.
 const umdBundle = (name: string) => path.join(path.dirname(require.resolve(name)), '..', 'dist', `${name}.min.js`);
 export const PAGE_SCRIPTS = D3_MODULES.map((name) => `/statistics/assets/${name}.min.js`);

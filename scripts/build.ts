@@ -20,6 +20,8 @@ const RUNTIME_FILES = [
   'supergraph.graphql', // the gateway's SUPERGRAPH_PATH by default
   'gateway/trusted-documents/*.json', // the gateway's TRUSTED_DOCUMENTS_DIR by default
   'gateway/ide/*', // the IDE's page and its bootstrap script (gateway/ide.ts)
+  'gateway/ide/examples/*.graphql', // the IDE's saved analyst examples (gateway/ide-examples.ts)
+  'gateway/statistics-page/*', // the statistics page and its script (gateway/statistics-page.ts)
   'lib/access/access-policy.yaml', // the access policy (lib/access/policy-file.ts)
   'operations/*.graphql', // the IDE's examples (gateway/ide-examples.ts)
   'subgraphs/*/schema.graphql', // each subgraph's schema (lib/subgraph-server.ts, lib/agency-subgraph.ts)
