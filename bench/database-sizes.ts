@@ -41,7 +41,7 @@ async function main() {
     await ensureSeeded(pools, { citizens, seed: 'citizen-graph', log: (line) => console.error(`[sizes] ${line}`) });
     const byAgency: Record<string, TableSize[]> = {};
     for (const agency of AGENCIES) {
-      const pool = { residents: pools.residents, 'national-id': pools.nationalId, 'birth-registry': pools.birthRegistry }[agency.id];
+      const pool = pools.byAgency[agency.id];
       await pool.query('ANALYZE');
       byAgency[agency.id] = (await pool.query(TABLES_SQL)).rows.map((r) => ({ table: r.table, rows: Number(r.rows), heap: Number(r.heap), toast: Number(r.toast), indexes: Number(r.indexes) }));
     }

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { AGENCIES } from '../lib/agencies';
+import { AGENCIES, STATISTICS_DEFAULT_METRICS_PORT, STATISTICS_DEFAULT_PORT } from '../lib/agencies';
+import { agencyManifests } from '../tools/agency-manifests';
 import * as template from './agency-template';
 
 /**
@@ -124,8 +125,9 @@ export function planAgency(input: NewAgency, root = ROOT, now = new Date()): Map
   const union = /(\n {2}id: '[a-z0-9-]+'(?: \| '[a-z0-9-]+')*);/.exec(agenciesFile);
   const listEnd = agenciesFile.indexOf('\n];', agenciesFile.indexOf('export const AGENCIES'));
   if (!union || listEnd < 0) throw new Error('lib/agencies.ts no longer has the shape agency:new edits (the id union, the AGENCIES list).');
-  const port = Math.max(...AGENCIES.map((a) => a.defaultPort)) + 1;
-  const metricsPort = Math.max(...AGENCIES.map((a) => a.defaultMetricsPort)) + 1;
+  // The next ports after every subgraph's, the statistics subgraph's (not an agency) included.
+  const port = Math.max(...AGENCIES.map((a) => a.defaultPort), STATISTICS_DEFAULT_PORT) + 1;
+  const metricsPort = Math.max(...AGENCIES.map((a) => a.defaultMetricsPort), STATISTICS_DEFAULT_METRICS_PORT) + 1;
   const agencyEntry = `
   {
     id: '${id}',
@@ -152,6 +154,9 @@ export function planAgency(input: NewAgency, root = ROOT, now = new Date()): Map
   if (!lastSubgraph) throw new Error('tsconfig.build.json no longer lists the subgraphs\' entry points.');
   const at = lastSubgraph.index! + lastSubgraph[0].length;
   files.set('tsconfig.build.json', `${build.slice(0, at)}\n${lastSubgraph[1]}"subgraphs/${id}/index.ts",${build.slice(at)}`);
+
+  // Its deployment: the Kubernetes manifests and the image's ports (tools/agency-manifests.ts).
+  for (const [file, text] of agencyManifests(root, { id, title, envPrefix: n.envPrefix, database: n.database, port, metricsPort })) files.set(file, text);
   return files;
 }
 
@@ -177,14 +182,15 @@ function main() {
   }
   const id = positionals[0];
   const files = planAgency({ id, title: values.title!, holds: values.holds, viTitle: values['vi-title'], viHolds: values['vi-holds'], ddl });
+  const changed = [...files.keys()].filter((file) => fs.existsSync(path.join(ROOT, file)));
+  const created = [...files.keys()].filter((file) => !changed.includes(file));
   writing = true;
   writeAgency(files);
-  const created = [...files.keys()].filter((f) => !['lib/agencies.ts', 'supergraph.yaml', 'tsconfig.build.json'].includes(f));
   console.log(
     [
       `Added the agency ${id}:`,
       ...created.map((f) => `  created  ${f}`),
-      '  changed  lib/agencies.ts, supergraph.yaml, tsconfig.build.json',
+      ...changed.map((f) => `  changed  ${f}`),
       '',
       'Next:',
       `  1. ${ddl ? `map the DDL's tables in prisma/${id}/schema.prisma` : `replace the placeholder table: prisma/${id}/migrations/*_init/migration.sql and its model in prisma/${id}/schema.prisma`}`,

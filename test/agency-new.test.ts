@@ -6,7 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Pool } from 'pg';
 import { migrate } from '../tools/migrate';
-import type { Agency } from '../lib/agencies';
+import { AGENCIES, STATISTICS_DEFAULT_METRICS_PORT, STATISTICS_DEFAULT_PORT, type Agency } from '../lib/agencies';
 import { startFederation, type TestFederation } from './support/federation';
 import { planAgency } from '../scripts/agency-new';
 import { exited, startGatewayProcess, startSubgraphProcess, type ServiceProcess } from './support/service-process';
@@ -99,6 +99,33 @@ describe('npm run agency:new with the DDL of an existing database', () => {
     expect(files.get('lib/agencies.ts')).toMatch(/id: 'residents' \| 'national-id' \| 'birth-registry'.* \| 'land-registry';/);
     expect(files.get('lib/agencies.ts')).toMatch(/id: 'land-registry',[\s\S]*database: 'land_registry',\n {4}envPrefix: 'LAND_REGISTRY',\n {4}defaultPort: \d+,/);
     expect(files.get('supergraph.yaml')).toMatch(/\n {2}land-registry:\n {4}routing_url: http:\/\/127\.0\.0\.1:\d+\/graphql\n {4}schema:\n {6}file: \.\/subgraphs\/land-registry\/schema\.graphql\n$/);
+     // Ports no other subgraph uses, the statistics subgraph's (not an agency) included.
+    const port = Number(/id: 'land-registry',[\s\S]*?defaultPort: (\d+),/.exec(files.get('lib/agencies.ts')!)![1]);
+    const metricsPort = Number(/id: 'land-registry',[\s\S]*?defaultMetricsPort: (\d+),/.exec(files.get('lib/agencies.ts')!)![1]);
+    expect([...AGENCIES.map((a) => a.defaultPort), STATISTICS_DEFAULT_PORT]).not.toContain(port);
+    expect([...AGENCIES.map((a) => a.defaultMetricsPort), STATISTICS_DEFAULT_METRICS_PORT]).not.toContain(metricsPort);
+  });
+
+  it('writes its deployment: manifests, gateway URL, migrate Job entries, the README\'s Secrets, the image\'s ports', () => {
+    const deployment = files.get('deploy/k8s/land-registry.yaml')!;
+    expect(deployment).toMatch(/kind: Deployment\nmetadata:\n {2}name: land-registry\n/);
+    expect(deployment).toContain('command: [node, dist/subgraphs/land-registry/index.js]');
+    // Nothing of the model's is left but the header's word on where it came from.
+    expect(deployment.replace(/^(#[^\n]*\n)+/, '')).not.toMatch(/national-id|NATIONAL_ID|national_id/);
+    expect(files.get('deploy/k8s/kustomization.yaml')).toMatch(/ {2}- birth-registry\.yaml\n {2}- land-registry\.yaml\n {2}- network-policies\.yaml\n/);
+    expect(files.get('deploy/k8s/config.yaml')).toMatch(/\n {2}SUBGRAPH_LAND_REGISTRY_URL: http:\/\/land-registry:\d+\/graphql\n/);
+    expect(files.get('deploy/k8s/config.yaml')).toMatch(/name: land-registry-config\n[\s\S]*LAND_REGISTRY_SERVICE_KEY_FILE/);
+    expect(files.get('deploy/k8s/external-services.yaml')).toMatch(/name: land-registry-db\n[\s\S]*citizen-graph\.gov\.vn\/database: land_registry\n/);
+    expect(files.get('deploy/k8s/network-policies.yaml')).toMatch(/name: land-registry-ingress\n/);
+    expect(files.get('deploy/k8s/migrate-job.yaml')).toMatch(/name: LAND_REGISTRY_DATABASE_URL\n[\s\S]*name: CG_LAND_REGISTRY_DB_PASSWORD\n/);
+    const readme = files.get('README.md')!;
+    expect(readme).toContain('create secret generic land-registry-service-key --from-file=private.jwk.json=../keys/land-registry.private.jwk.json');
+    expect(readme).toContain("--from-literal=database-url='postgresql://cg_land_registry:…@land-registry-db:5432/land_registry'");
+    expect(readme).toMatch(/--from-literal=land-registry=… /);
+    const [, port, metricsPort] = /id: 'land-registry',[\s\S]*?defaultPort: (\d+),\n {4}defaultMetricsPort: (\d+),/.exec(files.get('lib/agencies.ts')!)!;
+    const exposed = /^EXPOSE (.*)$/m.exec(files.get('Dockerfile')!)![1].split(' ');
+    expect(exposed).toEqual(expect.arrayContaining([port, metricsPort]));
+    expect(files.get('deploy/k8s/land-registry.yaml')).toContain(`containerPort: ${port}`);
   });
 });
 
