@@ -34,13 +34,26 @@ export interface HealthOptions {
   supergraph?: () => SupergraphStatus;
 }
 
+/**
+ * Whether the subgraph behind a GraphQL URL is ready: its /health/ready answers 2xx within `timeoutMs`. Used for
+ * /health/dependencies and before a reloaded supergraph is served (gateway/supergraph.ts).
+ */
+export function subgraphReadiness(options: { timeoutMs: number; tls?: TlsMaterial | null }): (graphqlUrl: string) => Promise<boolean> {
+  const dispatcher = createHttpAgent({ tls: options.tls });
+  return async (graphqlUrl) => {
+    const healthUrl = graphqlUrl.replace(/\/graphql\/?$/, '') + '/health/ready';
+    try {
+      const { status } = await send(healthUrl, { dispatcher, signal: AbortSignal.timeout(options.timeoutMs) });
+      return status >= 200 && status < 300;
+    } catch {
+      return false;
+    }
+  };
+}
+
 export function healthRouter(options: HealthOptions): express.Router {
   const router = express.Router();
-  const dispatcher = createHttpAgent({ tls: options.tls });
-  const answers = async (url: string) => {
-    const { status } = await send(url, { dispatcher, signal: AbortSignal.timeout(options.timeoutMs) });
-    return status >= 200 && status < 300;
-  };
+  const ready = subgraphReadiness(options);
 
   router.get('/health/live', (_req, res) => void res.json({ status: 'ok' }));
   router.get('/health/ready', (_req, res) => {
@@ -50,8 +63,7 @@ export function healthRouter(options: HealthOptions): express.Router {
   router.get('/health/dependencies', async (_req, res) => {
     const subgraphs = await Promise.all(
       Object.entries(options.subgraphUrls()).map(async ([name, graphqlUrl]) => {
-        const healthUrl = graphqlUrl.replace(/\/graphql\/?$/, '') + '/health/ready';
-        const ok = await answers(healthUrl).catch(() => false);
+        const ok = await ready(graphqlUrl);
         return { subgraph: name, agency: safeTitle(name), status: ok ? 'ok' : 'unavailable' };
       }),
     );

@@ -22,7 +22,7 @@ import { admitted } from './admission';
 import { requestBodyErrors } from '../lib/graphql/request-body';
 import { callersLanguage } from '../lib/i18n/language';
 import { httpContractPlugin } from './http-contract';
-import { healthRouter } from './health';
+import { healthRouter, subgraphReadiness } from './health';
 import { createAuthenticator } from './authentication';
 import { createRefusalLog } from '../lib/refusal-log';
 import { createAuditWriter } from '../lib/audit/writer';
@@ -70,9 +70,20 @@ export async function createGateway(config: GatewayConfig, observers: GatewayObs
   const log = errorLog(logger);
   const metrics = new ServiceMetrics('gateway');
   // The supergraph, read again when its file changes (gateway/supergraph.ts): every replica follows a recomposition.
-  const supergraph = supergraphSource({ path: config.supergraphPath, watchIntervalMs: config.supergraphWatchIntervalMs, log: logger });
-  const supergraphSdl = supergraph.initial.sdl;
   const urlsOf = (routingUrls: Readonly<Record<string, string>>) => ({ ...routingUrls, ...config.subgraphUrls });
+  const subgraphReady = subgraphReadiness({ timeoutMs: Math.min(config.subgraphTimeoutMs, 2000), tls: config.subgraphTls });
+  const supergraph = supergraphSource({
+    path: config.supergraphPath,
+    watchIntervalMs: config.supergraphWatchIntervalMs,
+    log: logger,
+    // A new supergraph is served once every subgraph it routes to answers, where this gateway calls it.
+    unanswered: async (view) => {
+      const urls = urlsOf(view.routingUrls);
+      const checks = await Promise.all(Object.keys(view.routingUrls).map(async (name) => ((await subgraphReady(urls[name])) ? null : name)));
+      return checks.filter((name): name is string => name !== null);
+    },
+  });
+  const supergraphSdl = supergraph.initial.sdl;
   const subgraphUrls = urlsOf(supergraph.initial.routingUrls);
 
   if (config.auditDatabaseUrl) {

@@ -93,6 +93,12 @@ export interface SupergraphSourceOptions {
   watchIntervalMs: number;
   /** A reload at info, a file refused at warn. */
   log: Pick<Logger, 'info' | 'warn'>;
+  /**
+   * The subgraphs of a new supergraph that do not answer (their readiness), checked before it is served; none
+   * given: not checked. While any does not answer, the new supergraph waits and is tried again every
+   * `watchIntervalMs`; the one loaded before keeps serving.
+   */
+  unanswered?: (view: SupergraphView) => Promise<string[]>;
 }
 
 export function supergraphSource(options: SupergraphSourceOptions): SupergraphSource {
@@ -106,7 +112,19 @@ export function supergraphSource(options: SupergraphSourceOptions): SupergraphSo
   let lastRefusal: SupergraphStatus['lastRefusal'] = null;
 
   const hook: SupergraphSdlHook = async ({ update }) => {
-    const reread = () => {
+    /** The text last refused: refused once, not again at every look while the file still holds it. */
+    let refusedSdl: string | null = null;
+    let retry: NodeJS.Timeout | null = null;
+    let running: Promise<void> | null = null;
+    let again = false;
+    const refuse = (sdl: string, reason: string) => {
+      if (sdl === refusedSdl) return;
+      refusedSdl = sdl;
+      refusals += 1;
+      lastRefusal = { at: new Date().toISOString(), reason };
+      options.log.warn(`supergraph ${options.path} refused (${reason}): still serving the one loaded before`);
+    };
+    const look = async () => {
       let sdl: string;
       try {
         sdl = fs.readFileSync(options.path, 'utf8');
@@ -115,25 +133,56 @@ export function supergraphSource(options: SupergraphSourceOptions): SupergraphSo
         return;
       }
       if (sdl === current.sdl) return;
+      let view: SupergraphView;
       try {
-        offered = readSupergraphView(sdl);
+        view = readSupergraphView(sdl);
+      } catch (error) {
+        return refuse(sdl, (error as Error).message.replace(/\s+/g, ' ').trim().slice(0, 300));
+      }
+      // Swapped in only once every subgraph it routes to answers: a supergraph whose agencies are not there yet
+      // (deployed before them, or a typo in a routing URL) would fail every request that reaches them.
+      const silent = options.unanswered ? await options.unanswered(view) : [];
+      if (silent.length > 0) {
+        refuse(sdl, `its subgraphs do not answer yet: ${silent.join(', ')}; tried again every ${options.watchIntervalMs} ms`);
+        if (options.watchIntervalMs > 0) retry = setTimeout(reread, options.watchIntervalMs).unref();
+        return;
+      }
+      try {
+        offered = view;
         update(sdl);
+        refusedSdl = null;
         options.log.info(`supergraph reloaded from ${options.path}`);
       } catch (error) {
-        const reason = (error as Error).message.replace(/\s+/g, ' ').trim().slice(0, 300);
-        refusals += 1;
-        lastRefusal = { at: new Date().toISOString(), reason };
-        options.log.warn(`supergraph ${options.path} refused (${reason}): still serving the one loaded before`);
+        refuse(sdl, (error as Error).message.replace(/\s+/g, ' ').trim().slice(0, 300));
       } finally {
         offered = null;
       }
+    };
+    /** One look at a time: a change seen during a look (the subgraphs' checks take time) is looked at after it. */
+    const reread = () => {
+      if (retry) clearTimeout(retry);
+      retry = null;
+      if (running) {
+        again = true;
+        return;
+      }
+      running = look().finally(() => {
+        running = null;
+        if (again) {
+          again = false;
+          reread();
+        }
+      });
     };
     if (options.watchIntervalMs > 0) {
       fs.watchFile(options.path, { interval: options.watchIntervalMs, persistent: false }, reread);
     }
     return {
       supergraphSdl: initial.sdl,
-      cleanup: async () => fs.unwatchFile(options.path, reread),
+      cleanup: async () => {
+        fs.unwatchFile(options.path, reread);
+        if (retry) clearTimeout(retry);
+      },
     };
   };
 

@@ -7,6 +7,7 @@ import { startFederation, type TestFederation } from './support/federation';
 import { eventually } from './support/eventually';
 import { bearer, PERSONAS } from './support/tokens';
 import { shownCitizen } from './support/fixtures';
+import { startTcpProxy, type TcpProxy } from './support/tcp-proxy';
 import type { SupergraphStatus } from '../gateway/supergraph';
 
 /**
@@ -22,6 +23,8 @@ let dir: string;
 let file: string;
 let federation: TestFederation;
 let code: string;
+/** national-id as this gateway reaches it: a relay the test can make hang. */
+let nationalId: TcpProxy;
 
 /** Replaces the file whole, as deployment tools do (write beside it, rename over it). */
 function writeSupergraph(text: string) {
@@ -50,10 +53,21 @@ beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'citizen-graph-supergraph-'));
   file = path.join(dir, 'supergraph.graphql');
   fs.writeFileSync(file, committed);
-  federation = await startFederation({ gatewayEnv: { SUPERGRAPH_PATH: file, SUPERGRAPH_WATCH_INTERVAL_MS: '100' } });
+  federation = await startFederation({
+    gatewayEnv: { SUPERGRAPH_PATH: file, SUPERGRAPH_WATCH_INTERVAL_MS: '100' },
+    routeThrough: {
+      'national-id': async (url) => {
+        const target = new URL(url);
+        nationalId = await startTcpProxy({ host: target.hostname, port: Number(target.port) });
+        target.port = String(nationalId.port);
+        return target.toString();
+      },
+    },
+  });
 });
 afterAll(async () => {
   await federation?.stop();
+  await nationalId?.stop();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -106,4 +120,23 @@ it.each([
   const next = `after ${crypto.randomUUID()}`;
   writeSupergraph(withMarker(next));
   expect(await eventually(citizenDescription, (description) => description?.includes(next) === true)).toContain(next);
+});
+
+it('serves a new supergraph only once every subgraph it routes to answers, the one before meanwhile', async () => {
+  const before = await served();
+  nationalId.hold(); // national-id stops answering this gateway (its readiness check times out)
+  const marker = `waiting ${crypto.randomUUID()}`;
+  writeSupergraph(withMarker(marker));
+  const waiting = await eventually(served, (status) => status.refusals > before.refusals);
+  expect(waiting.id).toBe(before.id);
+  expect(waiting.lastRefusal!.reason).toMatch(/its subgraphs do not answer yet: national-id;/);
+  expect(await citizenDescription()).not.toContain(marker);
+  // Requests keep being answered under the supergraph loaded before (national-id's part aside, as it hangs).
+  expect((await asClerk()).data.citizen.fullName).toEqual(expect.any(String));
+  nationalId.release();
+  expect(await eventually(citizenDescription, (description) => description?.includes(marker) === true)).toContain(marker);
+  const after = await served();
+  expect(after.id).toBe(crypto.createHash('sha256').update(withMarker(marker)).digest('hex').slice(0, 16));
+  // Refused once while it waited, not at every look.
+  expect(after.refusals).toBe(before.refusals + 1);
 });
