@@ -1,4 +1,9 @@
 import { PROVINCES } from '../../lib/provinces';
+import { sqlLiteral, type StoredCode } from '../../lib/code-table';
+import { CARD_KIND, CARD_STATUS } from '../national-id/codes';
+
+/** A valid card's stored status, as SQL: the statistics store keeps the agency's codes as they are. */
+const CARD_VALID = sqlLiteral(CARD_STATUS, CARD_STATUS.encode('VALID'));
 
 /**
  * The measures analysts may ask and the dimensions of each, as data: a new measure or dimension is an entry here
@@ -147,13 +152,16 @@ const population: Measure = {
 
 /** A card valid at the reference date: issued by then, not expired then, and its status not changed away from valid by then. */
 const VALID_CARD = (t: string) =>
-  `${t}.ngay_cap <= $1::date AND (${t}.ngay_het_han IS NULL OR ${t}.ngay_het_han > $1::date) AND (${t}.trang_thai = 'CON_HIEU_LUC' OR ${t}.ngay_trang_thai > $1::date)`;
+  `${t}.ngay_cap <= $1::date AND (${t}.ngay_het_han IS NULL OR ${t}.ngay_het_han > $1::date) AND (${t}.trang_thai = ${CARD_VALID} OR ${t}.ngay_trang_thai > $1::date)`;
 const CARD_KINDS: Readonly<Record<string, { code: string; label: string }>> = {
-  CCCD_CHIP: { code: 'CHIP', label: 'chip-based citizen identity card' },
-  CCCD: { code: 'CCCD_12', label: '12-digit citizen identity card' },
-  CMND: { code: 'CMND_9', label: 'legacy 9-digit identity card' },
+  [CARD_KIND.encode('CHIP_ID')]: { code: 'CHIP', label: 'chip-based citizen identity card' },
+  [CARD_KIND.encode('CITIZEN_ID')]: { code: 'CCCD_12', label: '12-digit citizen identity card' },
+  [CARD_KIND.encode('LEGACY_ID')]: { code: 'CMND_9', label: 'legacy 9-digit identity card' },
 };
-const CARD_STATUSES: Readonly<Record<string, string>> = { HET_HAN: 'EXPIRED', MAT: 'LOST', THU_HOI: 'REVOKED', DA_THAY_THE: 'REPLACED' };
+/** The national-id agency's card statuses (its code table) other than valid, by stored code: the graph's status names. */
+const CARD_STATUSES: Readonly<Record<string, string>> = Object.fromEntries(
+  CARD_STATUS.codes.map((code) => [code, CARD_STATUS.decode(code)]).filter(([, status]) => status !== 'VALID'),
+);
 /** The holder's permanent residence in force at the reference date. */
 const HOLDER_RESIDENCE = `LEFT JOIN LATERAL (
     SELECT r.ma_tinh FROM st_cu_tru r
@@ -192,8 +200,8 @@ export const MEASURES: Readonly<Record<string, Measure>> = {
         expected: 'CHIP, CCCD_12 or CMND_9',
       },
       STATUS: {
-        sql: `CASE WHEN t.trang_thai <> 'CON_HIEU_LUC' AND t.ngay_trang_thai <= $1::date
-                   THEN CASE t.trang_thai ${Object.entries(CARD_STATUSES).map(([status, code]) => `WHEN '${status}' THEN '${code}'`).join(' ')} END
+        sql: `CASE WHEN t.trang_thai <> ${CARD_VALID} AND t.ngay_trang_thai <= $1::date
+                   THEN CASE t.trang_thai ${Object.entries(CARD_STATUSES).map(([status, code]) => `WHEN ${sqlLiteral(CARD_STATUS, status as StoredCode<typeof CARD_STATUS>)} THEN '${code}'`).join(' ')} END
                    WHEN t.ngay_het_han IS NOT NULL AND t.ngay_het_han <= $1::date THEN 'EXPIRED' ELSE 'VALID' END`,
         values: () => ['VALID', ...Object.values(CARD_STATUSES)],
         expected: 'VALID, EXPIRED, LOST, REVOKED or REPLACED',

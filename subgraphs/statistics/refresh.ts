@@ -1,7 +1,14 @@
 import type { Pool, PoolClient } from 'pg';
 import { AGENCIES, type Agency } from '../../lib/agencies';
+import { STATISTICS_SOURCE_COLUMNS } from '../../lib/database-roles';
 import type { Pseudonymiser } from './pseudonyms';
 import { codeDiscrepancies } from '../../lib/personal-code';
+import { sqlLiteral } from '../../lib/code-table';
+import { RELATIONSHIP, RESIDENCE_KIND, RESIDENCE_STATUS } from '../residents/codes';
+import { CARD_STATUS } from '../national-id/codes';
+
+/** The agencies the read model is built from: those whose columns the statistics role may read (an agency added later gives it nothing until it is listed there). */
+const SOURCES = AGENCIES.filter((agency) => STATISTICS_SOURCE_COLUMNS[agency.id] !== undefined);
 
 /**
  * Keeps the statistics read model in step with the agencies (docs/DESIGN.md "Statistics"): built from scratch
@@ -38,12 +45,12 @@ export async function refreshStatistics(store: Pool, sources: SourcePools, pseud
     const known = new Map(
       (await client.query<{ nguon: string; ma_nhat_ky: string }>('SELECT nguon, ma_nhat_ky::text FROM st_nguon')).rows.map((r) => [r.nguon, r.ma_nhat_ky]),
     );
-    const rebuild = options.rebuild === true || AGENCIES.some((a) => !known.has(a.id));
+    const rebuild = options.rebuild === true || SOURCES.some((a) => !known.has(a.id));
     const applied = { residents: 0, 'national-id': 0, 'birth-registry': 0 } as Record<Agency['id'], number>;
     if (rebuild) {
       await buildFromScratch(client, sources, pseudonyms);
     } else {
-      for (const agency of AGENCIES) applied[agency.id] = await applyChangeLog(client, agency.id, BigInt(known.get(agency.id)!), sources, pseudonyms);
+      for (const agency of SOURCES) applied[agency.id] = await applyChangeLog(client, agency.id, BigInt(known.get(agency.id)!), sources, pseudonyms);
     }
     await client.query('COMMIT');
     return { rebuilt: rebuild, applied };
@@ -77,7 +84,7 @@ async function markSource(client: PoolClient, agency: string, head: LogHead, bui
 async function buildFromScratch(client: PoolClient, sources: SourcePools, pseudonyms: Pseudonymiser): Promise<void> {
   // The heads first: a change made while the build reads is applied by the next refresh (again, harmlessly).
   const heads = {} as Record<Agency['id'], LogHead>;
-  for (const agency of AGENCIES) heads[agency.id] = await logHead(sources[agency.id]);
+  for (const agency of SOURCES) heads[agency.id] = await logHead(sources[agency.id]);
   await client.query('DELETE FROM st_cu_tru');
   await client.query('DELETE FROM st_dan_so');
   await client.query('DELETE FROM st_khai_sinh');
@@ -121,7 +128,7 @@ async function buildFromScratch(client: PoolClient, sources: SourcePools, pseudo
     await writeBirths(client, sources['birth-registry'], pseudonyms, numbers.rows.map((r) => r.number));
     afterId = numbers.rows[numbers.rows.length - 1].id;
   }
-  for (const agency of AGENCIES) await markSource(client, agency.id, heads[agency.id], true);
+  for (const agency of SOURCES) await markSource(client, agency.id, heads[agency.id], true);
 }
 
 /** The entries after `from` of one agency's change log: the persons and registrations they name, re-read. */
@@ -205,7 +212,7 @@ async function writePersons(client: PoolClient, residents: Pool, pseudonyms: Pse
   const residences = await residents.query<{ code: string; kind: string; province: string; district: string; from: string; to: string | null }>(
     // A registration that ended without an end date recorded counts for no day at all.
     `SELECT so_dinh_danh AS code, loai_cu_tru AS kind, ma_tinh AS province, quan_huyen AS district, tu_ngay::text AS from,
-            CASE WHEN den_ngay IS NULL AND trang_thai <> 'HIEU_LUC' THEN tu_ngay ELSE den_ngay END::text AS to
+            CASE WHEN den_ngay IS NULL AND trang_thai <> ${sqlLiteral(RESIDENCE_STATUS, RESIDENCE_STATUS.encode('ACTIVE'))} THEN tu_ngay ELSE den_ngay END::text AS to
        FROM dang_ky_cu_tru WHERE so_dinh_danh = ANY($1::char(12)[])`,
     [people.rows.map((p) => p.code)],
   );
@@ -215,7 +222,7 @@ async function writePersons(client: PoolClient, residents: Pool, pseudonyms: Pse
      SELECT * FROM unnest($1::bytea[], $2::char(1)[], $3::char(3)[], $4::text[], $5::date[], $6::date[])`,
     [
       residences.rows.map((r) => pseudonyms.pid(r.code)),
-      residences.rows.map((r) => (r.kind === 'THUONG_TRU' ? 'P' : 'T')),
+      residences.rows.map((r) => (RESIDENCE_KIND.decode(r.kind) === 'PERMANENT' ? 'P' : 'T')),
       residences.rows.map((r) => r.province),
       residences.rows.map((r) => r.district),
       residences.rows.map((r) => r.from),
@@ -285,7 +292,7 @@ async function writeHouseholds(client: PoolClient, residents: Pool, pseudonyms: 
     ],
   );
   const members = await residents.query<{ number: string; code: string; head: boolean; from: string; to: string | null }>(
-    `SELECT so_ho AS number, so_dinh_danh AS code, quan_he_chu_ho = 'CHU_HO' AS head, tu_ngay::text AS from, den_ngay::text AS to
+    `SELECT so_ho AS number, so_dinh_danh AS code, quan_he_chu_ho = ${sqlLiteral(RELATIONSHIP, RELATIONSHIP.encode('HEAD'))} AS head, tu_ngay::text AS from, den_ngay::text AS to
        FROM thanh_vien_ho WHERE so_ho = ANY($1::text[])`,
     [households.rows.map((h) => h.number)],
   );
@@ -323,8 +330,8 @@ async function writeCards(client: PoolClient, sources: SourcePools, pseudonyms: 
     `SELECT t.id::text, t.loai_the AS kind, t.so_dinh_danh AS holder, t.ngay_cap::text AS issued, t.ngay_het_han::text AS expires,
             t.trang_thai AS status,
             CASE t.trang_thai
-              WHEN 'DA_THAY_THE' THEN coalesce((SELECT r.ngay_cap FROM the_can_cuoc r WHERE r.id = t.id_the_thay_the), (t.ngay_cap_nhat AT TIME ZONE 'UTC')::date)
-              WHEN 'HET_HAN' THEN least(t.ngay_het_han, (t.ngay_cap_nhat AT TIME ZONE 'UTC')::date)
+              WHEN ${sqlLiteral(CARD_STATUS, CARD_STATUS.encode('REPLACED'))} THEN coalesce((SELECT r.ngay_cap FROM the_can_cuoc r WHERE r.id = t.id_the_thay_the), (t.ngay_cap_nhat AT TIME ZONE 'UTC')::date)
+              WHEN ${sqlLiteral(CARD_STATUS, CARD_STATUS.encode('EXPIRED'))} THEN least(t.ngay_het_han, (t.ngay_cap_nhat AT TIME ZONE 'UTC')::date)
               ELSE (t.ngay_cap_nhat AT TIME ZONE 'UTC')::date END::text AS changed
        FROM the_can_cuoc t WHERE ${'ids' in which ? 't.id = ANY($1::bigint[])' : 't.so_dinh_danh = ANY($1::char(12)[])'}`,
     ['ids' in which ? which.ids : which.holders],
