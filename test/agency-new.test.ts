@@ -21,8 +21,10 @@ import { bearer, PERSONAS } from './support/tokens';
  * by a role its classification allows, and the access record names the new agency. Bad ids change nothing.
  */
 const ROOT = path.resolve(__dirname, '..');
-const ID = 'health-fund';
-const DATABASE = 'health_fund';
+// The test's agencies are named sample-…, so that a real agency added with the command (health-fund, say) never
+// collides with them.
+const ID = 'sample-fund';
+const DATABASE = 'sample_fund';
 /** Not copied: installed packages (linked instead), git, local data and builds. */
 const NOT_COPIED = new Set(['node_modules', '.git', '.data', 'dist', 'test-results']);
 
@@ -62,9 +64,9 @@ afterAll(() => {
 
 describe('npm run agency:new refuses', () => {
   it.each([
-    ['an uppercase id', ['HealthFund', '--title', 'Health Fund'], /"HealthFund" is not an agency id: lowercase letters/],
+    ['an uppercase id', ['SampleFund', '--title', 'Health Fund'], /"SampleFund" is not an agency id: lowercase letters/],
     ['an existing agency', ['national-id', '--title', 'Another ID Center'], /The agency "national-id" exists already/],
-    ['a path', ['../health-fund', '--title', 'Health Fund'], /"\.\.\/health-fund" is not an agency id/],
+    ['a path', ['../sample-fund', '--title', 'Health Fund'], /"\.\.\/sample-fund" is not an agency id/],
     ['a nested path', ['subgraphs/x', '--title', 'Health Fund'], /"subgraphs\/x" is not an agency id/],
     ['a name of its own services', ['gateway', '--title', 'Gateway'], /"gateway" is a name Citizen Graph uses itself/],
     ['no title', [ID], /--title "…" is required/],
@@ -82,50 +84,50 @@ describe('npm run agency:new refuses', () => {
 
 describe('npm run agency:new with the DDL of an existing database', () => {
   const ddl = 'CREATE TABLE thua_dat (\n  id BIGSERIAL PRIMARY KEY,\n  so_dinh_danh_chu CHAR(12) NOT NULL\n);\nCREATE TABLE IF NOT EXISTS "giay_chung_nhan" (id BIGINT PRIMARY KEY);\n';
-  const files = planAgency({ id: 'land-registry', title: 'Land Registry', ddl }, ROOT, new Date('2027-01-02T03:04:05Z'));
+  const files = planAgency({ id: 'sample-registry', title: 'Sample Registry', ddl }, ROOT, new Date('2027-01-02T03:04:05Z'));
 
   it('makes the DDL the first migration, verbatim, and the change-log tables the second', () => {
-    expect(files.get('prisma/land-registry/migrations/20270102030405_init/migration.sql')).toBe(ddl);
-    expect(files.get('prisma/land-registry/migrations/20270102030406_change_log/migration.sql')).toMatch(/CREATE TABLE cg_nhat_ky_thay_doi[\s\S]*CREATE TABLE cg_nhat_ky_da_chuyen/);
+    expect(files.get('prisma/sample-registry/migrations/20270102030405_init/migration.sql')).toBe(ddl);
+    expect(files.get('prisma/sample-registry/migrations/20270102030406_change_log/migration.sql')).toMatch(/CREATE TABLE cg_nhat_ky_thay_doi[\s\S]*CREATE TABLE cg_nhat_ky_da_chuyen/);
   });
 
   it('lists the tables to map, and serves no placeholder', () => {
-    expect(files.get('prisma/land-registry/schema.prisma')).toContain('Tables of the DDL: thua_dat, giay_chung_nhan.');
-    expect(files.get('prisma/land-registry/schema.prisma')).not.toContain('ho_so');
-    expect(files.get('subgraphs/land-registry/schema.graphql')).toMatch(/type Citizen @key\(fields: "personalCode"\) @classified\(as: "BASIC_IDENTITY"\) \{[^}]*personalCode: PersonalCode!\n\}/);
+    expect(files.get('prisma/sample-registry/schema.prisma')).toContain('Tables of the DDL: thua_dat, giay_chung_nhan.');
+    expect(files.get('prisma/sample-registry/schema.prisma')).not.toContain('ho_so');
+    expect(files.get('subgraphs/sample-registry/schema.graphql')).toMatch(/type Citizen @key\(fields: "personalCode"\) @classified\(as: "BASIC_IDENTITY"\) \{[^}]*personalCode: PersonalCode!\n\}/);
   });
 
   it('adds the agency to lib/agencies.ts on the next free ports, and to supergraph.yaml', () => {
-    expect(files.get('lib/agencies.ts')).toMatch(/id: 'residents' \| 'national-id' \| 'birth-registry'.* \| 'land-registry';/);
-    expect(files.get('lib/agencies.ts')).toMatch(/id: 'land-registry',[\s\S]*database: 'land_registry',\n {4}envPrefix: 'LAND_REGISTRY',\n {4}defaultPort: \d+,/);
-    expect(files.get('supergraph.yaml')).toMatch(/\n {2}land-registry:\n {4}routing_url: http:\/\/127\.0\.0\.1:\d+\/graphql\n {4}schema:\n {6}file: \.\/subgraphs\/land-registry\/schema\.graphql\n$/);
+    expect(files.get('lib/agencies.ts')).toMatch(/id: 'residents' \| 'national-id' \| 'birth-registry'.* \| 'sample-registry';/);
+    expect(files.get('lib/agencies.ts')).toMatch(/id: 'sample-registry',[\s\S]*database: 'sample_registry',\n {4}envPrefix: 'SAMPLE_REGISTRY',\n {4}defaultPort: \d+,/);
+    expect(files.get('supergraph.yaml')).toMatch(/\n {2}sample-registry:\n {4}routing_url: http:\/\/127\.0\.0\.1:\d+\/graphql\n {4}schema:\n {6}file: \.\/subgraphs\/sample-registry\/schema\.graphql\n$/);
      // Ports no other subgraph uses, the statistics subgraph's (not an agency) included.
-    const port = Number(/id: 'land-registry',[\s\S]*?defaultPort: (\d+),/.exec(files.get('lib/agencies.ts')!)![1]);
-    const metricsPort = Number(/id: 'land-registry',[\s\S]*?defaultMetricsPort: (\d+),/.exec(files.get('lib/agencies.ts')!)![1]);
+    const port = Number(/id: 'sample-registry',[\s\S]*?defaultPort: (\d+),/.exec(files.get('lib/agencies.ts')!)![1]);
+    const metricsPort = Number(/id: 'sample-registry',[\s\S]*?defaultMetricsPort: (\d+),/.exec(files.get('lib/agencies.ts')!)![1]);
     expect([...AGENCIES.map((a) => a.defaultPort), STATISTICS_DEFAULT_PORT]).not.toContain(port);
     expect([...AGENCIES.map((a) => a.defaultMetricsPort), STATISTICS_DEFAULT_METRICS_PORT]).not.toContain(metricsPort);
   });
 
   it('writes its deployment: manifests, gateway URL, migrate Job entries, the README\'s Secrets, the image\'s ports', () => {
-    const deployment = files.get('deploy/k8s/land-registry.yaml')!;
-    expect(deployment).toMatch(/kind: Deployment\nmetadata:\n {2}name: land-registry\n/);
-    expect(deployment).toContain('command: [node, dist/subgraphs/land-registry/index.js]');
+    const deployment = files.get('deploy/k8s/sample-registry.yaml')!;
+    expect(deployment).toMatch(/kind: Deployment\nmetadata:\n {2}name: sample-registry\n/);
+    expect(deployment).toContain('command: [node, dist/subgraphs/sample-registry/index.js]');
     // Nothing of the model's is left but the header's word on where it came from.
     expect(deployment.replace(/^(#[^\n]*\n)+/, '')).not.toMatch(/national-id|NATIONAL_ID|national_id/);
-    expect(files.get('deploy/k8s/kustomization.yaml')).toMatch(/ {2}- birth-registry\.yaml\n {2}- land-registry\.yaml\n {2}- network-policies\.yaml\n/);
-    expect(files.get('deploy/k8s/config.yaml')).toMatch(/\n {2}SUBGRAPH_LAND_REGISTRY_URL: http:\/\/land-registry:\d+\/graphql\n/);
-    expect(files.get('deploy/k8s/config.yaml')).toMatch(/name: land-registry-config\n[\s\S]*LAND_REGISTRY_SERVICE_KEY_FILE/);
-    expect(files.get('deploy/k8s/external-services.yaml')).toMatch(/name: land-registry-db\n[\s\S]*citizen-graph\.gov\.vn\/database: land_registry\n/);
-    expect(files.get('deploy/k8s/network-policies.yaml')).toMatch(/name: land-registry-ingress\n/);
-    expect(files.get('deploy/k8s/migrate-job.yaml')).toMatch(/name: LAND_REGISTRY_DATABASE_URL\n[\s\S]*name: CG_LAND_REGISTRY_DB_PASSWORD\n/);
+    expect(files.get('deploy/k8s/kustomization.yaml')).toMatch(/ {2}- birth-registry\.yaml\n {2}- sample-registry\.yaml\n {2}- network-policies\.yaml\n/);
+    expect(files.get('deploy/k8s/config.yaml')).toMatch(/\n {2}SUBGRAPH_SAMPLE_REGISTRY_URL: http:\/\/sample-registry:\d+\/graphql\n/);
+    expect(files.get('deploy/k8s/config.yaml')).toMatch(/name: sample-registry-config\n[\s\S]*SAMPLE_REGISTRY_SERVICE_KEY_FILE/);
+    expect(files.get('deploy/k8s/external-services.yaml')).toMatch(/name: sample-registry-db\n[\s\S]*citizen-graph\.gov\.vn\/database: sample_registry\n/);
+    expect(files.get('deploy/k8s/network-policies.yaml')).toMatch(/name: sample-registry-ingress\n/);
+    expect(files.get('deploy/k8s/migrate-job.yaml')).toMatch(/name: SAMPLE_REGISTRY_DATABASE_URL\n[\s\S]*name: CG_SAMPLE_REGISTRY_DB_PASSWORD\n/);
     const readme = files.get('README.md')!;
-    expect(readme).toContain('create secret generic land-registry-service-key --from-file=private.jwk.json=../keys/land-registry.private.jwk.json');
-    expect(readme).toContain("--from-literal=database-url='postgresql://cg_land_registry:…@land-registry-db:5432/land_registry'");
-    expect(readme).toMatch(/--from-literal=land-registry=… /);
-    const [, port, metricsPort] = /id: 'land-registry',[\s\S]*?defaultPort: (\d+),\n {4}defaultMetricsPort: (\d+),/.exec(files.get('lib/agencies.ts')!)!;
+    expect(readme).toContain('create secret generic sample-registry-service-key --from-file=private.jwk.json=../keys/sample-registry.private.jwk.json');
+    expect(readme).toContain("--from-literal=database-url='postgresql://cg_sample_registry:…@sample-registry-db:5432/sample_registry'");
+    expect(readme).toMatch(/--from-literal=sample-registry=… /);
+    const [, port, metricsPort] = /id: 'sample-registry',[\s\S]*?defaultPort: (\d+),\n {4}defaultMetricsPort: (\d+),/.exec(files.get('lib/agencies.ts')!)!;
     const exposed = /^EXPOSE (.*)$/m.exec(files.get('Dockerfile')!)![1].split(' ');
     expect(exposed).toEqual(expect.arrayContaining([port, metricsPort]));
-    expect(files.get('deploy/k8s/land-registry.yaml')).toContain(`containerPort: ${port}`);
+    expect(files.get('deploy/k8s/sample-registry.yaml')).toContain(`containerPort: ${port}`);
   });
 });
 
@@ -158,7 +160,7 @@ describe('an agency added with npm run agency:new', () => {
   });
 
   it('is composed, classified, served through the gateway and audited', async () => {
-    const created = await runInCopy('scripts/agency-new.ts', [ID, '--title', 'Health Insurance Fund']);
+    const created = await runInCopy('scripts/agency-new.ts', [ID, '--title', 'Sample Fund']);
     expect(created.stderr).toBe('');
     expect(created.code).toBe(0);
     for (const file of ['schema.graphql', 'config.ts', 'context.ts', 'server.ts', 'index.ts', 'resolvers.ts', 'loaders.ts', 'models.ts']) {
@@ -174,8 +176,8 @@ describe('an agency added with npm run agency:new', () => {
     fs.writeFileSync(
       schemaFile,
       schema.replace(
-        '  healthFundEntries: [HealthFundEntry!]\n',
-        '  healthFundEntries: [HealthFundEntry!]\n  "What the fund noted first about the insured person; null when nothing."\n  coverageNote: String @classified(as: "SENSITIVE")\n',
+        '  sampleFundEntries: [SampleFundEntry!]\n',
+        '  sampleFundEntries: [SampleFundEntry!]\n  "What the fund noted first about the insured person; null when nothing."\n  coverageNote: String @classified(as: "SENSITIVE")\n',
       ),
     );
     const resolversFile = path.join(copy, 'subgraphs', ID, 'resolvers.ts');
@@ -194,7 +196,7 @@ describe('an agency added with npm run agency:new', () => {
     expect(generated.stdout).toContain(`generated the Prisma client of ${ID}`);
     const composed = await runInCopy('scripts/compose.ts', []);
     expect({ code: composed.code, stderr: composed.stderr }).toEqual({ code: 0, stderr: '' });
-    expect(fs.readFileSync(path.join(copy, 'supergraph.graphql'), 'utf8')).toContain('coverageNote: String @join__field(graph: HEALTH_FUND)');
+    expect(fs.readFileSync(path.join(copy, 'supergraph.graphql'), 'utf8')).toContain('coverageNote: String @join__field(graph: SAMPLE_FUND)');
     // The new agency's code, the developer's field and its generated test typecheck with everything they import.
     fs.writeFileSync(
       path.join(copy, 'tsconfig.agency.json'),
@@ -226,12 +228,12 @@ describe('an agency added with npm run agency:new', () => {
     federation = await startFederation();
     subgraph = await startSubgraphProcess(
       ID as Agency['id'],
-      { HEALTH_FUND_DATABASE_URL: agencyUrl, HEALTH_FUND_PORT: '0', AUDIT_DATABASE_URL: auditUrl },
+      { SAMPLE_FUND_DATABASE_URL: agencyUrl, SAMPLE_FUND_PORT: '0', AUDIT_DATABASE_URL: auditUrl },
       { fromCheckout: copy },
     );
-    gateway = await startGatewayProcess(federation, { SUBGRAPH_HEALTH_FUND_URL: subgraph.url }, { fromCheckout: copy });
+    gateway = await startGatewayProcess(federation, { SUBGRAPH_SAMPLE_FUND_URL: subgraph.url }, { fromCheckout: copy });
 
-    const query = 'query ($code: PersonalCode!) { citizen(personalCode: $code) { personalCode fullName healthFundEntries { content madeOn } coverageNote } }';
+    const query = 'query ($code: PersonalCode!) { citizen(personalCode: $code) { personalCode fullName sampleFundEntries { content madeOn } coverageNote } }';
     const ask = async (persona: Parameters<typeof bearer>[0], requestId: string) => {
       const response = await fetch(gateway!.url, {
         method: 'POST',
@@ -244,7 +246,7 @@ describe('an agency added with npm run agency:new', () => {
     const requestId = `agency-new-${Date.now()}`;
     const answer = await ask(PERSONAS.investigator, requestId);
     expect(answer.errors).toBeUndefined();
-    expect(answer.data?.citizen).toMatchObject({ personalCode: insured, coverageNote: note, healthFundEntries: [{ content: note }] });
+    expect(answer.data?.citizen).toMatchObject({ personalCode: insured, coverageNote: note, sampleFundEntries: [{ content: note }] });
     expect(typeof answer.data?.citizen?.fullName).toBe('string');
 
     const audit = new Pool({ connectionString: auditUrl, max: 1 });

@@ -114,7 +114,8 @@ beforeAll(async () => {
   fs.copyFileSync(SUPERGRAPH_GRAPHQL, supergraphFile);
 
   const { serviceUrls, serviceKeys, jwksFile, checkpointKeyFile } = testDatabases();
-  const free = await freePorts(14);
+  // The gateway's tier, each agency's tier, two replicas of the gateway and of each agency, Redis, HAProxy's statistics.
+  const free = await freePorts(1 + AGENCIES.length + 2 * (1 + AGENCIES.length) + 2);
   const take = () => free.shift()!;
   const serviceEnv = (service: ServiceId): Record<string, string | undefined> => {
     // As npm start runs them (development), each service with its own role's URLs and key; generous timeouts,

@@ -19,6 +19,11 @@ import { REGISTER_BIRTH, UNIFIED_CITIZEN } from './support/queries';
  * moving with the right, bounded labels.
  */
 let subgraphs: Record<Agency['id'], ServiceProcess>;
+/**
+ * The agencies the unified view (operations/UnifiedCitizen.graphql) reads from, each called once per request: an
+ * agency added later (npm run agency:new) has no field in it, and its subgraph sees none of these requests.
+ */
+const UNIFIED_VIEW_AGENCIES = AGENCIES.filter((agency) => ['residents', 'national-id', 'birth-registry'].includes(agency.id));
 let gateway: ServiceProcess;
 let audit: Pool;
 let citizen: string;
@@ -107,7 +112,7 @@ describe('one request, one trace: the request id and trace id in every process a
     expect(typeof atGateway.durationMs).toBe('number');
 
     const spans = new Set([parentId, atGateway.spanId]);
-    for (const agency of AGENCIES) {
+    for (const agency of UNIFIED_VIEW_AGENCIES) {
       const lines = await linesOf(subgraphs[agency.id], requestId);
       for (const line of lines) expect(line).toMatchObject({ service: agency.id, requestId, traceId });
       const served = lines.find((line) => line.msg === 'request')!;
@@ -180,7 +185,7 @@ describe('one request, one trace: the request id and trace id in every process a
     expect(atGateway.traceId).toMatch(/^[0-9a-f]{32}$/);
     expect(atGateway.traceId).not.toBe('4bf92f3577b34da6a3ce929d0e0e4736');
     expect(atGateway).not.toHaveProperty('parentSpanId');
-    for (const agency of AGENCIES) expect(await requestLine(subgraphs[agency.id], requestId)).toMatchObject({ traceId: atGateway.traceId });
+    for (const agency of UNIFIED_VIEW_AGENCIES) expect(await requestLine(subgraphs[agency.id], requestId)).toMatchObject({ traceId: atGateway.traceId });
     // Nothing of the header reached any log.
     processes().forEach((service, i) => {
       const written = service.output().slice(before[i]);
@@ -247,7 +252,7 @@ describe('metrics', () => {
     expect(moved(atGateway, before[0], REQUESTS, { service: 'gateway', operation: 'UnifiedCitizen', result: 'ok' })).toBe(3);
     // A histogram: the buckets moved too, the +Inf one by every request.
     expect(moved(atGateway, before[0], 'citizen_graph_graphql_request_duration_seconds_bucket', { operation: 'UnifiedCitizen', result: 'ok', le: '+Inf' })).toBe(3);
-    for (const subgraph of AGENCIES.map((a) => a.id)) {
+    for (const subgraph of UNIFIED_VIEW_AGENCIES.map((a) => a.id)) {
       expect(moved(atGateway, before[0], 'citizen_graph_subgraph_request_duration_seconds_count', { subgraph, result: 'ok' })).toBeGreaterThanOrEqual(3);
       expect(sampleSum(atGateway, 'citizen_graph_subgraph_breaker_state', { subgraph })).toBe(0);
     }
