@@ -46,11 +46,15 @@ function sourceFiles(dir: string): string[] {
 }
 
 describe('the code tables', () => {
-  it('are found for every agency, each naming its column', () => {
+  it('are found for every agency that has a codes.ts, each naming its column', () => {
+    // An agency added with npm run agency:new has no legacy codes until its developer maps some: no codes.ts.
     for (const { agency, tables } of TABLES) {
-      expect({ agency, tables: tables.length > 0 }).toEqual({ agency, tables: true });
+      const hasFile = fs.existsSync(path.join(ROOT, 'subgraphs', agency, 'codes.ts'));
+      expect({ agency, tables: tables.length > 0 }).toEqual({ agency, tables: hasFile });
       for (const table of tables) expect(table.column).toMatch(/^[a-z_]+\.[a-z_]+$/);
     }
+    // The three first agencies keep legacy codes.
+    expect(TABLES.filter(({ tables }) => tables.length > 0).map(({ agency }) => agency)).toEqual(expect.arrayContaining(['residents', 'national-id', 'birth-registry']));
   });
 
   it('hold every stored code: no text code is spelled outside them in subgraphs/, lib/ or gateway/', () => {
