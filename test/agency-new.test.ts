@@ -114,7 +114,7 @@ describe('npm run agency:new with the DDL of an existing database', () => {
     expect(deployment).toContain('command: [node, dist/subgraphs/sample-registry/index.js]');
     // Nothing of the model's is left but the header's word on where it came from.
     expect(deployment.replace(/^(#[^\n]*\n)+/, '')).not.toMatch(/national-id|NATIONAL_ID|national_id/);
-    expect(files.get('deploy/k8s/kustomization.yaml')).toMatch(/ {2}- birth-registry\.yaml\n {2}- sample-registry\.yaml\n {2}- network-policies\.yaml\n/);
+    expect(files.get('deploy/k8s/kustomization.yaml')).toMatch(/\n {2}- sample-registry\.yaml\n {2}- network-policies\.yaml\n/);
     expect(files.get('deploy/k8s/config.yaml')).toMatch(/\n {2}SUBGRAPH_SAMPLE_REGISTRY_URL: http:\/\/sample-registry:\d+\/graphql\n/);
     expect(files.get('deploy/k8s/config.yaml')).toMatch(/name: sample-registry-config\n[\s\S]*SAMPLE_REGISTRY_SERVICE_KEY_FILE/);
     expect(files.get('deploy/k8s/external-services.yaml')).toMatch(/name: sample-registry-db\n[\s\S]*citizen-graph\.gov\.vn\/database: sample_registry\n/);
