@@ -3,7 +3,7 @@ import { migrate } from '../tools/migrate';
 import { createOutboxShipper } from '../lib/audit/outbox';
 import { findUnrecordedWrites } from '../tools/audit/verify';
 import { createAuditWriter } from '../lib/audit/writer';
-import { AGENCIES } from '../lib/agencies';
+import { AGENCIES, type Agency } from '../lib/agencies';
 import { startFaultyProxy, type FaultyProxy } from './support/faulty-proxy';
 import { eventually } from './support/eventually';
 import { startFederation, type TestFederation } from './support/federation';
@@ -82,37 +82,44 @@ describe('the outbox shipper', () => {
   });
 });
 
+/** Runs `fn` with a scratch database for each of `agencies`, all dropped afterwards. */
+async function withScratchAgencyDatabases(
+  prefix: string,
+  agencies: readonly Agency[],
+  urls: Partial<Record<Agency['id'], string>>,
+  fn: (urls: Record<Agency['id'], string>) => Promise<void>,
+): Promise<void> {
+  if (agencies.length === 0) return fn(urls as Record<Agency['id'], string>);
+  const [agency, ...rest] = agencies;
+  await withScratchDatabase(`${prefix}_${agency.database}`, (url) => withScratchAgencyDatabases(prefix, rest, { ...urls, [agency.id]: url }, fn));
+}
+
 describe('npm run audit:verify --agency-databases', () => {
   it('reports a change-log entry without its WRITE record (exit 1), and passes once it is shipped', async () => {
     const store = await scratchAuditStore('outbox_verify');
     try {
-      await withScratchDatabase('outbox_verify_residents', async (residentsUrl) =>
-        withScratchDatabase('outbox_verify_cards', async (cardsUrl) =>
-          withScratchDatabase('outbox_verify_births', async (birthsUrl) => {
-            await migrate(residentsUrl, residents.migrationsDir);
-            await migrate(cardsUrl, AGENCIES.find((a) => a.id === 'national-id')!.migrationsDir);
-            await migrate(birthsUrl, AGENCIES.find((a) => a.id === 'birth-registry')!.migrationsDir);
-            const env = { RESIDENTS_DATABASE_URL: residentsUrl, NATIONAL_ID_DATABASE_URL: cardsUrl, BIRTH_REGISTRY_DATABASE_URL: birthsUrl };
-            const run = () => runAuditVerify(store.url, ['--no-checkpoints', '--agency-databases', '--change-grace-seconds', '0'], env);
-            const agencyPool = new Pool({ connectionString: residentsUrl, max: 1 });
-            agencyPool.on('error', () => undefined);
-            const writer = createAuditWriter({ url: store.url });
-            try {
-              const id = await commitChange(agencyPool, 'never-shipped', '001200000044');
-              const missing = await run();
-              expect(missing.code).toBe(1);
-              expect(missing.stdout).toBe(`residents change-log entry ${id} (MOVE_OUT, request never-shipped): no WRITE record in the audit store\n`);
-              await createOutboxShipper({ agency: 'residents', pool: agencyPool, sink: writer, intervalMs: 0 }).flush();
-              const shipped = await run();
-              expect(shipped.stdout).toMatch(/^audit chain intact: 1 records/);
-              expect(shipped.code).toBe(0);
-            } finally {
-              await writer.close();
-              await agencyPool.end();
-            }
-          }),
-        ),
-      );
+      // A scratch database for every agency, each migrated: audit:verify --agency-databases reads them all.
+      await withScratchAgencyDatabases('outbox_verify', AGENCIES, {}, async (urls) => {
+        for (const agency of AGENCIES) await migrate(urls[agency.id], agency.migrationsDir);
+        const env = Object.fromEntries(AGENCIES.map((agency) => [`${agency.envPrefix}_DATABASE_URL`, urls[agency.id]]));
+        const run = () => runAuditVerify(store.url, ['--no-checkpoints', '--agency-databases', '--change-grace-seconds', '0'], env);
+        const agencyPool = new Pool({ connectionString: urls.residents, max: 1 });
+        agencyPool.on('error', () => undefined);
+        const writer = createAuditWriter({ url: store.url });
+        try {
+          const id = await commitChange(agencyPool, 'never-shipped', '001200000044');
+          const missing = await run();
+          expect(missing.code).toBe(1);
+          expect(missing.stdout).toBe(`residents change-log entry ${id} (MOVE_OUT, request never-shipped): no WRITE record in the audit store\n`);
+          await createOutboxShipper({ agency: 'residents', pool: agencyPool, sink: writer, intervalMs: 0 }).flush();
+          const shipped = await run();
+          expect(shipped.stdout).toMatch(/^audit chain intact: 1 records/);
+          expect(shipped.code).toBe(0);
+        } finally {
+          await writer.close();
+          await agencyPool.end();
+        }
+      });
     } finally {
       await store.drop();
     }
