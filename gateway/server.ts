@@ -76,10 +76,14 @@ export async function createGateway(config: GatewayConfig, observers: GatewayObs
     path: config.supergraphPath,
     watchIntervalMs: config.supergraphWatchIntervalMs,
     log: logger,
-    // A new supergraph is served once every subgraph it routes to answers, where this gateway calls it.
+    // A new supergraph is served once the subgraphs it adds, or routes elsewhere, answer where this gateway calls
+    // them. One it already routes to the same way is not asked: its state does not depend on the swap (an agency
+    // down is a partial answer either way), and waiting on it would hold every later recomposition back.
     unanswered: async (view) => {
       const urls = urlsOf(view.routingUrls);
-      const checks = await Promise.all(Object.keys(view.routingUrls).map(async (name) => ((await subgraphReady(urls[name])) ? null : name)));
+      const served = supergraph.current().routingUrls;
+      const changed = Object.keys(view.routingUrls).filter((name) => served[name] !== view.routingUrls[name]);
+      const checks = await Promise.all(changed.map(async (name) => ((await subgraphReady(urls[name])) ? null : name)));
       return checks.filter((name): name is string => name !== null);
     },
   });
