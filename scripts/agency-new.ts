@@ -144,10 +144,10 @@ export function planAgency(input: NewAgency, root = ROOT, now = new Date()): Map
   files.set('lib/agencies.ts', withEntry.replace(union[0], `${union[1]} | '${id}';`));
 
   const supergraph = fs.readFileSync(path.join(root, 'supergraph.yaml'), 'utf8');
-  files.set(
-    'supergraph.yaml',
-    `${supergraph.trimEnd()}\n  ${id}:\n    routing_url: http://127.0.0.1:${port}/graphql\n    schema:\n      file: ./subgraphs/${id}/schema.graphql\n`,
-  );
+  // After the last agency, before the statistics subgraph (not an agency), which the composition test expects last.
+  const entry = `  ${id}:\n    routing_url: http://127.0.0.1:${port}/graphql\n    schema:\n      file: ./subgraphs/${id}/schema.graphql\n`;
+  const statisticsAt = supergraph.indexOf('\n  statistics:\n');
+  files.set('supergraph.yaml', statisticsAt < 0 ? `${supergraph.trimEnd()}\n${entry}` : `${supergraph.slice(0, statisticsAt + 1)}${entry}${supergraph.slice(statisticsAt + 1)}`);
 
   const build = fs.readFileSync(path.join(root, 'tsconfig.build.json'), 'utf8');
   const lastSubgraph = [...build.matchAll(/\n(\s*)"subgraphs\/[a-z0-9-]+\/index\.ts",/g)].pop();

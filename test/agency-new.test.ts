@@ -100,7 +100,8 @@ describe('npm run agency:new with the DDL of an existing database', () => {
   it('adds the agency to lib/agencies.ts on the next free ports, and to supergraph.yaml', () => {
     expect(files.get('lib/agencies.ts')).toMatch(/id: 'residents' \| 'national-id' \| 'birth-registry'.* \| 'sample-registry';/);
     expect(files.get('lib/agencies.ts')).toMatch(/id: 'sample-registry',[\s\S]*database: 'sample_registry',\n {4}envPrefix: 'SAMPLE_REGISTRY',\n {4}defaultPort: \d+,/);
-    expect(files.get('supergraph.yaml')).toMatch(/\n {2}sample-registry:\n {4}routing_url: http:\/\/127\.0\.0\.1:\d+\/graphql\n {4}schema:\n {6}file: \.\/subgraphs\/sample-registry\/schema\.graphql\n$/);
+    // After the agencies, before the statistics subgraph.
+    expect(files.get('supergraph.yaml')).toMatch(/\n {2}sample-registry:\n {4}routing_url: http:\/\/127\.0\.0\.1:\d+\/graphql\n {4}schema:\n {6}file: \.\/subgraphs\/sample-registry\/schema\.graphql\n {2}statistics:\n/);
      // Ports no other subgraph uses, the statistics subgraph's (not an agency) included.
     const port = Number(/id: 'sample-registry',[\s\S]*?defaultPort: (\d+),/.exec(files.get('lib/agencies.ts')!)![1]);
     const metricsPort = Number(/id: 'sample-registry',[\s\S]*?defaultMetricsPort: (\d+),/.exec(files.get('lib/agencies.ts')!)![1]);
