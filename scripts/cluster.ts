@@ -5,7 +5,7 @@ import type { AgencyDatabases } from '../tools/databases';
 import { SUPERGRAPH_GRAPHQL } from '../tools/compose';
 import { startCluster, type Cluster, type ClusterPorts } from '../tools/cluster';
 import { readConfig } from './config';
-import { prepareInstallation, tryItLines } from './installation';
+import { prepareInstallation, tryItLines, stopOnSignals } from './installation';
 
 /**
  * npm run cluster: the topology of a national deployment on one machine (tools/cluster.ts): the embedded PostgreSQL
@@ -49,10 +49,7 @@ async function main() {
     say('stopped.');
     process.exit(code);
   };
-  process.on('SIGINT', () => void stopAll(0));
-  process.on('SIGTERM', () => void stopAll(0));
-  // The terminal went away: stop as for Ctrl-C rather than leave the services and PostgreSQL running.
-  process.on('SIGHUP', () => void stopAll(0));
+  stopOnSignals(() => void stopAll(0));
 
   try {
     const installation = await prepareInstallation(config, say, (ready) => (databases = ready));

@@ -120,3 +120,8 @@ export function tryItLines(base: string, code: string | null, token: string): st
     '',
   ];
 }
+
+/** Ctrl-C, SIGTERM, and the terminal going away (SIGHUP): each stops everything, rather than leave services and PostgreSQL running. */
+export function stopOnSignals(stop: () => void): void {
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, stop);
+}

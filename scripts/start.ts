@@ -3,7 +3,7 @@ import { readConfig as readStatisticsConfig } from '../subgraphs/statistics/conf
 import type { AgencyDatabases } from '../tools/databases';
 import { readConfig } from './config';
 import { describePortInUse, portsInUse, supervise, type OwnedPort, type ServiceSpec, type SupervisedService } from '../tools/supervisor';
-import { prepareInstallation, tryItLines } from './installation';
+import { prepareInstallation, tryItLines, stopOnSignals } from './installation';
 import { planServices, type PlannedService, type ServicePlan } from './service-plan';
 
 /**
@@ -52,10 +52,7 @@ async function main() {
     say('stopped.');
     process.exit(code);
   };
-  process.on('SIGINT', () => void stopAll(0));
-  process.on('SIGTERM', () => void stopAll(0));
-  // The terminal went away: stop as for Ctrl-C rather than leave the services and PostgreSQL running.
-  process.on('SIGHUP', () => void stopAll(0));
+  stopOnSignals(() => void stopAll(0));
 
   try {
     // Before anything starts: a port someone else holds would have us wait on, and print, their service as ours.
