@@ -22,10 +22,15 @@ export interface BenchOptions {
   security: ('on' | 'off')[];
   /** Where each gateway and subgraph writes a V8 CPU profile when stopped (summarise with bench/profile-summary.ts). */
   profileDir: string | null;
+  /** `--statistics`: the analysts' statistics service instead of the workloads (bench/statistics.ts). */
+  statistics: boolean;
+  /** `--rebuild`: with --statistics, build the read model from scratch even if it was built. */
+  rebuild: boolean;
 }
 
 const USAGE =
-  'usage: npm run bench -- [--citizens N] [--duration S] [--connections C] [--workloads W1,W2,…] [--rounds R] [--warmup S] [--security on,off] [--profile DIR]';
+  'usage: npm run bench -- [--citizens N] [--duration S] [--connections C] [--workloads W1,W2,…] [--rounds R] [--warmup S] [--security on,off] [--profile DIR]\n' +
+  '       npm run bench -- --statistics [--citizens N] [--rounds R] [--rebuild]';
 
 export function readOptions(argv: string[] = process.argv.slice(2)): BenchOptions {
   const { values } = parseArgs({
@@ -39,6 +44,8 @@ export function readOptions(argv: string[] = process.argv.slice(2)): BenchOption
       warmup: { type: 'string', default: '10' },
       security: { type: 'string', default: 'on,off' },
       profile: { type: 'string' },
+      statistics: { type: 'boolean', default: false },
+      rebuild: { type: 'boolean', default: false },
     },
     strict: true,
     allowPositionals: false,
@@ -51,6 +58,7 @@ export function readOptions(argv: string[] = process.argv.slice(2)): BenchOption
   if (unknown.length > 0 || workloads.length === 0) {
     throw new Error(`--workloads: unknown ${unknown.join(', ') || '(none given)'}; expected some of ${WORKLOAD_IDS.join(',')}\n${USAGE}`);
   }
+  if (values.rebuild && !values.statistics) throw new Error(`--rebuild goes with --statistics\n${USAGE}`);
   return {
     citizens: positiveInteger('citizens', values.citizens),
     duration: positiveInteger('duration', values.duration),
@@ -61,6 +69,8 @@ export function readOptions(argv: string[] = process.argv.slice(2)): BenchOption
     warmUp: positiveInteger('warmup', values.warmup),
     security: securityModes(values.security),
     profileDir: values.profile ? path.resolve(values.profile) : null,
+    statistics: values.statistics,
+    rebuild: values.rebuild,
   };
 }
 

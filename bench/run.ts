@@ -1,4 +1,6 @@
+import fs from 'node:fs';
 import path from 'node:path';
+import { benchStatistics, renderStatisticsMarkdown, seedingRecord, STATISTICS_BENCH_ENV, writeStatisticsReport } from './statistics';
 import { openPools } from '../tools/databases';
 import { ensureSeeded } from '../scripts/seeding';
 import { readConfig } from '../scripts/config';
@@ -54,10 +56,26 @@ async function main() {
     const pools = openPools(databases.urls);
     let samples: Samples;
     try {
-      await ensureSeeded(pools, { citizens: options.citizens, seed: readConfig().seed, log });
+      const { seededSeconds } = await ensureSeeded(pools, { citizens: options.citizens, seed: readConfig().seed, log });
+      // Kept beside the data: the statistics bench compares the read model's rebuild with it.
+      if (seededSeconds !== null) fs.writeFileSync(seedingRecord(options.citizens), JSON.stringify({ seconds: seededSeconds, at: new Date().toISOString() }) + '\n');
       samples = await sampleData(pools);
     } finally {
       await pools.end();
+    }
+    if (options.statistics) {
+      const report = await benchStatistics(
+        { citizens: options.citizens, rounds: options.rounds, rebuild: options.rebuild, lagSamples: 5 },
+        databases,
+        samples,
+        () => services.startServers(true, { statisticsEnv: STATISTICS_BENCH_ENV.statistics, gatewayEnv: STATISTICS_BENCH_ENV.gateway }),
+        log,
+      );
+      const files = writeStatisticsReport(report, RESULTS_DIR);
+      console.log(renderStatisticsMarkdown(report));
+      log(`results in ${path.relative(process.cwd(), files.json)} and ${path.relative(process.cwd(), files.markdown)}`);
+      await finish(0);
+      return;
     }
     // With both configurations, they alternate in mirrored pairs of rounds (on, off, off, on, on, off…), each
     // round on freshly started servers, so that neither gains from running later or earlier: the very first

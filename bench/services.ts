@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { ensureServiceKeys } from '../tools/service-keys';
-import { AGENCIES, AUDIT_STORE, type Agency } from '../lib/agencies';
+import { AGENCIES, AUDIT_STORE, STATISTICS_STORE, type Agency } from '../lib/agencies';
+import { ensureSecret } from '../subgraphs/statistics/pseudonyms';
 import { prepareDatabases, type AgencyDatabases } from '../tools/databases';
 import { postmasterPid } from '../tools/local-postgres';
 import { runChild, waitFor, type Child } from '../tools/processes';
@@ -22,8 +23,9 @@ export const BENCH_PORTS = {
   apollo: 4200,
   hive: 4210,
   subgraphs: { residents: 4201, 'national-id': 4202, 'birth-registry': 4203 } as Record<Agency['id'], number>,
-  /** Each process's Prometheus metrics (lib/metrics.ts): never the development ones (9400-9403) npm start may hold. */
-  metrics: { apollo: 4300, subgraphs: { residents: 4301, 'national-id': 4302, 'birth-registry': 4303 } as Record<Agency['id'], number> },
+  statistics: 4204,
+  /** Each process's Prometheus metrics (lib/metrics.ts): never the development ones (9400-9404) npm start may hold. */
+  metrics: { apollo: 4300, statistics: 4304, subgraphs: { residents: 4301, 'national-id': 4302, 'birth-registry': 4303 } as Record<Agency['id'], number> },
 };
 
 const root = path.resolve(__dirname, '..');
@@ -32,12 +34,14 @@ export const BENCH_TMP = path.join(root, 'bench/.tmp');
 export const BENCH_KEYS_DIR = path.join(root, '.data/bench-keys');
 /** The services' credential keys and trust file of the bench (lib/service-keys.ts). */
 export const BENCH_SERVICE_KEYS_DIR = path.join(BENCH_KEYS_DIR, 'service');
+/** The key of the bench's statistics pseudonyms and record keys (subgraphs/statistics/pseudonyms.ts). */
+export const BENCH_STATISTICS_SECRET_FILE = path.join(BENCH_KEYS_DIR, 'statistics-secret.key');
 
 export type GatewayName = 'apollo' | 'hive';
 
 /** A server the bench sends load to: its GraphQL URL and the pid whose CPU and memory are sampled. */
 export interface Target {
-  name: GatewayName | Agency['id'];
+  name: GatewayName | Agency['id'] | 'statistics';
   url: string;
   pid: number;
 }
@@ -48,6 +52,8 @@ export interface Services {
   security: boolean;
   gateways: { apollo: Target; hive: Target | null };
   subgraphs: Record<Agency['id'], Target>;
+  /** The statistics subgraph (analysts' tables, bench/statistics.ts). */
+  statistics: Target;
   /** Each subgraph's Prometheus metrics (its own listener, BENCH_PORTS.metrics): requests served, SQL statements. */
   metricsUrls: Record<Agency['id'], string>;
   /** Every gateway and subgraph process, and PostgreSQL's postmaster: where the CPU goes (process-stats.ts). */
@@ -91,14 +97,27 @@ export class BenchServices {
    * subgraphs, audit recording) or off. Hive Gateway only runs with it off: it cannot sign the per-call
    * credentials sealed subgraphs require.
    */
-  async startServers(security: boolean, options: { gatewayEnv?: NodeJS.ProcessEnv } = {}): Promise<Services> {
+  async startServers(
+    security: boolean,
+    options: {
+      gatewayEnv?: NodeJS.ProcessEnv;
+      /**
+       * The statistics subgraph's own settings. By default it never refreshes its read model on a timer
+       * (STATISTICS_REFRESH_INTERVAL_MS=0): the supergraph routes to it, but a first build of the read model at 8
+       * million citizens would take the machine's two cores from the workloads being measured.
+       */
+      statisticsEnv?: NodeJS.ProcessEnv;
+    } = {},
+  ): Promise<Services> {
     const databases = this.databases;
     if (!databases) throw new Error('startDatabases() first');
     await assertPortsFree([
       ...Object.values(BENCH_PORTS.subgraphs),
+      BENCH_PORTS.statistics,
       BENCH_PORTS.apollo,
       BENCH_PORTS.hive,
       BENCH_PORTS.metrics.apollo,
+      BENCH_PORTS.metrics.statistics,
       ...Object.values(BENCH_PORTS.metrics.subgraphs),
     ]);
     if (security) await ensureDevKeys(BENCH_KEYS_DIR);
@@ -125,12 +144,21 @@ export class BenchServices {
       const child = this.spawn(this.subgraphChildren, { script: `subgraphs/${agency.id}/index.ts` }, envFor(agency.id));
       subgraphs[agency.id] = { name: agency.id, url: loopback(BENCH_PORTS.subgraphs[agency.id], '/graphql'), pid: child.process.pid! };
     }
-    await Promise.all(AGENCIES.map((agency) => waitFor(loopback(BENCH_PORTS.subgraphs[agency.id], '/health'))));
-
-    const supergraph = writeBenchSupergraph(
-      path.join(BENCH_TMP, 'supergraph.graphql'),
-      Object.fromEntries(AGENCIES.map((agency) => [agency.id, subgraphs[agency.id].url])),
+    const statisticsChild = this.spawn(
+      this.subgraphChildren,
+      { script: 'subgraphs/statistics/index.ts' },
+      { ...statisticsEnvironment(databases, envFor('gateway')), STATISTICS_REFRESH_INTERVAL_MS: '0', ...options.statisticsEnv },
     );
+    const statistics: Target = { name: 'statistics', url: loopback(BENCH_PORTS.statistics, '/graphql'), pid: statisticsChild.process.pid! };
+    await Promise.all([
+      ...AGENCIES.map((agency) => waitFor(loopback(BENCH_PORTS.subgraphs[agency.id], '/health'))),
+      waitFor(loopback(BENCH_PORTS.statistics, '/health/live')),
+    ]);
+
+    const supergraph = writeBenchSupergraph(path.join(BENCH_TMP, 'supergraph.graphql'), {
+      ...Object.fromEntries(AGENCIES.map((agency) => [agency.id, subgraphs[agency.id].url])),
+      statistics: statistics.url,
+    });
     const apollo = this.spawn(
       this.gatewayChildren,
       { script: 'gateway/index.ts' },
@@ -163,7 +191,7 @@ export class BenchServices {
       ...[gateways.apollo, gateways.hive].flatMap((gateway) => (gateway ? [{ name: `${gateway.name} gateway`, pid: gateway.pid }] : [])),
       ...AGENCIES.map((agency) => ({ name: `${agency.id} subgraph`, pid: subgraphs[agency.id].pid })),
     ];
-    return { databases, security, gateways, subgraphs, metricsUrls, processes, postmasterPid: this.postmasterPid };
+    return { databases, security, gateways, subgraphs, statistics, metricsUrls, processes, postmasterPid: this.postmasterPid };
   }
 
   /** Stops the subgraphs and gateways (not PostgreSQL), to start them again in another configuration. */
@@ -225,6 +253,24 @@ function childEnvironment(databases: AgencyDatabases, service: ServiceId): NodeJ
   // A log line per request would be thousands a second on the bench's console, and CPU the measurement counts:
   // warnings and errors only, unless the caller asks for more.
   env.LOG_LEVEL ??= 'warn';
+  return env;
+}
+
+/**
+ * The statistics subgraph's environment, as scripts/installation.ts builds it for npm start: its own role's
+ * store, each agency read as the statistics role, the bench's own pseudonym key, the bench's ports.
+ */
+function statisticsEnvironment(databases: AgencyDatabases, base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...base };
+  delete env.GATEWAY_SERVICE_KEY_FILE;
+  const urls = databases.statisticsServiceUrls;
+  env[`${STATISTICS_STORE.envPrefix}_DATABASE_URL`] = urls.database;
+  env[`${AUDIT_STORE.envPrefix}_DATABASE_URL`] = urls.audit;
+  for (const agency of AGENCIES) env[`STATISTICS_SOURCE_${agency.envPrefix}_URL`] = urls.sources[agency.id];
+  env.STATISTICS_SECRET_FILE = ensureSecret(BENCH_STATISTICS_SECRET_FILE);
+  env.STATISTICS_PORT = String(BENCH_PORTS.statistics);
+  env.STATISTICS_HOST = '127.0.0.1';
+  env.STATISTICS_METRICS_PORT = String(BENCH_PORTS.metrics.statistics);
   return env;
 }
 

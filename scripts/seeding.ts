@@ -3,26 +3,30 @@ import { seedPopulation } from '../tools/demo-data/seed';
 import { seedAgencyHooks } from '../tools/demo-data/agency-seeds';
 import type { Agency } from '../lib/agencies';
 
-/** Seeds the demo population into empty databases; a database that already has citizens is left alone. */
+/**
+ * Seeds the demo population into empty databases; a database that already has citizens is left alone. Says how
+ * many seconds the seeding took, or null when there was nothing to seed.
+ */
 export async function ensureSeeded(
   pools: { residents: Pool; nationalId: Pool; birthRegistry: Pool; byAgency: Record<Agency['id'], Pool> },
   options: { citizens: number; seed: string; log: (line: string) => void },
-): Promise<void> {
-  await seedPopulationOnce(pools, options);
+): Promise<{ seededSeconds: number | null }> {
+  const seededSeconds = await seedPopulationOnce(pools, options);
   // Agencies added later have their own hooks, run whether or not the population was there already.
   await seedAgencyHooks(pools.byAgency, options.log);
+  return { seededSeconds };
 }
 
 async function seedPopulationOnce(
   pools: { residents: Pool; nationalId: Pool; birthRegistry: Pool },
   options: { citizens: number; seed: string; log: (line: string) => void },
-): Promise<void> {
+): Promise<number | null> {
   const existing = Number((await pools.residents.query('SELECT count(*) AS n FROM cong_dan')).rows[0].n);
   if (existing > 0) {
     options.log(`${existing.toLocaleString('en')} citizens already in the databases; not seeding.`);
-    return;
+    return null;
   }
-  if (options.citizens === 0) return;
+  if (options.citizens === 0) return null;
   const started = Date.now();
   options.log(`seeding ${options.citizens.toLocaleString('en')} synthetic citizens (seed "${options.seed}")…`);
   const progress = new ProgressBar(options.citizens);
@@ -33,10 +37,12 @@ async function seedPopulationOnce(
     onPhase: (phase) => progress.phase(phase === 'indexes' ? 'building indexes and checking foreign keys' : 'vacuuming and gathering statistics'),
   });
   progress.done();
+  const seconds = (Date.now() - started) / 1000;
   options.log(
     `seeded ${totals.citizens} citizens, ${totals.households} households, ${totals.cards} identity cards, ` +
-      `${totals.births} birth registrations in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      `${totals.births} birth registrations in ${seconds.toFixed(1)} s`,
   );
+  return seconds;
 }
 
 /** Size on disk of each agency database, for the seeding report. */

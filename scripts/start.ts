@@ -16,6 +16,19 @@ import { planServices, type PlannedService, type ServicePlan } from './service-p
 const say = (line: string) => console.log(`[start] ${line}`);
 let statisticsBase = '';
 
+/**
+ * The statistics subgraph's ports as the environment sets them, for the check before anything starts. Its settings
+ * are read in full (and any mistake in them reported) only when it is started; a setting that cannot be read yet
+ * leaves its ports to that start.
+ */
+function statisticsPorts(env: NodeJS.ProcessEnv): OwnedPort[] {
+  try {
+    return statisticsService(env).spec.ports;
+  } catch {
+    return [];
+  }
+}
+
 /** The statistics subgraph as the supervisor runs it: where its own configuration says it listens. */
 function statisticsService(env: NodeJS.ProcessEnv): { spec: ServiceSpec; base: string } {
   const config = readStatisticsConfig(env);
@@ -57,6 +70,7 @@ async function main() {
   try {
     // Before anything starts: a port someone else holds would have us wait on, and print, their service as ours.
     const needed: { port: OwnedPort; owner: string }[] = [...plan.subgraphs, plan.gateway].flatMap((s) => s.ports.map((port) => ({ port, owner: s.id })));
+    needed.push(...statisticsPorts(process.env).map((port) => ({ port, owner: 'statistics' })));
     const embeddedPostgres = AGENCIES.some((a) => !config.externalDatabases[a.id]) || !config.externalAuditDatabase;
     if (embeddedPostgres) needed.push({ port: { host: '127.0.0.1', port: config.postgresPort, setBy: 'POSTGRES_PORT' }, owner: 'the embedded PostgreSQL' });
     const taken = new Set(await portsInUse(needed.map((n) => n.port)));

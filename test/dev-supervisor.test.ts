@@ -213,6 +213,22 @@ describe('npm start refuses what it cannot own or start', () => {
     }
   });
 
+  test.each(['STATISTICS_PORT', 'STATISTICS_METRICS_PORT'])('the statistics subgraph\'s %s held by another process: says which and starts nothing', async (setting) => {
+    const env = await overrides();
+    const squatter = net.createServer((socket) => socket.end());
+    const port = Number(env[setting]);
+    await new Promise<void>((resolve) => squatter.listen(port, '127.0.0.1', resolve));
+    try {
+      const stack = startSupervisor(env);
+      expect((await stack.ended).code).toBe(1);
+      expect(stack.output()).toContain(`port ${port} (${setting}, statistics) is in use by another process`);
+      expect(stack.output()).toContain('nothing started');
+      expect(stack.output()).not.toContain('starting PostgreSQL');
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
+    }
+  });
+
   test('two services given the same port: refused before anything starts', async () => {
     const env = await overrides();
     const stack = startSupervisor({ ...env, GATEWAY_METRICS_PORT: env.GATEWAY_PORT });
