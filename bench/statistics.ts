@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Pool } from 'pg';
 import { MEASURES, type Measure } from '../subgraphs/statistics/measures';
 import { checkRequest } from '../subgraphs/statistics/query';
+import { groupings } from '../subgraphs/statistics/cubes';
 import { refreshStatistics, type SourcePools } from '../subgraphs/statistics/refresh';
 import { pseudonymiser, readSecret, ensureSecret } from '../subgraphs/statistics/pseudonyms';
 import { AGENCIES } from '../lib/agencies';
@@ -65,18 +66,6 @@ export interface StatisticsReport {
   groupings: GroupingTiming[];
   refusedByCellLimit: { measure: string; groupBy: string[] }[];
   lag: { samples: number[]; error: string | null };
-}
-
-/** Every combination of 1..max of the names, in order. */
-export function groupings(names: readonly string[], max: number): string[][] {
-  const out: string[][] = [];
-  const walk = (start: number, chosen: string[]) => {
-    if (chosen.length > 0) out.push([...chosen]);
-    if (chosen.length === max) return;
-    for (let i = start; i < names.length; i++) walk(i + 1, [...chosen, names[i]]);
-  };
-  walk(0, []);
-  return out;
 }
 
 /** Where the bench notes how long a population took to seed (scripts/seeding.ts via bench/run.ts). */

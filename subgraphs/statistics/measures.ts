@@ -53,6 +53,17 @@ export interface Measure {
   recordKey: string;
   joins: Readonly<Record<string, string>>;
   dimensions: Readonly<Record<string, Dimension>>;
+  /**
+   * The SQL of each counted row's units in the store: the person (`pid`), household (`hid`) or registration (`rid`)
+   * whose facts decide the row. The refresh recounts the rows of the units it changes to keep the cubes in step
+   * (subgraphs/statistics/cubes.ts), so every fact a row depends on must belong to a unit named here.
+   */
+  units: { pid?: string; hid?: string; rid?: string };
+  /**
+   * The cubes kept for the current date, each a list of dimensions (cubes.ts). By default one cube of every
+   * dimension; a measure whose full combination would be nearly as many rows as its facts lists smaller ones.
+   */
+  cubes?: readonly (readonly string[])[];
 }
 
 const EARLIEST_YEAR = 1900;
@@ -112,6 +123,19 @@ const population: Measure = {
     from: 'st_dan_so p',
     where: 'p.ngay_sinh <= $1::date AND (p.ngay_mat IS NULL OR p.ngay_mat > $1::date)',
     recordKey: 'p.rk',
+    units: { pid: 'p.pid' },
+    // One cube of all nine dimensions would hold nearly a row per person. These hold every grouping of up to three
+    // dimensions that STATISTICS_MAX_CELLS allows (test/statistics-cubes.test.ts checks it), each with the province of
+    // residence to filter on; a province or district pyramid is one cube.
+    cubes: [
+      ['RESIDENCE_PROVINCE', 'RESIDENCE_DISTRICT', 'SEX', 'AGE', 'AGE_BAND'],
+      ['RESIDENCE_PROVINCE', 'CODE_PROVINCE', 'SEX', 'AGE', 'AGE_BAND'],
+      ['RESIDENCE_PROVINCE', 'SEX', 'AGE', 'AGE_BAND', 'ETHNICITY'],
+      ['RESIDENCE_PROVINCE', 'SEX', 'AGE', 'AGE_BAND', 'RELIGION'],
+      ['RESIDENCE_PROVINCE', 'RESIDENCE_DISTRICT', 'SEX', 'RELIGION'],
+      ['RESIDENCE_PROVINCE', 'SEX', 'ETHNICITY', 'RELIGION'],
+      ['CODE_PROVINCE', 'SEX', 'ETHNICITY', 'RELIGION'],
+    ],
     joins: { residence: PERMANENT_RESIDENCE },
     dimensions: {
       RESIDENCE_PROVINCE: {
@@ -191,6 +215,7 @@ export const MEASURES: Readonly<Record<string, Measure>> = {
     from: 'st_the t',
     where: 't.ngay_cap <= $1::date',
     recordKey: 't.rk',
+    units: { pid: 't.pid' },
     joins: { residence: HOLDER_RESIDENCE, holder: 'LEFT JOIN st_dan_so h ON h.pid = t.pid' },
     dimensions: {
       KIND: {
@@ -216,6 +241,7 @@ export const MEASURES: Readonly<Record<string, Measure>> = {
     where: `p.ngay_sinh <= ($1::date - interval '${MINIMUM_CARD_AGE} years') AND (p.ngay_mat IS NULL OR p.ngay_mat > $1::date)
       AND NOT EXISTS (SELECT 1 FROM st_the t WHERE t.pid = p.pid AND ${VALID_CARD('t')})`,
     recordKey: 'p.rk',
+    units: { pid: 'p.pid' },
     joins: population.joins,
     dimensions: {
       RESIDENCE_PROVINCE: population.dimensions.RESIDENCE_PROVINCE,
@@ -234,6 +260,8 @@ export const MEASURES: Readonly<Record<string, Measure>> = {
       JOIN st_dan_so p ON p.pid = mv.pid`,
     where: 'mv.origin IS NOT NULL AND mv.origin <> mv.destination',
     recordKey: 'p.rk',
+    // mv.pid, not p.pid: a condition on a partitioning column of the window reaches inside it.
+    units: { pid: 'mv.pid' },
     joins: {},
     dimensions: {
       YEAR: { sql: `to_char(mv.tu_ngay, 'YYYY')`, values: years, expected: 'a year, e.g. "2024"' },
@@ -256,6 +284,7 @@ export const MEASURES: Readonly<Record<string, Measure>> = {
          ORDER BY r.tu_ngay DESC LIMIT 1) tmp ON true`,
     where: population.where,
     recordKey: 'p.rk',
+    units: { pid: 'p.pid' },
     joins: population.joins,
     dimensions: {
       PROVINCE: province('tmp.ma_tinh'),
@@ -266,23 +295,25 @@ export const MEASURES: Readonly<Record<string, Measure>> = {
   },
   dataQuality: {
     field: 'dataQualityStatistics',
-    // One row per finding, whatever its unit (a person, a registration, a card), with that unit's record key.
+    // One row per finding, whatever its unit (a person, a registration, a card), with that unit's record key, and
+    // the person and registration whose facts decide it (for the cubes' upkeep).
     from: `(
-      SELECT 'CODE_DISAGREES' AS finding, p.rk, p.ma_tinh_ma AS province, to_char(p.ngay_sinh, 'YYYY') AS year FROM st_dan_so p
+      SELECT 'CODE_DISAGREES' AS finding, p.rk, p.ma_tinh_ma AS province, to_char(p.ngay_sinh, 'YYYY') AS year, p.pid, NULL::bytea AS rid FROM st_dan_so p
        WHERE p.ma_lech AND p.ngay_sinh <= $1::date
       UNION ALL
-      SELECT 'NO_BIRTH_REGISTRATION', p.rk, p.ma_tinh_ma, to_char(p.ngay_sinh, 'YYYY') FROM st_dan_so p
+      SELECT 'NO_BIRTH_REGISTRATION', p.rk, p.ma_tinh_ma, to_char(p.ngay_sinh, 'YYYY'), p.pid, NULL FROM st_dan_so p
        WHERE p.ngay_sinh >= DATE '${BIRTH_REGISTRY_START}' AND p.ngay_sinh <= $1::date
          AND NOT EXISTS (SELECT 1 FROM st_khai_sinh b WHERE b.child_pid = p.pid AND b.ngay_dang_ky <= $1::date)
       UNION ALL
-      SELECT 'REGISTRATION_WITHOUT_CITIZEN', b.rk, b.ma_tinh, to_char(b.ngay_sinh, 'YYYY') FROM st_khai_sinh b
+      SELECT 'REGISTRATION_WITHOUT_CITIZEN', b.rk, b.ma_tinh, to_char(b.ngay_sinh, 'YYYY'), b.child_pid, b.rid FROM st_khai_sinh b
        WHERE b.ngay_dang_ky <= $1::date AND (b.child_pid IS NULL OR NOT EXISTS (SELECT 1 FROM st_dan_so p WHERE p.pid = b.child_pid))
       UNION ALL
-      SELECT 'CARD_OF_DECEASED', t.rk, p.ma_tinh_ma, to_char(t.ngay_cap, 'YYYY') FROM st_the t JOIN st_dan_so p ON p.pid = t.pid
+      SELECT 'CARD_OF_DECEASED', t.rk, p.ma_tinh_ma, to_char(t.ngay_cap, 'YYYY'), t.pid, NULL FROM st_the t JOIN st_dan_so p ON p.pid = t.pid
        WHERE p.ngay_mat <= $1::date AND ${VALID_CARD('t')}
     ) q`,
     where: 'true',
     recordKey: 'q.rk',
+    units: { pid: 'q.pid', rid: 'q.rid' },
     joins: {},
     dimensions: {
       FINDING: {
@@ -305,6 +336,7 @@ export const MEASURES: Readonly<Record<string, Measure>> = {
     from: 'st_dan_so p',
     where: 'p.ngay_mat IS NOT NULL AND p.ngay_mat <= $1::date',
     recordKey: 'p.rk',
+    units: { pid: 'p.pid' },
     joins: { residence: RESIDENCE_AT_DEATH },
     dimensions: {
       DEATH_YEAR: { sql: `to_char(p.ngay_mat, 'YYYY')`, values: years, expected: 'a year, e.g. "2024"' },
@@ -336,6 +368,7 @@ export const MEASURES: Readonly<Record<string, Measure>> = {
     from: `st_ho hh JOIN LATERAL (SELECT count(*)::int AS n FROM st_thanh_vien_ho m WHERE m.hid = hh.hid AND ${IN_FORCE('m')}) sz ON sz.n > 0`,
     where: 'hh.ngay_lap <= $1::date',
     recordKey: 'hh.rk',
+    units: { hid: 'hh.hid' },
     joins: { head: HOUSEHOLD_HEAD },
     dimensions: {
       SIZE: {
@@ -370,6 +403,7 @@ export const MEASURES: Readonly<Record<string, Measure>> = {
     from: 'st_khai_sinh b',
     where: 'b.ngay_dang_ky <= $1::date',
     recordKey: 'b.rk',
+    units: { rid: 'b.rid' },
     joins: {},
     dimensions: {
       BIRTH_YEAR: { sql: `to_char(b.ngay_sinh, 'YYYY')`, values: years, expected: 'a year, e.g. "2024"' },

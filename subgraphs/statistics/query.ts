@@ -5,11 +5,13 @@ import { forbidden, SENSITIVE_AGGREGATE_PURPOSES } from '../../lib/access/policy
 import type { Principal } from '../../lib/access/principal';
 import { EARLIEST_AS_OF, type Dimension, type Measure } from './measures';
 import { perturbation, RECORD_KEY_RANGE, type DisclosureParameters } from './perturbation';
+import { coveringCube, cubeTableSql } from './cubes';
 
 /**
  * One statistics table: the request checked against the measure's table of dimensions (everything that can be
- * refused is refused here, before a statement is sent), then one GROUP BY over the fact rows giving each cell's
- * count and the sum of its record keys, then each count published through the perturbation table.
+ * refused is refused here, before a statement is sent), then one GROUP BY giving each cell's count and the sum of its
+ * record keys (over a cube kept for the date when one covers the request, else over the fact rows), then each count
+ * published through the perturbation table.
  */
 export interface TableRequest {
   groupBy: readonly string[];
@@ -132,32 +134,71 @@ export interface PublishedTable {
   threshold: number;
 }
 
-/** The SQL of a checked request: the cells' codes, each cell's count and record-key sum. */
-export function tableSql(request: CheckedRequest): { text: string; values: unknown[] } {
-  const { measure } = request;
-  const values: unknown[] = [request.asOf];
-  const dims = request.groupBy.map((name) => measure.dimensions[name]);
+/** A statement and its parameters. */
+export interface Statement {
+  text: string;
+  values: unknown[];
+}
+
+/**
+ * One GROUP BY over a measure's fact rows at `asOf` ($1): each cell's dimension values (d0, d1…), its count (n) and
+ * record-key sum (k). For a table the sum is taken modulo the key range; for a cube (cubes.ts) it is kept whole, so
+ * that cubes can be added to and summed again, and a row without a value gets the code the table would print.
+ * `restrict` adds a condition with parameters of its own (the units the refresh recounts).
+ */
+export function factsSql(
+  measure: Measure,
+  asOf: string,
+  groupBy: readonly string[],
+  filters: readonly { dimension: string; values: readonly string[] }[],
+  options: {
+    forCube?: boolean;
+    /** Each counted row's dimension values and record key (rk), ungrouped: what several cubes of a measure are built from. */
+    ungrouped?: boolean;
+    restrict?: (param: (value: unknown) => string) => string;
+  } = {},
+): Statement {
+  const values: unknown[] = [asOf];
+  const param = (value: unknown) => {
+    values.push(value);
+    return `$${values.length}`;
+  };
+  const dims = groupBy.map((name) => measure.dimensions[name]);
   const joins = new Set<string>();
-  for (const name of [...request.groupBy, ...request.filters.map((f) => f.dimension)]) {
+  for (const name of [...groupBy, ...filters.map((f) => f.dimension)]) {
     for (const join of measure.dimensions[name].joins ?? []) joins.add(join);
   }
   const conditions = [measure.where];
-  for (const filter of request.filters) {
-    values.push(filter.values);
-    conditions.push(`(${measure.dimensions[filter.dimension].sql}) = ANY($${values.length}::text[])`);
-  }
-  const select = dims.map((d, i) => `(${d.sql}) AS d${i}`).join(', ');
-  const text = `SELECT ${select}, count(*)::bigint AS n, (sum(${measure.recordKey}) % ${RECORD_KEY_RANGE})::int AS k
-    FROM ${measure.from} ${[...joins].map((j) => measure.joins[j]).join(' ')}
-    WHERE ${conditions.join(' AND ')}
+  for (const filter of filters) conditions.push(`(${measure.dimensions[filter.dimension].sql}) = ANY(${param(filter.values)}::text[])`);
+  if (options.restrict) conditions.push(options.restrict(param));
+  const select = dims.map((d, i) => (options.forCube ? `coalesce((${d.sql}), '${NO_VALUE}') AS d${i}` : `(${d.sql}) AS d${i}`)).join(', ');
+  const from = `FROM ${measure.from} ${[...joins].map((j) => measure.joins[j]).join(' ')}
+    WHERE ${conditions.join(' AND ')}`;
+  if (options.ungrouped) return { text: `SELECT ${select}, ${measure.recordKey} AS rk ${from}`, values };
+  const key = options.forCube ? `sum(${measure.recordKey})::bigint` : `(sum(${measure.recordKey}) % ${RECORD_KEY_RANGE})::int`;
+  const text = `SELECT ${select}, count(*)::bigint AS n, ${key} AS k
+    ${from}
     GROUP BY ${dims.map((_, i) => i + 1).join(', ')}`;
   return { text, values };
+}
+
+/**
+ * What a cube stores for a row whose dimension has no value (its key columns cannot be null): a control character,
+ * which no filter value may hold, turned back into null when the cube is read.
+ */
+export const NO_VALUE = '\u0001';
+
+/** The SQL of a checked request over the facts: the cells' codes, each cell's count and record-key sum. */
+export function tableSql(request: CheckedRequest): Statement {
+  return factsSql(request.measure, request.asOf, request.groupBy, request.filters);
 }
 
 export async function computeTable(store: Pool, request: CheckedRequest, disclosure: DisclosureParameters): Promise<PublishedTable> {
   const threshold = request.sensitive ? disclosure.sensitiveThreshold : disclosure.threshold;
   const publish = perturbation(threshold, disclosure.maxPerturbation);
-  const { text, values } = tableSql(request);
+  // From a cube kept for the date when one covers the request (the same counts and key sums), else the facts.
+  const cube = await coveringCube(store, request);
+  const { text, values } = cube ? cubeTableSql(cube, request) : tableSql(request);
   const { rows } = await store.query<Record<string, string | number>>(text, values);
   const dims = request.groupBy.map((name) => ({ name, dimension: request.measure.dimensions[name] }));
   const context = { asOf: request.asOf };

@@ -2,6 +2,8 @@ import type { Pool, PoolClient } from 'pg';
 import { AGENCIES, type Agency } from '../../lib/agencies';
 import { STATISTICS_SOURCE_COLUMNS } from '../../lib/database-roles';
 import type { Pseudonymiser } from './pseudonyms';
+import { buildCubes, keptDate, recountUnits, type Units } from './cubes';
+import { formatDate } from '../../lib/graphql/scalars';
 import { codeDiscrepancies } from '../../lib/personal-code';
 import { sqlLiteral } from '../../lib/code-table';
 import { RELATIONSHIP, RESIDENCE_KIND, RESIDENCE_STATUS } from '../residents/codes';
@@ -20,11 +22,20 @@ const SOURCES = AGENCIES.filter((agency) => STATISTICS_SOURCE_COLUMNS[agency.id]
  */
 export type SourcePools = Record<Agency['id'], Pool>;
 
+export interface RefreshOptions {
+  /** Build the read model from scratch even if every source has been read. */
+  rebuild?: boolean;
+  /** The current date, whose cubes are kept (tests move it); the clock's by default. */
+  today?: Date;
+}
+
 export interface RefreshResult {
   /** Whether this run built the model from scratch. */
   rebuilt: boolean;
   /** Change-log entries applied, per agency. */
   applied: Record<Agency['id'], number>;
+  /** When this run built the day's cubes: each cube's rows; null when it kept them in step. */
+  cubesBuilt: Record<string, number> | null;
 }
 
 const PAGE = 20_000;
@@ -35,7 +46,12 @@ interface LogHead {
   at: string | null;
 }
 
-export async function refreshStatistics(store: Pool, sources: SourcePools, pseudonyms: Pseudonymiser, options: { rebuild?: boolean } = {}): Promise<RefreshResult> {
+export async function refreshStatistics(
+  store: Pool,
+  sources: SourcePools,
+  pseudonyms: Pseudonymiser,
+  options: RefreshOptions = {},
+): Promise<RefreshResult> {
   const client = await store.connect();
   try {
     await client.query('BEGIN');
@@ -47,13 +63,20 @@ export async function refreshStatistics(store: Pool, sources: SourcePools, pseud
     );
     const rebuild = options.rebuild === true || SOURCES.some((a) => !known.has(a.id));
     const applied = { residents: 0, 'national-id': 0, 'birth-registry': 0 } as Record<Agency['id'], number>;
+    // The cubes are today's (cubes.ts): kept in step while they are, built afresh (after the changes) when not.
+    const today = formatDate(options.today ?? new Date());
+    const kept = rebuild ? null : await keptDate(client);
+    const cubesCurrent = kept !== null && kept.date === today && kept.complete;
     if (rebuild) {
       await buildFromScratch(client, sources, pseudonyms);
     } else {
-      for (const agency of SOURCES) applied[agency.id] = await applyChangeLog(client, agency.id, BigInt(known.get(agency.id)!), sources, pseudonyms);
+      for (const agency of SOURCES) {
+        applied[agency.id] = await applyChangeLog(client, agency.id, BigInt(known.get(agency.id)!), sources, pseudonyms, cubesCurrent ? today : null);
+      }
     }
+    const cubes = cubesCurrent ? null : await buildCubes(client, today);
     await client.query('COMMIT');
-    return { rebuilt: rebuild, applied };
+    return { rebuilt: rebuild, applied, cubesBuilt: cubes };
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
@@ -132,7 +155,14 @@ async function buildFromScratch(client: PoolClient, sources: SourcePools, pseudo
 }
 
 /** The entries after `from` of one agency's change log: the persons and registrations they name, re-read. */
-async function applyChangeLog(client: PoolClient, agency: Agency['id'], from: bigint, sources: SourcePools, pseudonyms: Pseudonymiser): Promise<number> {
+async function applyChangeLog(
+  client: PoolClient,
+  agency: Agency['id'],
+  from: bigint,
+  sources: SourcePools,
+  pseudonyms: Pseudonymiser,
+  cubeDate: string | null,
+): Promise<number> {
   let last = from;
   let lastAt: string | null = null;
   let applied = 0;
@@ -145,18 +175,26 @@ async function applyChangeLog(client: PoolClient, agency: Agency['id'], from: bi
     if (rows.length === 0) break;
     if (agency === 'residents') {
       const codes = rows.flatMap((r) => [r.code, r.table === 'cong_dan' || r.table === 'so_dinh_danh' ? r.key : null]).filter((c): c is string => !!c && /^\d{12}$/.test(c));
-      await refreshPersons(client, sources.residents, pseudonyms, [...new Set(codes)]);
-      const households = rows.filter((r) => r.table === 'ho_gia_dinh').map((r) => r.key);
-      await refreshHouseholds(client, sources.residents, pseudonyms, [...new Set(codes)], households);
-      // A re-issued code moves the person's cards to their new pseudonym.
-      await refreshCards(client, sources, pseudonyms, [...new Set(codes)]);
+      const persons = await personCodes(sources.residents, [...new Set(codes)]);
+      const named = rows.filter((r) => r.table === 'ho_gia_dinh').map((r) => r.key);
+      const households = await householdsOf(sources.residents, persons.all, named);
+      const units = await unitsOf(client, pseudonyms, { codes: persons.all, households });
+      await recounted(client, cubeDate, units, async () => {
+        await replacePersons(client, sources.residents, pseudonyms, persons);
+        await writeHouseholds(client, sources.residents, pseudonyms, households);
+        // A re-issued code moves the person's cards to their new pseudonym.
+        await replaceCards(client, sources, pseudonyms, persons.all);
+      });
     } else if (agency === 'birth-registry') {
-      const numbers = rows.filter((r) => r.table === 'dang_ky_khai_sinh').map((r) => r.key);
-      await writeBirths(client, sources['birth-registry'], pseudonyms, [...new Set(numbers)]);
+      const numbers = [...new Set(rows.filter((r) => r.table === 'dang_ky_khai_sinh').map((r) => r.key))];
+      const units = await birthUnits(client, sources['birth-registry'], pseudonyms, numbers);
+      await recounted(client, cubeDate, units, () => writeBirths(client, sources['birth-registry'], pseudonyms, numbers));
     }
     if (agency === 'national-id') {
       const holders = rows.map((r) => r.code).filter((c): c is string => !!c && /^\d{12}$/.test(c));
-      await refreshCards(client, sources, pseudonyms, [...new Set(holders)]);
+      const persons = await personCodes(sources.residents, [...new Set(holders)]);
+      const units = await unitsOf(client, pseudonyms, { codes: persons.all, households: [] });
+      await recounted(client, cubeDate, units, () => replaceCards(client, sources, pseudonyms, persons.all));
     }
     applied += rows.length;
     last = BigInt(rows[rows.length - 1].id);
@@ -166,23 +204,60 @@ async function applyChangeLog(client: PoolClient, agency: Agency['id'], from: bi
   return applied;
 }
 
-/**
- * The persons named, under every code they have held: a re-issued code moves the person to a new pseudonym, so
- * the rows of the old one go.
- */
-async function refreshPersons(client: PoolClient, residents: Pool, pseudonyms: Pseudonymiser, codes: string[]): Promise<void> {
-  if (codes.length === 0) return;
+/** Every code the persons holding these codes have held (`all`), and the code each holds now (`current`). */
+async function personCodes(residents: Pool, codes: string[]): Promise<{ all: string[]; current: string[] }> {
+  if (codes.length === 0) return { all: [], current: [] };
   const { rows } = await residents.query<{ code: string; current: string }>(
     `SELECT s.so_dinh_danh AS code, s.so_dinh_danh_hien_hanh AS current FROM so_dinh_danh s
       WHERE s.so_dinh_danh_hien_hanh IN (SELECT so_dinh_danh_hien_hanh FROM so_dinh_danh WHERE so_dinh_danh = ANY($1::char(12)[]))`,
     [codes],
   );
-  const all = [...new Set([...codes, ...rows.map((r) => r.code)])];
-  const current = [...new Set(rows.map((r) => r.current))];
-  const pids = all.map((code) => pseudonyms.pid(code));
+  return { all: [...new Set([...codes, ...rows.map((r) => r.code)])], current: [...new Set(rows.map((r) => r.current))] };
+}
+
+/**
+ * The persons' facts replaced: a re-issued code moves the person to a new pseudonym, so the rows under every code
+ * they have held go, and their facts come back under the code in force.
+ */
+async function replacePersons(client: PoolClient, residents: Pool, pseudonyms: Pseudonymiser, persons: { all: string[]; current: string[] }): Promise<void> {
+  if (persons.all.length === 0) return;
+  const pids = persons.all.map((code) => pseudonyms.pid(code));
   await client.query('DELETE FROM st_cu_tru WHERE pid = ANY($1::bytea[])', [pids]);
   await client.query('DELETE FROM st_dan_so WHERE pid = ANY($1::bytea[])', [pids]);
-  await writePersons(client, residents, pseudonyms, current);
+  await writePersons(client, residents, pseudonyms, persons.current);
+}
+
+/**
+ * The units whose counted rows the facts of these persons and households decide (cubes.ts): the persons, the
+ * households named, and every household the store has them in (as head, their facts decide its row).
+ */
+async function unitsOf(client: PoolClient, pseudonyms: Pseudonymiser, changed: { codes: string[]; households: string[] }): Promise<Units> {
+  const pids = changed.codes.map((code) => pseudonyms.pid(code));
+  const hids = changed.households.map((number) => pseudonyms.pid(`household:${number}`));
+  if (pids.length > 0) {
+    const { rows } = await client.query<{ hid: Buffer }>('SELECT DISTINCT hid FROM st_thanh_vien_ho WHERE pid = ANY($1::bytea[])', [pids]);
+    hids.push(...rows.map((r) => r.hid));
+  }
+  return { pids, hids, rids: [] };
+}
+
+/** The units of these birth registrations: the registrations, and their children as the store and the registry name them. */
+async function birthUnits(client: PoolClient, registry: Pool, pseudonyms: Pseudonymiser, numbers: string[]): Promise<Units> {
+  if (numbers.length === 0) return { pids: [], hids: [], rids: [] };
+  const rids = numbers.map((n) => pseudonyms.pid(`birth:${n}`));
+  const stored = await client.query<{ pid: Buffer }>('SELECT child_pid AS pid FROM st_khai_sinh WHERE rid = ANY($1::bytea[]) AND child_pid IS NOT NULL', [rids]);
+  const recorded = await registry.query<{ code: string }>(
+    'SELECT so_dinh_danh_tre AS code FROM dang_ky_khai_sinh WHERE so_dang_ky = ANY($1::text[]) AND so_dinh_danh_tre IS NOT NULL',
+    [numbers],
+  );
+  return { pids: [...stored.rows.map((r) => r.pid), ...recorded.rows.map((r) => pseudonyms.pid(r.code))], hids: [], rids };
+}
+
+/** A change of facts with the cubes kept in step around it: the units' rows subtracted before, added back after. */
+async function recounted(client: PoolClient, cubeDate: string | null, units: Units, change: () => Promise<void>): Promise<void> {
+  await recountUnits(client, cubeDate, units, -1);
+  await change();
+  await recountUnits(client, cubeDate, units, 1);
 }
 
 /** Inserts the facts of these citizens (current codes) and their residence registrations. */
@@ -258,16 +333,16 @@ async function writeBirths(client: PoolClient, registry: Pool, pseudonyms: Pseud
   );
 }
 
-/** The households these persons (any code they held) belong or belonged to, and those named, written again. */
-async function refreshHouseholds(client: PoolClient, residents: Pool, pseudonyms: Pseudonymiser, codes: string[], numbers: string[]): Promise<void> {
-  if (codes.length === 0 && numbers.length === 0) return;
+/** The households named, and every household these persons (any code they held) belong or belonged to. */
+async function householdsOf(residents: Pool, codes: string[], named: string[]): Promise<string[]> {
+  if (codes.length === 0) return [...new Set(named)];
   const { rows } = await residents.query<{ number: string }>(
     `SELECT DISTINCT t.so_ho AS number FROM thanh_vien_ho t
       WHERE t.so_dinh_danh = ANY($1::char(12)[])
          OR t.so_dinh_danh IN (SELECT so_dinh_danh_hien_hanh FROM so_dinh_danh WHERE so_dinh_danh = ANY($1::char(12)[]))`,
     [codes],
   );
-  await writeHouseholds(client, residents, pseudonyms, [...new Set([...numbers, ...rows.map((r) => r.number)])]);
+  return [...new Set([...named, ...rows.map((r) => r.number)])];
 }
 
 /** Replaces the facts of these households (by household number): the household and every membership it had. */
@@ -309,17 +384,11 @@ async function writeHouseholds(client: PoolClient, residents: Pool, pseudonyms: 
   );
 }
 
-/** Every card of these persons, under any code they held, written again under their code in force. */
-async function refreshCards(client: PoolClient, sources: SourcePools, pseudonyms: Pseudonymiser, codes: string[]): Promise<void> {
+/** Every card of these persons (`codes`: every code they have held), written again under their code in force. */
+async function replaceCards(client: PoolClient, sources: SourcePools, pseudonyms: Pseudonymiser, codes: string[]): Promise<void> {
   if (codes.length === 0) return;
-  const { rows } = await sources.residents.query<{ code: string }>(
-    `SELECT s.so_dinh_danh AS code FROM so_dinh_danh s
-      WHERE s.so_dinh_danh_hien_hanh IN (SELECT so_dinh_danh_hien_hanh FROM so_dinh_danh WHERE so_dinh_danh = ANY($1::char(12)[]))`,
-    [codes],
-  );
-  const all = [...new Set([...codes, ...rows.map((r) => r.code)])];
-  await client.query('DELETE FROM st_the WHERE pid = ANY($1::bytea[])', [all.map((code) => pseudonyms.pid(code))]);
-  await writeCards(client, sources, pseudonyms, { holders: all });
+  await client.query('DELETE FROM st_the WHERE pid = ANY($1::bytea[])', [codes.map((code) => pseudonyms.pid(code))]);
+  await writeCards(client, sources, pseudonyms, { holders: codes });
 }
 
 /** Inserts the facts of these cards (by row id, or every card of these holders' codes), each under its holder's code in force. */

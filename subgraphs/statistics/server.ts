@@ -19,7 +19,7 @@ import type { StatisticsConfig } from './config';
 import type { Context } from './context';
 import { queryBudget } from './budget';
 import { pseudonymiser, readSecret } from './pseudonyms';
-import { refreshStatistics, type RefreshResult, type SourcePools } from './refresh';
+import { refreshStatistics, type RefreshOptions, type RefreshResult, type SourcePools } from './refresh';
 import { resolvers } from './resolvers';
 
 /** The subgraph's name in supergraph.yaml, the audience of the gateway's credentials, the audit records' agency. */
@@ -33,7 +33,7 @@ export interface StatisticsSubgraph {
   log: Logger;
   metrics: ServiceMetrics;
   /** Applies the agencies' change logs now (builds from scratch when a source was never read). */
-  refresh(options?: { rebuild?: boolean }): Promise<RefreshResult>;
+  refresh(options?: RefreshOptions): Promise<RefreshResult>;
   /** Refreshes every STATISTICS_REFRESH_INTERVAL_MS; returns a stop function. */
   startBackground(): () => void;
   close(): Promise<void>;
@@ -106,7 +106,7 @@ export async function createStatisticsSubgraph(config: StatisticsConfig): Promis
     { tls: config.serverTls, drainTimeoutMs: config.shutdown.timeoutMs },
   );
   let running: Promise<RefreshResult> | null = null;
-  const refresh = (options?: { rebuild?: boolean }) => {
+  const refresh = (options?: RefreshOptions) => {
     // One refresh at a time in this process (other processes wait on the store's lock).
     const next = (running ?? Promise.resolve()).catch(() => undefined).then(() => refreshStatistics(store, sources, pseudonyms, options));
     running = next;
