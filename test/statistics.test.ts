@@ -9,6 +9,7 @@ import { MEASURES } from '../subgraphs/statistics/measures';
 import { perturbation, RECORD_KEY_RANGE } from '../subgraphs/statistics/perturbation';
 import { pseudonymiser, readSecret } from '../subgraphs/statistics/pseudonyms';
 import { codeDiscrepancies } from '../lib/personal-code';
+import { describeCubes } from './support/statistics-cubes';
 
 /**
  * Statistics for analysts (issue 13): tables through the real gateway from the statistics read model, refreshed
@@ -754,3 +755,5 @@ describe('bad input, refused before anything is computed', () => {
     expect(rows).toEqual([]);
   });
 });
+
+describe('cubes for the current date', () => describeCubes(() => federation));

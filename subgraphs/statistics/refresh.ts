@@ -114,44 +114,68 @@ async function buildFromScratch(client: PoolClient, sources: SourcePools, pseudo
   await client.query('DELETE FROM st_thanh_vien_ho');
   await client.query('DELETE FROM st_ho');
   await client.query('DELETE FROM st_the');
-  let after = '';
-  for (;;) {
-    const { rows } = await sources.residents.query<{ code: string }>(
-      'SELECT so_dinh_danh AS code FROM cong_dan WHERE so_dinh_danh > $1 ORDER BY so_dinh_danh LIMIT $2',
-      [after, PAGE],
-    );
-    if (rows.length === 0) break;
-    await writePersons(client, sources.residents, pseudonyms, rows.map((r) => r.code));
-    after = rows[rows.length - 1].code;
-  }
-  let afterHousehold = '';
-  for (;;) {
-    const { rows } = await sources.residents.query<{ number: string }>(
-      'SELECT so_ho AS number FROM ho_gia_dinh WHERE so_ho > $1 ORDER BY so_ho LIMIT $2',
-      [afterHousehold, PAGE],
-    );
-    if (rows.length === 0) break;
-    await writeHouseholds(client, sources.residents, pseudonyms, rows.map((r) => r.number));
-    afterHousehold = rows[rows.length - 1].number;
-  }
-  let afterCard = '0';
-  for (;;) {
-    const { rows } = await sources['national-id'].query<{ id: string }>('SELECT id::text FROM the_can_cuoc WHERE id > $1 ORDER BY id LIMIT $2', [afterCard, PAGE]);
-    if (rows.length === 0) break;
-    await writeCards(client, sources, pseudonyms, { ids: rows.map((r) => r.id) });
-    afterCard = rows[rows.length - 1].id;
-  }
-  let afterId = '0';
-  for (;;) {
-    const numbers = await sources['birth-registry'].query<{ id: string; number: string }>(
-      'SELECT id::text, so_dang_ky AS number FROM dang_ky_khai_sinh WHERE id > $1 ORDER BY id LIMIT $2',
-      [afterId, PAGE],
-    );
-    if (numbers.rows.length === 0) break;
-    await writeBirths(client, sources['birth-registry'], pseudonyms, numbers.rows.map((r) => r.number));
-    afterId = numbers.rows[numbers.rows.length - 1].id;
-  }
+  await pageByPage(
+    (after) => sources.residents.query<{ key: string }>('SELECT so_dinh_danh AS key FROM cong_dan WHERE so_dinh_danh > $1 ORDER BY so_dinh_danh LIMIT $2', [after, PAGE]),
+    '',
+    (codes) => writePersons(client, sources.residents, pseudonyms, codes),
+  );
+  await pageByPage(
+    (after) => sources.residents.query<{ key: string }>('SELECT so_ho AS key FROM ho_gia_dinh WHERE so_ho > $1 ORDER BY so_ho LIMIT $2', [after, PAGE]),
+    '',
+    (numbers) => writeHouseholds(client, sources.residents, pseudonyms, numbers),
+  );
+  await pageByPage(
+    (after) => sources['national-id'].query<{ key: string }>('SELECT id::text AS key FROM the_can_cuoc WHERE id > $1 ORDER BY id LIMIT $2', [after, PAGE]),
+    '0',
+    (ids) => writeCards(client, sources, pseudonyms, { ids }),
+  );
+  // Births are read in pages by row id and written by registration number.
+  const numbers = new Map<string, string>();
+  await pageByPage(
+    async (after) => {
+      const page = await sources['birth-registry'].query<{ key: string; number: string }>(
+        'SELECT id::text AS key, so_dang_ky AS number FROM dang_ky_khai_sinh WHERE id > $1 ORDER BY id LIMIT $2',
+        [after, PAGE],
+      );
+      for (const row of page.rows) numbers.set(row.key, row.number);
+      return page;
+    },
+    '0',
+    (ids) => {
+      const page = ids.map((id) => numbers.get(id)!);
+      for (const id of ids) numbers.delete(id);
+      return writeBirths(client, sources['birth-registry'], pseudonyms, page);
+    },
+  );
   for (const agency of SOURCES) await markSource(client, agency.id, heads[agency.id], true);
+}
+
+/**
+ * A source table read in pages by key, each page written while the next is read: the page's own reads of the
+ * agency and its writes to the store are on two connections (two PostgreSQL backends, two cores), so two pages in
+ * flight keep both busy, where one at a time would leave one idle. The store's writes still go one after another
+ * through its single connection (the transaction's), in page order.
+ */
+async function pageByPage(read: (after: string) => Promise<{ rows: { key: string }[] }>, first: string, write: (keys: string[]) => Promise<void>): Promise<void> {
+  let after = first;
+  const inFlight: Promise<void>[] = [];
+  try {
+    for (;;) {
+      const { rows } = await read(after);
+      if (rows.length === 0) break;
+      const keys = rows.map((r) => r.key);
+      const current = write(keys);
+      current.catch(() => undefined); // awaited below; a failure is not "unhandled" meanwhile
+      inFlight.push(current);
+      // Two pages in flight at most: this one starting, the one before finishing.
+      if (inFlight.length > 1) await inFlight.shift();
+      after = keys[keys.length - 1];
+    }
+    while (inFlight.length > 0) await inFlight.shift();
+  } finally {
+    // Whatever failed, nothing is left running on the transaction's connection when the caller rolls it back.
+    await Promise.allSettled(inFlight);
+  }
 }
 
 /** The entries after `from` of one agency's change log: the persons and registrations they name, re-read. */
