@@ -22,7 +22,8 @@ import type { Env } from './env';
  * auditors' search); the verifier role (`npm run audit:verify`) reads the log and the chain head, nothing else.
  */
 export type ServiceId = 'gateway' | Agency['id'];
-export type TablePrivilege = 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE';
+/** MAINTAIN (PostgreSQL 17+): ANALYZE and VACUUM without owning the table. */
+export type TablePrivilege = 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE' | 'MAINTAIN';
 
 export interface LoginRole {
   name: string;
@@ -152,10 +153,16 @@ export const SERVICE_DATABASE: Readonly<Record<ServiceId, Agency['id'] | null>> 
   ...(Object.fromEntries(AGENCIES.map((a) => [a.id, a.id])) as Record<Agency['id'], Agency['id']>),
 };
 
-/** The statistics read model: its service reads and replaces the facts; nobody else connects. */
+/**
+ * The statistics read model: its service reads and replaces the facts; nobody else connects. MAINTAIN lets a rebuild
+ * ANALYZE the millions of rows it has just written, before it counts the cubes from them (the planner would
+ * otherwise plan for the empty tables it started from).
+ */
 export const STATISTICS_GRANTS: DatabaseGrants = {
   name: 'statistics',
-  grants: [{ role: STATISTICS_ROLE, allTables: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'], tables: { _prisma_migrations: [] }, sequences: true, functions: [] }],
+  grants: [
+    { role: STATISTICS_ROLE, allTables: ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'MAINTAIN'], tables: { _prisma_migrations: [] }, sequences: true, functions: [] },
+  ],
   securityDefiner: [],
 };
 

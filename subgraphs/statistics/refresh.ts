@@ -155,6 +155,9 @@ async function buildFromScratch(client: PoolClient, sources: SourcePools, pseudo
       return writeBirths(client, sources['birth-registry'], pseudonyms, page, FRESH);
     },
   );
+  // The planner's statistics of the tables as written, not as the empty tables they were: the cubes are counted
+  // from them next, in this transaction, before autovacuum could see a row (ANALYZE counts this transaction's own).
+  await client.query('ANALYZE st_dan_so, st_cu_tru, st_the, st_ho, st_thanh_vien_ho, st_khai_sinh');
   for (const agency of SOURCES) await markSource(client, agency.id, heads[agency.id], true);
 }
 
