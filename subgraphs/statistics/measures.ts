@@ -129,7 +129,8 @@ const population: Measure = {
     // residence to filter on; a province or district pyramid is one cube.
     cubes: [
       ['RESIDENCE_PROVINCE', 'RESIDENCE_DISTRICT', 'SEX', 'AGE', 'AGE_BAND'],
-      ['RESIDENCE_PROVINCE', 'CODE_PROVINCE', 'SEX', 'AGE', 'AGE_BAND'],
+      ['CODE_PROVINCE', 'SEX', 'AGE', 'AGE_BAND'],
+      ['RESIDENCE_PROVINCE', 'CODE_PROVINCE', 'SEX', 'AGE_BAND'],
       ['RESIDENCE_PROVINCE', 'SEX', 'AGE', 'AGE_BAND', 'ETHNICITY'],
       ['RESIDENCE_PROVINCE', 'SEX', 'AGE', 'AGE_BAND', 'RELIGION'],
       ['RESIDENCE_PROVINCE', 'RESIDENCE_DISTRICT', 'SEX', 'RELIGION'],
@@ -262,6 +263,12 @@ export const MEASURES: Readonly<Record<string, Measure>> = {
     recordKey: 'p.rk',
     // mv.pid, not p.pid: a condition on a partitioning column of the window reaches inside it.
     units: { pid: 'mv.pid' },
+    // One cube of all five would hold nearly a row per move; these three hold every grouping the cell limit allows.
+    cubes: [
+      ['YEAR', 'ORIGIN_PROVINCE', 'SEX', 'AGE_BAND'],
+      ['YEAR', 'DESTINATION_PROVINCE', 'SEX', 'AGE_BAND'],
+      ['ORIGIN_PROVINCE', 'DESTINATION_PROVINCE', 'SEX'],
+    ],
     joins: {},
     dimensions: {
       YEAR: { sql: `to_char(mv.tu_ngay, 'YYYY')`, values: years, expected: 'a year, e.g. "2024"' },
