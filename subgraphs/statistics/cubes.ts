@@ -12,7 +12,7 @@ import { RECORD_KEY_RANGE } from './perturbation';
  * number of units (persons, cards, households, registrations) in it and the sum of their record keys. Both are
  * additive: the cells of any grouping and filter within the cube's dimensions are sums of its rows, with exactly
  * the counts and record-key sums a pass over the facts gives, so the perturbation publishes exactly the same
- * numbers (test/statistics-cubes.test.ts holds the two paths equal). A request no cube covers, or for another date,
+ * numbers (test/support/statistics-cubes.ts holds the two paths equal). A request no cube covers, or for another date,
  * is answered from the facts, as before.
  *
  * Keeping them in step is the subtle part. The refresh replaces the facts of the units named in the agencies'
