@@ -125,8 +125,8 @@ const population: Measure = {
     recordKey: 'p.rk',
     units: { pid: 'p.pid' },
     // One cube of all nine dimensions would hold nearly a row per person. These hold every grouping of up to three
-    // dimensions that STATISTICS_MAX_CELLS allows (test/support/statistics-cubes.ts checks it), each with the province of
-    // residence to filter on; a province or district pyramid is one cube.
+    // dimensions that STATISTICS_MAX_CELLS allows (test/support/statistics-cubes.ts checks it), most with the province
+    // of residence to filter on; a province or district pyramid is one cube.
     cubes: [
       ['RESIDENCE_PROVINCE', 'RESIDENCE_DISTRICT', 'SEX', 'AGE', 'AGE_BAND'],
       ['CODE_PROVINCE', 'SEX', 'AGE', 'AGE_BAND'],
