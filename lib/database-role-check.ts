@@ -61,6 +61,8 @@ export interface RoleCheckOptions {
   production: boolean;
   /** The tables the service serves (default: every table of schema public). */
   tables?: readonly string[];
+  /** A derived store the service owns and rebuilds (the statistics read model): owning its tables is no problem there. */
+  ownsTables?: boolean;
   warn?: (message: string) => void;
 }
 
@@ -74,7 +76,8 @@ export async function checkServiceRole(options: RoleCheckOptions): Promise<void>
   const instead = options.expectedRole ? ` Connect as the service's own role (${options.expectedRole}; npm run migrate creates it).` : '';
   let problems: string[];
   try {
-    problems = roleProblems(await withQueryable(options, (db) => inspectRole(db, options.tables)));
+    const facts = await withQueryable(options, (db) => inspectRole(db, options.tables));
+    problems = roleProblems(options.ownsTables ? { ...facts, ownedTables: [] } : facts);
   } catch (error) {
     const message = `${options.setting}: could not check the database role of ${redactUrl(options.url ?? '(pool)')}: ${(error as Error).message}`;
     if (options.production) throw new PrivilegedConnectionError(`${message}; refusing to start in production.`);

@@ -23,7 +23,7 @@ import type { Env } from './env';
  */
 export type ServiceId = 'gateway' | Agency['id'];
 /** MAINTAIN (PostgreSQL 17+): ANALYZE and VACUUM without owning the table. */
-export type TablePrivilege = 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE' | 'MAINTAIN';
+export type TablePrivilege = 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE' | 'TRUNCATE' | 'MAINTAIN';
 
 export interface LoginRole {
   name: string;
@@ -82,6 +82,11 @@ export interface RoleGrant {
   functions: readonly string[];
   /** SELECT on these columns only of these tables (a reader that must not see the rest of the row). */
   columns?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Owns the tables `allTables` covers (not those `tables` names), with CREATE on the schema: may drop and build
+   * their indexes. For a derived store its service rebuilds, never for an agency's data or the audit store.
+   */
+  ownsTables?: boolean;
 }
 
 export interface DatabaseGrants {
@@ -154,14 +159,24 @@ export const SERVICE_DATABASE: Readonly<Record<ServiceId, Agency['id'] | null>> 
 };
 
 /**
- * The statistics read model: its service reads and replaces the facts; nobody else connects. MAINTAIN lets a rebuild
- * ANALYZE the millions of rows it has just written, before it counts the cubes from them (the planner would
- * otherwise plan for the empty tables it started from).
+ * The statistics read model: its service reads and replaces the facts; nobody else connects. It is a derived store,
+ * rebuilt from the agencies at will, so its service owns the tables: a rebuild from scratch truncates them, drops
+ * their indexes, loads the rows and builds the indexes again (subgraphs/statistics/refresh.ts), several times faster
+ * than inserting 40 million rows into live B-trees. MAINTAIN lets it ANALYZE what it wrote before it counts the
+ * cubes. Building an index needs CREATE on the schema, so it could also create tables there: in a database that holds
+ * nothing but its own derived facts. It may not read or touch the migrations' bookkeeping.
  */
 export const STATISTICS_GRANTS: DatabaseGrants = {
   name: 'statistics',
   grants: [
-    { role: STATISTICS_ROLE, allTables: ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'MAINTAIN'], tables: { _prisma_migrations: [] }, sequences: true, functions: [] },
+    {
+      role: STATISTICS_ROLE,
+      allTables: ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'MAINTAIN'],
+      tables: { _prisma_migrations: [] },
+      sequences: true,
+      functions: [],
+      ownsTables: true,
+    },
   ],
   securityDefiner: [],
 };
@@ -249,14 +264,23 @@ export async function applyDatabaseGrants(
       const db = ident(client, database);
       await client.query(`REVOKE ALL ON DATABASE ${db} FROM PUBLIC`);
       await client.query(`GRANT CONNECT ON DATABASE ${db} TO ${roles}`);
-      await client.query(`REVOKE CREATE ON SCHEMA public FROM PUBLIC`);
+      await client.query(`REVOKE CREATE ON SCHEMA public FROM PUBLIC, ${roles}`);
       await client.query(`GRANT USAGE ON SCHEMA public TO ${roles}`);
-      await client.query(`REVOKE ALL ON ALL TABLES IN SCHEMA public FROM PUBLIC, ${roles}`);
-      await client.query(`REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM PUBLIC, ${roles}`);
-      await client.query(`REVOKE ALL ON ALL FUNCTIONS IN SCHEMA public FROM PUBLIC, ${roles}`);
       const tables = (await client.query<{ name: string }>(`SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public'`)).rows.map(
         (r) => r.name,
       );
+      // Owners first: a new owner takes over the old owner's privileges, which the revocation below then takes back
+      // to exactly those declared (an owner keeps what ownership itself gives: ALTER, DROP, indexes).
+      for (const grant of grants.grants.filter((g) => g.ownsTables)) {
+        for (const table of tables.filter((t) => grant.tables?.[t] === undefined)) {
+          await client.query(`ALTER TABLE ${ident(client, table)} OWNER TO ${ident(client, grant.role.name)}`);
+        }
+        // PostgreSQL asks for CREATE on the schema an index is built in, even of the table's owner.
+        await client.query(`GRANT CREATE ON SCHEMA public TO ${ident(client, grant.role.name)}`);
+      }
+      await client.query(`REVOKE ALL ON ALL TABLES IN SCHEMA public FROM PUBLIC, ${roles}`);
+      await client.query(`REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM PUBLIC, ${roles}`);
+      await client.query(`REVOKE ALL ON ALL FUNCTIONS IN SCHEMA public FROM PUBLIC, ${roles}`);
       for (const name of grants.securityDefiner) await ensureSecurityDefiner(client, name);
       for (const grant of grants.grants) {
         const role = ident(client, grant.role.name);

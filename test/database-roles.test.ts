@@ -189,6 +189,50 @@ describe('the agency databases, as each agency service', () => {
   });
 });
 
+describe('the statistics read model, as the statistics service', () => {
+  const { statisticsUrl, statisticsServiceUrls } = testDatabases();
+
+  it('owns its derived tables to rebuild them (truncate, drop and build indexes), and nothing of the migrations', async () => {
+    await as(statisticsServiceUrls.database, async (client) => {
+      const owned = await client.query<{ name: string }>(
+        `SELECT c.relname AS name FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' AND c.relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user) ORDER BY 1`,
+      );
+      expect(owned.rows.map((r) => r.name)).toEqual(expect.arrayContaining(['st_dan_so', 'st_the', 'st_khoi']));
+      expect(owned.rows.map((r) => r.name)).not.toContain('_prisma_migrations');
+      expect(await sqlState(client, `TRUNCATE st_dan_so, st_cu_tru`)).toBeNull();
+      expect(await sqlState(client, `DROP INDEX st_the_pid_idx`)).toBeNull();
+      expect(await sqlState(client, `ALTER TABLE st_dan_so DROP CONSTRAINT st_dan_so_pkey`)).toBeNull();
+      expect(await sqlState(client, `CREATE INDEX st_the_pid_idx2 ON st_the (pid)`)).toBeNull();
+      expect(await sqlState(client, `SELECT 1 FROM _prisma_migrations LIMIT 1`)).toBe(INSUFFICIENT_PRIVILEGE);
+      expect(await sqlState(client, `DELETE FROM _prisma_migrations`)).toBe(INSUFFICIENT_PRIVILEGE);
+      const facts = await client.query(`SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user`);
+      expect(facts.rows).toEqual([{ rolsuper: false, rolbypassrls: false }]);
+    });
+  });
+
+  it('reads only the columns its facts come from in the agencies, and only appends to the audit store', async () => {
+    await as(statisticsServiceUrls.sources.residents, async (client) => {
+      expect(await sqlState(client, `SELECT so_dinh_danh, ngay_sinh FROM cong_dan LIMIT 1`)).toBeNull();
+      expect(await sqlState(client, `SELECT ho_ten FROM cong_dan LIMIT 1`)).toBe(INSUFFICIENT_PRIVILEGE);
+      expect(await sqlState(client, `UPDATE cong_dan SET ngay_mat = NULL WHERE false`)).toBe(INSUFFICIENT_PRIVILEGE);
+      expect(await sqlState(client, `TRUNCATE cong_dan`)).toBe(INSUFFICIENT_PRIVILEGE);
+    });
+    await as(statisticsServiceUrls.audit, async (client) => {
+      expect(await sqlState(client, `DELETE FROM audit_log`)).toBe(INSUFFICIENT_PRIVILEGE);
+      expect(await sqlState(client, `TRUNCATE audit_log`)).toBe(INSUFFICIENT_PRIVILEGE);
+    });
+  });
+
+  it('starts in production as its own role, owner of its store; never as the superuser', async () => {
+    await checkServiceRole({ url: statisticsServiceUrls.database, setting: 'STATISTICS_DATABASE_URL', production: true, ownsTables: true, warn: () => undefined });
+    await expect(
+      checkServiceRole({ url: statisticsUrl, setting: 'STATISTICS_DATABASE_URL', production: true, ownsTables: true, warn: () => undefined }),
+    ).rejects.toThrow(/postgres is a superuser/);
+    // Owning is allowed in its own store only: as the audit store's writer it must own nothing.
+    await checkServiceRole({ url: statisticsServiceUrls.audit, setting: 'AUDIT_DATABASE_URL', production: true, tables: AUDIT_TABLES, warn: () => undefined });
+  });
+});
+
 describe('the test federation', () => {
   it('connects every subgraph to its database as its own role', async () => {
     const federation = await startFederation();

@@ -81,12 +81,13 @@ function cubeRowsSql(cube: Cube, date: string, restrict: ((param: (value: unknow
  * other dates dropped. A measure with several cubes reads its facts once: each counted row with the values of every
  * dimension its cubes use, which each cube is then counted from. Says how many rows each cube has.
  */
-export async function buildCubes(client: PoolClient, date: string): Promise<Record<string, number>> {
+export async function buildCubes(client: PoolClient, date: string, log: (line: string) => void = () => undefined): Promise<Record<string, number>> {
   await client.query('DELETE FROM st_khoi');
   await client.query('DELETE FROM st_khoi_ngay');
   const sizes: Record<string, number> = {};
   for (const measureName of new Set(CUBES.map((c) => c.measureName))) {
     const cubes = CUBES.filter((c) => c.measureName === measureName);
+    const started = Date.now();
     if (cubes.length === 1) {
       const { text, values } = cubeRowsSql(cubes[0], date, undefined, 1);
       sizes[cubes[0].id] = (await client.query(text, values)).rowCount ?? 0;
@@ -110,6 +111,7 @@ export async function buildCubes(client: PoolClient, date: string): Promise<Reco
       );
       cubes.forEach((cube, i) => (sizes[cube.id] = Number(counted.rows[0][`c${i}`])));
     }
+    log(`${measureName}: ${cubes.length} cube${cubes.length === 1 ? '' : 's'} built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     for (const cube of cubes) {
       await client.query('INSERT INTO st_khoi_ngay (khoi, ngay, so_o, xay_dung_luc) VALUES ($1, $2::date, $3, now())', [cube.id, date, sizes[cube.id]]);
     }

@@ -27,6 +27,8 @@ export interface RefreshOptions {
   rebuild?: boolean;
   /** The current date, whose cubes are kept (tests move it); the clock's by default. */
   today?: Date;
+  /** Where a rebuild and a build of the cubes say how long each part took. */
+  log?: (line: string) => void;
 }
 
 export interface RefreshResult {
@@ -41,12 +43,24 @@ export interface RefreshResult {
 const PAGE = 20_000;
 
 /**
- * How a write meets the store: REPLACE deletes the rows it is about to write (a refresh); FRESH only inserts, into
- * tables the rebuild has just emptied (8 million index probes fewer for nothing).
+ * Which rows of a source table a write reads: those with these keys (a refresh: what is stored for them is replaced),
+ * or one page of a rebuild by key range, `after` < key <= `through` (written into tables the rebuild has emptied:
+ * only inserted, with no delete by key first).
  */
-const REPLACE = 'replace';
-const FRESH = 'fresh';
-type Into = typeof REPLACE | typeof FRESH;
+type Selection = { keys: readonly string[] } | { after: string; through: string };
+
+/** The condition of a selection on `column` (`type`: the column's type, for the array of keys). */
+function selected(column: string, type: string, selection: Selection, params: unknown[]): string {
+  if ('keys' in selection) {
+    params.push(selection.keys);
+    return `${column} = ANY($${params.length}::${type}[])`;
+  }
+  params.push(selection.after, selection.through);
+  return `${column} > $${params.length - 1} AND ${column} <= $${params.length}`;
+}
+
+/** The tables of facts a rebuild empties and writes again. */
+const FACT_TABLES = ['st_dan_so', 'st_cu_tru', 'st_the', 'st_ho', 'st_thanh_vien_ho', 'st_khai_sinh'];
 const LOG_PAGE = 10_000;
 
 interface LogHead {
@@ -69,6 +83,7 @@ export async function refreshStatistics(
     const known = new Map(
       (await client.query<{ nguon: string; ma_nhat_ky: string }>('SELECT nguon, ma_nhat_ky::text FROM st_nguon')).rows.map((r) => [r.nguon, r.ma_nhat_ky]),
     );
+    const log = options.log ?? (() => undefined);
     const rebuild = options.rebuild === true || SOURCES.some((a) => !known.has(a.id));
     const applied = { residents: 0, 'national-id': 0, 'birth-registry': 0 } as Record<Agency['id'], number>;
     // The cubes are today's (cubes.ts): kept in step while they are, built afresh (after the changes) when not.
@@ -76,13 +91,13 @@ export async function refreshStatistics(
     const kept = rebuild ? null : await keptDate(client);
     const cubesCurrent = kept !== null && kept.date === today && kept.complete;
     if (rebuild) {
-      await buildFromScratch(client, sources, pseudonyms);
+      await buildFromScratch(client, sources, pseudonyms, log);
     } else {
       for (const agency of SOURCES) {
         applied[agency.id] = await applyChangeLog(client, agency.id, BigInt(known.get(agency.id)!), sources, pseudonyms, cubesCurrent ? today : null);
       }
     }
-    const cubes = cubesCurrent ? null : await buildCubes(client, today);
+    const cubes = cubesCurrent ? null : await buildCubes(client, today, log);
     await client.query('COMMIT');
     return { rebuilt: rebuild, applied, cubesBuilt: cubes };
   } catch (error) {
@@ -111,76 +126,113 @@ async function markSource(client: PoolClient, agency: string, head: LogHead, bui
   );
 }
 
-/** Every source read once, page by page by primary key, after noting each change log's head. */
-async function buildFromScratch(client: PoolClient, sources: SourcePools, pseudonyms: Pseudonymiser): Promise<void> {
+/**
+ * Every source read once, page by page by primary key, after noting each change log's head. The facts' tables are
+ * emptied with TRUNCATE and loaded without their indexes, which are built again once the rows are in: one sort per
+ * index instead of 40 million insertions at random places of B-trees keyed by random pseudonyms (and, with
+ * wal_level=minimal, a table truncated in this transaction is written without WAL). Both need the statistics role to
+ * own its store's tables (lib/database-roles.ts). Until the rebuild commits, statistics requests that need the facts
+ * wait for it (TRUNCATE's lock), and time out as a statement would; those a cube of the day answers do not.
+ */
+async function buildFromScratch(client: PoolClient, sources: SourcePools, pseudonyms: Pseudonymiser, log: (line: string) => void): Promise<void> {
   // The heads first: a change made while the build reads is applied by the next refresh (again, harmlessly).
   const heads = {} as Record<Agency['id'], LogHead>;
   for (const agency of SOURCES) heads[agency.id] = await logHead(sources[agency.id]);
-  await client.query('DELETE FROM st_cu_tru');
-  await client.query('DELETE FROM st_dan_so');
-  await client.query('DELETE FROM st_khai_sinh');
-  await client.query('DELETE FROM st_thanh_vien_ho');
-  await client.query('DELETE FROM st_ho');
-  await client.query('DELETE FROM st_the');
-  await pageByPage(
-    (after) => sources.residents.query<{ key: string }>('SELECT so_dinh_danh AS key FROM cong_dan WHERE so_dinh_danh > $1 ORDER BY so_dinh_danh LIMIT $2', [after, PAGE]),
-    '',
-    (codes) => writePersons(client, sources.residents, pseudonyms, codes),
-  );
-  await pageByPage(
-    (after) => sources.residents.query<{ key: string }>('SELECT so_ho AS key FROM ho_gia_dinh WHERE so_ho > $1 ORDER BY so_ho LIMIT $2', [after, PAGE]),
-    '',
-    (numbers) => writeHouseholds(client, sources.residents, pseudonyms, numbers, FRESH),
-  );
-  await pageByPage(
-    (after) => sources['national-id'].query<{ key: string }>('SELECT id::text AS key FROM the_can_cuoc WHERE id > $1 ORDER BY id LIMIT $2', [after, PAGE]),
-    '0',
-    (ids) => writeCards(client, sources, pseudonyms, { ids }, FRESH),
-  );
-  // Births are read in pages by row id and written by registration number.
-  const numbers = new Map<string, string>();
-  await pageByPage(
-    async (after) => {
-      const page = await sources['birth-registry'].query<{ key: string; number: string }>(
-        'SELECT id::text AS key, so_dang_ky AS number FROM dang_ky_khai_sinh WHERE id > $1 ORDER BY id LIMIT $2',
-        [after, PAGE],
-      );
-      for (const row of page.rows) numbers.set(row.key, row.number);
-      return page;
-    },
-    '0',
-    (ids) => {
-      const page = ids.map((id) => numbers.get(id)!);
-      for (const id of ids) numbers.delete(id);
-      return writeBirths(client, sources['birth-registry'], pseudonyms, page, FRESH);
-    },
-  );
+  await client.query(`TRUNCATE ${FACT_TABLES.join(', ')}`);
+  await withoutIndexes(client, FACT_TABLES, log, async () => {
+    const timed = async (what: string, load: () => Promise<void>) => {
+      const started = Date.now();
+      await load();
+      log(`${what} written in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    };
+    await timed('persons and residences', () =>
+      pageByPage(
+        (after) => sources.residents.query<{ key: string }>('SELECT so_dinh_danh AS key FROM cong_dan WHERE so_dinh_danh > $1 ORDER BY so_dinh_danh LIMIT $2', [after, PAGE]),
+        '',
+        (page) => writePersons(client, sources.residents, pseudonyms, page),
+      ),
+    );
+    await timed('households and members', () =>
+      pageByPage(
+        (after) => sources.residents.query<{ key: string }>('SELECT so_ho AS key FROM ho_gia_dinh WHERE so_ho > $1 ORDER BY so_ho LIMIT $2', [after, PAGE]),
+        '',
+        (page) => writeHouseholds(client, sources.residents, pseudonyms, page),
+      ),
+    );
+    await timed('identity cards', () =>
+      pageByPage(
+        (after) => sources['national-id'].query<{ key: string }>('SELECT id::text AS key FROM the_can_cuoc WHERE id > $1 ORDER BY id LIMIT $2', [after, PAGE]),
+        '0',
+        (page) => writeCards(client, sources, pseudonyms, page),
+      ),
+    );
+    await timed('birth registrations', () =>
+      pageByPage(
+        (after) => sources['birth-registry'].query<{ key: string }>('SELECT id::text AS key FROM dang_ky_khai_sinh WHERE id > $1 ORDER BY id LIMIT $2', [after, PAGE]),
+        '0',
+        (page) => writeBirths(client, sources['birth-registry'], pseudonyms, page),
+      ),
+    );
+  });
   // The planner's statistics of the tables as written, not as the empty tables they were: the cubes are counted
   // from them next, in this transaction, before autovacuum could see a row (ANALYZE counts this transaction's own).
-  await client.query('ANALYZE st_dan_so, st_cu_tru, st_the, st_ho, st_thanh_vien_ho, st_khai_sinh');
+  await client.query(`ANALYZE ${FACT_TABLES.join(', ')}`);
   for (const agency of SOURCES) await markSource(client, agency.id, heads[agency.id], true);
+}
+
+/**
+ * The tables' indexes (primary keys included) dropped, `load` run, and the same indexes built again from the
+ * definitions the catalog gave: the migrations stay their one source.
+ */
+async function withoutIndexes(client: PoolClient, tables: readonly string[], log: (line: string) => void, load: () => Promise<void>): Promise<void> {
+  const { rows } = await client.query<{ table: string; index: string; definition: string; constraint: string | null; constraintDefinition: string | null }>(
+    `SELECT t.relname AS table, i.relname AS index, pg_get_indexdef(i.oid) AS definition,
+            c.conname AS constraint, pg_get_constraintdef(c.oid) AS "constraintDefinition"
+       FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
+       LEFT JOIN pg_constraint c ON c.conindid = x.indexrelid AND c.conrelid = x.indrelid AND c.contype IN ('p', 'u')
+      WHERE t.relnamespace = 'public'::regnamespace AND t.relname = ANY($1::text[])
+      ORDER BY t.relname, i.relname`,
+    [tables],
+  );
+  const ident = (name: string) => client.escapeIdentifier(name);
+  for (const index of rows) {
+    await client.query(index.constraint ? `ALTER TABLE ${ident(index.table)} DROP CONSTRAINT ${ident(index.constraint)}` : `DROP INDEX ${ident(index.index)}`);
+  }
+  await load();
+  const started = Date.now();
+  for (const index of rows) {
+    await client.query(
+      index.constraint ? `ALTER TABLE ${ident(index.table)} ADD CONSTRAINT ${ident(index.constraint)} ${index.constraintDefinition}` : index.definition,
+    );
+  }
+  log(`${rows.length} indexes built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
 /**
  * A source table read in pages by key, each page written while the next is read: the page's own reads of the
  * agency and its writes to the store are on two connections (two PostgreSQL backends, two cores), so two pages in
  * flight keep both busy, where one at a time would leave one idle. The store's writes still go one after another
- * through its single connection (the transaction's), in page order.
+ * through its single connection (the transaction's), in page order. `read` gives the next page's keys in order;
+ * `write` is given the page as a key range.
  */
-async function pageByPage(read: (after: string) => Promise<{ rows: { key: string }[] }>, first: string, write: (keys: string[]) => Promise<void>): Promise<void> {
+async function pageByPage(
+  read: (after: string) => Promise<{ rows: { key: string }[] }>,
+  first: string,
+  write: (page: { after: string; through: string }) => Promise<void>,
+): Promise<void> {
   let after = first;
   const inFlight: Promise<void>[] = [];
   try {
     for (;;) {
       const { rows } = await read(after);
       if (rows.length === 0) break;
-      const keys = rows.map((r) => r.key);
-      const current = write(keys);
+      const through = rows[rows.length - 1].key;
+      const current = write({ after, through });
       current.catch(() => undefined); // awaited below; a failure is not "unhandled" meanwhile
       inFlight.push(current);
       // Two pages in flight at most: this one starting, the one before finishing.
       if (inFlight.length > 1) await inFlight.shift();
-      after = keys[keys.length - 1];
+      after = through;
     }
     while (inFlight.length > 0) await inFlight.shift();
   } finally {
@@ -216,14 +268,14 @@ async function applyChangeLog(
       const units = await unitsOf(client, pseudonyms, { codes: persons.all, households });
       await recounted(client, cubeDate, units, async () => {
         await replacePersons(client, sources.residents, pseudonyms, persons);
-        await writeHouseholds(client, sources.residents, pseudonyms, households);
+        await writeHouseholds(client, sources.residents, pseudonyms, { keys: households });
         // A re-issued code moves the person's cards to their new pseudonym.
         await replaceCards(client, sources, pseudonyms, persons.all);
       });
     } else if (agency === 'birth-registry') {
       const numbers = [...new Set(rows.filter((r) => r.table === 'dang_ky_khai_sinh').map((r) => r.key))];
       const units = await birthUnits(client, sources['birth-registry'], pseudonyms, numbers);
-      await recounted(client, cubeDate, units, () => writeBirths(client, sources['birth-registry'], pseudonyms, numbers));
+      await recounted(client, cubeDate, units, () => writeBirths(client, sources['birth-registry'], pseudonyms, { keys: numbers }));
     }
     if (agency === 'national-id') {
       const holders = rows.map((r) => r.code).filter((c): c is string => !!c && /^\d{12}$/.test(c));
@@ -259,7 +311,7 @@ async function replacePersons(client: PoolClient, residents: Pool, pseudonyms: P
   const pids = persons.all.map((code) => pseudonyms.pid(code));
   await client.query('DELETE FROM st_cu_tru WHERE pid = ANY($1::bytea[])', [pids]);
   await client.query('DELETE FROM st_dan_so WHERE pid = ANY($1::bytea[])', [pids]);
-  await writePersons(client, residents, pseudonyms, persons.current);
+  await writePersons(client, residents, pseudonyms, { keys: persons.current });
 }
 
 /**
@@ -295,13 +347,14 @@ async function recounted(client: PoolClient, cubeDate: string | null, units: Uni
   await recountUnits(client, cubeDate, units, 1);
 }
 
-/** Inserts the facts of these citizens (current codes) and their residence registrations. */
-async function writePersons(client: PoolClient, residents: Pool, pseudonyms: Pseudonymiser, codes: string[]): Promise<void> {
-  if (codes.length === 0) return;
+/** Inserts the facts of these citizens (by current code) and their residence registrations. */
+async function writePersons(client: PoolClient, residents: Pool, pseudonyms: Pseudonymiser, which: Selection): Promise<void> {
+  if ('keys' in which && which.keys.length === 0) return;
+  const params: unknown[] = [];
   const people = await residents.query<{ code: string; sex: number; born: string; died: string | null; ethnicity: string; religion: string | null }>(
     `SELECT so_dinh_danh AS code, gioi_tinh AS sex, ngay_sinh::text AS born, ngay_mat::text AS died, dan_toc AS ethnicity, ton_giao AS religion
-       FROM cong_dan WHERE so_dinh_danh = ANY($1::char(12)[])`,
-    [codes],
+       FROM cong_dan WHERE ${selected('so_dinh_danh', 'char(12)', which, params)}`,
+    params,
   );
   if (people.rows.length === 0) return;
   await client.query(
@@ -319,12 +372,13 @@ async function writePersons(client: PoolClient, residents: Pool, pseudonyms: Pse
       people.rows.map((p) => codeDisagrees(p.code, p.sex, p.born)),
     ],
   );
+  const residenceParams: unknown[] = [];
   const residences = await residents.query<{ code: string; kind: string; province: string; district: string; from: string; to: string | null }>(
     // A registration that ended without an end date recorded counts for no day at all.
     `SELECT so_dinh_danh AS code, loai_cu_tru AS kind, ma_tinh AS province, quan_huyen AS district, tu_ngay::text AS from,
             CASE WHEN den_ngay IS NULL AND trang_thai <> ${sqlLiteral(RESIDENCE_STATUS, RESIDENCE_STATUS.encode('ACTIVE'))} THEN tu_ngay ELSE den_ngay END::text AS to
-       FROM dang_ky_cu_tru WHERE so_dinh_danh = ANY($1::char(12)[])`,
-    [people.rows.map((p) => p.code)],
+       FROM dang_ky_cu_tru WHERE ${selected('so_dinh_danh', 'char(12)', 'keys' in which ? { keys: people.rows.map((p) => p.code) } : which, residenceParams)}`,
+    residenceParams,
   );
   if (residences.rows.length === 0) return;
   await client.query(
@@ -341,16 +395,20 @@ async function writePersons(client: PoolClient, residents: Pool, pseudonyms: Pse
   );
 }
 
-/** Replaces the facts of these birth registrations (by registration number). */
-async function writeBirths(client: PoolClient, registry: Pool, pseudonyms: Pseudonymiser, numbers: string[], into: Into = REPLACE): Promise<void> {
-  if (numbers.length === 0) return;
+/** Replaces the facts of these birth registrations (by registration number), or writes a page of them (by row id). */
+async function writeBirths(client: PoolClient, registry: Pool, pseudonyms: Pseudonymiser, which: Selection): Promise<void> {
   const id = (number: string) => `birth:${number}`;
-  if (into === REPLACE) await client.query('DELETE FROM st_khai_sinh WHERE rid = ANY($1::bytea[])', [numbers.map((n) => pseudonyms.pid(id(n)))]);
+  const params: unknown[] = [];
+  const condition = 'keys' in which ? selected('so_dang_ky', 'text', which, params) : selected('id', 'bigint', which, params);
+  if ('keys' in which) {
+    if (which.keys.length === 0) return;
+    await client.query('DELETE FROM st_khai_sinh WHERE rid = ANY($1::bytea[])', [which.keys.map((n) => pseudonyms.pid(id(n)))]);
+  }
   const { rows } = await registry.query<{ number: string; registered: string; province: string; sex: number; born: string; child: string | null }>(
     `SELECT so_dang_ky AS number, ngay_dang_ky::text AS registered, ma_tinh_dang_ky AS province, gioi_tinh_tre AS sex,
             ngay_sinh_tre::text AS born, so_dinh_danh_tre AS child
-       FROM dang_ky_khai_sinh WHERE so_dang_ky = ANY($1::text[])`,
-    [numbers],
+       FROM dang_ky_khai_sinh WHERE ${condition}`,
+    params,
   );
   if (rows.length === 0) return;
   await client.query(
@@ -380,18 +438,19 @@ async function householdsOf(residents: Pool, codes: string[], named: string[]): 
   return [...new Set([...named, ...rows.map((r) => r.number)])];
 }
 
-/** Replaces the facts of these households (by household number): the household and every membership it had. */
-async function writeHouseholds(client: PoolClient, residents: Pool, pseudonyms: Pseudonymiser, numbers: string[], into: Into = REPLACE): Promise<void> {
-  if (numbers.length === 0) return;
+/** Replaces the facts of these households (by household number), or writes a page of them: the household and every membership it had. */
+async function writeHouseholds(client: PoolClient, residents: Pool, pseudonyms: Pseudonymiser, which: Selection): Promise<void> {
   const id = (number: string) => `household:${number}`;
-  const hids = numbers.map((n) => pseudonyms.pid(id(n)));
-  if (into === REPLACE) {
+  if ('keys' in which) {
+    if (which.keys.length === 0) return;
+    const hids = which.keys.map((n) => pseudonyms.pid(id(n)));
     await client.query('DELETE FROM st_thanh_vien_ho WHERE hid = ANY($1::bytea[])', [hids]);
     await client.query('DELETE FROM st_ho WHERE hid = ANY($1::bytea[])', [hids]);
   }
+  const params: unknown[] = [];
   const households = await residents.query<{ number: string; province: string; established: string }>(
-    `SELECT so_ho AS number, ma_tinh AS province, ngay_lap::text AS established FROM ho_gia_dinh WHERE so_ho = ANY($1::text[])`,
-    [numbers],
+    `SELECT so_ho AS number, ma_tinh AS province, ngay_lap::text AS established FROM ho_gia_dinh WHERE ${selected('so_ho', 'text', which, params)}`,
+    params,
   );
   if (households.rows.length === 0) return;
   await client.query(
@@ -403,10 +462,11 @@ async function writeHouseholds(client: PoolClient, residents: Pool, pseudonyms: 
       households.rows.map((h) => h.established),
     ],
   );
+  const memberParams: unknown[] = [];
   const members = await residents.query<{ number: string; code: string; head: boolean; from: string; to: string | null }>(
     `SELECT so_ho AS number, so_dinh_danh AS code, quan_he_chu_ho = ${sqlLiteral(RELATIONSHIP, RELATIONSHIP.encode('HEAD'))} AS head, tu_ngay::text AS from, den_ngay::text AS to
-       FROM thanh_vien_ho WHERE so_ho = ANY($1::text[])`,
-    [households.rows.map((h) => h.number)],
+       FROM thanh_vien_ho WHERE ${selected('so_ho', 'text', 'keys' in which ? { keys: households.rows.map((h) => h.number) } : which, memberParams)}`,
+    memberParams,
   );
   if (members.rows.length === 0) return;
   await client.query(
@@ -428,14 +488,10 @@ async function replaceCards(client: PoolClient, sources: SourcePools, pseudonyms
   await writeCards(client, sources, pseudonyms, { holders: codes });
 }
 
-/** Inserts the facts of these cards (by row id, or every card of these holders' codes), each under its holder's code in force. */
-async function writeCards(
-  client: PoolClient,
-  sources: SourcePools,
-  pseudonyms: Pseudonymiser,
-  which: { ids: string[] } | { holders: string[] },
-  into: Into = REPLACE,
-): Promise<void> {
+/** Replaces the facts of every card of these holders' codes, or writes a page of cards (by row id), each under its holder's code in force. */
+async function writeCards(client: PoolClient, sources: SourcePools, pseudonyms: Pseudonymiser, which: { holders: string[] } | { after: string; through: string }): Promise<void> {
+  const params: unknown[] = [];
+  const condition = 'holders' in which ? selected('t.so_dinh_danh', 'char(12)', { keys: which.holders }, params) : selected('t.id', 'bigint', which, params);
   const { rows } = await sources['national-id'].query<{ id: string; kind: string; holder: string; issued: string; expires: string | null; status: string; changed: string }>(
     // Since when the status holds: a replaced card since its replacement was issued, an expired one since its
     // expiry date; otherwise since the row last changed (the best the agency records).
@@ -445,8 +501,8 @@ async function writeCards(
               WHEN ${sqlLiteral(CARD_STATUS, CARD_STATUS.encode('REPLACED'))} THEN coalesce((SELECT r.ngay_cap FROM the_can_cuoc r WHERE r.id = t.id_the_thay_the), (t.ngay_cap_nhat AT TIME ZONE 'UTC')::date)
               WHEN ${sqlLiteral(CARD_STATUS, CARD_STATUS.encode('EXPIRED'))} THEN least(t.ngay_het_han, (t.ngay_cap_nhat AT TIME ZONE 'UTC')::date)
               ELSE (t.ngay_cap_nhat AT TIME ZONE 'UTC')::date END::text AS changed
-       FROM the_can_cuoc t WHERE ${'ids' in which ? 't.id = ANY($1::bigint[])' : 't.so_dinh_danh = ANY($1::char(12)[])'}`,
-    ['ids' in which ? which.ids : which.holders],
+       FROM the_can_cuoc t WHERE ${condition}`,
+    params,
   );
   if (rows.length === 0) return;
   const holders = [...new Set(rows.map((r) => r.holder))];
@@ -459,7 +515,7 @@ async function writeCards(
     ).rows.map((r) => [r.code, r.current]),
   );
   const id = (row: { id: string }) => `card:${row.id}`;
-  if (into === REPLACE) await client.query('DELETE FROM st_the WHERE cid = ANY($1::bytea[])', [rows.map((r) => pseudonyms.pid(id(r)))]);
+  if ('holders' in which) await client.query('DELETE FROM st_the WHERE cid = ANY($1::bytea[])', [rows.map((r) => pseudonyms.pid(id(r)))]);
   await client.query(
     `INSERT INTO st_the (cid, rk, pid, loai, ngay_cap, ngay_het_han, trang_thai, ngay_trang_thai)
      SELECT * FROM unnest($1::bytea[], $2::smallint[], $3::bytea[], $4::text[], $5::date[], $6::date[], $7::text[], $8::date[])`,

@@ -66,7 +66,8 @@ export async function createStatisticsSubgraph(config: StatisticsConfig): Promis
   };
   try {
     const role = { expectedRole: STATISTICS_ROLE.name, production: config.production, warn: (message: string) => logger.warn(message) };
-    await checkServiceRole({ ...role, pool: store, setting: 'STATISTICS_DATABASE_URL' });
+    // Its own derived store, whose tables it owns to rebuild them (lib/database-roles.ts): a superuser is still refused.
+    await checkServiceRole({ ...role, pool: store, setting: 'STATISTICS_DATABASE_URL', ownsTables: true });
     if (config.auditDatabaseUrl) await checkServiceRole({ ...role, url: config.auditDatabaseUrl, setting: 'AUDIT_DATABASE_URL', tables: AUDIT_TABLES });
   } catch (error) {
     await closePools();
