@@ -4,16 +4,60 @@ import path from 'node:path';
 import { RECORD_KEY_RANGE } from './perturbation';
 
 /**
- * The pseudonyms and record keys of the statistics read model, both keyed HMACs of a stable identifier under one
- * secret the database never holds (STATISTICS_SECRET_FILE): without it a pseudonym cannot be linked back to a
- * personal code, nor a record key guessed; with it, a rebuild from scratch gives every person the same pseudonym
- * and record key again, so that no table changes because the store was rebuilt.
+ * The pseudonyms and record keys of the statistics read model, both keyed pseudorandom functions of a stable
+ * identifier under one secret the database never holds (STATISTICS_SECRET_FILE): without it a pseudonym cannot be
+ * linked back to a personal code, nor a record key guessed; with it, a rebuild from scratch gives every person the
+ * same pseudonym and record key again, so that no table changes because the store was rebuilt.
  */
 export interface Pseudonymiser {
   /** The pseudonym of a person (their personal code) or of a record (`birth:<registration number>`). */
   pid(id: string): Buffer;
   /** The record key in [0, RECORD_KEY_RANGE) of the same. */
   recordKey(id: string): number;
+  /** The pseudonyms of many ids at once: what the refresh uses, a page at a time. */
+  pids(ids: readonly string[]): Buffer[];
+  recordKeys(ids: readonly string[]): number[];
+}
+
+/**
+ * Which function the pseudonyms come from; the store records it (st_nguon), and a store written under another is
+ * rebuilt from scratch by the next refresh, since its pseudonyms would no longer match. 1: HMAC-SHA-256 of the id.
+ * 2: AES-256 CBC-MAC of the id's fixed-length encoding (below).
+ */
+export const PSEUDONYM_SCHEME = 2;
+
+const BLOCK = 16;
+/** Every id is encoded to this many bytes: its UTF-8 length in one byte, its bytes, zeros. */
+const ENCODED = 3 * BLOCK;
+
+/**
+ * AES-256 CBC-MAC of many ids at once, each encoded to one fixed length (ENCODED bytes). CBC-MAC is a pseudorandom
+ * function on messages of one fixed length, which the encoding makes every id; each id's MAC is its 16 bytes of
+ * the result. Why not HMAC, as scheme 1 was: Node makes an object per HMAC, about 4 µs each, and a rebuild at
+ * national scale computes some 80 million of them (half its time, with the garbage they leave). Here a whole page
+ * takes three native calls, one per block: ECB encrypts every id's block at once, and the chaining (each block
+ * XORed with the one before's ciphertext) is done between the calls.
+ */
+export function aesCbcMacs(key: Buffer, ids: readonly string[]): Buffer {
+  const n = ids.length;
+  const encoded = Buffer.alloc(n * ENCODED);
+  ids.forEach((id, i) => {
+    const length = Buffer.byteLength(id, 'utf8');
+    if (length >= ENCODED) throw new Error(`pseudonyms: an id of ${length} bytes is longer than ${ENCODED - 1}`);
+    encoded[i * ENCODED] = length;
+    encoded.write(id, i * ENCODED + 1, 'utf8');
+  });
+  let chained: Buffer = Buffer.alloc(n * BLOCK); // the zero IV
+  const block = Buffer.alloc(n * BLOCK);
+  for (let b = 0; b < ENCODED / BLOCK; b++) {
+    for (let i = 0; i < n; i++) {
+      const from = i * ENCODED + b * BLOCK;
+      for (let j = 0; j < BLOCK; j++) block[i * BLOCK + j] = chained[i * BLOCK + j] ^ encoded[from + j];
+    }
+    const cipher = crypto.createCipheriv('aes-256-ecb', key, null).setAutoPadding(false);
+    chained = Buffer.concat([cipher.update(block), cipher.final()]);
+  }
+  return chained;
 }
 
 export function pseudonymiser(secret: Buffer): Pseudonymiser {
@@ -21,10 +65,15 @@ export function pseudonymiser(secret: Buffer): Pseudonymiser {
   const derive = (label: string) => crypto.createHmac('sha256', secret).update(label).digest();
   const pidKey = derive('citizen-graph statistics pid');
   const rkKey = derive('citizen-graph statistics record key');
-  return {
-    pid: (id) => crypto.createHmac('sha256', pidKey).update(id).digest().subarray(0, 16),
-    recordKey: (id) => crypto.createHmac('sha256', rkKey).update(id).digest().readUInt32BE(0) % RECORD_KEY_RANGE,
+  const pids = (ids: readonly string[]) => {
+    const macs = aesCbcMacs(pidKey, ids);
+    return ids.map((_, i) => macs.subarray(i * BLOCK, (i + 1) * BLOCK));
   };
+  const recordKeys = (ids: readonly string[]) => {
+    const macs = aesCbcMacs(rkKey, ids);
+    return ids.map((_, i) => macs.readUInt32BE(i * BLOCK) % RECORD_KEY_RANGE);
+  };
+  return { pids, recordKeys, pid: (id) => pids([id])[0], recordKey: (id) => recordKeys([id])[0] };
 }
 
 /** Reads the secret (base64, at least 32 bytes). */

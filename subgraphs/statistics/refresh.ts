@@ -1,7 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import { AGENCIES, type Agency } from '../../lib/agencies';
 import { STATISTICS_SOURCE_COLUMNS } from '../../lib/database-roles';
-import type { Pseudonymiser } from './pseudonyms';
+import { PSEUDONYM_SCHEME, type Pseudonymiser } from './pseudonyms';
 import { buildCubes, keptDate, recountUnits, type Units } from './cubes';
 import { formatDate } from '../../lib/graphql/scalars';
 import { codeDiscrepancies } from '../../lib/personal-code';
@@ -80,11 +80,11 @@ export async function refreshStatistics(
     // Long enough for a rebuild at national scale; the lock makes other refreshers wait their turn.
     await client.query(`SET LOCAL statement_timeout = 0`);
     await client.query(`SELECT pg_advisory_xact_lock(hashtext('citizen-graph:statistics-refresh'))`);
-    const known = new Map(
-      (await client.query<{ nguon: string; ma_nhat_ky: string }>('SELECT nguon, ma_nhat_ky::text FROM st_nguon')).rows.map((r) => [r.nguon, r.ma_nhat_ky]),
-    );
+    const sourcesRead = (await client.query<{ nguon: string; ma_nhat_ky: string; scheme: number }>('SELECT nguon, ma_nhat_ky::text, so_do_bi_danh AS scheme FROM st_nguon')).rows;
+    const known = new Map(sourcesRead.map((r) => [r.nguon, r.ma_nhat_ky]));
     const log = options.log ?? (() => undefined);
-    const rebuild = options.rebuild === true || SOURCES.some((a) => !known.has(a.id));
+    // From scratch when asked, when a source was never read, or when the pseudonyms were computed another way.
+    const rebuild = options.rebuild === true || SOURCES.some((a) => !known.has(a.id)) || sourcesRead.some((r) => r.scheme !== PSEUDONYM_SCHEME);
     const applied = { residents: 0, 'national-id': 0, 'birth-registry': 0 } as Record<Agency['id'], number>;
     // The cubes are today's (cubes.ts): kept in step while they are, built afresh (after the changes) when not.
     const today = formatDate(options.today ?? new Date());
@@ -117,12 +117,12 @@ async function logHead(source: Pool): Promise<LogHead> {
 
 async function markSource(client: PoolClient, agency: string, head: LogHead, built: boolean): Promise<void> {
   await client.query(
-    `INSERT INTO st_nguon (nguon, ma_nhat_ky, thoi_diem_nhat_ky, lam_moi_luc, xay_dung_luc)
-     VALUES ($1, $2, coalesce($3::timestamptz, now()), now(), now())
-     ON CONFLICT (nguon) DO UPDATE SET ma_nhat_ky = EXCLUDED.ma_nhat_ky,
+    `INSERT INTO st_nguon (nguon, ma_nhat_ky, thoi_diem_nhat_ky, lam_moi_luc, xay_dung_luc, so_do_bi_danh)
+     VALUES ($1, $2, coalesce($3::timestamptz, now()), now(), now(), $5)
+     ON CONFLICT (nguon) DO UPDATE SET ma_nhat_ky = EXCLUDED.ma_nhat_ky, so_do_bi_danh = EXCLUDED.so_do_bi_danh,
        thoi_diem_nhat_ky = coalesce($3::timestamptz, st_nguon.thoi_diem_nhat_ky), lam_moi_luc = now(),
        xay_dung_luc = CASE WHEN $4 THEN now() ELSE st_nguon.xay_dung_luc END`,
-    [agency, head.id, head.at, built],
+    [agency, head.id, head.at, built, PSEUDONYM_SCHEME],
   );
 }
 
@@ -308,7 +308,7 @@ async function personCodes(residents: Pool, codes: string[]): Promise<{ all: str
  */
 async function replacePersons(client: PoolClient, residents: Pool, pseudonyms: Pseudonymiser, persons: { all: string[]; current: string[] }): Promise<void> {
   if (persons.all.length === 0) return;
-  const pids = persons.all.map((code) => pseudonyms.pid(code));
+  const pids = pseudonyms.pids(persons.all);
   await client.query('DELETE FROM st_cu_tru WHERE pid = ANY($1::bytea[])', [pids]);
   await client.query('DELETE FROM st_dan_so WHERE pid = ANY($1::bytea[])', [pids]);
   await writePersons(client, residents, pseudonyms, { keys: persons.current });
@@ -319,8 +319,8 @@ async function replacePersons(client: PoolClient, residents: Pool, pseudonyms: P
  * households named, and every household the store has them in (as head, their facts decide its row).
  */
 async function unitsOf(client: PoolClient, pseudonyms: Pseudonymiser, changed: { codes: string[]; households: string[] }): Promise<Units> {
-  const pids = changed.codes.map((code) => pseudonyms.pid(code));
-  const hids = changed.households.map((number) => pseudonyms.pid(`household:${number}`));
+  const pids = pseudonyms.pids(changed.codes);
+  const hids = pseudonyms.pids(changed.households.map((number) => `household:${number}`));
   if (pids.length > 0) {
     const { rows } = await client.query<{ hid: Buffer }>('SELECT DISTINCT hid FROM st_thanh_vien_ho WHERE pid = ANY($1::bytea[])', [pids]);
     hids.push(...rows.map((r) => r.hid));
@@ -331,13 +331,13 @@ async function unitsOf(client: PoolClient, pseudonyms: Pseudonymiser, changed: {
 /** The units of these birth registrations: the registrations, and their children as the store and the registry name them. */
 async function birthUnits(client: PoolClient, registry: Pool, pseudonyms: Pseudonymiser, numbers: string[]): Promise<Units> {
   if (numbers.length === 0) return { pids: [], hids: [], rids: [] };
-  const rids = numbers.map((n) => pseudonyms.pid(`birth:${n}`));
+  const rids = pseudonyms.pids(numbers.map((n) => `birth:${n}`));
   const stored = await client.query<{ pid: Buffer }>('SELECT child_pid AS pid FROM st_khai_sinh WHERE rid = ANY($1::bytea[]) AND child_pid IS NOT NULL', [rids]);
   const recorded = await registry.query<{ code: string }>(
     'SELECT so_dinh_danh_tre AS code FROM dang_ky_khai_sinh WHERE so_dang_ky = ANY($1::text[]) AND so_dinh_danh_tre IS NOT NULL',
     [numbers],
   );
-  return { pids: [...stored.rows.map((r) => r.pid), ...recorded.rows.map((r) => pseudonyms.pid(r.code))], hids: [], rids };
+  return { pids: [...stored.rows.map((r) => r.pid), ...pseudonyms.pids(recorded.rows.map((r) => r.code))], hids: [], rids };
 }
 
 /** A change of facts with the cubes kept in step around it: the units' rows subtracted before, added back after. */
@@ -361,8 +361,8 @@ async function writePersons(client: PoolClient, residents: Pool, pseudonyms: Pse
     `INSERT INTO st_dan_so (pid, rk, gioi_tinh, ngay_sinh, ma_tinh_ma, ngay_mat, dan_toc, ton_giao, ma_lech)
      SELECT * FROM unnest($1::bytea[], $2::smallint[], $3::smallint[], $4::date[], $5::char(3)[], $6::date[], $7::text[], $8::text[], $9::boolean[])`,
     [
-      people.rows.map((p) => pseudonyms.pid(p.code)),
-      people.rows.map((p) => pseudonyms.recordKey(p.code)),
+      pseudonyms.pids(people.rows.map((p) => p.code)),
+      pseudonyms.recordKeys(people.rows.map((p) => p.code)),
       people.rows.map((p) => p.sex),
       people.rows.map((p) => p.born),
       people.rows.map((p) => p.code.slice(0, 3)),
@@ -385,7 +385,7 @@ async function writePersons(client: PoolClient, residents: Pool, pseudonyms: Pse
     `INSERT INTO st_cu_tru (pid, loai, ma_tinh, quan_huyen, tu_ngay, den_ngay)
      SELECT * FROM unnest($1::bytea[], $2::char(1)[], $3::char(3)[], $4::text[], $5::date[], $6::date[])`,
     [
-      residences.rows.map((r) => pseudonyms.pid(r.code)),
+      pseudonyms.pids(residences.rows.map((r) => r.code)),
       residences.rows.map((r) => (RESIDENCE_KIND.decode(r.kind) === 'PERMANENT' ? 'P' : 'T')),
       residences.rows.map((r) => r.province),
       residences.rows.map((r) => r.district),
@@ -402,7 +402,7 @@ async function writeBirths(client: PoolClient, registry: Pool, pseudonyms: Pseud
   const condition = 'keys' in which ? selected('so_dang_ky', 'text', which, params) : selected('id', 'bigint', which, params);
   if ('keys' in which) {
     if (which.keys.length === 0) return;
-    await client.query('DELETE FROM st_khai_sinh WHERE rid = ANY($1::bytea[])', [which.keys.map((n) => pseudonyms.pid(id(n)))]);
+    await client.query('DELETE FROM st_khai_sinh WHERE rid = ANY($1::bytea[])', [pseudonyms.pids(which.keys.map(id))]);
   }
   const { rows } = await registry.query<{ number: string; registered: string; province: string; sex: number; born: string; child: string | null }>(
     `SELECT so_dang_ky AS number, ngay_dang_ky::text AS registered, ma_tinh_dang_ky AS province, gioi_tinh_tre AS sex,
@@ -411,13 +411,14 @@ async function writeBirths(client: PoolClient, registry: Pool, pseudonyms: Pseud
     params,
   );
   if (rows.length === 0) return;
+  const children = pseudonyms.pids(rows.map((r) => r.child ?? ''));
   await client.query(
     `INSERT INTO st_khai_sinh (rid, rk, child_pid, ngay_sinh, ngay_dang_ky, ma_tinh, gioi_tinh)
      SELECT * FROM unnest($1::bytea[], $2::smallint[], $3::bytea[], $4::date[], $5::date[], $6::char(3)[], $7::smallint[])`,
     [
-      rows.map((r) => pseudonyms.pid(id(r.number))),
-      rows.map((r) => pseudonyms.recordKey(id(r.number))),
-      rows.map((r) => (r.child ? pseudonyms.pid(r.child) : null)),
+      pseudonyms.pids(rows.map((r) => id(r.number))),
+      pseudonyms.recordKeys(rows.map((r) => id(r.number))),
+      rows.map((r, i) => (r.child ? children[i] : null)),
       rows.map((r) => r.born),
       rows.map((r) => r.registered),
       rows.map((r) => r.province),
@@ -443,7 +444,7 @@ async function writeHouseholds(client: PoolClient, residents: Pool, pseudonyms: 
   const id = (number: string) => `household:${number}`;
   if ('keys' in which) {
     if (which.keys.length === 0) return;
-    const hids = which.keys.map((n) => pseudonyms.pid(id(n)));
+    const hids = pseudonyms.pids(which.keys.map(id));
     await client.query('DELETE FROM st_thanh_vien_ho WHERE hid = ANY($1::bytea[])', [hids]);
     await client.query('DELETE FROM st_ho WHERE hid = ANY($1::bytea[])', [hids]);
   }
@@ -456,8 +457,8 @@ async function writeHouseholds(client: PoolClient, residents: Pool, pseudonyms: 
   await client.query(
     `INSERT INTO st_ho (hid, rk, ma_tinh, ngay_lap) SELECT * FROM unnest($1::bytea[], $2::smallint[], $3::char(3)[], $4::date[])`,
     [
-      households.rows.map((h) => pseudonyms.pid(id(h.number))),
-      households.rows.map((h) => pseudonyms.recordKey(id(h.number))),
+      pseudonyms.pids(households.rows.map((h) => id(h.number))),
+      pseudonyms.recordKeys(households.rows.map((h) => id(h.number))),
       households.rows.map((h) => h.province),
       households.rows.map((h) => h.established),
     ],
@@ -472,8 +473,8 @@ async function writeHouseholds(client: PoolClient, residents: Pool, pseudonyms: 
   await client.query(
     `INSERT INTO st_thanh_vien_ho (hid, pid, chu_ho, tu_ngay, den_ngay) SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::boolean[], $4::date[], $5::date[])`,
     [
-      members.rows.map((m) => pseudonyms.pid(id(m.number))),
-      members.rows.map((m) => pseudonyms.pid(m.code)),
+      pseudonyms.pids(members.rows.map((m) => id(m.number))),
+      pseudonyms.pids(members.rows.map((m) => m.code)),
       members.rows.map((m) => m.head),
       members.rows.map((m) => m.from),
       members.rows.map((m) => m.to),
@@ -484,7 +485,7 @@ async function writeHouseholds(client: PoolClient, residents: Pool, pseudonyms: 
 /** Every card of these persons (`codes`: every code they have held), written again under their code in force. */
 async function replaceCards(client: PoolClient, sources: SourcePools, pseudonyms: Pseudonymiser, codes: string[]): Promise<void> {
   if (codes.length === 0) return;
-  await client.query('DELETE FROM st_the WHERE pid = ANY($1::bytea[])', [codes.map((code) => pseudonyms.pid(code))]);
+  await client.query('DELETE FROM st_the WHERE pid = ANY($1::bytea[])', [pseudonyms.pids(codes)]);
   await writeCards(client, sources, pseudonyms, { holders: codes });
 }
 
@@ -515,15 +516,15 @@ async function writeCards(client: PoolClient, sources: SourcePools, pseudonyms: 
     ).rows.map((r) => [r.code, r.current]),
   );
   const id = (row: { id: string }) => `card:${row.id}`;
-  if ('holders' in which) await client.query('DELETE FROM st_the WHERE cid = ANY($1::bytea[])', [rows.map((r) => pseudonyms.pid(id(r)))]);
+  if ('holders' in which) await client.query('DELETE FROM st_the WHERE cid = ANY($1::bytea[])', [pseudonyms.pids(rows.map(id))]);
   await client.query(
     `INSERT INTO st_the (cid, rk, pid, loai, ngay_cap, ngay_het_han, trang_thai, ngay_trang_thai)
      SELECT * FROM unnest($1::bytea[], $2::smallint[], $3::bytea[], $4::text[], $5::date[], $6::date[], $7::text[], $8::date[])`,
     [
-      rows.map((r) => pseudonyms.pid(id(r))),
-      rows.map((r) => pseudonyms.recordKey(id(r))),
+      pseudonyms.pids(rows.map(id)),
+      pseudonyms.recordKeys(rows.map(id)),
       // A holder the residents do not know (a record that disagrees) keeps the pseudonym of the code on the card.
-      rows.map((r) => pseudonyms.pid(current.get(r.holder) ?? r.holder)),
+      pseudonyms.pids(rows.map((r) => current.get(r.holder) ?? r.holder)),
       rows.map((r) => r.kind),
       rows.map((r) => r.issued),
       rows.map((r) => r.expires),
