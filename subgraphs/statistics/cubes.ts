@@ -34,6 +34,9 @@ export interface Cube {
   dimensions: readonly string[];
 }
 
+/** The memory each sort or hash of the day's cube build may use (a few of them at once, one transaction). */
+const CUBE_BUILD_WORK_MEM = '256MB';
+
 /** The most dimensions a cube may have: st_khoi's value columns d0..d7. */
 export const MAX_CUBE_DIMENSIONS = 8;
 
@@ -84,6 +87,9 @@ function cubeRowsSql(cube: Cube, date: string, restrict: ((param: (value: unknow
 export async function buildCubes(client: PoolClient, date: string, log: (line: string) => void = () => undefined): Promise<Record<string, number>> {
   await client.query('DELETE FROM st_khoi');
   await client.query('DELETE FROM st_khoi_ngay');
+  // Counting millions of rows into a few thousand cells: with the default work_mem (4 MB; 32 MB embedded) the planner
+  // sorts them on disk and its Memoize of the residence in force keeps evicting; this transaction may use more.
+  await client.query(`SET LOCAL work_mem = '${CUBE_BUILD_WORK_MEM}'`);
   const sizes: Record<string, number> = {};
   for (const measureName of new Set(CUBES.map((c) => c.measureName))) {
     const cubes = CUBES.filter((c) => c.measureName === measureName);
