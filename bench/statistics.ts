@@ -130,14 +130,14 @@ async function buildReadModel(options: StatisticsBenchOptions, databases: Agency
       log('the statistics read model is built; not rebuilding (--rebuild to time a rebuild); bringing it and its cubes up to date…');
       // Today's cubes, if this day (or this code's set of cubes) has none yet: the refresh builds them, timed as a new day's first refresh.
       const started = Date.now();
-      const result = await refreshStatistics(store, sources, secret);
+      const result = await refreshStatistics(store, sources, secret, { log });
       const seconds = (Date.now() - started) / 1000;
       if (result.cubesBuilt) log(`today's cubes built in ${seconds.toFixed(1)} s: ${JSON.stringify(result.cubesBuilt)}`);
       return { seconds, rebuilt: false, cubesOnly: result.cubesBuilt !== null };
     }
     log('building the statistics read model from scratch…');
     const started = Date.now();
-    const result = await refreshStatistics(store, sources, secret, { rebuild: true });
+    const result = await refreshStatistics(store, sources, secret, { rebuild: true, log });
     const seconds = (Date.now() - started) / 1000;
     log(`read model built in ${seconds.toFixed(1)} s`);
     return { seconds, rebuilt: result.rebuilt, cubesOnly: false };
