@@ -3,6 +3,7 @@ import type { Pool, PoolClient } from 'pg';
 import { MEASURES, type Measure } from './measures';
 import { factsSql, NO_VALUE, type CheckedRequest, type Statement } from './query';
 import { RECORD_KEY_RANGE } from './perturbation';
+import { timed } from './timed';
 
 /**
  * Cubes: tables kept for the current date, so that a table at national scale is a sum over a few thousand or
@@ -93,36 +94,39 @@ export async function buildCubes(client: PoolClient, date: string, log: (line: s
   const sizes: Record<string, number> = {};
   for (const measureName of new Set(CUBES.map((c) => c.measureName))) {
     const cubes = CUBES.filter((c) => c.measureName === measureName);
-    const started = Date.now();
-    if (cubes.length === 1) {
-      const { text, values } = cubeRowsSql(cubes[0], date, undefined, 1);
-      sizes[cubes[0].id] = (await client.query(text, values)).rowCount ?? 0;
-    } else {
-      // One statement: the rows once (a materialised CTE, which needs no right to create tables), and an INSERT per
-      // cube reading them.
-      const measure = cubes[0].measure;
-      const used = [...new Set(cubes.flatMap((c) => c.dimensions))];
-      const rows = factsSql(measure, date, used, [], { forCube: true, ungrouped: true });
-      const values = [...rows.values];
-      const inserts = cubes.map((cube, i) => {
-        values.push(cube.id);
-        const cols = cube.dimensions.map((d) => `d${used.indexOf(d)}`);
-        return `c${i} AS (INSERT INTO st_khoi (khoi, ngay, ${columns(cols.length).join(', ')}, n, k)
-          SELECT $${values.length}, $1::date, ${cols.join(', ')}, count(*), sum(rk) FROM facts GROUP BY ${cols.join(', ')} RETURNING 1)`;
-      });
-      const counted = await client.query<Record<string, string>>(
-        `WITH facts AS MATERIALIZED (${rows.text}), ${inserts.join(', ')}
-         SELECT ${cubes.map((_, i) => `(SELECT count(*) FROM c${i})::text AS c${i}`).join(', ')}`,
-        values,
-      );
-      cubes.forEach((cube, i) => (sizes[cube.id] = Number(counted.rows[0][`c${i}`])));
-    }
-    log(`${measureName}: ${cubes.length} cube${cubes.length === 1 ? '' : 's'} built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    await timed(log, `${measureName}: ${cubes.length} cube${cubes.length === 1 ? '' : 's'} built`, () => countCubes(client, cubes, date, sizes));
     for (const cube of cubes) {
       await client.query('INSERT INTO st_khoi_ngay (khoi, ngay, so_o, xay_dung_luc) VALUES ($1, $2::date, $3, now())', [cube.id, date, sizes[cube.id]]);
     }
   }
   return sizes;
+}
+
+/** The cubes of one measure counted from the facts at `date` into st_khoi; each one's rows into `sizes`. */
+async function countCubes(client: PoolClient, cubes: readonly Cube[], date: string, sizes: Record<string, number>): Promise<void> {
+  if (cubes.length === 1) {
+    const { text, values } = cubeRowsSql(cubes[0], date, undefined, 1);
+    sizes[cubes[0].id] = (await client.query(text, values)).rowCount ?? 0;
+  } else {
+    // One statement: the rows once (a materialised CTE, which needs no right to create tables), and an INSERT per
+    // cube reading them.
+    const measure = cubes[0].measure;
+    const used = [...new Set(cubes.flatMap((c) => c.dimensions))];
+    const rows = factsSql(measure, date, used, [], { forCube: true, ungrouped: true });
+    const values = [...rows.values];
+    const inserts = cubes.map((cube, i) => {
+      values.push(cube.id);
+      const cols = cube.dimensions.map((d) => `d${used.indexOf(d)}`);
+      return `c${i} AS (INSERT INTO st_khoi (khoi, ngay, ${columns(cols.length).join(', ')}, n, k)
+        SELECT $${values.length}, $1::date, ${cols.join(', ')}, count(*), sum(rk) FROM facts GROUP BY ${cols.join(', ')} RETURNING 1)`;
+    });
+    const counted = await client.query<Record<string, string>>(
+      `WITH facts AS MATERIALIZED (${rows.text}), ${inserts.join(', ')}
+       SELECT ${cubes.map((_, i) => `(SELECT count(*) FROM c${i})::text AS c${i}`).join(', ')}`,
+      values,
+    );
+    cubes.forEach((cube, i) => (sizes[cube.id] = Number(counted.rows[0][`c${i}`])));
+  }
 }
 
 /** The date the kept cubes are for (null: none built yet), and whether every cube of this code has one. */

@@ -3,6 +3,7 @@ import { AGENCIES, type Agency } from '../../lib/agencies';
 import { STATISTICS_SOURCE_COLUMNS } from '../../lib/database-roles';
 import { PSEUDONYM_SCHEME, type Pseudonymiser } from './pseudonyms';
 import { buildCubes, keptDate, recountUnits, type Units } from './cubes';
+import { timed } from './timed';
 import { formatDate } from '../../lib/graphql/scalars';
 import { codeDiscrepancies } from '../../lib/personal-code';
 import { sqlLiteral } from '../../lib/code-table';
@@ -140,33 +141,28 @@ async function buildFromScratch(client: PoolClient, sources: SourcePools, pseudo
   for (const agency of SOURCES) heads[agency.id] = await logHead(sources[agency.id]);
   await client.query(`TRUNCATE ${FACT_TABLES.join(', ')}`);
   await withoutIndexes(client, FACT_TABLES, log, async () => {
-    const timed = async (what: string, load: () => Promise<void>) => {
-      const started = Date.now();
-      await load();
-      log(`${what} written in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    };
-    await timed('persons and residences', () =>
+    await timed(log, 'persons and residences written', () =>
       pageByPage(
         (after) => sources.residents.query<{ key: string }>('SELECT so_dinh_danh AS key FROM cong_dan WHERE so_dinh_danh > $1 ORDER BY so_dinh_danh LIMIT $2', [after, PAGE]),
         '',
         (page) => writePersons(client, sources.residents, pseudonyms, page),
       ),
     );
-    await timed('households and members', () =>
+    await timed(log, 'households and members written', () =>
       pageByPage(
         (after) => sources.residents.query<{ key: string }>('SELECT so_ho AS key FROM ho_gia_dinh WHERE so_ho > $1 ORDER BY so_ho LIMIT $2', [after, PAGE]),
         '',
         (page) => writeHouseholds(client, sources.residents, pseudonyms, page),
       ),
     );
-    await timed('identity cards', () =>
+    await timed(log, 'identity cards written', () =>
       pageByPage(
         (after) => sources['national-id'].query<{ key: string }>('SELECT id::text AS key FROM the_can_cuoc WHERE id > $1 ORDER BY id LIMIT $2', [after, PAGE]),
         '0',
         (page) => writeCards(client, sources, pseudonyms, page),
       ),
     );
-    await timed('birth registrations', () =>
+    await timed(log, 'birth registrations written', () =>
       pageByPage(
         (after) => sources['birth-registry'].query<{ key: string }>('SELECT id::text AS key FROM dang_ky_khai_sinh WHERE id > $1 ORDER BY id LIMIT $2', [after, PAGE]),
         '0',
@@ -199,13 +195,13 @@ async function withoutIndexes(client: PoolClient, tables: readonly string[], log
     await client.query(index.constraint ? `ALTER TABLE ${ident(index.table)} DROP CONSTRAINT ${ident(index.constraint)}` : `DROP INDEX ${ident(index.index)}`);
   }
   await load();
-  const started = Date.now();
-  for (const index of rows) {
-    await client.query(
-      index.constraint ? `ALTER TABLE ${ident(index.table)} ADD CONSTRAINT ${ident(index.constraint)} ${index.constraintDefinition}` : index.definition,
-    );
-  }
-  log(`${rows.length} indexes built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  await timed(log, `${rows.length} indexes built`, async () => {
+    for (const index of rows) {
+      await client.query(
+        index.constraint ? `ALTER TABLE ${ident(index.table)} ADD CONSTRAINT ${ident(index.constraint)} ${index.constraintDefinition}` : index.definition,
+      );
+    }
+  });
 }
 
 /**

@@ -1,0 +1,7 @@
+/** Runs a step of a rebuild or cube build and logs how long it took: "<what> in 12.3 s". */
+export async function timed<T>(log: (line: string) => void, what: string, step: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  const result = await step();
+  log(`${what} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return result;
+}
