@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { codeDiscrepancies, parsePersonalCode } from '../lib/personal-code';
 import { PROVINCE_CODES, isProvinceCode } from '../lib/provinces';
-import { copyLine, copyValue } from '../tools/demo-data/copy-text';
+import { copyLine } from '../tools/demo-data/copy-text';
+import { copyValue } from '../lib/copy-text';
 import { addYears, dayFromIso } from '../tools/demo-data/dates';
 import { generatePopulation } from '../tools/demo-data/generator';
 import { Random } from '../tools/demo-data/random';

@@ -42,16 +42,26 @@ export interface Dimension {
   sensitive?: boolean;
 }
 
+/**
+ * SQL that can be written two ways for the same rows. `each` looks up a counted row's related row by itself (a
+ * LATERAL subquery with ORDER BY … LIMIT 1): right when few rows are counted, as when the refresh recounts a few
+ * hundred units. `all` computes the related rows of every unit at once (DISTINCT ON, or GROUP BY, over the whole
+ * table) and joins them: right for a table or a cube build over millions of rows, where a LATERAL is one random
+ * index probe per row (at 8 million persons the population's cubes took 180 s that way). Both must give the same
+ * rows, ties included: each breaks them by the same columns.
+ */
+export type TwoWays = string | { each: string; all: string };
+
 export interface Measure {
   /** The Query field. */
   field: string;
   /** The fact table and its alias. */
-  from: string;
+  from: TwoWays;
   /** Who is counted at the reference date $1. */
   where: string;
   /** The record key column of the counted rows. */
   recordKey: string;
-  joins: Readonly<Record<string, string>>;
+  joins: Readonly<Record<string, TwoWays>>;
   dimensions: Readonly<Record<string, Dimension>>;
   /**
    * The SQL of each counted row's units in the store: the person (`pid`), household (`hid`) or registration (`rid`)
@@ -94,11 +104,25 @@ const province = (sql: string, joins?: string[]): Dimension => ({
   expected: 'a province code of the national code table, e.g. "001"',
 });
 
-/** Permanent residence in force at the reference date (the latest, should two overlap). */
-const PERMANENT_RESIDENCE = `LEFT JOIN LATERAL (
-    SELECT r.ma_tinh, r.quan_huyen FROM st_cu_tru r
-     WHERE r.pid = p.pid AND r.loai = 'P' AND r.tu_ngay <= $1::date AND (r.den_ngay IS NULL OR r.den_ngay > $1::date)
-     ORDER BY r.tu_ngay DESC LIMIT 1) res ON true`;
+/**
+ * A person's residence registration of a kind (P, T) in force at the reference date, the latest should two overlap
+ * (then by province and district, so that both ways choose the same), joined as `alias` with these columns of it.
+ */
+function registrationInForce(kind: 'P' | 'T', pid: string, alias: string, columns: string, join: 'JOIN' | 'LEFT JOIN' = 'LEFT JOIN'): TwoWays {
+  const inForce = `r.loai = '${kind}' AND r.tu_ngay <= $1::date AND (r.den_ngay IS NULL OR r.den_ngay > $1::date)`;
+  const latest = 'r.tu_ngay DESC, r.ma_tinh DESC, r.quan_huyen DESC';
+  return {
+    each: `${join} LATERAL (SELECT ${columns} FROM st_cu_tru r WHERE r.pid = ${pid} AND ${inForce} ORDER BY ${latest} LIMIT 1) ${alias} ON true`,
+    all: `${join} (SELECT DISTINCT ON (r.pid) r.pid, ${columns} FROM st_cu_tru r WHERE ${inForce} ORDER BY r.pid, ${latest}) ${alias} ON ${alias}.pid = ${pid}`,
+  };
+}
+
+/** A table followed by a join of two ways: the two ways of both. */
+const fromWith = (table: string, join: TwoWays): TwoWays =>
+  typeof join === 'string' ? `${table} ${join}` : { each: `${table} ${join.each}`, all: `${table} ${join.all}` };
+
+/** Permanent residence in force at the reference date. */
+const PERMANENT_RESIDENCE = registrationInForce('P', 'p.pid', 'res', 'r.ma_tinh, r.quan_huyen');
 
 /** The last permanent residence before or at death. */
 const RESIDENCE_AT_DEATH = `LEFT JOIN LATERAL (
@@ -112,10 +136,16 @@ const IN_FORCE = (alias: string) => `${alias}.tu_ngay <= $1::date AND (${alias}.
 const HOUSEHOLD_SIZES = [...range(1, 9).map(String), '10+'];
 const UNKNOWN = 'UNKNOWN';
 /** A household's head at the reference date (the member recorded as head then) and their facts. */
-const HOUSEHOLD_HEAD = `LEFT JOIN LATERAL (
-    SELECT m.pid FROM st_thanh_vien_ho m WHERE m.hid = hh.hid AND m.chu_ho AND ${IN_FORCE('m')}
-     ORDER BY m.tu_ngay DESC LIMIT 1) hm ON true
-  LEFT JOIN st_dan_so h ON h.pid = hm.pid`;
+const HOUSEHOLD_HEAD: TwoWays = {
+  each: `LEFT JOIN LATERAL (
+      SELECT m.pid FROM st_thanh_vien_ho m WHERE m.hid = hh.hid AND m.chu_ho AND ${IN_FORCE('m')}
+       ORDER BY m.tu_ngay DESC, m.pid DESC LIMIT 1) hm ON true
+    LEFT JOIN st_dan_so h ON h.pid = hm.pid`,
+  all: `LEFT JOIN (
+      SELECT DISTINCT ON (m.hid) m.hid, m.pid FROM st_thanh_vien_ho m WHERE m.chu_ho AND ${IN_FORCE('m')}
+       ORDER BY m.hid, m.tu_ngay DESC, m.pid DESC) hm ON hm.hid = hh.hid
+    LEFT JOIN st_dan_so h ON h.pid = hm.pid`,
+};
 const HEAD_AGE_SQL = `date_part('year', age($1::date, h.ngay_sinh))::int`;
 
 const population: Measure = {
@@ -188,10 +218,7 @@ const CARD_STATUSES: Readonly<Record<string, string>> = Object.fromEntries(
   CARD_STATUS.codes.map((code) => [code, CARD_STATUS.decode(code)]).filter(([, status]) => status !== 'VALID'),
 );
 /** The holder's permanent residence in force at the reference date. */
-const HOLDER_RESIDENCE = `LEFT JOIN LATERAL (
-    SELECT r.ma_tinh FROM st_cu_tru r
-     WHERE r.pid = t.pid AND r.loai = 'P' AND r.tu_ngay <= $1::date AND (r.den_ngay IS NULL OR r.den_ngay > $1::date)
-     ORDER BY r.tu_ngay DESC LIMIT 1) hres ON true`;
+const HOLDER_RESIDENCE = registrationInForce('P', 't.pid', 'hres', 'r.ma_tinh');
 const residenceProvince = (sql: string): Dimension => ({
   ...province(`coalesce(${sql}, '${NONE}')`, ['residence']),
   values: () => [...PROVINCE_VALUES, NONE],
@@ -285,10 +312,7 @@ export const MEASURES: Readonly<Record<string, Measure>> = {
   },
   temporaryResidents: {
     field: 'temporaryResidentStatistics',
-    from: `st_dan_so p JOIN LATERAL (
-        SELECT r.ma_tinh FROM st_cu_tru r
-         WHERE r.pid = p.pid AND r.loai = 'T' AND r.tu_ngay <= $1::date AND (r.den_ngay IS NULL OR r.den_ngay > $1::date)
-         ORDER BY r.tu_ngay DESC LIMIT 1) tmp ON true`,
+    from: fromWith('st_dan_so p', registrationInForce('T', 'p.pid', 'tmp', 'r.ma_tinh', 'JOIN')),
     where: population.where,
     recordKey: 'p.rk',
     units: { pid: 'p.pid' },
@@ -372,7 +396,10 @@ export const MEASURES: Readonly<Record<string, Measure>> = {
   households: {
     field: 'householdStatistics',
     // The size at the reference date comes with every row: it also decides whether the household existed then.
-    from: `st_ho hh JOIN LATERAL (SELECT count(*)::int AS n FROM st_thanh_vien_ho m WHERE m.hid = hh.hid AND ${IN_FORCE('m')}) sz ON sz.n > 0`,
+    from: {
+      each: `st_ho hh JOIN LATERAL (SELECT count(*)::int AS n FROM st_thanh_vien_ho m WHERE m.hid = hh.hid AND ${IN_FORCE('m')}) sz ON sz.n > 0`,
+      all: `st_ho hh JOIN (SELECT m.hid, count(*)::int AS n FROM st_thanh_vien_ho m WHERE ${IN_FORCE('m')} GROUP BY m.hid) sz ON sz.hid = hh.hid`,
+    },
     where: 'hh.ngay_lap <= $1::date',
     recordKey: 'hh.rk',
     units: { hid: 'hh.hid' },

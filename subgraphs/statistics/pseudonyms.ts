@@ -16,6 +16,8 @@ export interface Pseudonymiser {
   recordKey(id: string): number;
   /** The pseudonyms of many ids at once: what the refresh uses, a page at a time. */
   pids(ids: readonly string[]): Buffer[];
+  /** The same pseudonyms as lowercase hex (32 digits): what the rebuild writes as COPY text, without a Buffer per id. */
+  pidsHex(ids: readonly string[]): string[];
   recordKeys(ids: readonly string[]): number[];
 }
 
@@ -69,11 +71,15 @@ export function pseudonymiser(secret: Buffer): Pseudonymiser {
     const macs = aesCbcMacs(pidKey, ids);
     return ids.map((_, i) => macs.subarray(i * BLOCK, (i + 1) * BLOCK));
   };
+  const pidsHex = (ids: readonly string[]) => {
+    const macs = aesCbcMacs(pidKey, ids);
+    return ids.map((_, i) => macs.toString('hex', i * BLOCK, (i + 1) * BLOCK));
+  };
   const recordKeys = (ids: readonly string[]) => {
     const macs = aesCbcMacs(rkKey, ids);
     return ids.map((_, i) => macs.readUInt32BE(i * BLOCK) % RECORD_KEY_RANGE);
   };
-  return { pids, recordKeys, pid: (id) => pids([id])[0], recordKey: (id) => recordKeys([id])[0] };
+  return { pids, pidsHex, recordKeys, pid: (id) => pids([id])[0], recordKey: (id) => recordKeys([id])[0] };
 }
 
 /** Reads the secret (base64, at least 32 bytes). */

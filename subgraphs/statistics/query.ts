@@ -3,7 +3,7 @@ import { inputError } from '../../lib/graphql/errors';
 import { formatDate } from '../../lib/graphql/scalars';
 import { forbidden, SENSITIVE_AGGREGATE_PURPOSES } from '../../lib/access/policy';
 import type { Principal } from '../../lib/access/principal';
-import { EARLIEST_AS_OF, type Dimension, type Measure } from './measures';
+import { EARLIEST_AS_OF, type Dimension, type Measure, type TwoWays } from './measures';
 import { perturbation, RECORD_KEY_RANGE, type DisclosureParameters } from './perturbation';
 import { coveringCube, cubeTableSql } from './cubes';
 
@@ -172,7 +172,9 @@ export function factsSql(
   for (const filter of filters) conditions.push(`(${measure.dimensions[filter.dimension].sql}) = ANY(${param(filter.values)}::text[])`);
   if (options.restrict) conditions.push(options.restrict(param));
   const select = dims.map((d, i) => (options.forCube ? `coalesce((${d.sql}), '${NO_VALUE}') AS d${i}` : `(${d.sql}) AS d${i}`)).join(', ');
-  const from = `FROM ${measure.from} ${[...joins].map((j) => measure.joins[j]).join(' ')}
+  // A few units (the refresh's recount): their related rows looked up one by one; otherwise computed for all at once.
+  const way = (sql: TwoWays) => (typeof sql === 'string' ? sql : options.restrict ? sql.each : sql.all);
+  const from = `FROM ${way(measure.from)} ${[...joins].map((j) => way(measure.joins[j])).join(' ')}
     WHERE ${conditions.join(' AND ')}`;
   if (options.ungrouped) return { text: `SELECT ${select}, ${measure.recordKey} AS rk ${from}`, values };
   const key = options.forCube ? `sum(${measure.recordKey})::bigint` : `(sum(${measure.recordKey}) % ${RECORD_KEY_RANGE})::int`;

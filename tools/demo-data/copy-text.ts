@@ -1,18 +1,9 @@
 /**
- * PostgreSQL COPY text format: one line per row, columns separated by tabs, \N for null.
- * Inside a value, backslash, tab, newline and carriage return must be escaped (the generator never
- * produces them, but a seeder that corrupts rows on an odd name would be a trap for later data).
+ * The seeder's rows as PostgreSQL COPY text (lib/copy-text.ts). The generator never produces a value that needs
+ * escaping, but a seeder that corrupts rows on an odd name would be a trap for later data: every value is escaped.
  */
+import { copyValue } from '../../lib/copy-text';
 import { TABLE_COLUMNS, type RowOf, type TableName } from './rows';
-
-const NEEDS_ESCAPE = /[\\\t\n\r]/;
-const ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
-
-export function copyValue(value: string | number | null | undefined): string {
-  if (value === null || value === undefined) return '\\N';
-  if (typeof value === 'number') return String(value);
-  return NEEDS_ESCAPE.test(value) ? value.replace(/[\\\t\n\r]/g, (c) => ESCAPES[c]) : value;
-}
 
 /** The COPY statement for a table, naming the columns so defaults fill the rest. */
 export function copyStatement(table: TableName): string {
