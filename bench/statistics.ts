@@ -121,7 +121,7 @@ export async function benchStatistics(
 /** The read model built from scratch, in this process, with the refresher's own code and the statistics role's connections. */
 async function buildReadModel(options: StatisticsBenchOptions, databases: AgencyDatabases, log: (line: string) => void): Promise<StatisticsReport['rebuild']> {
   const urls = databases.statisticsServiceUrls;
-  const store = new Pool({ connectionString: urls.database, max: 2 });
+  const store = new Pool({ connectionString: urls.database, max: 3 });
   const sources = Object.fromEntries(AGENCIES.map((a) => [a.id, new Pool({ connectionString: urls.sources[a.id], max: 2 })])) as SourcePools;
   try {
     const built = await store.query<{ n: string }>('SELECT count(*)::text AS n FROM st_nguon');

@@ -13,16 +13,11 @@ export function copyValue(value: string | number | null | undefined): string {
   return NEEDS_ESCAPE.test(value) ? value.replace(/[\\\t\n\r]/g, (c) => ESCAPES[c]) : value;
 }
 
-/** What a backslash sequence COPY TO writes stands for (PostgreSQL also writes none of the octal or hex forms). */
+/** What a backslash sequence COPY TO writes stands for (PostgreSQL writes none of the octal or hex forms). */
 const UNESCAPES: Readonly<Record<string, string>> = { '\\': '\\', t: '\t', n: '\n', r: '\r', b: '\b', f: '\f', v: '\v' };
 
-/** The values of one COPY text line (without its newline): null for \N, escapes undone. */
-export function parseCopyLine(line: string): (string | null)[] {
-  const fields: (string | null)[] = line.split('\t');
-  for (let i = 0; i < fields.length; i++) {
-    const field = fields[i] as string;
-    if (field === '\\N') fields[i] = null;
-    else if (field.includes('\\')) fields[i] = field.replace(/\\(.)/g, (_, c: string) => UNESCAPES[c] ?? c);
-  }
-  return fields;
+/** The value of one COPY text field (a line split at its tabs): null for \N, escapes undone. */
+export function copyTextValue(field: string): string | null {
+  if (field === '\\N') return null;
+  return field.includes('\\') ? field.replace(/\\(.)/g, (_, c: string) => UNESCAPES[c] ?? c) : field;
 }

@@ -9,6 +9,7 @@ import { readMetricsListener, type MetricsListener } from '../../lib/metrics';
 import type { ShutdownSettings } from '../../lib/shutdown';
 import { readTls, type TlsMaterial } from '../../lib/tls';
 import type { DisclosureParameters } from './perturbation';
+import { DEFAULT_CUBE_BUILDERS } from './cubes';
 
 /**
  * The statistics subgraph's settings (README "Statistics"), read once:
@@ -17,6 +18,7 @@ import type { DisclosureParameters } from './perturbation';
  *   STATISTICS_PORT, STATISTICS_HOST, STATISTICS_DB_POOL_SIZE, STATISTICS_DB_STATEMENT_TIMEOUT_MS
  *   STATISTICS_SECRET_FILE             the key of the pseudonyms and record keys (32+ random bytes, base64); required in production
  *   STATISTICS_REFRESH_INTERVAL_MS     how often the agencies' change logs are applied (5000; 0: never on a timer)
+ *   STATISTICS_CUBE_BUILDERS           measures whose day's cubes are counted at once, a connection each (2)
  *   STATISTICS_SMALL_CELL_THRESHOLD    T: counts 1..T are never published as such (4)
  *   STATISTICS_SENSITIVE_THRESHOLD     T for tables grouped or filtered by ethnicity or religion (10)
  *   STATISTICS_MAX_PERTURBATION        D: larger counts move by at most ±D (2)
@@ -36,6 +38,7 @@ export interface StatisticsConfig {
   statementTimeoutMs: number;
   secretFile: string;
   refreshIntervalMs: number;
+  cubeBuilders: number;
   disclosure: DisclosureParameters;
   maxCells: number;
   budget: { queries: number; periodSeconds: number };
@@ -71,6 +74,7 @@ export function readConfig(env: Env = process.env): StatisticsConfig {
     statementTimeoutMs: read.integer('STATISTICS_DB_STATEMENT_TIMEOUT_MS', DEFAULT_STATEMENT_TIMEOUT_MS, { min: 10, max: 120_000 }),
     secretFile: read.string('STATISTICS_SECRET_FILE', DEV_STATISTICS_SECRET_FILE),
     refreshIntervalMs: read.integer('STATISTICS_REFRESH_INTERVAL_MS', 5000, { min: 0, max: 3_600_000 }),
+    cubeBuilders: read.integer('STATISTICS_CUBE_BUILDERS', DEFAULT_CUBE_BUILDERS, { min: 1, max: 16 }),
     disclosure: {
       threshold,
       sensitiveThreshold: read.integer('STATISTICS_SENSITIVE_THRESHOLD', 10, { min: threshold, max: 1000 }),

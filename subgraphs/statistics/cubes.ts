@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import type { Pool, PoolClient } from 'pg';
+import { Client, type ClientBase, type Pool, type PoolClient } from 'pg';
 import { MEASURES, type Measure } from './measures';
 import { factsSql, NO_VALUE, type CheckedRequest, type Statement } from './query';
 import { RECORD_KEY_RANGE } from './perturbation';
@@ -35,7 +35,7 @@ export interface Cube {
   dimensions: readonly string[];
 }
 
-/** The memory each sort or hash of the day's cube build may use (a few of them at once, one transaction). */
+/** The memory each sort or hash of the day's cube build may use (a few of them at once in each builder's statement). */
 const CUBE_BUILD_WORK_MEM = '256MB';
 
 /** The most dimensions a cube may have: st_khoi's value columns d0..d7. */
@@ -80,30 +80,76 @@ function cubeRowsSql(cube: Cube, date: string, restrict: ((param: (value: unknow
   return { text, values };
 }
 
+/** How many measures' cubes are counted at once, each on a connection of its own (STATISTICS_CUBE_BUILDERS). */
+export const DEFAULT_CUBE_BUILDERS = 2;
+
 /**
- * The cubes of `date` built from the facts (in the caller's transaction, which holds the refresh lock), and those of
- * other dates dropped. A measure with several cubes reads its facts once: each counted row with the values of every
- * dimension its cubes use, which each cube is then counted from. Says how many rows each cube has.
+ * Empties the kept cubes, in the caller's transaction: what the refresh does, in the transaction that brings the facts
+ * to a new day (or rebuilds them), when it will build the day's cubes next. From its commit until each measure's new
+ * cubes commit, that measure's tables come from the facts.
  */
-export async function buildCubes(client: PoolClient, date: string, log: (line: string) => void = () => undefined): Promise<Record<string, number>> {
+export async function dropCubes(client: PoolClient): Promise<void> {
   await client.query('DELETE FROM st_khoi');
   await client.query('DELETE FROM st_khoi_ngay');
-  // Counting millions of rows into a few thousand cells: with the default work_mem (4 MB; 32 MB embedded) the planner
-  // sorts them on disk and its Memoize of the residence in force keeps evicting; this transaction may use more.
-  await client.query(`SET LOCAL work_mem = '${CUBE_BUILD_WORK_MEM}'`);
+}
+
+/**
+ * The cubes of `date` counted from the committed facts (dropCubes first), each measure's in a transaction of its own,
+ * `builders` measures at once: the counting is PostgreSQL's, one core per statement, so two measures at a time take
+ * both cores of a small server. The caller holds the refresh lock throughout (on `holder`, which counts too), so no
+ * change to the facts comes in between. The other builders connect as the pool does but outside it: a pool that is
+ * small, or busy answering tables, cannot leave them waiting for a connection while the lock is held. Says how many
+ * rows each cube has.
+ */
+export async function buildCubes(
+  store: Pool,
+  holder: ClientBase,
+  date: string,
+  options: { log?: (line: string) => void; builders?: number } = {},
+): Promise<Record<string, number>> {
+  const log = options.log ?? (() => undefined);
   const sizes: Record<string, number> = {};
-  for (const measureName of new Set(CUBES.map((c) => c.measureName))) {
-    const cubes = CUBES.filter((c) => c.measureName === measureName);
-    await timed(log, `${measureName}: ${cubes.length} cube${cubes.length === 1 ? '' : 's'} built`, () => countCubes(client, cubes, date, sizes));
-    for (const cube of cubes) {
-      await client.query('INSERT INTO st_khoi_ngay (khoi, ngay, so_o, xay_dung_luc) VALUES ($1, $2::date, $3, now())', [cube.id, date, sizes[cube.id]]);
+  const waiting = [...new Set(CUBES.map((c) => c.measureName))];
+  const build = async (client: ClientBase) => {
+    for (let measureName = waiting.shift(); measureName !== undefined; measureName = waiting.shift()) {
+      const cubes = CUBES.filter((c) => c.measureName === measureName);
+      try {
+        await client.query('BEGIN');
+        await client.query('SET LOCAL statement_timeout = 0');
+        // Counting millions of rows into a few thousand cells: with the default work_mem (4 MB; 32 MB embedded) the
+        // planner sorts and hashes them on disk; this transaction may use more.
+        await client.query(`SET LOCAL work_mem = '${CUBE_BUILD_WORK_MEM}'`);
+        await timed(log, `${measureName}: ${cubes.length} cube${cubes.length === 1 ? '' : 's'} built`, () => countCubes(client, cubes, date, sizes));
+        for (const cube of cubes) {
+          await client.query('INSERT INTO st_khoi_ngay (khoi, ngay, so_o, xay_dung_luc) VALUES ($1, $2::date, $3, now())', [cube.id, date, sizes[cube.id]]);
+        }
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        waiting.length = 0; // the other builders stop after their current measure
+        throw error;
+      }
     }
-  }
+  };
+  const others = async () => {
+    const client = new Client(store.options);
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      await build(client);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  };
+  const builders = Math.max(1, options.builders ?? DEFAULT_CUBE_BUILDERS);
+  const results = await Promise.allSettled([build(holder), ...Array.from({ length: builders - 1 }, others)]);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
   return sizes;
 }
 
 /** The cubes of one measure counted from the facts at `date` into st_khoi; each one's rows into `sizes`. */
-async function countCubes(client: PoolClient, cubes: readonly Cube[], date: string, sizes: Record<string, number>): Promise<void> {
+async function countCubes(client: ClientBase, cubes: readonly Cube[], date: string, sizes: Record<string, number>): Promise<void> {
   if (cubes.length === 1) {
     const { text, values } = cubeRowsSql(cubes[0], date, undefined, 1);
     sizes[cubes[0].id] = (await client.query(text, values)).rowCount ?? 0;

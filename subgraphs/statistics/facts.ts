@@ -4,7 +4,7 @@ import type { Pool, PoolClient } from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import type { Agency } from '../../lib/agencies';
 import { sqlLiteral } from '../../lib/code-table';
-import { copyValue, parseCopyLine } from '../../lib/copy-text';
+import { copyTextValue, copyValue } from '../../lib/copy-text';
 import { codeDiscrepancies } from '../../lib/personal-code';
 import { CARD_STATUS } from '../national-id/codes';
 import { RELATIONSHIP, RESIDENCE_KIND, RESIDENCE_STATUS } from '../residents/codes';
@@ -20,10 +20,14 @@ import type { Pseudonymiser } from './pseudonyms';
  *    turned into the store's line here, COPY … FROM STDIN into the store, the three at once. No row becomes a
  *    JavaScript object and no page is a statement of its own: the agency and the store each work on their own
  *    core while this process only splits lines, computes the pseudonyms a few thousand at a time and joins lines.
- * Both ways read the same text (COPY's, unescaped, and the query's with no type parsing), so a fact comes out the
- * same whichever way it was written.
+ * Both ways read the same text (COPY's, and the query's with no type parsing, escaped as COPY does), so a fact comes
+ * out the same whichever way it was written.
  */
-export type SourceRow = readonly (string | null)[];
+/**
+ * A source row as COPY text fields: each value escaped, \N for null. That is what COPY TO gives, split at its tabs,
+ * so a value that only passes through is never unescaped and escaped again; a refresh's query rows are escaped once.
+ */
+export type SourceRow = readonly string[];
 
 /** How a column of the store is made from a source row. */
 export type Column =
@@ -31,8 +35,8 @@ export type Column =
   | { pid: (row: SourceRow) => string | null }
   /** The record key of the id. */
   | { rk: (row: SourceRow) => string }
-  /** A value of its own, in PostgreSQL's text form. */
-  | { value: (row: SourceRow) => string | null };
+  /** The column's COPY text. */
+  | { text: (row: SourceRow) => string };
 
 export interface Fact {
   /** The store's table, and its columns in the order made. */
@@ -45,8 +49,12 @@ export interface Fact {
   key: { column: string; type: string };
 }
 
-/** Source value i of a row, which the SELECT never leaves null. */
-const at = (i: number) => (row: SourceRow) => row[i] as string;
+/** Source field i as it is: for a value that passes through. */
+const field = (i: number) => (row: SourceRow) => row[i];
+/** Source value i (null for null), escapes undone: for a value the refresh computes with. */
+export const value = (row: SourceRow, i: number): string | null => copyTextValue(row[i]);
+/** Source value i, which the SELECT never leaves null. */
+const at = (i: number) => (row: SourceRow) => value(row, i) as string;
 
 export const PERSONS: Fact = {
   table: 'st_dan_so',
@@ -56,14 +64,14 @@ export const PERSONS: Fact = {
   columns: [
     ['pid', { pid: at(0) }],
     ['rk', { rk: at(0) }],
-    ['gioi_tinh', { value: at(1) }],
-    ['ngay_sinh', { value: at(2) }],
+    ['gioi_tinh', { text: field(1) }],
+    ['ngay_sinh', { text: field(2) }],
     // The province of the code: its first three digits.
-    ['ma_tinh_ma', { value: (row) => at(0)(row).slice(0, 3) }],
-    ['ngay_mat', { value: (row) => row[3] }],
-    ['dan_toc', { value: at(4) }],
-    ['ton_giao', { value: (row) => row[5] }],
-    ['ma_lech', { value: (row) => (codeDisagrees(at(0)(row), at(1)(row), at(2)(row)) ? 't' : 'f') }],
+    ['ma_tinh_ma', { text: (row) => copyValue(at(0)(row).slice(0, 3)) }],
+    ['ngay_mat', { text: field(3) }],
+    ['dan_toc', { text: field(4) }],
+    ['ton_giao', { text: field(5) }],
+    ['ma_lech', { text: (row) => (codeDisagrees(at(0)(row), at(1)(row), at(2)(row)) ? 't' : 'f') }],
   ],
 };
 
@@ -81,11 +89,11 @@ export const RESIDENCES: Fact = {
   key: { column: 'so_dinh_danh', type: 'char(12)' },
   columns: [
     ['pid', { pid: at(0) }],
-    ['loai', { value: (row) => row[1] }],
-    ['ma_tinh', { value: at(2) }],
-    ['quan_huyen', { value: at(3) }],
-    ['tu_ngay', { value: at(4) }],
-    ['den_ngay', { value: (row) => row[5] }],
+    ['loai', { text: field(1) }],
+    ['ma_tinh', { text: field(2) }],
+    ['quan_huyen', { text: field(3) }],
+    ['tu_ngay', { text: field(4) }],
+    ['den_ngay', { text: field(5) }],
   ],
 };
 
@@ -99,8 +107,8 @@ export const HOUSEHOLDS: Fact = {
   columns: [
     ['hid', { pid: household }],
     ['rk', { rk: household }],
-    ['ma_tinh', { value: at(1) }],
-    ['ngay_lap', { value: at(2) }],
+    ['ma_tinh', { text: field(1) }],
+    ['ngay_lap', { text: field(2) }],
   ],
 };
 
@@ -113,9 +121,9 @@ export const MEMBERS: Fact = {
   columns: [
     ['hid', { pid: household }],
     ['pid', { pid: at(1) }],
-    ['chu_ho', { value: at(2) }],
-    ['tu_ngay', { value: at(3) }],
-    ['den_ngay', { value: (row) => row[4] }],
+    ['chu_ho', { text: field(2) }],
+    ['tu_ngay', { text: field(3) }],
+    ['den_ngay', { text: field(4) }],
   ],
 };
 
@@ -142,11 +150,11 @@ export function cards(current: ReadonlyMap<string, string>): Fact {
       ['cid', { pid: card }],
       ['rk', { rk: card }],
       ['pid', { pid: (row) => current.get(at(1)(row)) ?? at(1)(row) }],
-      ['loai', { value: at(2) }],
-      ['ngay_cap', { value: at(3) }],
-      ['ngay_het_han', { value: (row) => row[4] }],
-      ['trang_thai', { value: at(5) }],
-      ['ngay_trang_thai', { value: at(6) }],
+      ['loai', { text: field(2) }],
+      ['ngay_cap', { text: field(3) }],
+      ['ngay_het_han', { text: field(4) }],
+      ['trang_thai', { text: field(5) }],
+      ['ngay_trang_thai', { text: field(6) }],
     ],
   };
 }
@@ -164,11 +172,11 @@ export const BIRTHS: Fact = {
   columns: [
     ['rid', { pid: birth }],
     ['rk', { rk: birth }],
-    ['child_pid', { pid: (row) => row[5] }],
-    ['ngay_sinh', { value: at(4) }],
-    ['ngay_dang_ky', { value: at(1) }],
-    ['ma_tinh', { value: at(2) }],
-    ['gioi_tinh', { value: at(3) }],
+    ['child_pid', { pid: (row) => value(row, 5) }],
+    ['ngay_sinh', { text: field(4) }],
+    ['ngay_dang_ky', { text: field(1) }],
+    ['ma_tinh', { text: field(2) }],
+    ['gioi_tinh', { text: field(3) }],
   ],
 };
 
@@ -184,7 +192,7 @@ function codeDisagrees(code: string, sex: string, born: string): boolean {
 /** The store's COPY text of the facts made from these source rows: column by column, each column's pseudonyms in one call. */
 export function factLines(fact: Fact, rows: readonly SourceRow[], pseudonyms: Pseudonymiser): string {
   const made = fact.columns.map(([, column]): string[] => {
-    if ('value' in column) return rows.map((row) => copyValue(column.value(row)));
+    if ('text' in column) return rows.map(column.text);
     if ('rk' in column) return pseudonyms.recordKeys(rows.map(column.rk)).map(String);
     const ids = rows.map(column.pid);
     const present = ids.filter((id): id is string => id !== null);
@@ -202,9 +210,10 @@ export function factLines(fact: Fact, rows: readonly SourceRow[], pseudonyms: Ps
   return text;
 }
 
-const copyInto = (fact: Fact) => `COPY ${fact.table} (${fact.columns.map(([name]) => name).join(', ')}) FROM STDIN`;
+/** COPY into the fact's table; `freeze` (a table emptied in this transaction) writes its rows already frozen. */
+const copyInto = (fact: Fact, freeze = false) => `COPY ${fact.table} (${fact.columns.map(([name]) => name).join(', ')}) FROM STDIN${freeze ? ' WITH (FREEZE)' : ''}`;
 
-/** The source rows whose key is one of these (in the same text form as COPY's). */
+/** The source rows whose key is one of these, as COPY would give them. */
 export async function readByKeys(source: Pool, fact: Fact, keys: readonly string[]): Promise<SourceRow[]> {
   if (keys.length === 0) return [];
   const { rows } = await source.query<(string | null)[]>({
@@ -214,7 +223,7 @@ export async function readByKeys(source: Pool, fact: Fact, keys: readonly string
     // Every value as PostgreSQL wrote it, as COPY gives it: no Date, no number.
     types: { getTypeParser: (() => (value: string) => value) as never },
   });
-  return rows;
+  return rows.map((row) => row.map(copyValue));
 }
 
 /** Writes the facts of these source rows into the store (in the caller's transaction). */
@@ -264,8 +273,10 @@ class FactLines extends Transform {
       this.pending = rest.length > 0 ? [rest] : [];
       this.pendingBytes = rest.length;
       if (end === 0) return done();
-      const lines = bytes.toString('utf8', 0, end - 1).split('\n');
-      const rows = lines.map(parseCopyLine);
+      const rows = bytes
+        .toString('utf8', 0, end - 1)
+        .split('\n')
+        .map((line) => line.split('\t'));
       this.rows += rows.length;
       done(null, Buffer.from(factLines(this.fact, rows, this.pseudonyms)));
     } catch (error) {
@@ -275,15 +286,17 @@ class FactLines extends Transform {
 }
 
 /**
- * Every source row of the fact, streamed into the store (in the caller's transaction, on its connection). Says how
- * many rows were written.
+ * Every source row of the fact, streamed into the store (in the caller's transaction, on its connection), into a
+ * table the transaction has emptied (TRUNCATE): the rows are written frozen, visible to all once it commits, so that
+ * the index builds and the cube counting that read them next do not each set hint bits on, and write again, every
+ * page. Says how many rows were written.
  */
 export async function copyAll(client: PoolClient, sources: Record<Agency['id'], Pool>, fact: Fact, pseudonyms: Pseudonymiser): Promise<number> {
   const source = await sources[fact.source].connect();
   let failed: Error | undefined;
   try {
     const lines = new FactLines(fact, pseudonyms);
-    await pipeline(source.query(copyTo(`COPY (${fact.select}) TO STDOUT`)), lines, client.query(copyFrom(copyInto(fact))));
+    await pipeline(source.query(copyTo(`COPY (${fact.select}) TO STDOUT`)), lines, client.query(copyFrom(copyInto(fact, true))));
     return lines.rows;
   } catch (error) {
     failed = error as Error;

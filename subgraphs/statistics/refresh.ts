@@ -2,10 +2,10 @@ import type { Pool, PoolClient } from 'pg';
 import { AGENCIES, type Agency } from '../../lib/agencies';
 import { STATISTICS_SOURCE_COLUMNS } from '../../lib/database-roles';
 import { PSEUDONYM_SCHEME, type Pseudonymiser } from './pseudonyms';
-import { buildCubes, keptDate, recountUnits, type Units } from './cubes';
+import { buildCubes, dropCubes, keptDate, recountUnits, type Units } from './cubes';
 import { timed } from './timed';
 import { formatDate } from '../../lib/graphql/scalars';
-import { BIRTHS, cardId, cards, copyAll, HOUSEHOLDS, MEMBERS, PERSONS, readByKeys, RESIDENCES, writeRows, type SourceRow } from './facts';
+import { BIRTHS, cardId, cards, copyAll, HOUSEHOLDS, MEMBERS, PERSONS, readByKeys, RESIDENCES, value, writeRows, type SourceRow } from './facts';
 
 /** The agencies the read model is built from: those whose columns the statistics role may read (an agency added later gives it nothing until it is listed there). */
 const SOURCES = AGENCIES.filter((agency) => STATISTICS_SOURCE_COLUMNS[agency.id] !== undefined);
@@ -16,7 +16,8 @@ const SOURCES = AGENCIES.filter((agency) => STATISTICS_SOURCE_COLUMNS[agency.id]
  * leaves an entry naming the person (or the registration) in the same transaction as the write, so re-reading
  * the facts of the persons named since the last entry applied, and replacing their rows, is enough; replacing is
  * idempotent, so an entry applied twice (after a rebuild that already saw it) does no harm. Refreshers in several
- * processes take turns (an advisory lock in the store); the facts and how far each log was applied commit together.
+ * processes take turns (an advisory lock in the store); the facts and how far each log was applied commit together,
+ * and the day's cubes are built after them, under the same lock.
  */
 export type SourcePools = Record<Agency['id'], Pool>;
 
@@ -27,6 +28,8 @@ export interface RefreshOptions {
   today?: Date;
   /** Where a rebuild and a build of the cubes say how long each part took. */
   log?: (line: string) => void;
+  /** Measures whose cubes are counted at once (cubes.ts buildCubes), each on a connection of its own. */
+  cubeBuilders?: number;
 }
 
 export interface RefreshResult {
@@ -47,26 +50,57 @@ interface LogHead {
   at: string | null;
 }
 
+const REFRESH_LOCK = `hashtext('citizen-graph:statistics-refresh')`;
+
+/**
+ * One refresh: under the refresh lock (a session-level advisory lock in the store, which other refreshers wait on),
+ * first the facts in one transaction (the change logs applied, or a rebuild), which commits with how far each log
+ * was applied and, while the cubes are today's, the cubes kept in step; then, when the cubes are not today's (a new
+ * day, or after a rebuild), the day's cubes built measure by measure (cubes.ts buildCubes), still under the lock.
+ */
 export async function refreshStatistics(
   store: Pool,
   sources: SourcePools,
   pseudonyms: Pseudonymiser,
   options: RefreshOptions = {},
 ): Promise<RefreshResult> {
+  const log = options.log ?? (() => undefined);
+  const today = formatDate(options.today ?? new Date());
   const client = await store.connect();
+  let locked = false;
+  try {
+    // Waiting for another refresher may take as long as its rebuild: no statement timeout for the wait.
+    await client.query(`BEGIN; SET LOCAL statement_timeout = 0; SELECT pg_advisory_lock(${REFRESH_LOCK}); COMMIT`);
+    locked = true;
+    const facts = await refreshFacts(client, sources, pseudonyms, today, options, log);
+    const cubes = facts.cubesCurrent ? null : await buildCubes(store, client, today, { log, builders: options.cubeBuilders });
+    return { rebuilt: facts.rebuilt, applied: facts.applied, cubesBuilt: cubes };
+  } finally {
+    // A connection whose unlock failed is closed, which releases the lock.
+    const unlocked = locked ? await client.query(`SELECT pg_advisory_unlock(${REFRESH_LOCK})`).then(() => undefined, (error: Error) => error) : undefined;
+    client.release(unlocked);
+  }
+}
+
+/** The facts brought forward (or rebuilt) in one transaction; the kept cubes dropped there when they are not today's. */
+async function refreshFacts(
+  client: PoolClient,
+  sources: SourcePools,
+  pseudonyms: Pseudonymiser,
+  today: string,
+  options: RefreshOptions,
+  log: (line: string) => void,
+): Promise<{ rebuilt: boolean; applied: Record<Agency['id'], number>; cubesCurrent: boolean }> {
   try {
     await client.query('BEGIN');
-    // Long enough for a rebuild at national scale; the lock makes other refreshers wait their turn.
+    // Long enough for a rebuild at national scale.
     await client.query(`SET LOCAL statement_timeout = 0`);
-    await client.query(`SELECT pg_advisory_xact_lock(hashtext('citizen-graph:statistics-refresh'))`);
     const sourcesRead = (await client.query<{ nguon: string; ma_nhat_ky: string; scheme: number }>('SELECT nguon, ma_nhat_ky::text, so_do_bi_danh AS scheme FROM st_nguon')).rows;
     const known = new Map(sourcesRead.map((r) => [r.nguon, r.ma_nhat_ky]));
-    const log = options.log ?? (() => undefined);
     // From scratch when asked, when a source was never read, or when the pseudonyms were computed another way.
     const rebuild = options.rebuild === true || SOURCES.some((a) => !known.has(a.id)) || sourcesRead.some((r) => r.scheme !== PSEUDONYM_SCHEME);
     const applied = { residents: 0, 'national-id': 0, 'birth-registry': 0 } as Record<Agency['id'], number>;
     // The cubes are today's (cubes.ts): kept in step while they are, built afresh (after the changes) when not.
-    const today = formatDate(options.today ?? new Date());
     const kept = rebuild ? null : await keptDate(client);
     const cubesCurrent = kept !== null && kept.date === today && kept.complete;
     if (rebuild) {
@@ -76,14 +110,12 @@ export async function refreshStatistics(
         applied[agency.id] = await applyChangeLog(client, agency.id, BigInt(known.get(agency.id)!), sources, pseudonyms, cubesCurrent ? today : null);
       }
     }
-    const cubes = cubesCurrent ? null : await buildCubes(client, today, log);
+    if (!cubesCurrent) await dropCubes(client);
     await client.query('COMMIT');
-    return { rebuilt: rebuild, applied, cubesBuilt: cubes };
+    return { rebuilt: rebuild, applied, cubesCurrent };
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
-  } finally {
-    client.release();
   }
 }
 
@@ -272,7 +304,7 @@ async function writePersons(client: PoolClient, residents: Pool, pseudonyms: Pse
   const people = await readByKeys(residents, PERSONS, codes);
   await writeRows(client, PERSONS, people, pseudonyms);
   // The residences of the citizens found (a code without a citizen record has none counted).
-  await writeRows(client, RESIDENCES, await readByKeys(residents, RESIDENCES, people.map((p) => p[0] as string)), pseudonyms);
+  await writeRows(client, RESIDENCES, await readByKeys(residents, RESIDENCES, people.map((p) => value(p, 0) as string)), pseudonyms);
 }
 
 /** Replaces the facts of these birth registrations (by registration number). */
@@ -302,7 +334,7 @@ async function writeHouseholds(client: PoolClient, residents: Pool, pseudonyms: 
   await client.query('DELETE FROM st_ho WHERE hid = ANY($1::bytea[])', [hids]);
   const households = await readByKeys(residents, HOUSEHOLDS, numbers);
   await writeRows(client, HOUSEHOLDS, households, pseudonyms);
-  await writeRows(client, MEMBERS, await readByKeys(residents, MEMBERS, households.map((h) => h[0] as string)), pseudonyms);
+  await writeRows(client, MEMBERS, await readByKeys(residents, MEMBERS, households.map((h) => value(h, 0) as string)), pseudonyms);
 }
 
 /**

@@ -109,7 +109,7 @@ export async function createStatisticsSubgraph(config: StatisticsConfig): Promis
   let running: Promise<RefreshResult> | null = null;
   const refresh = (options?: RefreshOptions) => {
     // One refresh at a time in this process (other processes wait on the store's lock).
-    const next = (running ?? Promise.resolve()).catch(() => undefined).then(() => refreshStatistics(store, sources, pseudonyms, options));
+    const next = (running ?? Promise.resolve()).catch(() => undefined).then(() => refreshStatistics(store, sources, pseudonyms, { cubeBuilders: config.cubeBuilders, ...options }));
     running = next;
     return next;
   };
