@@ -3,6 +3,8 @@ import type { TestFederation } from './federation';
 import { bearer, PERSONAS } from './tokens';
 import { testDatabases } from './databases';
 import { pseudonymiser, readSecret } from '../../subgraphs/statistics/pseudonyms';
+import { refreshStatistics, type SourcePools } from '../../subgraphs/statistics/refresh';
+import { AGENCIES } from '../../lib/agencies';
 import { MEASURES } from '../../subgraphs/statistics/measures';
 import { checkRequest, tableSql, type CheckedRequest, type Statement } from '../../subgraphs/statistics/query';
 import { coveringCube, CUBES, cubeTableSql, groupings, MAX_CUBE_DIMENSIONS, type Cube } from '../../subgraphs/statistics/cubes';
@@ -214,5 +216,28 @@ function cubesAgainstFacts(): void {
     expect(back.cubesBuilt).not.toBeNull();
     expect(await dates()).toEqual([today()]);
     expect((await federation.statistics.refresh()).cubesBuilt).toBeNull();
+  });
+
+  test('two refreshers at once (two processes) take turns: the cube build too is under the lock, and the second finds the cubes built', async () => {
+    const tomorrow = new Date(Date.now() + 86_400_000);
+    const urls = testDatabases().statisticsServiceUrls;
+    const otherStore = new Pool({ connectionString: urls.database, max: 1 });
+    const sources = Object.fromEntries(AGENCIES.map((a) => [a.id, new Pool({ connectionString: urls.sources[a.id], max: 1 })])) as SourcePools;
+    try {
+      const secret = pseudonymiser(readSecret(testDatabases().statisticsSecretFile));
+      const [ours, theirs] = await Promise.all([
+        federation.statistics.refresh({ today: tomorrow }),
+        refreshStatistics(otherStore, sources, secret, { today: tomorrow }),
+      ]);
+      // One built the day's cubes, whole; the other, after it, found them current (had they overlapped, both would
+      // have built, and the second's rows would have collided with the first's).
+      expect([ours.cubesBuilt, theirs.cubesBuilt].filter((built) => built !== null)).toHaveLength(1);
+      const { rows } = await store.query<{ khoi: string; d: string }>(`SELECT khoi, to_char(ngay, 'YYYY-MM-DD') AS d FROM st_khoi_ngay`);
+      expect(rows.map((r) => r.khoi).sort()).toEqual(CUBES.map((c) => c.id).sort());
+      expect(new Set(rows.map((r) => r.d))).toEqual(new Set([tomorrow.toISOString().slice(0, 10)]));
+    } finally {
+      await Promise.all([otherStore.end(), ...Object.values(sources).map((p) => p.end())]);
+      await federation.statistics.refresh(); // today's cubes again
+    }
   });
 }
