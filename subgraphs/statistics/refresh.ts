@@ -154,9 +154,7 @@ async function buildFromScratch(client: PoolClient, sources: SourcePools, pseudo
   await withoutIndexes(client, FACT_TABLES, log, async () => {
     const current = await codesInForce(sources.residents, null);
     for (const fact of [PERSONS, RESIDENCES, HOUSEHOLDS, MEMBERS, cards(current), BIRTHS]) {
-      const started = Date.now();
-      const rows = await copyAll(client, sources, fact, pseudonyms);
-      log(`${fact.table}: ${rows.toLocaleString('en')} rows written in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      await timed(log, (rows) => `${fact.table}: ${rows.toLocaleString('en')} rows written`, () => copyAll(client, sources, fact, pseudonyms));
     }
   });
   // The planner's statistics of the tables as written, not as the empty tables they were: the cubes are counted
